@@ -1,0 +1,16 @@
+"""The built-in plugins, listed explicitly (no import-time magic)."""
+
+from __future__ import annotations
+
+from agent.plugin import PluginSpec, Registry
+from collectors.host import SPEC as HOST
+from exporters.influxdb import SPEC as INFLUXDB
+
+BUILTIN_SPECS: tuple[PluginSpec, ...] = (
+    HOST,
+    INFLUXDB,
+)
+
+
+def builtin_registry() -> Registry:
+    return Registry(BUILTIN_SPECS)

@@ -1,0 +1,205 @@
+"""A durable FIFO per push exporter: SQLite in WAL mode, rows deleted only on acknowledgement.
+
+At-least-once across kill -9: a batch leaves the queue only after the exporter's `write`
+returned. Bounded by `max_bytes`: when full, the oldest rows are dropped and counted (the
+count is persisted, so a restart does not forget it). Thread-safe; callers run it off the
+event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.plugin import BatchKind
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    enqueued_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    id INTEGER PRIMARY KEY,
+    rejected_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+_REJECTED_KEEP = 1000  # set-aside batches kept for inspection
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    id: int
+    enqueued_ns: int
+    kind: BatchKind
+    items: int
+    lines: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    rows: int
+    items: int
+    bytes: int
+    oldest_ns: int | None
+    dropped_items: int
+    rejected_items: int
+
+
+class DiskQueue:
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # survive reboots, not only kill -9
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(LENGTH(payload)),0), COALESCE(SUM(items),0), COUNT(*), "
+            "MIN(enqueued_ns) FROM queue").fetchone()
+        self._bytes, self._items, self._rows = int(row[0]), int(row[1]), int(row[2])
+        self._oldest_ns: int | None = row[3]
+
+    def _meta_add(self, key: str, n: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (key, n))
+
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def put(self, kind: BatchKind, lines: list[str]) -> int:
+        """Append one row; returns how many items had to be dropped to make room."""
+        if not lines:
+            return 0
+        payload = "\n".join(lines).encode()
+        now = time.time_ns()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                dropped = self._make_room(len(payload))
+                self._db.execute(
+                    "INSERT INTO queue(enqueued_ns, kind, items, payload) VALUES(?,?,?,?)",
+                    (now, kind.value, len(lines), payload))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._bytes += len(payload)
+            self._items += len(lines)
+            self._rows += 1
+            if self._oldest_ns is None:
+                self._oldest_ns = now
+            return dropped
+
+    def _make_room(self, incoming: int) -> int:
+        dropped = 0
+        while self._rows and self._bytes + incoming > self.max_bytes:
+            # drop the oldest 1% of rows (at least one) per round, counted
+            n = max(1, self._rows // 100)
+            rows = self._db.execute(
+                "SELECT id, items, LENGTH(payload) FROM queue ORDER BY id LIMIT ?", (n,)
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            self._db.execute(
+                f"DELETE FROM queue WHERE id IN ({','.join('?' * len(ids))})", ids)
+            for _, items, size in rows:
+                dropped += items
+                self._items -= items
+                self._bytes -= size
+                self._rows -= 1
+        if dropped:
+            self._meta_add("dropped_items", dropped)
+            oldest = self._db.execute("SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
+            self._oldest_ns = oldest
+        return dropped
+
+    def peek(self, max_items: int) -> list[QueueRow]:
+        """Oldest rows of one kind, up to `max_items` items (at least one row)."""
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT id, enqueued_ns, kind, items, payload FROM queue ORDER BY id LIMIT 1000")
+            out: list[QueueRow] = []
+            total = 0
+            for rid, ts, kind, items, payload in cur:
+                if out and (kind != out[0].kind or total + items > max_items):
+                    break
+                out.append(QueueRow(rid, ts, BatchKind(kind), items,
+                                    bytes(payload).decode().split("\n")))
+                total += items
+            cur.close()
+            return out
+
+    def ack(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(
+                f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), COUNT(*) "
+                f"FROM queue WHERE id IN ({marks})", ids).fetchone()
+            self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+            self._db.execute("COMMIT")
+            self._items -= int(row[0])
+            self._bytes -= int(row[1])
+            self._rows -= int(row[2])
+            self._oldest_ns = self._db.execute(
+                "SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
+
+    def set_aside(self, ids: list[int], reason: str) -> int:
+        """Move rows the server refused for good into `rejected`; returns items moved."""
+        if not ids:
+            return 0
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            now = time.time_ns()
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(
+                f"SELECT items, LENGTH(payload) FROM queue WHERE id IN ({marks})", ids
+            ).fetchall()
+            self._db.execute(
+                f"INSERT OR REPLACE INTO rejected(id, rejected_ns, kind, items, reason, payload)"
+                f" SELECT id, ?, kind, items, ?, payload FROM queue WHERE id IN ({marks})",
+                [now, reason[:2000], *ids])
+            self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+            self._db.execute(
+                "DELETE FROM rejected WHERE id NOT IN "
+                "(SELECT id FROM rejected ORDER BY id DESC LIMIT ?)", (_REJECTED_KEEP,))
+            moved = int(sum(r[0] for r in rows))
+            self._meta_add("rejected_items", moved)
+            self._db.execute("COMMIT")
+            self._items -= moved
+            self._bytes -= sum(r[1] for r in rows)
+            self._rows -= len(rows)
+            self._oldest_ns = self._db.execute(
+                "SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
+            return moved
+
+    def rejected_reasons(self, limit: int = 20) -> list[tuple[int, str]]:
+        with self._lock:
+            return [(int(r[0]), str(r[1])) for r in self._db.execute(
+                "SELECT items, reason FROM rejected ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def stats(self) -> QueueStats:
+        with self._lock:
+            return QueueStats(self._rows, self._items, self._bytes, self._oldest_ns,
+                              self._meta("dropped_items"), self._meta("rejected_items"))
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.close()

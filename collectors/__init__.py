@@ -1,0 +1,1 @@
+"""Collectors: pollers and listeners that gather data from devices and the host."""

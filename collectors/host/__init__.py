@@ -1,0 +1,3 @@
+from collectors.host.plugin import SPEC
+
+__all__ = ["SPEC"]

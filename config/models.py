@@ -1,0 +1,105 @@
+"""Framework options: the agent section and the keys every plugin instance shares."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from config.base import StrictModel
+from inventory.models import DeviceKind
+
+
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LocalStoreOptions(StrictModel):
+    """Recent points on local disk; the embedded default store when no push output exists."""
+
+    enabled: bool | None = None  # None: on when no push exporter is configured
+    retention_hours: float = Field(default=24.0, gt=0, le=24 * 90)
+    max_megabytes: float = Field(default=256.0, gt=0)
+
+
+class AgentSection(StrictModel):
+    inventory: Path | None = None  # relative to the config file
+    data_dir: Path = Path("data")  # relative to the config file
+    interval_secs: float = Field(default=60.0, gt=0)
+    timeout_secs: float = Field(default=10.0, gt=0)
+    jitter_secs: float | None = Field(default=None, ge=0)  # None: min(interval/10, 5)
+    max_concurrency: int = Field(default=256, ge=1)  # polls in flight across all plugins
+    flush_interval_secs: float = Field(default=1.0, gt=0)
+    shutdown_deadline_secs: float = Field(default=4.0, gt=0)
+    self_metrics_interval_secs: float = Field(default=30.0, gt=0)
+    backoff_after_failures: int = Field(default=3, ge=1)
+    max_backoff_ticks: int = Field(default=16, ge=1)
+    log_level: str = "info"
+    local_store: LocalStoreOptions = LocalStoreOptions()
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("log_level must be debug, info, warning or error")
+        return v.lower()
+
+
+class AddressFamily(enum.StrEnum):
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+    BOTH = "both"
+
+
+class StaticTarget(StrictModel):
+    """A target that is not an inventory device (an upstream DNS server, a website)."""
+
+    id: str
+    ipv4: str | None = None
+    ipv6: str | None = None
+    hostname: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    credential: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class TargetSelector(StrictModel):
+    """Which inventory devices (and static targets) an instance polls. Empty = all devices."""
+
+    kinds: list[DeviceKind] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
+    buildings: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    inventory: bool = True  # False: only the static targets below
+    static: list[StaticTarget] = Field(default_factory=list)
+
+
+class QueueOptions(StrictModel):
+    max_megabytes: float = Field(default=512.0, gt=0)
+    batch_max_points: int = Field(default=5000, ge=1)
+    backfill_points_per_sec: float | None = Field(default=None, gt=0)  # None: unpaced
+    retry_initial_secs: float = Field(default=1.0, gt=0)
+    retry_max_secs: float = Field(default=60.0, gt=0)
+
+
+FRAMEWORK_KEYS = frozenset(
+    {"type", "name", "enabled", "interval_secs", "timeout_secs", "max_concurrency", "targets",
+     "tags", "queue"}
+)
+
+
+class PluginOptions(StrictModel):
+    """Keys every plugin instance may carry; the rest goes to the plugin's own model."""
+
+    type: str
+    name: str | None = None
+    enabled: bool = True
+    interval_secs: float | None = Field(default=None, gt=0)
+    timeout_secs: float | None = Field(default=None, gt=0)
+    max_concurrency: int | None = Field(default=None, ge=1)
+    targets: TargetSelector | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    queue: QueueOptions = QueueOptions()

@@ -1,0 +1,1 @@
+"""Exporters: push (behind a disk queue) and pull (over the last-value snapshot)."""

@@ -1,0 +1,3 @@
+from exporters.influxdb.plugin import SPEC
+
+__all__ = ["SPEC"]
