@@ -11,6 +11,7 @@ PACKAGES=(
   fping dnsmasq iproute2 iputils-ping    # probes: peer, DNS/DHCP in namespaces, netns
   ieee-data                              # MAC OUI -> vendor
   sqlite3 procps
+  chromium                               # headless screenshot of the HTML report
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: not root; skipping apt (tests needing these servers will skip)" >&2
