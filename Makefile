@@ -4,6 +4,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# snmpsim runs in its own venv on Debian's Python: as root it drops privileges to nobody,
+# who cannot read a Python under /root (pyenv).
+SIMVENV := .venv-sim
+SIMSTAMP := $(SIMVENV)/.installed
+SYSPY ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo $(PY))
 
 .PHONY: all demo demo-central test lint typecheck bench setup system-deps clean
 
@@ -15,7 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(SIMSTAMP):
+	test -x $(SIMVENV)/bin/python || $(SYSPY) -m venv $(SIMVENV)
+	$(SIMVENV)/bin/pip install -q 'snmpsim==1.2.2' pysmi cryptography
+	touch $(SIMSTAMP)
+
+setup: $(STAMP) $(SIMSTAMP)
 
 # Real servers and tools the tests talk to (Debian packages; needs root, skipped otherwise).
 system-deps:
@@ -27,16 +37,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy agent collectors probes exporters config inventory
 
-test: system-deps $(STAMP) lint typecheck
+test: system-deps $(STAMP) $(SIMSTAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(STAMP) $(SIMSTAMP)
 	$(BIN)/python -m bench.demo $(DEMO_ARGS)
 
-demo-central: system-deps $(STAMP)
+demo-central: system-deps $(STAMP) $(SIMSTAMP)
 	$(BIN)/python -m bench.demo --central $(DEMO_ARGS)
 
-bench: system-deps $(STAMP)
+bench: system-deps $(STAMP) $(SIMSTAMP)
 	@for b in bench/*/run.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

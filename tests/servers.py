@@ -41,6 +41,23 @@ def require_binary(name: str) -> str:
     return path
 
 
+def snmpsim_binary() -> str:
+    """snmpsim lives in its own venv (Debian's Python) so it still works after dropping root."""
+    path = REPO / ".venv-sim" / "bin" / "snmpsim-command-responder"
+    if not path.exists():
+        unavailable(f"{path} is missing (make setup creates .venv-sim with snmpsim)")
+    return str(path)
+
+
+def snmpsim_privilege_args(cache_dir: Path) -> list[str]:
+    """As root snmpsim insists on dropping privileges; give it a user and a writable cache."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return [f"--cache-dir={cache_dir}"]
+    cache_dir.chmod(0o777)
+    return ["--process-user=nobody", "--process-group=nogroup", f"--cache-dir={cache_dir}"]
+
+
 def require_root() -> None:
     if os.geteuid() != 0:
         unavailable("needs root (network namespaces / raw sockets)")
