@@ -1,0 +1,6 @@
+"""SNMPv2c fast path: own BER codec over one shared UDP socket per family per event loop."""
+
+from collectors.snmp.fast.ber import BerError
+from collectors.snmp.fast.transport import FastOptions, FastSession, PartialWalk
+
+__all__ = ["BerError", "FastOptions", "FastSession", "PartialWalk"]

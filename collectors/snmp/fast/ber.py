@@ -1,0 +1,270 @@
+"""A minimal BER codec for SNMPv2c: encode GET/GETNEXT/GETBULK requests, decode Responses.
+
+Why not pyasn1: building an ASN.1 object tree per varbind costs ~10x the CPU of walking the
+bytes directly, and an SNMP poller spends nearly all its time decoding responses. This module
+knows exactly one message shape (RFC 3416 PDUs inside an RFC 1901 community message) and reads
+it with plain indexing. Every malformed or truncated input raises `BerError`, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from collectors.snmp.session import Oid, SnmpType, SnmpValue, VarBind
+
+# PDU tags (context class, constructed)
+GET = 0xA0
+GETNEXT = 0xA1
+RESPONSE = 0xA2
+GETBULK = 0xA5
+
+SNMP_V2C = 1
+
+# errorStatus values (RFC 3416) the transport acts on
+NO_ERROR = 0
+TOO_BIG = 1
+NO_SUCH_NAME = 2
+GEN_ERR = 5
+
+
+class BerError(ValueError):
+    """The bytes are not a well-formed SNMPv2c Response."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[VarBind]
+
+
+# ---------------------------------------------------------------------------------------------
+# encoding
+
+
+def _len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(body),)) + body
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    return bytes((tag,)) + _len(len(body)) + body
+
+
+def encode_integer(n: int) -> bytes:
+    return _tlv(0x02, n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True))
+
+
+def encode_oid(oid: Oid) -> bytes:
+    """OID TLV. At least two arcs; the first is 0-2, the second < 40 unless the first is 2."""
+    if len(oid) < 2 or oid[0] > 2 or (oid[0] < 2 and oid[1] >= 40) or min(oid) < 0:
+        raise BerError(f"cannot encode OID {oid!r}")
+    out = bytearray()
+    for sub in (oid[0] * 40 + oid[1], *oid[2:]):
+        if sub < 0x80:
+            out.append(sub)
+            continue
+        chunk = bytearray((sub & 0x7F,))
+        sub >>= 7
+        while sub:
+            chunk.append(0x80 | (sub & 0x7F))
+            sub >>= 7
+        chunk.reverse()
+        out += chunk
+    return _tlv(0x06, bytes(out))
+
+
+_NULL = b"\x05\x00"
+
+
+class RequestEncoder:
+    """Pre-encodes the parts of a request that never change for one community."""
+
+    def __init__(self, community: bytes) -> None:
+        self._head = encode_integer(SNMP_V2C) + _tlv(0x04, community)
+
+    def encode(self, pdu_tag: int, request_id: int, oids: Sequence[Oid],
+               non_repeaters: int = 0, max_repetitions: int = 0) -> bytes:
+        """`non_repeaters`/`max_repetitions` fill errorStatus/errorIndex (zero for GET)."""
+        vbs = b"".join(_tlv(0x30, encode_oid(o) + _NULL) for o in oids)
+        pdu = (encode_integer(request_id) + encode_integer(non_repeaters)
+               + encode_integer(max_repetitions) + _tlv(0x30, vbs))
+        return _tlv(0x30, self._head + _tlv(pdu_tag, pdu))
+
+
+# ---------------------------------------------------------------------------------------------
+# decoding
+
+_TYPES: dict[int, SnmpType] = {t.value: t for t in SnmpType}
+_UNSIGNED = frozenset({0x41, 0x42, 0x43, 0x46})
+_UNSIGNED_MAX_LEN = {0x41: 5, 0x42: 5, 0x43: 5, 0x46: 9}
+_STRINGS = frozenset({0x04, 0x40, 0x44})
+_EMPTY = frozenset({0x05, 0x80, 0x81, 0x82})
+# first encoded sub-identifier (< 128) -> the first two arcs
+_FIRST2: tuple[tuple[int, int], ...] = tuple(
+    (v // 40, v % 40) if v < 80 else (2, v - 80) for v in range(128))
+
+
+def _header(data: bytes, p: int, limit: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the TLV at `p`; checks it fits before `limit`."""
+    if p + 2 > limit:
+        raise BerError(f"truncated TLV at offset {p}")
+    tag = data[p]
+    n = data[p + 1]
+    p += 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4:
+            raise BerError(f"unsupported length form at offset {p - 1}")
+        if p + k > limit:
+            raise BerError(f"truncated length at offset {p}")
+        n = int.from_bytes(data[p:p + k], "big")
+        p += k
+    end = p + n
+    if end > limit:
+        raise BerError(f"length {n} at offset {p} runs past the end")
+    return tag, p, end
+
+
+def _int(data: bytes, p: int, limit: int) -> tuple[int, int]:
+    tag, s, e = _header(data, p, limit)
+    if tag != 0x02 or s == e:
+        raise BerError(f"expected INTEGER at offset {p}")
+    return int.from_bytes(data[s:e], "big", signed=True), e
+
+
+def decode_oid(raw: bytes) -> Oid:
+    """Content octets of an OID -> tuple of arcs."""
+    if not raw:
+        raise BerError("empty OID")
+    if raw.isascii():  # every sub-identifier < 128: the common case, done in C
+        return _FIRST2[raw[0]] + tuple(raw[1:])
+    if raw[-1] & 0x80:
+        raise BerError("OID ends inside a sub-identifier")
+    subs: list[int] = []
+    acc = 0
+    for b in raw:
+        acc = (acc << 7) | (b & 0x7F)
+        if not b & 0x80:
+            subs.append(acc)
+            acc = 0
+    first = subs[0]
+    head = (first // 40, first % 40) if first < 80 else (2, first - 80)
+    return head + tuple(subs[1:])
+
+
+def parse_request_id(data: bytes) -> int:
+    """The request-id of a v2c message, read without decoding the varbinds (for matching)."""
+    try:
+        limit = len(data)
+        tag, p, end = _header(data, 0, limit)
+        if tag != 0x30:
+            raise BerError("not a SEQUENCE")
+        _, p = _int(data, p, end)
+        tag, _, p = _header(data, p, end)
+        tag, p, pend = _header(data, p, end)
+        rid, _ = _int(data, p, pend)
+        return rid
+    except IndexError as exc:  # defensive: _header checks bounds before every index
+        raise BerError(str(exc)) from None
+
+
+def decode_response(data: bytes, community: bytes | None = None) -> Response:
+    """Decode a v2c Response message. Raises `BerError` on anything malformed."""
+    try:
+        return _decode_response(data, community)
+    except BerError:
+        raise
+    except (IndexError, ValueError, KeyError) as exc:  # a corner _header did not foresee
+        raise BerError(f"malformed response: {exc}") from None
+
+
+def _decode_response(data: bytes, community: bytes | None) -> Response:
+    limit = len(data)
+    tag, p, end = _header(data, 0, limit)
+    if tag != 0x30:
+        raise BerError("message is not a SEQUENCE")
+    version, p = _int(data, p, end)
+    if version != SNMP_V2C:
+        raise BerError(f"SNMP version {version}, expected v2c")
+    tag, s, p = _header(data, p, end)
+    if tag != 0x04:
+        raise BerError("community is not an OCTET STRING")
+    if community is not None and data[s:p] != community:
+        raise BerError("community does not match")
+    tag, p, pend = _header(data, p, end)
+    if tag != RESPONSE:
+        raise BerError(f"PDU tag 0x{tag:02x} is not a Response")
+    request_id, p = _int(data, p, pend)
+    error_status, p = _int(data, p, pend)
+    error_index, p = _int(data, p, pend)
+    tag, p, vend = _header(data, p, pend)
+    if tag != 0x30:
+        raise BerError("varbind list is not a SEQUENCE")
+
+    out: list[VarBind] = []
+    append = out.append
+    types = _TYPES
+    from_bytes = int.from_bytes
+    while p < vend:
+        # varbind SEQUENCE, then the OID TLV: short lengths inline (the hot path)
+        if data[p] != 0x30:
+            raise BerError(f"varbind at offset {p} is not a SEQUENCE")
+        n = data[p + 1]
+        if n < 0x80:
+            s = p + 2
+            vb_end = s + n
+            if vb_end > vend:
+                raise BerError(f"varbind at offset {p} runs past the end")
+        else:
+            _, s, vb_end = _header(data, p, vend)
+        if s + 2 > vb_end or data[s] != 0x06:
+            raise BerError(f"varbind at offset {p} has no OID")
+        n = data[s + 1]
+        if n < 0x80:
+            os_ = s + 2
+            oe = os_ + n
+            if oe > vb_end:
+                raise BerError(f"OID at offset {s} runs past its varbind")
+        else:
+            _, os_, oe = _header(data, s, vb_end)
+        oid = decode_oid(data[os_:oe])
+        if oe + 2 > vb_end:
+            raise BerError(f"varbind at offset {p} has no value")
+        vtag = data[oe]
+        n = data[oe + 1]
+        if n < 0x80:
+            vs = oe + 2
+            ve = vs + n
+            if ve > vb_end:
+                raise BerError(f"value at offset {oe} runs past its varbind")
+        else:
+            vtag, vs, ve = _header(data, oe, vb_end)
+        if ve != vb_end:
+            raise BerError(f"trailing bytes in varbind at offset {p}")
+        value: SnmpValue
+        if vtag in _STRINGS:
+            value = data[vs:ve]
+        elif vtag in _UNSIGNED:
+            if vs == ve or ve - vs > _UNSIGNED_MAX_LEN[vtag]:
+                raise BerError(f"bad unsigned length at offset {oe}")
+            value = from_bytes(data[vs:ve], "big")
+        elif vtag == 0x02:
+            if vs == ve:
+                raise BerError(f"empty INTEGER at offset {oe}")
+            value = from_bytes(data[vs:ve], "big", signed=True)
+        elif vtag == 0x06:
+            value = decode_oid(data[vs:ve])
+        elif vtag in _EMPTY:
+            if vs != ve:
+                raise BerError(f"non-empty NULL/exception at offset {oe}")
+            value = None
+        else:
+            raise BerError(f"unknown value tag 0x{vtag:02x} at offset {oe}")
+        append(VarBind(oid, types[vtag], value))
+        p = vb_end
+    return Response(request_id, error_status, error_index, out)
