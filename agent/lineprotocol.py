@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from agent.model import FieldValue, Metric, MetricKind
 
-_MEAS = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
-_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
+_MEAS = str.maketrans({"\\": "\\\\", ",": r"\,", " ": r"\ ", "\n": r"\n"})
+_KEY = str.maketrans({"\\": "\\\\", ",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 _INT64_MAX = 2**63 - 1
 
 
@@ -51,36 +51,44 @@ def render_many(metrics: Iterable[Metric]) -> list[str]:
     return out
 
 
-def _split_unescaped(s: str, sep: str, limit: int = -1) -> list[str]:
+def _read_token(s: str, i: int, stops: str) -> tuple[str, int]:
+    """Read an escaped token up to an unescaped stop character; returns (text, index)."""
     out: list[str] = []
-    cur: list[str] = []
-    i, quoted = 0, False
-    while i < len(s):
+    n = len(s)
+    while i < n:
         c = s[i]
-        if c == "\\" and i + 1 < len(s):
-            cur.append(s[i : i + 2])
+        if c == "\\" and i + 1 < n:
+            nxt = s[i + 1]
+            out.append("\n" if nxt == "n" else nxt)
+            i += 2
+            continue
+        if c in stops:
+            break
+        out.append(c)
+        i += 1
+    return "".join(out), i
+
+
+def _read_string(s: str, i: int) -> tuple[str, int]:
+    """Read a quoted field value starting at the opening quote."""
+    out: list[str] = []
+    i += 1
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\" and i + 1 < n:
+            nxt = s[i + 1]
+            out.append("\n" if nxt == "n" else nxt)
             i += 2
             continue
         if c == '"':
-            quoted = not quoted
-        if c == sep and not quoted and (limit < 0 or len(out) < limit):
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(c)
+            return "".join(out), i + 1
+        out.append(c)
         i += 1
-    out.append("".join(cur))
-    return out
-
-
-def _unescape(s: str) -> str:
-    return (s.replace(r"\,", ",").replace(r"\=", "=").replace(r"\ ", " ")
-            .replace(r"\n", "\n"))
+    raise ValueError("unterminated string field")
 
 
 def _parse_value(raw: str) -> FieldValue:
-    if raw.startswith('"'):
-        return raw[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
     if raw in ("true", "t", "T", "True", "TRUE"):
         return True
     if raw in ("false", "f", "F", "False", "FALSE"):
@@ -92,18 +100,32 @@ def _parse_value(raw: str) -> FieldValue:
 
 def parse(line: str) -> Metric:
     """Parse one line (as rendered here); raises ValueError on malformed input."""
-    parts = _split_unescaped(line.strip(), " ", limit=2)
-    if len(parts) < 2:
+    s = line.strip("\n")
+    name, i = _read_token(s, 0, ", ")
+    if not name or i >= len(s):
         raise ValueError(f"malformed line protocol: {line[:80]!r}")
-    head = _split_unescaped(parts[0], ",")
-    name = _unescape(head[0])
-    tags = {}
-    for t in head[1:]:
-        k, _, v = t.partition("=")
-        tags[_unescape(k)] = _unescape(v)
+    tags: dict[str, str] = {}
+    while i < len(s) and s[i] == ",":
+        key, i = _read_token(s, i + 1, "=, ")
+        if i >= len(s) or s[i] != "=":
+            raise ValueError(f"malformed tag in {line[:80]!r}")
+        value, i = _read_token(s, i + 1, ", ")
+        tags[key] = value
+    if i >= len(s) or s[i] != " ":
+        raise ValueError(f"malformed line protocol: {line[:80]!r}")
     fields: dict[str, FieldValue] = {}
-    for f in _split_unescaped(parts[1], ","):
-        k, _, v = f.partition("=")
-        fields[_unescape(k)] = _parse_value(v)
-    ts = int(parts[2]) if len(parts) > 2 and parts[2] else 0
+    sep = " "
+    while sep in (" ", ",") and i < len(s) and (sep == "," or not fields):
+        key, i = _read_token(s, i + 1, "=")
+        if i >= len(s):
+            raise ValueError(f"malformed field in {line[:80]!r}")
+        if s[i + 1 : i + 2] == '"':
+            fields[key], i = _read_string(s, i + 1)
+        else:
+            raw, i = _read_token(s, i + 1, ", ")
+            fields[key] = _parse_value(raw)
+        sep = s[i] if i < len(s) else ""
+    if not fields:
+        raise ValueError(f"no fields in {line[:80]!r}")
+    ts = int(s[i + 1 :]) if sep == " " and s[i + 1 :].strip() else 0
     return Metric(name, tags, fields, ts, MetricKind.GAUGE)
