@@ -1,0 +1,102 @@
+"""The one factory for SNMP sessions: picks the transport, applies limits and repetitions.
+
+`transport` chooses the implementation: `pysnmp` (v2c and v3, every USM protocol), `fast` (the
+purpose-built v2c path in `collectors/snmp/fast/`, when present) or `auto` (fast for v2c when
+available, pysnmp otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import weakref
+from dataclasses import dataclass
+from typing import Protocol
+
+from agent.errors import CollectError
+from agent.model import ErrorType
+from collectors.snmp.client import open_pysnmp_session
+from collectors.snmp.limits import RequestLimiter
+from collectors.snmp.session import SnmpSession
+from collectors.snmp.walker import Repetitions
+from config.credentials import SnmpV2cCredential, SnmpV3Credential
+
+SnmpCredential = SnmpV2cCredential | SnmpV3Credential
+
+
+class TransportKind(enum.StrEnum):
+    AUTO = "auto"
+    PYSNMP = "pysnmp"
+    FAST = "fast"
+
+
+@dataclass(frozen=True, slots=True)
+class TransportOptions:
+    timeout_s: float = 2.0  # per request attempt
+    retries: int = 1
+    max_repetitions: int = 25
+    min_repetitions: int = 1
+    max_inflight_per_device: int = 1
+    max_inflight_global: int = 256
+    transport: TransportKind = TransportKind.AUTO
+
+
+_GLOBAL: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+def _global_limit(limit: int) -> asyncio.Semaphore:
+    """One global bound per event loop (the first session's option sets it)."""
+    loop = asyncio.get_running_loop()
+    sem = _GLOBAL.get(loop)
+    if sem is None:
+        sem = _GLOBAL[loop] = asyncio.Semaphore(limit)
+    return sem
+
+
+def split_host_port(text: str, default_port: int = 161) -> tuple[str, int]:
+    """`host`, `host:port`, `[v6]:port`, bare IPv6 literal → (host, port)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") else default_port
+        return host, port
+    if text.count(":") == 1:
+        host, _, port_s = text.partition(":")
+        return host, int(port_s)
+    return text, default_port
+
+
+async def open_session(host: str, port: int, credential: SnmpCredential,
+                       options: TransportOptions) -> SnmpSession:
+    limiter = RequestLimiter(options.max_inflight_per_device,
+                             _global_limit(options.max_inflight_global))
+    reps = Repetitions(options.max_repetitions, options.min_repetitions)
+    kind = options.transport
+    if kind is TransportKind.FAST and not isinstance(credential, SnmpV2cCredential):
+        raise CollectError(ErrorType.INTERNAL, "the fast transport speaks SNMPv2c only")
+    if kind in (TransportKind.FAST, TransportKind.AUTO) and isinstance(
+            credential, SnmpV2cCredential):
+        fast = _fast_factory()
+        if fast is not None:
+            return await fast(host, port, credential, options, limiter, reps)
+        if kind is TransportKind.FAST:
+            raise CollectError(ErrorType.INTERNAL, "the fast transport is not installed")
+    return await open_pysnmp_session(host, port, credential, timeout_s=options.timeout_s,
+                                     retries=options.retries, limiter=limiter, reps=reps)
+
+
+class FastSessionFactory(Protocol):
+    """What `collectors.snmp.fast` exports as `open_fast_session`."""
+
+    async def __call__(self, host: str, port: int, credential: SnmpV2cCredential,
+                       options: TransportOptions, limiter: RequestLimiter,
+                       reps: Repetitions) -> SnmpSession: ...
+
+
+def _fast_factory() -> FastSessionFactory | None:
+    try:
+        from collectors.snmp import fast
+    except ImportError:
+        return None
+    factory: FastSessionFactory | None = getattr(fast, "open_fast_session", None)
+    return factory

@@ -1,0 +1,86 @@
+"""Real SNMP agents for the collector tests: snmpsim serving recordings, net-snmp snmpd for v3/IPv6.
+
+`start_snmpsim(data_dir, workdir)` is a factory other SNMP tests reuse with their own data dir
+(the simulated campus). Every server runs on a free loopback port, once per session.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    ServerProcess,
+    free_port,
+    require_binary,
+    shared_dir,
+    snmpsim_binary,
+    snmpsim_privilege_args,
+)
+
+SNMPREC_SUBDIR = Path("fixtures") / "snmprec"
+
+
+def wait_snmp(host: str, port: int, community: str, timeout: float = 30.0,
+              v3_args: list[str] | None = None) -> None:
+    """Poll sysUpTime-or-anything with snmpgetnext until the agent answers."""
+    snmpgetnext = require_binary("snmpgetnext")
+    addr = f"udp6:[{host}]:{port}" if ":" in host else f"udp:{host}:{port}"
+    auth = v3_args if v3_args is not None else ["-v2c", "-c", community]
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        proc = subprocess.run(
+            [snmpgetnext, *auth, "-r0", "-t1", "-On", addr, "1.3.6.1"],
+            capture_output=True, text=True, check=False, timeout=10)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return
+        last = proc.stderr.strip()
+        time.sleep(0.2)
+    raise TimeoutError(f"no SNMP answer from {addr} after {timeout}s: {last}")
+
+
+@dataclass
+class SnmpAgent:
+    host: str
+    port: int
+    server: ServerProcess
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_snmpsim(data_dir: Path, workdir: Path, probe_community: str,
+                  host: str = "127.0.0.1", extra_args: list[str] | None = None) -> SnmpAgent:
+    """snmpsim over `data_dir` (must be readable by nobody when run as root).
+
+    `probe_community` names one recording in `data_dir`, used to wait for readiness.
+    """
+    binary = snmpsim_binary()
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port(host, kind=2)  # SOCK_DGRAM
+    endpoint = (f"--agent-udpv6-endpoint=[{host}]:{port}" if ":" in host
+                else f"--agent-udpv4-endpoint={host}:{port}")
+    argv = [binary, *snmpsim_privilege_args(workdir / "cache"), *(extra_args or []),
+            f"--data-dir={data_dir}", endpoint]
+    server = ServerProcess(argv, lambda: wait_snmp(host, port, probe_community),
+                           workdir / "snmpsim.log")
+    server.start()
+    return SnmpAgent(host, port, server)
+
+
+def fixtures_dir() -> Path:
+    return shared_dir() / SNMPREC_SUBDIR
+
+
+@pytest.fixture(scope="session")
+def snmpsim_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpAgent]:
+    """snmpsim serving every recording in ../shared/fixtures/snmprec (community = file stem)."""
+    agent = start_snmpsim(fixtures_dir(), tmp_path_factory.mktemp("snmpsim"), "bison")
+    yield agent
+    agent.stop()
