@@ -5,10 +5,12 @@ from __future__ import annotations
 from agent.plugin import PluginSpec, Registry
 from collectors.host import SPEC as HOST
 from exporters.influxdb import SPEC as INFLUXDB
+from probes.dualstack import SPEC as DUALSTACK
 
 BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     HOST,
     INFLUXDB,
+    DUALSTACK,
 )
 
 

@@ -1,0 +1,1 @@
+"""Wrappers of third-party libraries: only these modules import them."""

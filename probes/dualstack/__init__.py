@@ -1,0 +1,3 @@
+from probes.dualstack.plugin import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,223 @@
+"""Runs every applicable probe of one target over IPv4 and IPv6 in the same cycle.
+
+A `Plan` says what to probe (built from an inventory device, a static target, or the command
+line); `Engine.run(plan)` resolves the name per family, runs the probers concurrently, and
+returns the paired `ProbeResult`s plus the regression signal. The name → prober map is
+`PROBERS`; each prober takes one `Endpoint` so IPv4 and IPv6 share all code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from agent.model import ErrorType, ProbeResult
+from probes.clients import dns as dnsclient
+from probes.common import Endpoint, Family, ProbeFailure, families, is_ip, normalise_ip
+from probes.dualstack.config import DualStackConfig
+from probes.http import fetch
+from probes.icmp import IcmpUnavailable, Pinger
+from probes.regression import Regression, assess
+from probes.tcp import tcp_connect
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    target: str
+    hostname: str | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    icmp: bool = True
+    tcp_ports: tuple[int, ...] = ()
+    dns_names: tuple[str, ...] = ()  # non-empty: the target is a resolver to probe
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Report:
+    plan: Plan
+    addresses: dict[Family, str | None] = field(default_factory=dict)
+    resolution: dict[Family, str] = field(default_factory=dict)  # why an address is missing
+    results: list[ProbeResult] = field(default_factory=list)
+    regression: Regression | None = None
+    has_a: bool | None = None
+    has_aaaa: bool | None = None
+
+    def to_json(self) -> dict[str, object]:
+        fams: dict[str, object] = {}
+        for fam, addr in self.addresses.items():
+            fams[fam.value] = {
+                "address": addr,
+                "note": self.resolution.get(fam, ""),
+                "probes": [result_json(r) for r in self.results
+                           if r.tags.get("family") == fam.value],
+            }
+        return {"target": self.plan.target, "hostname": self.plan.hostname,
+                "families": fams,
+                "ipv6_regression": self.regression.to_json() if self.regression else None}
+
+
+def result_json(r: ProbeResult) -> dict[str, object]:
+    m = r.to_metric()
+    return {"probe": r.probe, "ok": r.ok, "tags": dict(r.tags),
+            "error_type": r.error.value if r.error else None, "detail": r.detail,
+            "fields": dict(m.fields)}
+
+
+def failed(probe: str, tags: dict[str, str], t0: float, exc: ProbeFailure) -> ProbeResult:
+    return ProbeResult(probe, False, time.perf_counter() - t0, tags, error=exc.error_type,
+                       detail=exc.detail)
+
+
+Prober = Callable[["Engine", Endpoint, Plan], Awaitable[list[ProbeResult]]]
+
+
+async def probe_icmp(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
+    o = eng.cfg.icmp
+    tags = {"family": ep.family.value, "address": ep.address}
+    t0 = time.perf_counter()
+    try:
+        stats = await eng.pinger.ping(ep.address, count=o.count, interval_s=o.interval_secs,
+                                      timeout_s=o.timeout_secs)
+    except IcmpUnavailable as exc:
+        return [ProbeResult("icmp", False, 0.0, tags, error=ErrorType.PERMISSION,
+                            detail=str(exc), values={"loss_ratio": 1.0})]
+    return [ProbeResult("icmp", stats.ok, time.perf_counter() - t0, tags, error=stats.error,
+                        detail=stats.detail, values=stats.summary())]
+
+
+async def probe_tcp(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
+    async def one(port: int) -> ProbeResult:
+        tags = {"family": ep.family.value, "address": ep.address, "port": str(port)}
+        t0 = time.perf_counter()
+        try:
+            secs = await tcp_connect(ep, port, eng.cfg.tcp.timeout_secs)
+        except ProbeFailure as exc:
+            return failed("tcp", tags, t0, exc)
+        return ProbeResult("tcp", True, time.perf_counter() - t0, tags,
+                           values={"connect_seconds": secs})
+    return list(await asyncio.gather(*(one(p) for p in plan.tcp_ports)))
+
+
+async def probe_dns(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
+    """The target is a resolver: ask it every name × type × transport over this family."""
+    o = eng.cfg.dns
+
+    async def one(name: str, qtype: str, transport: str) -> ProbeResult:
+        tags = {"family": ep.family.value, "address": ep.address, "transport": transport,
+                "qtype": qtype, "name": name}
+        t0 = time.perf_counter()
+        try:
+            ans = await dnsclient.query(name, qtype, ep.address, transport=transport,
+                                        timeout_s=o.timeout_secs)
+        except ProbeFailure as exc:
+            return failed("dns", tags, t0, exc)
+        ok = ans.rcode == "NOERROR" and bool(ans.answers)
+        return ProbeResult("dns", ok, ans.duration_s, tags,
+                           error=None if ok else ErrorType.DNS,
+                           detail="" if ok else f"{ans.rcode}, {len(ans.answers)} answers",
+                           values={"answers": len(ans.answers)})
+    return list(await asyncio.gather(*(one(n, q, t) for n in plan.dns_names
+                                       for q in o.qtypes for t in o.transports)))
+
+
+async def probe_http(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
+    o = eng.cfg.http
+
+    async def one(url: str) -> ProbeResult:
+        tags = {"family": ep.family.value, "address": ep.address, "url": url}
+        t0 = time.perf_counter()
+        try:
+            res = await fetch(url, ep, eng.resolve, timeout_s=o.timeout_secs,
+                              max_redirects=o.max_redirects, verify_tls=o.verify_tls)
+        except ProbeFailure as exc:
+            return failed("http", tags, t0, exc)
+        values: dict[str, int | float] = {"status_code": res.status, "redirects": res.redirects}
+        if res.tls_expiry_s is not None:
+            values["tls_expiry_seconds"] = res.tls_expiry_s
+        ok = 200 <= res.status < 400
+        return ProbeResult("http", ok, time.perf_counter() - t0, tags, phases=res.phases,
+                           error=None if ok else ErrorType.PROTOCOL,
+                           detail="" if ok else f"HTTP {res.status}", values=values)
+    return list(await asyncio.gather(*(one(u) for u in plan.urls)))
+
+
+PROBERS: dict[str, Prober] = {"icmp": probe_icmp, "tcp": probe_tcp, "dns": probe_dns,
+                              "http": probe_http}
+
+
+class Engine:
+    def __init__(self, cfg: DualStackConfig, pinger: Pinger | None = None) -> None:
+        self.cfg = cfg
+        self.pinger = pinger or Pinger(cfg.icmp.socket)
+        self.resolvers = list(cfg.resolvers) or dnsclient.system_resolvers()
+
+    async def lookup(self, name: str, family: Family) -> list[str]:
+        qtype = "A" if family is Family.IPV4 else "AAAA"
+        ans = await dnsclient.lookup(name, qtype, self.resolvers,
+                                     timeout_s=self.cfg.dns.timeout_secs)
+        return [normalise_ip(a) for a in ans.answers if is_ip(a)]
+
+    async def resolve(self, name: str, family: Family) -> str:
+        addrs = await self.lookup(name, family)
+        if not addrs:
+            raise ProbeFailure(ErrorType.DNS, f"no {'A' if family is Family.IPV4 else 'AAAA'} "
+                               f"record for {name}")
+        return addrs[0]
+
+    def _wanted(self, plan: Plan) -> Sequence[Family]:
+        return families(self.cfg.family.value)
+
+    async def _address(self, plan: Plan, fam: Family, rep: Report) -> None:
+        given = plan.ipv4 if fam is Family.IPV4 else plan.ipv6
+        if given:
+            rep.addresses[fam] = normalise_ip(given)
+            return
+        if not plan.hostname:
+            rep.addresses[fam] = None
+            rep.resolution[fam] = "no address of this family configured"
+            return
+        try:
+            addrs = await self.lookup(plan.hostname, fam)
+        except ProbeFailure as exc:
+            rep.addresses[fam] = None
+            rep.resolution[fam] = f"lookup failed: {exc.detail}"
+            return
+        if fam is Family.IPV4:
+            rep.has_a = bool(addrs)
+        else:
+            rep.has_aaaa = bool(addrs)
+        rep.addresses[fam] = addrs[0] if addrs else None
+        if not addrs:
+            rep.resolution[fam] = f"no {'A' if fam is Family.IPV4 else 'AAAA'} record"
+
+    async def run(self, plan: Plan) -> Report:
+        rep = Report(plan)
+        fams = self._wanted(plan)
+        await asyncio.gather(*(self._address(plan, f, rep) for f in fams))
+        jobs = []
+        for fam in fams:
+            addr = rep.addresses.get(fam)
+            if addr is None:
+                continue
+            ep = Endpoint(fam, addr, plan.hostname)
+            if plan.icmp and self.cfg.icmp.enabled:
+                jobs.append(probe_icmp(self, ep, plan))
+            if plan.tcp_ports and self.cfg.tcp.enabled:
+                jobs.append(probe_tcp(self, ep, plan))
+            if plan.dns_names and self.cfg.dns.enabled:
+                jobs.append(probe_dns(self, ep, plan))
+            if plan.urls and self.cfg.http.enabled:
+                jobs.append(probe_http(self, ep, plan))
+        for batch in await asyncio.gather(*jobs):
+            rep.results.extend(batch)
+        if len(fams) == 2:
+            r = self.cfg.regression
+            rep.regression = assess(rep.results, has_a=rep.has_a, has_aaaa=rep.has_aaaa,
+                                    slow_ratio=r.slow_ratio, slow_min_secs=r.slow_min_secs)
+        return rep
+
+    def close(self) -> None:
+        self.pinger.close()

@@ -1,0 +1,331 @@
+"""ICMP / ICMPv6 echo with one socket per family shared by every target.
+
+Linux offers two ways to ping:
+- unprivileged ICMP datagram sockets (`SOCK_DGRAM, IPPROTO_ICMP/ICMPV6`), allowed when the
+  process's group is inside `net.ipv4.ping_group_range` (one sysctl for both families, per
+  network namespace). The kernel picks the echo identifier (the socket's "port"), fills the
+  checksum and delivers only our replies.
+- raw sockets, which need CAP_NET_RAW and see every ICMP packet of the host, so replies are
+  filtered by identifier (and, for ICMPv6, by an ICMP6_FILTER in the kernel).
+`auto` tries the datagram socket first (least privilege), then raw; when neither is allowed the
+socket is "unavailable" with a sentence saying why, and the ICMP probe reports
+`ErrorType.PERMISSION` with that sentence while the other probes go on.
+
+Replies are read in an `add_reader` callback (no thread, no socket per target) and matched to
+waiting requests by sequence number and source address. Method measured in
+../shared/reference/baselines.md (ICMP sweep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import errno
+import itertools
+import math
+import os
+import random
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.model import ErrorType
+from probes.common import Family, describe, error_type_of, normalise_ip
+
+_ECHO_REQUEST = {Family.IPV4: 8, Family.IPV6: 128}
+_ECHO_REPLY = {Family.IPV4: 0, Family.IPV6: 129}
+_PAYLOAD = b"campusmon-probe!"  # 16 bytes; makes our packets easy to spot in a capture
+_ICMP6_FILTER = 1  # <netinet/icmp6.h>; Python's socket module lacks the constant
+_PING_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
+
+
+class IcmpMode(enum.StrEnum):
+    AUTO = "auto"
+    DGRAM = "dgram"
+    RAW = "raw"
+
+
+class IcmpUnavailable(Exception):
+    """Neither socket kind may be opened; `str()` says why and how to fix it."""
+
+
+@dataclass(slots=True)
+class PingStats:
+    """RTTs of the echoes that came back (seconds); `error` when no echo could be sent."""
+
+    sent: int
+    rtts: list[float] = field(default_factory=list)
+    error: ErrorType | None = None
+    detail: str = ""
+
+    @property
+    def received(self) -> int:
+        return len(self.rtts)
+
+    @property
+    def loss_ratio(self) -> float:
+        return 1.0 - self.received / self.sent if self.sent else 1.0
+
+    @property
+    def ok(self) -> bool:
+        return self.received > 0
+
+    def summary(self) -> dict[str, float]:
+        """min/avg/max and jitter = mean absolute difference of consecutive RTTs (RFC 3550's
+        idea without its smoothing: a burst is too short to smooth)."""
+        r = self.rtts
+        if not r:
+            return {"loss_ratio": self.loss_ratio}
+        jitter = (sum(abs(a - b) for a, b in itertools.pairwise(r)) / (len(r) - 1)
+                  if len(r) > 1 else 0.0)
+        return {"loss_ratio": self.loss_ratio, "rtt_min_seconds": min(r),
+                "rtt_avg_seconds": math.fsum(r) / len(r), "rtt_max_seconds": max(r),
+                "jitter_seconds": jitter}
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return int(~s & 0xFFFF)
+
+
+def ping_group_range() -> str:
+    try:
+        return " ".join(_PING_RANGE.read_text().split())
+    except OSError:
+        return "unknown"
+
+
+class _Batch:
+    """Echoes awaited together (a burst to one target, or one echo to many targets)."""
+
+    __slots__ = ("future", "remaining", "rtts")
+
+    def __init__(self, n: int, future: asyncio.Future[None]) -> None:
+        self.rtts: list[float | None] = [None] * n
+        self.remaining = n
+        self.future = future
+
+    def hit(self, index: int, rtt: float) -> None:
+        if self.rtts[index] is None:
+            self.rtts[index] = rtt
+            self.remaining -= 1
+            if self.remaining == 0 and not self.future.done():
+                self.future.set_result(None)
+
+
+class FamilySocket:
+    """The one ICMP socket of one family."""
+
+    def __init__(self, family: Family, mode: IcmpMode) -> None:
+        self.family = family
+        self.sock, self.kind = self._open(family, mode)
+        self.sock.setblocking(False)
+        if self.kind == "dgram":
+            self.sock.bind(("0.0.0.0" if family is Family.IPV4 else "::", 0))
+            self.ident = int(self.sock.getsockname()[1])
+        else:
+            self.ident = random.randrange(1, 0xFFFF)
+            if family is Family.IPV6:
+                # let the kernel drop everything but echo replies before Python sees it
+                words = [0xFFFFFFFF] * 8
+                words[129 >> 5] &= ~(1 << (129 & 31))
+                self.sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER,
+                                     struct.pack("8I", *words))
+        self._seq = random.randrange(0, 0x10000)
+        self._pending: dict[int, tuple[_Batch, int, str, float]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.received_foreign = 0
+
+    @staticmethod
+    def _open(family: Family, mode: IcmpMode) -> tuple[socket.socket, str]:
+        proto = socket.IPPROTO_ICMP if family is Family.IPV4 else socket.IPPROTO_ICMPV6
+        why: list[str] = []
+        if mode in (IcmpMode.AUTO, IcmpMode.DGRAM):
+            try:
+                return socket.socket(family.af, socket.SOCK_DGRAM, proto), "dgram"
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EPERM, errno.EPROTONOSUPPORT):
+                    raise
+                why.append(f"unprivileged ICMP sockets are not allowed for group {os.getegid()} "
+                           f"(net.ipv4.ping_group_range is '{ping_group_range()}')")
+        if mode in (IcmpMode.AUTO, IcmpMode.RAW):
+            try:
+                return socket.socket(family.af, socket.SOCK_RAW, proto), "raw"
+            except PermissionError:
+                why.append("raw ICMP sockets need CAP_NET_RAW")
+        raise IcmpUnavailable(
+            f"{family.value} ICMP cannot run: {' and '.join(why)}; allow it with "
+            "sysctl net.ipv4.ping_group_range='0 2147483647' or grant CAP_NET_RAW")
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is None:
+            self._loop = loop
+            loop.add_reader(self.sock.fileno(), self._on_readable)
+
+    def close(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.sock.fileno())
+        self._loop = None
+        self.sock.close()
+        for batch, _i, _a, _t in self._pending.values():
+            if not batch.future.done():
+                batch.future.cancel()
+        self._pending.clear()
+
+    def _next_seq(self) -> int:
+        for _ in range(0x10000):
+            self._seq = (self._seq + 1) & 0xFFFF
+            if self._seq not in self._pending:
+                return self._seq
+        raise OSError(errno.ENOBUFS, "65536 ICMP echoes in flight")
+
+    def _packet(self, seq: int) -> bytes:
+        kind = _ECHO_REQUEST[self.family]
+        head = struct.pack("!BBHHH", kind, 0, 0, self.ident, seq)
+        if self.family is Family.IPV6:
+            return head + _PAYLOAD  # the kernel fills the ICMPv6 checksum (pseudo-header)
+        csum = _checksum(head + _PAYLOAD)
+        return struct.pack("!BBHHH", kind, 0, csum, self.ident, seq) + _PAYLOAD
+
+    async def send(self, address: str, batch: _Batch, index: int) -> None:
+        """Send one echo; the reply lands in `batch[index]`. OSError means it was not sent."""
+        seq = self._next_seq()
+        dest = (address, 0)
+        pkt = self._packet(seq)
+        self._pending[seq] = (batch, index, address, time.perf_counter())
+        try:
+            try:
+                self.sock.sendto(pkt, dest)
+            except BlockingIOError:
+                assert self._loop is not None
+                await self._loop.sock_sendto(self.sock, pkt, dest)
+        except BaseException:
+            self._pending.pop(seq, None)
+            raise
+
+    def forget(self, batch: _Batch) -> None:
+        for seq in [s for s, p in self._pending.items() if p[0] is batch]:
+            del self._pending[seq]
+
+    def _on_readable(self) -> None:
+        reply = _ECHO_REPLY[self.family]
+        raw4 = self.kind == "raw" and self.family is Family.IPV4
+        while True:
+            try:
+                data, src = self.sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # an ICMP error queued on the socket; the echo times out instead
+            now = time.perf_counter()
+            off = (data[0] & 0x0F) * 4 if raw4 and data else 0
+            if len(data) < off + 8 or data[off] != reply:
+                continue
+            ident, seq = struct.unpack_from("!HH", data, off + 4)
+            if ident != self.ident:
+                self.received_foreign += 1
+                continue
+            pending = self._pending.get(seq)
+            if pending is None or pending[2] != src[0]:
+                continue
+            del self._pending[seq]
+            batch, index, _addr, sent = pending
+            batch.hit(index, now - sent)
+
+
+class Pinger:
+    """Per-family sockets opened on first use; the reason is kept when one cannot open."""
+
+    def __init__(self, mode: IcmpMode = IcmpMode.AUTO) -> None:
+        self.mode = mode
+        self._socks: dict[Family, FamilySocket] = {}
+        self._unavailable: dict[Family, str] = {}
+
+    def socket_for(self, family: Family) -> FamilySocket:
+        """Raises IcmpUnavailable (with the reason) when ICMP of this family cannot run."""
+        fs = self._socks.get(family)
+        if fs is not None:
+            return fs
+        if family in self._unavailable:
+            raise IcmpUnavailable(self._unavailable[family])
+        try:
+            fs = FamilySocket(family, self.mode)
+        except IcmpUnavailable as exc:
+            self._unavailable[family] = str(exc)
+            raise
+        fs.attach(asyncio.get_running_loop())
+        self._socks[family] = fs
+        return fs
+
+    def kind(self, family: Family) -> str:
+        fs = self._socks.get(family)
+        return fs.kind if fs else "none"
+
+    async def ping(self, address: str, *, count: int = 3, interval_s: float = 0.1,
+                   timeout_s: float = 1.0) -> PingStats:
+        """A burst of `count` echoes `interval_s` apart; waits `timeout_s` after the last."""
+        address = normalise_ip(address)
+        fs = self.socket_for(Family.of(address))
+        loop = asyncio.get_running_loop()
+        batch = _Batch(count, loop.create_future())
+        stats = PingStats(sent=0)
+        try:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval_s)
+                try:
+                    await fs.send(address, batch, i)
+                    stats.sent += 1
+                except OSError as exc:
+                    stats.sent += 1
+                    stats.error, stats.detail = error_type_of(exc), describe(exc)
+            if batch.remaining:
+                try:
+                    async with asyncio.timeout(timeout_s):
+                        await asyncio.shield(batch.future)
+                except TimeoutError:
+                    pass
+        finally:
+            fs.forget(batch)
+        stats.rtts = [r for r in batch.rtts if r is not None]
+        if stats.rtts:
+            stats.error, stats.detail = None, ""
+        elif stats.error is None:
+            stats.error, stats.detail = ErrorType.TIMEOUT, f"no echo reply within {timeout_s}s"
+        return stats
+
+    async def sweep(self, addresses: list[str], *, timeout_s: float = 1.0) -> list[float | None]:
+        """One echo to each address at once (addresses already normalised, one family each
+        call is not required); returns the RTT or None per address, in order."""
+        loop = asyncio.get_running_loop()
+        batch = _Batch(len(addresses), loop.create_future())
+        used: set[FamilySocket] = set()
+        try:
+            for i, addr in enumerate(addresses):
+                fs = self.socket_for(Family.IPV6 if ":" in addr else Family.IPV4)
+                used.add(fs)
+                try:
+                    await fs.send(addr, batch, i)
+                except OSError:
+                    batch.hit(i, math.nan)  # not sent: count as an answer to stop waiting
+            if batch.remaining:
+                try:
+                    async with asyncio.timeout(timeout_s):
+                        await asyncio.shield(batch.future)
+                except TimeoutError:
+                    pass
+        finally:
+            for fs in used:
+                fs.forget(batch)
+        return [None if r is None or math.isnan(r) else r for r in batch.rtts]
+
+    def close(self) -> None:
+        for fs in self._socks.values():
+            fs.close()
+        self._socks.clear()

@@ -1,0 +1,145 @@
+"""Dual-stack probes against real servers in namespaces (see conftest.py for the lab)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from agent.model import ProbeResult
+from agent.plugin import Target
+from probes.dualstack.config import DualStackConfig
+from probes.dualstack.engine import Engine, Plan
+from probes.dualstack.plugin import DualStackPoller
+from tests.probes.conftest import RESOLVER4, RESOLVER6, V6ONLY_TCP_PORT, ZONE, DualStackLab
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
+
+FAST = {"resolvers": [RESOLVER4], "icmp": {"count": 3, "interval_secs": 0.02,
+                                           "timeout_secs": 0.5},
+        "tcp": {"timeout_secs": 1.0}, "http": {"timeout_secs": 2.0},
+        "dns": {"timeout_secs": 1.0}}
+
+
+def _run(plan: Plan, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        eng = Engine(DualStackConfig.model_validate({**FAST, **(cfg or {})}))
+        try:
+            return (await eng.run(plan)).to_json()
+        finally:
+            eng.close()
+    return asyncio.run(go())
+
+
+def _probes(rep: dict[str, Any], family: str, probe: str) -> list[dict[str, Any]]:
+    fam = rep["families"].get(family) or {"probes": []}
+    return [p for p in fam["probes"] if p["probe"] == probe]
+
+
+def test_target_up_on_both_families(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("both", hostname=f"both.{ZONE}", tcp_ports=(80,),
+                               urls=(f"http://both.{ZONE}/",)))
+    for fam, addr in (("ipv4", "10.99.1.2"), ("ipv6", "fd00:99:1::2")):
+        assert rep["families"][fam]["address"] == addr
+        for probe in ("icmp", "tcp", "http"):
+            [p] = _probes(rep, fam, probe)
+            assert p["ok"], (fam, probe, p)
+            assert p["tags"]["family"] == fam
+        icmp = _probes(rep, fam, "icmp")[0]["fields"]
+        assert icmp["loss_ratio"] == 0.0
+        assert icmp["rtt_min_seconds"] <= icmp["rtt_avg_seconds"] <= icmp["rtt_max_seconds"]
+        assert "jitter_seconds" in icmp
+        http = _probes(rep, fam, "http")[0]["fields"]
+        assert http["status_code"] == 200
+        for phase in ("connect", "first_byte", "transfer"):
+            assert http[f"{phase}_seconds"] >= 0
+    assert rep["ipv6_regression"]["reason"] == "none"
+    assert rep["ipv6_regression"]["regression"] == 0
+
+
+def test_ipv6_dropped_gives_regression(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("dropped", ipv4="10.99.2.2", ipv6="fd00:99:2::2",
+                               tcp_ports=(80,)))
+    assert all(p["ok"] for p in rep["families"]["ipv4"]["probes"])
+    assert not any(p["ok"] for p in rep["families"]["ipv6"]["probes"])
+    assert _probes(rep, "ipv6", "icmp")[0]["fields"]["loss_ratio"] == 1.0
+    assert rep["ipv6_regression"] == {
+        "regression": 1, "reason": "ipv6_failed",
+        "detail": rep["ipv6_regression"]["detail"]}
+
+
+def test_aaaa_only_name(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("v6only", hostname=f"v6only.{ZONE}", tcp_ports=(80,)))
+    assert rep["families"]["ipv4"]["address"] is None
+    assert "no A record" in rep["families"]["ipv4"]["note"]
+    assert rep["families"]["ipv6"]["address"] == "fd00:99:1::3"
+    assert _probes(rep, "ipv6", "icmp")[0]["ok"]
+    assert rep["families"]["ipv4"]["probes"] == []
+    # no IPv4 to compare with: not an IPv6 regression
+    assert rep["ipv6_regression"]["regression"] == 0
+
+
+def test_no_aaaa_and_dead_aaaa(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("v4only", hostname=f"v4only.{ZONE}"))
+    assert rep["ipv6_regression"]["reason"] == "no_aaaa"
+    rep = dslab.run(_run, Plan("deadv6", hostname=f"deadv6.{ZONE}", tcp_ports=(80,)))
+    assert rep["families"]["ipv6"]["address"] == "fd00:99:1::99"
+    assert rep["ipv6_regression"]["reason"] == "aaaa_dead"
+
+
+def test_tcp_service_listening_on_ipv6_only(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("both", hostname=f"both.{ZONE}",
+                               tcp_ports=(V6ONLY_TCP_PORT,)), {"icmp": {"enabled": False}})
+    [v4] = _probes(rep, "ipv4", "tcp")
+    [v6] = _probes(rep, "ipv6", "tcp")
+    assert not v4["ok"] and v4["error_type"] == "refused"
+    assert v6["ok"] and v6["fields"]["connect_seconds"] > 0
+    assert rep["ipv6_regression"]["reason"] == "none"  # v4 fails: not an IPv6 regression
+
+
+def test_dns_server_answers_a_aaaa_ns_over_both_families(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("resolver", ipv4=RESOLVER4, ipv6=RESOLVER6, icmp=False,
+                               dns_names=(f"both.{ZONE}", ZONE)))
+    seen = {}
+    for fam in ("ipv4", "ipv6"):
+        for p in _probes(rep, fam, "dns"):
+            t = p["tags"]
+            seen[(fam, t["transport"], t["qtype"], t["name"])] = p
+    for fam in ("ipv4", "ipv6"):
+        for transport in ("udp", "tcp"):
+            a = seen[(fam, transport, "A", f"both.{ZONE}")]
+            aaaa = seen[(fam, transport, "AAAA", f"both.{ZONE}")]
+            ns = seen[(fam, transport, "NS", ZONE)]
+            assert a["ok"] and a["fields"]["answers"] == 1
+            assert aaaa["ok"] and aaaa["fields"]["answers"] == 1
+            assert ns["ok"] and ns["fields"]["answers"] == 1
+            # NS of a host name: no answer → a failed probe with a reason, not a crash
+            assert not seen[(fam, transport, "NS", f"both.{ZONE}")]["ok"]
+
+
+def _poll_plugin(target: Target) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    async def go() -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+        poller = DualStackPoller(DualStackConfig.model_validate(FAST))
+        await poller.start()
+        try:
+            items = await poller.poll(target)
+        finally:
+            await poller.close()
+        out = []
+        for it in items:
+            m = it.to_metric() if isinstance(it, ProbeResult) else it
+            assert not hasattr(m, "kind") or m.name.startswith("probe_")
+            out.append((m.name, dict(m.tags), dict(m.fields)))  # type: ignore[union-attr]
+        return out
+    return asyncio.run(go())
+
+
+def test_plugin_emits_paired_probe_metrics(dslab: DualStackLab) -> None:
+    target = Target(id="portal", hostname=f"www.{ZONE}", port=80)
+    rows = dslab.run(_poll_plugin, target)
+    names = {(n, t.get("family")) for n, t, _ in rows}
+    for probe in ("probe_icmp", "probe_tcp", "probe_http"):
+        assert (probe, "ipv4") in names and (probe, "ipv6") in names
+    [reg] = [r for r in rows if r[0] == "probe_ipv6_regression"]
+    assert reg[1] == {"reason": "none"} and reg[2] == {"regression": 0}
