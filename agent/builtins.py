@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from agent.audit import SPEC as AUDIT
 from agent.plugin import PluginSpec, Registry
 from collectors.host import SPEC as HOST
+from collectors.mqtt import SPEC as MQTT
 from exporters.influxdb import SPEC as INFLUXDB
 from probes.dualstack import SPEC as DUALSTACK
 
 BUILTIN_SPECS: tuple[PluginSpec, ...] = (
+    AUDIT,
     HOST,
+    MQTT,
     INFLUXDB,
     DUALSTACK,
 )

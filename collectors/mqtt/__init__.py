@@ -1,0 +1,3 @@
+from collectors.mqtt.plugin import SPEC
+
+__all__ = ["SPEC"]

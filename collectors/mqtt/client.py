@@ -1,0 +1,291 @@
+"""The only module that imports paho-mqtt: a subscriber for the collector, a publisher for the
+simulator and tests.
+
+paho is driven directly (`loop_start`: its own network thread), not through aiomqtt, which costs
+2.6× the CPU per message (shared/reference/baselines.md). paho's thread reconnects by itself with
+exponential backoff; `on_connect` subscribes again every time, so a broker restart or a network
+cut never leaves a connected client without subscriptions (the silent stop Telegraf's
+mqtt_consumer has had). Every callback is wrapped: an exception escaping into paho's thread
+would end that thread, and with it the collector.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from agent.model import ErrorType
+from collectors.mqtt.handover import Received
+
+log = logging.getLogger("campusmon.mqtt.client")
+
+Protocol = Literal["3.1.1", "5"]
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+    check_hostname: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOptions:
+    host: str
+    port: int
+    client_id: str
+    protocol: Protocol = "5"
+    persistent_session: bool = False
+    session_expiry_secs: int = 3600  # MQTT 5: how long the broker keeps the session
+    keepalive_secs: int = 30
+    username: str | None = None
+    password: str | None = None
+    tls: TlsFiles | None = None
+    reconnect_min_secs: int = 1
+    reconnect_max_secs: int = 30
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Written by paho's thread, read by the event loop (plain ints: reads are atomic)."""
+
+    connected: bool = False
+    connects: int = 0
+    disconnects: int = 0
+    subscribe_failures: int = 0
+    session_present: bool = False
+    last_error: str = ""
+    last_error_type: ErrorType | None = None
+    errors: list[ErrorType] = field(default_factory=list)  # drained by the owner
+
+
+def _new_client(opts: BrokerOptions) -> paho.Client:
+    proto = paho.MQTTv5 if opts.protocol == "5" else paho.MQTTv311
+    kwargs: dict[str, Any] = {}
+    if opts.protocol != "5":
+        kwargs["clean_session"] = not opts.persistent_session
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=opts.client_id,
+                         protocol=proto, **kwargs)
+    if opts.username is not None:
+        client.username_pw_set(opts.username, opts.password)
+    if opts.tls is not None:
+        client.tls_set(ca_certs=opts.tls.ca_file, certfile=opts.tls.cert_file,
+                       keyfile=opts.tls.key_file, cert_reqs=ssl.CERT_REQUIRED)
+        if not opts.tls.check_hostname:
+            client.tls_insecure_set(True)
+    client.reconnect_delay_set(opts.reconnect_min_secs, opts.reconnect_max_secs)
+    return client
+
+
+def _connect_args(opts: BrokerOptions) -> dict[str, Any]:
+    args: dict[str, Any] = {"keepalive": opts.keepalive_secs}
+    if opts.protocol == "5":
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        if opts.persistent_session:
+            props.SessionExpiryInterval = opts.session_expiry_secs
+            args["clean_start"] = False
+        else:
+            args["clean_start"] = True
+        args["properties"] = props
+    return args
+
+
+def _error_type(reason: ReasonCode) -> ErrorType:
+    name = str(reason).lower()
+    if "not authorized" in name or "bad user name" in name or "bad username" in name:
+        return ErrorType.AUTH
+    return ErrorType.PROTOCOL
+
+
+class Subscriber:
+    """Subscribes to `subscriptions` and hands every message to `deliver` in paho's thread."""
+
+    def __init__(self, opts: BrokerOptions, subscriptions: Sequence[tuple[str, int]],
+                 deliver: Callable[[Received], None]) -> None:
+        self.opts = opts
+        self.subscriptions = list(subscriptions)
+        self.stats = ClientStats()
+        self._deliver = deliver
+        self._client = _new_client(opts)
+        c = self._client
+        c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
+        c.on_disconnect = self._on_disconnect
+        c.on_subscribe = self._on_subscribe
+        c.on_message = self._on_message
+        c.suppress_exceptions = True  # a bug in a callback is logged by paho, never fatal
+        self._started = False
+
+    # --------------------------------------------------------------- paho's thread
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        try:
+            payload = msg.payload  # bytes in practice; the annotation allows bytearray
+            self._deliver(Received(msg.topic, cast(bytes, payload), bool(msg.retain), msg.qos,
+                                   time.time_ns()))
+        except Exception:  # a topic that is not UTF-8 and the like: drop, never stop
+            log.debug("message dropped in the network thread", exc_info=True)
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: paho.ConnectFlags,
+                    reason: ReasonCode, properties: Properties | None) -> None:
+        if reason.is_failure:
+            self._error(_error_type(reason), f"broker refused the connection: {reason}")
+            return
+        st = self.stats
+        st.connected = True
+        st.connects += 1
+        st.session_present = flags.session_present
+        log.info("connected to %s:%d (session present: %s); subscribing to %d filter(s)",
+                 self.opts.host, self.opts.port, flags.session_present, len(self.subscriptions))
+        # Always subscribe again: cheap, and a broker that lost our session (restart without
+        # persistence, expiry) would otherwise deliver nothing, silently.
+        if self.opts.protocol == "5":
+            subs: list[tuple[str, SubscribeOptions]] = [
+                (t, SubscribeOptions(qos=q)) for t, q in self.subscriptions]
+            rc, _ = client.subscribe(subs)
+        else:
+            rc, _ = client.subscribe(self.subscriptions)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self._error(ErrorType.PROTOCOL, f"subscribe failed: {paho.error_string(rc)}")
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._error(ErrorType.UNREACHABLE,
+                    f"cannot connect to {self.opts.host}:{self.opts.port}")
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: paho.DisconnectFlags,
+                       reason: ReasonCode, properties: Properties | None) -> None:
+        if self.stats.connected:
+            self.stats.disconnects += 1
+        if self.stats.connected and self._started:
+            log.warning("disconnected from %s:%d (%s); reconnecting with backoff",
+                        self.opts.host, self.opts.port, reason)
+        self.stats.connected = False
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int,
+                      reasons: list[ReasonCode], properties: Properties | None) -> None:
+        bad = [(t, r) for (t, _), r in zip(self.subscriptions, reasons, strict=False)
+               if r.is_failure]
+        for topic, r in bad:
+            self.stats.subscribe_failures += 1
+            self._error(ErrorType.PROTOCOL, f"subscription to {topic!r} refused: {r}")
+
+    def _error(self, et: ErrorType, message: str) -> None:
+        st = self.stats
+        if message != st.last_error:
+            log.warning("%s", message)
+        st.last_error, st.last_error_type = message, et
+        st.errors.append(et)
+
+    # --------------------------------------------------------------- owner's side
+    def start(self) -> None:
+        self._client.connect_async(self.opts.host, self.opts.port, **_connect_args(self.opts))
+        self._client.loop_start()
+        self._started = True
+
+    def thread_alive(self) -> bool:
+        thread = getattr(self._client, "_thread", None)
+        return isinstance(thread, threading.Thread) and thread.is_alive()
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        with contextlib.suppress(Exception):
+            self._client.disconnect()
+        with contextlib.suppress(Exception):
+            self._client.loop_stop()
+        self.stats.connected = False
+
+
+class Publisher:
+    """One device's (or a test's) connection: last will, QoS 1 publishes, abrupt loss."""
+
+    def __init__(self, opts: BrokerOptions,
+                 will: tuple[str, bytes, int, bool] | None = None) -> None:
+        self.opts = opts
+        self._client = _new_client(opts)
+        if will is not None:
+            topic, payload, qos, retain = will
+            self._client.will_set(topic, payload, qos=qos, retain=retain)
+        self._connected = threading.Event()
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.suppress_exceptions = True
+        self._client.max_queued_messages_set(0)
+        self._client.max_inflight_messages_set(1000)
+        self._started = False
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: paho.ConnectFlags,
+                    reason: ReasonCode, properties: Properties | None) -> None:
+        if not reason.is_failure:
+            self._connected.set()
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: paho.DisconnectFlags,
+                       reason: ReasonCode, properties: Properties | None) -> None:
+        self._connected.clear()
+
+    def start(self, timeout_s: float = 10.0) -> bool:
+        """Connect; True once the broker accepted (False on timeout, paho keeps trying)."""
+        self._client.connect_async(self.opts.host, self.opts.port, **_connect_args(self.opts))
+        self._client.loop_start()
+        self._started = True
+        return self._connected.wait(timeout_s)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def publish(self, topic: str, payload: bytes | str, qos: int = 0,
+                retain: bool = False) -> paho.MQTTMessageInfo:
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def wait_published(self, infos: Sequence[paho.MQTTMessageInfo], timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        for info in infos:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(left)
+            if not info.is_published():
+                return False
+        return True
+
+    def stop(self) -> None:
+        """A clean DISCONNECT: the broker discards the last will."""
+        if not self._started:
+            return
+        self._started = False
+        with contextlib.suppress(Exception):
+            self._client.disconnect()
+        with contextlib.suppress(Exception):
+            self._client.loop_stop()
+
+    def kill(self) -> None:
+        """Lose the connection without DISCONNECT (a crash, a cut cable): the will is sent."""
+        if not self._started:
+            return
+        self._started = False
+        with contextlib.suppress(Exception):
+            self._client.loop_stop()  # first, so paho does not reconnect or say goodbye
+        sock = self._client.socket()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                raw = sock if isinstance(sock, socket.socket) else None
+                if raw is not None:
+                    raw.shutdown(socket.SHUT_RDWR)
+                sock.close()
