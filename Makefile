@@ -41,10 +41,10 @@ test: system-deps $(STAMP) $(SIMSTAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: $(STAMP) $(SIMSTAMP)
-	$(BIN)/python -m bench.demo $(DEMO_ARGS)
+	$(BIN)/campusmon demo $(DEMO_ARGS)
 
 demo-central: system-deps $(STAMP) $(SIMSTAMP)
-	$(BIN)/python -m bench.demo --central $(DEMO_ARGS)
+	$(BIN)/campusmon demo --central $(DEMO_ARGS)
 
 bench: system-deps $(STAMP) $(SIMSTAMP)
 	@for b in bench/*/run.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_query)
     sp = sub.add_parser("plugins", help="list built-in plugins")
     sp.set_defaults(func=cmd_plugins)
+    from agent.demo import register as register_demo
+
+    register_demo(sub)
     for module in EXTRA_COMMANDS:
         importlib.import_module(module).register(sub)
     return p
