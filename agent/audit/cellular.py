@@ -1,0 +1,74 @@
+"""5G in teaching places against the 信号升格 thresholds (standards.md c3'): downlink mean
+>= 200 Mbps, uplink mean >= 40 Mbps, and >= 90% of samples meeting the rate standard.
+
+Every `cellular_5g` sample of the window counts (from CPEs or sensors); a sample meets the rate
+standard when both its downlink and uplink meet the per-sample thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from agent.audit import standards as S
+from agent.audit.counters import share
+from agent.audit.inputs import AuditInput
+from agent.audit.model import Evidence, Indicator, Status
+from agent.audit.wireless import num
+
+FAMILY = "5g"
+
+
+def _ok(dl: float, ul: float) -> bool:
+    return dl >= S.G5_DL_SAMPLE_MBPS and ul >= S.G5_UL_SAMPLE_MBPS
+
+
+def indicators(inp: AuditInput) -> list[Indicator]:
+    per_room: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    building: dict[str, str] = {}
+    for pts in inp.series("cellular_5g").values():
+        for p in pts:
+            dl, ul = num(p, "dl_mbps"), num(p, "ul_mbps")
+            if dl is None or ul is None:
+                continue
+            where = p.tags.get("room") or p.tags.get("device") or "?"
+            per_room[where].append((dl, ul))
+            building[where] = p.tags.get("building", "")
+    samples = [s for lst in per_room.values() for s in lst]
+    teaching = {r.id for r in inp.rooms if r.kind.is_teaching_place}
+    ev = []
+    for where, lst in sorted(per_room.items()):
+        dl = sum(s[0] for s in lst) / len(lst)
+        ul = sum(s[1] for s in lst) / len(lst)
+        good = share(sum(_ok(*s) for s in lst), len(lst)) or 0.0
+        room_ok = (S.G5_DL_MEAN_MBPS.met_by(dl) and S.G5_UL_MEAN_MBPS.met_by(ul)
+                   and S.G5_SAMPLE_SHARE.met_by(good))
+        tag = "" if where in teaching else " (not a teaching place)"
+        ev.append(Evidence(where, "room", Status.OK if room_ok else Status.FAIL,
+                           f"{len(lst)} samples, DL mean {dl:.1f} Mbps, UL mean {ul:.1f} Mbps, "
+                           f"{good:.1f}% of samples meet DL>=200/UL>=40{tag}",
+                           building.get(where, "")))
+    n = len(samples)
+    note = "" if n else "no cellular_5g samples in the window"
+    good_n = sum(_ok(*s) for s in samples)
+    dl_mean = sum(s[0] for s in samples) / n if n else None
+    ul_mean = sum(s[1] for s in samples) / n if n else None
+    measured_teaching = [e for e in ev if e.subject in teaching]
+    ok_teaching = sum(e.status is Status.OK for e in measured_teaching)
+    return [
+        Indicator("5g_dl_mean", FAMILY, "5G下行平均速率", "5G downlink mean", dl_mean, "Mbps",
+                  target=S.G5_DL_MEAN_MBPS, numerator=sum(s[0] for s in samples),
+                  denominator=n, evidence=tuple(ev), note=note),
+        Indicator("5g_ul_mean", FAMILY, "5G上行平均速率", "5G uplink mean", ul_mean, "Mbps",
+                  target=S.G5_UL_MEAN_MBPS, numerator=sum(s[1] for s in samples),
+                  denominator=n, evidence=tuple(ev), note=note),
+        Indicator("5g_sample_compliance", FAMILY, "5G达标样本占比",
+                  "5G samples meeting DL>=200 / UL>=40 Mbps", share(good_n, n), "%",
+                  target=S.G5_SAMPLE_SHARE, numerator=good_n, denominator=n,
+                  evidence=tuple(ev), note=note),
+        Indicator("5g_teaching_places_ok", FAMILY, "5G测量达标的教学场所比例",
+                  "Measured teaching places meeting all 信号升格 thresholds",
+                  share(ok_teaching, len(measured_teaching)), "%", numerator=ok_teaching,
+                  denominator=len(measured_teaching), evidence=tuple(measured_teaching),
+                  note="share of teaching places with 5G readings; per-room thresholds from "
+                       "c3', no verified coverage target"),
+    ]

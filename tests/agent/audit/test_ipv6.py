@@ -1,0 +1,70 @@
+from agent.audit import ipv6
+from agent.audit.model import Status
+from tests.agent.audit.crafted import audit_input, inventory, points
+
+
+def _get(inds, id_):
+    return next(i for i in inds if i.id == id_)
+
+
+def test_device_global_address_and_forwarding():
+    inds = ipv6.device_indicators(audit_input())
+    addr = _get(inds, "ipv6_device_global_address")
+    # gw, core, fw have global addresses; acc has none; ac has no data (unknown)
+    assert (addr.numerator, addr.denominator) == (3, 4)
+    assert addr.value == 75.0 and addr.passed is False
+    assert addr.unknown == 1
+    assert {e.subject for e in addr.evidence if e.status is Status.UNKNOWN} == {"ac"}
+    assert addr.target is not None and addr.target.source.row == "b2"
+    fwd = _get(inds, "ipv6_forwarding")  # gw, core, fw route IPv4; core does not route IPv6
+    assert (fwd.numerator, fwd.denominator) == (2, 3)
+    ifs = _get(inds, "ipv6_interfaces")
+    assert (ifs.numerator, ifs.denominator) == (4, 16) and ifs.target is None
+
+
+def test_egress_share_skips_counter_reset():
+    ind = ipv6.egress_traffic_indicator(audit_input())
+    # v4: 3e9; v6: 0.5e9 + (reset skipped) + 0.5e9 = 1e9  → 25 %
+    assert ind.numerator == 1e9 and ind.denominator == 4e9
+    assert ind.value == 25.0
+    assert ind.passed is False  # 27 % by end-2025 (b8)
+    assert ind.target is not None and ind.target.source.row == "b8"
+    assert {r.source.row for r in ind.references} == {"b5", "b6"}
+    assert "1 counter reset" in ind.note
+
+
+def test_no_egress_link_declared():
+    inv = inventory(egress=False)
+    ind = ipv6.egress_traffic_indicator(audit_input(inv, points(inventory())))
+    assert ind.value is None and ind.passed is None
+    assert "no egress link declared" in ind.note
+
+
+def test_web_and_iot():
+    inp = audit_input()
+    web = ipv6.web_indicator(inp)
+    assert (web.numerator, web.denominator) == (2, 3)
+    assert [r.value for r in web.references] == [82.07]
+    iot = ipv6.iot_indicator(inp)
+    # cam has IPv6 in the inventory; door and cpe do not
+    assert (iot.numerator, iot.denominator) == (1, 3)
+    assert iot.target is None
+
+
+def test_iot_ipv6_seen_in_neighbour_table():
+    inv = inventory()
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0
+    pts = [*points(inv), Metric("snmp_fdb", {"campus": "c1", "device": "acc",
+                                              "mac": "00:11:22:33:44:01", "ip": "2001:db8::99"},
+                                {"present": 1}, T0)]
+    iot = ipv6.iot_indicator(audit_input(inv, pts))
+    assert iot.numerator == 2
+    door = next(e for e in iot.evidence if e.subject == "door")
+    assert door.rule.startswith("neighbour table")
+
+
+def test_empty_input_gives_no_values():
+    inds = ipv6.indicators(audit_input(inventory(), []))
+    # only the IoT share comes from the inventory alone (declared addresses)
+    assert [i.id for i in inds if i.value is not None] == ["iot_ipv6"]
