@@ -113,6 +113,9 @@ class Device:
             tags["room"] = self.room
         if self.vendor:
             tags["vendor"] = self.vendor
+        if self.roles:
+            # comma-joined so a query can select e.g. roles=~".*egress.*"
+            tags["roles"] = ",".join(sorted(self.roles))
         return tags
 
 
