@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.alerts import SPEC as ALERTS
 from agent.audit import SPEC as AUDIT
 from agent.plugin import PluginSpec, Registry
 from collectors.host import SPEC as HOST
@@ -10,6 +11,7 @@ from exporters.influxdb import SPEC as INFLUXDB
 from probes.dualstack import SPEC as DUALSTACK
 
 BUILTIN_SPECS: tuple[PluginSpec, ...] = (
+    ALERTS,
     AUDIT,
     HOST,
     MQTT,

@@ -1,0 +1,377 @@
+"""Condition evaluators: what each rule has seen, and which of its subjects are active now.
+
+An evaluator `observe`s items as they pass and answers `active(now)` with the subjects whose
+condition holds. Times are arrival times from the processor's clock, not device timestamps:
+a device with a wrong clock must not make its series look fresh or stale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from agent.alerts.rules import (
+    OPS,
+    AbsentCondition,
+    CredentialCheck,
+    CredentialCondition,
+    EventCondition,
+    RatioCondition,
+    Rule,
+    SeriesFilter,
+    ThresholdCondition,
+)
+from agent.model import Event, EventState, FieldValue, Item, Metric
+from config.credentials import Credential, SnmpV2cCredential, SnmpV3Credential
+from inventory.models import Inventory
+
+Subject = tuple[str, ...]
+# enrichment tags that are fixed for a device, so they may label an alert
+STATIC_TAGS = ("campus", "building", "room", "device", "kind", "vendor", "target")
+_NS = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class EvalContext:
+    inventory: Inventory
+    credentials: Mapping[str, Credential]
+
+
+@dataclass(slots=True)
+class Observation:
+    """One active subject: its identifying labels, its device and the summary's values."""
+
+    labels: dict[str, str]
+    device: str | None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class Evaluator(Protocol):
+    def observe(self, item: Item, now_ns: int) -> None: ...
+    def active(self, now_ns: int) -> dict[Subject, Observation]: ...
+
+
+def fmt(v: FieldValue) -> str:
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def numeric(v: FieldValue | None) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, int | float):
+        return float(v)
+    return None
+
+
+def tag_of(tags: Mapping[str, str], name: str) -> str | None:
+    # a static target has no `device` tag; its `target` id stands in for it
+    if name == "device":
+        return tags.get("device") or tags.get("target")
+    return tags.get(name)
+
+
+def subject_of(tags: Mapping[str, str], by: list[str]) -> Subject | None:
+    values = []
+    for name in by:
+        v = tag_of(tags, name)
+        if v is None:
+            if name == "device":
+                return None  # a device rule cannot place a sample with no device
+            v = ""
+        values.append(v)
+    return tuple(values)
+
+
+def base_observation(tags: Mapping[str, str], by: list[str], subject: Subject) -> Observation:
+    labels = {k: tags[k] for k in STATIC_TAGS if k in tags}
+    for name, v in zip(by, subject, strict=True):
+        if v:
+            labels[name] = v
+    device = labels.get("device")
+    values = dict(tags)
+    values.update(labels)
+    return Observation(labels, device, values)
+
+
+class _FilterMixin:
+    cond: SeriesFilter
+    ctx: EvalContext
+    _regex: dict[str, re.Pattern[str]]
+
+    def _init_filter(self, cond: SeriesFilter, ctx: EvalContext) -> None:
+        self.cond, self.ctx = cond, ctx
+        self._regex = {k: re.compile(p) for k, p in cond.tags_regex.items()}
+
+    def _wanted(self, m: Metric) -> bool:
+        if m.name != self.cond.metric:
+            return False
+        for k, v in self.cond.tags.items():
+            if m.tags.get(k) != v:
+                return False
+        for k, rx in self._regex.items():
+            val = m.tags.get(k)
+            if val is None or rx.fullmatch(val) is None:
+                return False
+        if self.cond.device is not None:
+            dev_id = m.tags.get("device")
+            dev = self.ctx.inventory.device(dev_id) if dev_id else None
+            if not self.cond.device.matches(dev):
+                return False
+        return True
+
+    def _series_id(self, m: Metric) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((k, v) for k, v in m.tags.items()
+                            if k not in self.cond.ignore_tags))
+
+
+@dataclass(slots=True)
+class _Series:
+    subject: Subject
+    truth: bool
+    obs: Observation
+    seen_ns: int
+
+
+def _field_truth(m: Metric, fields: list[str], op: str, value: float) -> tuple[bool, float] | None:
+    """(holds, observed) over the listed fields present; None when none is present."""
+    test = OPS[op]
+    found: tuple[bool, float] | None = None
+    for f in fields:
+        v = numeric(m.fields.get(f))
+        if v is None:
+            continue
+        if test(v, value):
+            return True, v
+        if found is None:
+            found = (False, v)
+    return found
+
+
+class ThresholdEval(_FilterMixin):
+    def __init__(self, cond: ThresholdCondition, ctx: EvalContext) -> None:
+        self._init_filter(cond, ctx)
+        self.tcond = cond
+        self._series: dict[tuple[tuple[str, str], ...], _Series] = {}
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Metric) or not self._wanted(item):
+            return
+        c = self.tcond
+        res = _field_truth(item, c.fields, c.op, c.value)
+        subject = subject_of(item.tags, c.by)
+        if res is None or subject is None:
+            return
+        truth, observed = res
+        obs = base_observation(item.tags, c.by, subject)
+        obs.values.update({k: fmt(v) for k, v in item.fields.items()})
+        obs.values["observed"] = fmt(observed)
+        obs.values["observed_days"] = f"{observed / 86400:.1f}"
+        self._series[self._series_id(item)] = _Series(subject, truth, obs, now_ns)
+
+    def active(self, now_ns: int) -> dict[Subject, Observation]:
+        horizon = now_ns - int(self.tcond.stale_secs * _NS)
+        for sid in [s for s, v in self._series.items() if v.seen_ns < horizon]:
+            del self._series[sid]
+        groups: dict[Subject, list[_Series]] = {}
+        for s in self._series.values():
+            groups.setdefault(s.subject, []).append(s)
+        out: dict[Subject, Observation] = {}
+        for subject, series in groups.items():
+            truths = [s.truth for s in series]
+            hit = all(truths) if self.tcond.reduce == "all" else any(truths)
+            if hit:
+                out[subject] = next(s.obs for s in series if s.truth)
+        return out
+
+
+class AbsentEval(_FilterMixin):
+    def __init__(self, cond: AbsentCondition, ctx: EvalContext) -> None:
+        self._init_filter(cond, ctx)
+        self.acond = cond
+        self._seen: dict[Subject, tuple[int, Observation]] = {}
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Metric) or not self._wanted(item):
+            return
+        subject = subject_of(item.tags, self.acond.by)
+        if subject is not None:
+            self._seen[subject] = (now_ns, base_observation(item.tags, self.acond.by, subject))
+
+    def active(self, now_ns: int) -> dict[Subject, Observation]:
+        out: dict[Subject, Observation] = {}
+        absent_ns, forget_ns = int(self.acond.absent_secs * _NS), int(self.acond.forget_secs * _NS)
+        for subject, (seen, obs) in list(self._seen.items()):
+            age = now_ns - seen
+            if age > forget_ns:
+                del self._seen[subject]
+            elif age > absent_ns:
+                obs.values["silent_secs"] = str(age // _NS)
+                out[subject] = obs
+        return out
+
+
+class RatioEval(_FilterMixin):
+    def __init__(self, cond: RatioCondition, ctx: EvalContext) -> None:
+        self._init_filter(cond, ctx)
+        self.rcond = cond
+        self._series: dict[tuple[tuple[str, str], ...], _Series] = {}
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Metric) or not self._wanted(item):
+            return
+        c = self.rcond
+        res = _field_truth(item, [c.field], c.op, c.value)
+        subject = subject_of(item.tags, c.by)
+        if res is None or subject is None:
+            return
+        labels = {k: item.tags[k] for k in ("campus",) if k in item.tags}
+        labels.update({n: v for n, v in zip(c.by, subject, strict=True) if v})
+        obs = Observation(labels, None, dict(labels))
+        self._series[self._series_id(item)] = _Series(subject, res[0], obs, now_ns)
+
+    def active(self, now_ns: int) -> dict[Subject, Observation]:
+        horizon = now_ns - int(self.rcond.stale_secs * _NS)
+        for sid in [s for s, v in self._series.items() if v.seen_ns < horizon]:
+            del self._series[sid]
+        groups: dict[Subject, list[_Series]] = {}
+        for s in self._series.values():
+            groups.setdefault(s.subject, []).append(s)
+        out: dict[Subject, Observation] = {}
+        for subject, series in groups.items():
+            count = sum(1 for s in series if s.truth)
+            total = len(series)
+            if count >= self.rcond.min_count and count / total >= self.rcond.min_ratio:
+                obs = series[0].obs
+                obs.values.update(count=str(count), total=str(total),
+                                  percent=str(round(100 * count / total)))
+                out[subject] = obs
+        return out
+
+
+class EventEval:
+    def __init__(self, cond: EventCondition, ctx: EvalContext) -> None:
+        self.cond, self.ctx = cond, ctx
+        self._open: dict[Subject, tuple[int, Observation]] = {}
+
+    def _subject(self, e: Event) -> Subject:
+        out = []
+        for name in self.cond.by:
+            if name == "key":
+                out.append(e.key)
+            elif name == "device":
+                out.append(e.device or e.labels.get("device") or e.labels.get("target", ""))
+            elif name == "kind":
+                out.append(e.kind)
+            else:
+                out.append(e.labels.get(name, ""))
+        return tuple(out)
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Event):
+            return
+        c = self.cond
+        if item.kind not in c.kinds and item.kind not in c.resolve_kinds:
+            return
+        device = item.device or item.labels.get("device")
+        if c.device is not None:
+            dev = self.ctx.inventory.device(device) if device else None
+            if not c.device.matches(dev):
+                return
+        subject = self._subject(item)
+        if item.kind in c.resolve_kinds or item.state is EventState.RESOLVED:
+            self._open.pop(subject, None)
+            return
+        labels = {k: item.labels[k] for k in STATIC_TAGS if k in item.labels}
+        if device:
+            labels["device"] = device
+        for name, v in zip(c.by, subject, strict=True):
+            if v and name != "key":
+                labels[name] = v
+        labels["source_key"] = item.key
+        values = {**item.labels, **labels, "summary": item.summary, "event_kind": item.kind}
+        prev = self._open.get(subject)
+        if prev is not None:
+            prev[1].values.update(values)  # keep labels stable, refresh the text
+            self._open[subject] = (now_ns, prev[1])
+        else:
+            self._open[subject] = (now_ns, Observation(labels, device, values))
+
+    def active(self, now_ns: int) -> dict[Subject, Observation]:
+        limit = self.cond.auto_resolve_secs
+        out: dict[Subject, Observation] = {}
+        for subject, (seen, obs) in list(self._open.items()):
+            if limit is not None and now_ns - seen > int(limit * _NS):
+                del self._open[subject]
+            else:
+                out[subject] = obs
+        return out
+
+
+def credential_problem(cred: Credential | None, cond: CredentialCondition) -> str | None:
+    if isinstance(cred, SnmpV2cCredential):
+        community = cred.community.get_secret_value()
+        defaults = {c.lower() for c in cond.default_communities}
+        if CredentialCheck.SNMP_DEFAULT_COMMUNITY in cond.checks and community.lower() in defaults:
+            return f"SNMP v1/v2c with a default community (credential set '{cred.name}')"
+        if CredentialCheck.SNMP_V1_V2C in cond.checks:
+            return f"SNMP v1/v2c sends its community in cleartext (credential set '{cred.name}')"
+    if isinstance(cred, SnmpV3Credential) and CredentialCheck.SNMPV3_NO_AUTH in cond.checks \
+            and cred.auth_protocol is None:
+        return f"SNMPv3 without authentication (noAuthNoPriv, credential set '{cred.name}')"
+    return None
+
+
+class CredentialEval:
+    def __init__(self, cond: CredentialCondition, ctx: EvalContext) -> None:
+        self.cond, self.ctx = cond, ctx
+        self._seen: dict[Subject, tuple[int, Observation]] = {}
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Metric) or not item.name.startswith(self.cond.metric_prefix):
+            return
+        dev_id = item.tags.get("device")
+        dev = self.ctx.inventory.device(dev_id) if dev_id else None
+        if dev is None or dev.credential is None:
+            return
+        if self.cond.device is not None and not self.cond.device.matches(dev):
+            return
+        problem = credential_problem(self.ctx.credentials.get(dev.credential), self.cond)
+        subject = subject_of(item.tags, self.cond.by)
+        if subject is None:
+            return
+        if problem is None:
+            self._seen.pop(subject, None)
+            return
+        obs = base_observation(item.tags, self.cond.by, subject)
+        obs.values["problem"] = problem
+        obs.values["credential"] = dev.credential
+        self._seen[subject] = (now_ns, obs)
+
+    def active(self, now_ns: int) -> dict[Subject, Observation]:
+        limit = int(self.cond.stale_secs * _NS)
+        out: dict[Subject, Observation] = {}
+        for subject, (seen, obs) in list(self._seen.items()):
+            if now_ns - seen > limit:
+                del self._seen[subject]
+            else:
+                out[subject] = obs
+        return out
+
+
+def evaluator_for(rule: Rule, ctx: EvalContext) -> Evaluator:
+    c = rule.condition
+    if isinstance(c, ThresholdCondition):
+        return ThresholdEval(c, ctx)
+    if isinstance(c, AbsentCondition):
+        return AbsentEval(c, ctx)
+    if isinstance(c, RatioCondition):
+        return RatioEval(c, ctx)
+    if isinstance(c, EventCondition):
+        return EventEval(c, ctx)
+    return CredentialEval(c, ctx)

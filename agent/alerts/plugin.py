@@ -1,0 +1,120 @@
+"""The `alerts` processor: rules over the items in flight → deduplicated alert events.
+
+Pure and synchronous like every processor: rule files are read at build time, never in
+`process`. Time comes from an injectable clock, so for-durations, flapping and re-notify
+intervals are tested without sleeping. Input items pass through unchanged; alert events
+(`kind` = rule, label `alertname`) and the `alerts` metric are appended.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import Field
+
+from agent.alerts.conditions import EvalContext, Evaluator, evaluator_for
+from agent.alerts.mute import MaintenanceWindow, Silence, muted_by
+from agent.alerts.rules import Rule, RuleOverride, builtin_rules, load_rule_file, merge_rules
+from agent.alerts.state import AlertBook, BookSettings
+from agent.alerts.topology import Topology
+from agent.model import Event, Item, Metric
+from agent.plugin import BuildContext, PluginKind, PluginSpec
+from config.base import StrictModel
+
+
+class FlapOptions(StrictModel):
+    window_secs: float = Field(default=600.0, gt=0)
+    start_transitions: int = Field(default=4, ge=2)  # this many changes in the window: flapping
+    stop_transitions: int = Field(default=1, ge=0)  # at most this many: calm again
+
+
+class TopologyOptions(StrictModel):
+    enabled: bool = True
+    lldp: bool = True
+    fdb: bool = True
+    settle_secs: float = Field(default=30.0, ge=0)  # wait for an upstream alert before paging
+    release_grace_secs: float = Field(default=60.0, ge=0)  # after the root clears
+    fact_ttl_secs: float = Field(default=3600.0, gt=0)  # LLDP/FDB facts kept this long
+
+
+class AlertsConfig(StrictModel):
+    builtin_rules: bool = True
+    rule_files: list[str] = Field(default_factory=list)  # relative to the config file
+    overrides: dict[str, RuleOverride] = Field(default_factory=dict)
+    renotify_secs: float = Field(default=4 * 3600.0, gt=0)
+    flap: FlapOptions = FlapOptions()
+    topology: TopologyOptions = TopologyOptions()
+    silences: list[Silence] = Field(default_factory=list)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    metrics_interval_secs: float = Field(default=30.0, gt=0)
+
+
+class AlertsProcessor:
+    def __init__(self, rules: Sequence[Rule], cfg: AlertsConfig, ctx: EvalContext,
+                 clock: Callable[[], int] = time.time_ns) -> None:
+        self.rules = list(rules)
+        self.cfg = cfg
+        self.clock = clock
+        self.campus = ctx.inventory.campus.code
+        t = cfg.topology
+        self.topology = (Topology(ctx.inventory, use_lldp=t.lldp, use_fdb=t.fdb,
+                                  fact_ttl_secs=t.fact_ttl_secs) if t.enabled else None)
+        self.evaluators: list[tuple[Rule, Evaluator]] = [
+            (r, evaluator_for(r, ctx)) for r in self.rules]
+        settings = BookSettings(
+            renotify_secs=cfg.renotify_secs, flap_window_secs=cfg.flap.window_secs,
+            flap_start=cfg.flap.start_transitions, flap_stop=cfg.flap.stop_transitions,
+            settle_secs=t.settle_secs, release_grace_secs=t.release_grace_secs)
+        silences, windows = list(cfg.silences), list(cfg.maintenance)
+
+        def mute(labels: dict[str, str], now_ns: int) -> str | None:
+            return muted_by(labels, now_ns, silences, windows)
+
+        self.book = AlertBook(self.topology, settings,
+                              mute if (silences or windows) else None)
+        self._next_metrics = 0
+
+    def process(self, items: Sequence[Item]) -> Sequence[Item]:
+        now = self.clock()
+        for it in items:
+            if self.topology is not None and isinstance(it, Metric):
+                self.topology.observe(it, now)
+            if isinstance(it, Event) and "alertname" in it.labels:
+                continue  # our own output coming round again is not input
+            for _, ev in self.evaluators:
+                ev.observe(it, now)
+        if self.topology is not None:
+            self.topology.expire(now)
+        for rule, ev in self.evaluators:
+            self.book.update(rule, ev.active(now), now)
+        out: list[Item] = list(items)
+        out.extend(self.book.settle(now))
+        if now >= self._next_metrics:
+            out.extend(self.book.metrics(now, {"campus": self.campus}))
+            self._next_metrics = now + int(self.cfg.metrics_interval_secs * 1e9)
+        return out
+
+    def close(self) -> None:
+        """Nothing to release; present because the runtime closes every plugin."""
+
+
+def load_rules(cfg: AlertsConfig, config_dir: Path) -> list[Rule]:
+    base = builtin_rules() if cfg.builtin_rules else []
+    extra: list[Rule] = []
+    for name in cfg.rule_files:
+        extra.extend(load_rule_file((config_dir / name).resolve()))
+    return merge_rules(base, extra, cfg.overrides, "processor alerts: overrides")
+
+
+def build(cfg: AlertsConfig, ctx: BuildContext) -> AlertsProcessor:
+    rules = load_rules(cfg, ctx.config_dir)
+    return AlertsProcessor(rules, cfg, EvalContext(ctx.inventory, ctx.credentials))
+
+
+SPEC = PluginSpec(
+    name="alerts", kind=PluginKind.PROCESSOR, config_model=AlertsConfig, build=build,
+    description="alert rules → deduplicated, topology-aware alert events (raised/resolved)",
+    example={"type": "alerts", "overrides": {"link_saturation": {"for_secs": 600}}},
+)
