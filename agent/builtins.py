@@ -9,6 +9,7 @@ from collectors.host import SPEC as HOST
 from collectors.mqtt import SPEC as MQTT
 from exporters.influxdb import SPEC as INFLUXDB
 from probes.dualstack import SPEC as DUALSTACK
+from probes.web_ipv6 import SPEC as WEB_IPV6
 
 BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     ALERTS,
@@ -17,6 +18,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     MQTT,
     INFLUXDB,
     DUALSTACK,
+    WEB_IPV6,
 )
 
 

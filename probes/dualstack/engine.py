@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 from agent.model import ErrorType, ProbeResult
 from probes.clients import dns as dnsclient
-from probes.common import Endpoint, Family, ProbeFailure, families, is_ip, normalise_ip
+from probes.common import Endpoint, Family, ProbeFailure, families, normalise_ip
 from probes.dualstack.config import DualStackConfig
 from probes.http import fetch
 from probes.icmp import IcmpUnavailable, Pinger
 from probes.regression import Regression, assess
+from probes.resolve import Resolver
 from probes.tcp import tcp_connect
 
 
@@ -152,20 +153,9 @@ class Engine:
     def __init__(self, cfg: DualStackConfig, pinger: Pinger | None = None) -> None:
         self.cfg = cfg
         self.pinger = pinger or Pinger(cfg.icmp.socket)
-        self.resolvers = list(cfg.resolvers) or dnsclient.system_resolvers()
-
-    async def lookup(self, name: str, family: Family) -> list[str]:
-        qtype = "A" if family is Family.IPV4 else "AAAA"
-        ans = await dnsclient.lookup(name, qtype, self.resolvers,
-                                     timeout_s=self.cfg.dns.timeout_secs)
-        return [normalise_ip(a) for a in ans.answers if is_ip(a)]
-
-    async def resolve(self, name: str, family: Family) -> str:
-        addrs = await self.lookup(name, family)
-        if not addrs:
-            raise ProbeFailure(ErrorType.DNS, f"no {'A' if family is Family.IPV4 else 'AAAA'} "
-                               f"record for {name}")
-        return addrs[0]
+        self.resolver = Resolver(cfg.resolvers, cfg.dns.timeout_secs)
+        self.lookup = self.resolver.lookup
+        self.resolve = self.resolver.resolve
 
     def _wanted(self, plan: Plan) -> Sequence[Family]:
         return families(self.cfg.family.value)

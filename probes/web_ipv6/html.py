@@ -1,0 +1,97 @@
+"""HTML reading for the website test: in-site links, and a normalised form for comparison.
+
+Only the stdlib `html.parser` (lenient: broken markup never raises). Normalisation keeps what
+makes two homepages "the same page" to a visitor: the tag structure and the visible words.
+Scripts, styles, comments, whitespace and attribute values (session tokens, cache-busting
+query strings) are dropped, so a per-request nonce does not read as an inconsistency.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+_SKIP_CONTENT = frozenset({"script", "style", "noscript", "template"})
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.tokens: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_CONTENT:
+            self._skip += 1
+            return
+        self.tokens.append(f"<{tag}>")
+        if tag in ("a", "area"):
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_CONTENT:
+            self._skip = max(0, self._skip - 1)
+            return
+        self.tokens.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.tokens.extend(data.split())
+
+
+def read(body: bytes, charset: str | None = None) -> _Reader:
+    text = body.decode(charset or "utf-8", errors="replace")
+    r = _Reader()
+    try:
+        r.feed(text)
+        r.close()
+    except (AssertionError, ValueError):  # html.parser can still trip on pathological input
+        pass
+    return r
+
+
+def charset_of(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        k, _, v = part.strip().partition("=")
+        if k.lower() == "charset" and v:
+            cs = v.strip("\"' ").lower()
+            try:
+                b"".decode(cs)
+            except LookupError:
+                return None
+            return cs
+    return None
+
+
+def in_site_links(base_url: str, hrefs: list[str]) -> list[str]:
+    """Absolute http(s) links on the same host as `base_url`, without fragments, deduplicated
+    in document order."""
+    host = urlsplit(base_url).hostname
+    out: dict[str, None] = {}
+    for href in hrefs:
+        if href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
+            continue
+        try:
+            url = urldefrag(urljoin(base_url, href))[0]
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and parts.hostname == host:
+            out.setdefault(url, None)
+    return list(out)
+
+
+def fingerprint(tokens: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(tokens).encode()).hexdigest()[:16]
+
+
+def similarity(a: list[str], b: list[str]) -> float:
+    """1.0 = same structure and words; difflib ratio over tokens otherwise."""
+    if a == b:
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
