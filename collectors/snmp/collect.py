@@ -1,0 +1,186 @@
+"""One poll of one device: read the selected profiles through an `SnmpSession`.
+
+Failures are kept per walk: a walk that stopped early keeps what arrived, and the poll goes on
+with the next walk. A timeout or an auth failure ends the poll (the device is gone or refuses
+us; more requests would only add timeouts); what was collected is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from agent.errors import CollectError
+from agent.model import ErrorType
+from collectors.snmp import oids as O
+from collectors.snmp.identify import Facts, Probe, identify, probes_needed
+from collectors.snmp.oids import Obj
+from collectors.snmp.records import (
+    DeviceData,
+    EntityInfo,
+    Profile,
+    parse_addresses,
+    parse_entity,
+    parse_fdb,
+    parse_interfaces,
+    parse_ip_stats,
+    parse_lldp,
+    parse_system,
+)
+from collectors.snmp.session import SnmpSession, VarBind
+from collectors.snmp.values import number, rows, text
+from collectors.snmp.walker import PartialWalk
+from collectors.snmp.wlan import ApField, Controller, WlanMap, build_controller, maps_for
+
+_ENDS_POLL = frozenset({ErrorType.TIMEOUT, ErrorType.AUTH})
+
+
+@dataclass(frozen=True, slots=True)
+class WalkFailure:
+    what: str  # MIB::object
+    error_type: ErrorType
+    detail: str
+
+
+class _PollEnded(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class PollResult:
+    data: DeviceData | None
+    failures: list[WalkFailure] = field(default_factory=list)
+
+
+class DevicePoller:
+    """Reads one device; `run()` returns typed data plus the failures met on the way."""
+
+    def __init__(self, session: SnmpSession, profiles: Iterable[Profile]) -> None:
+        self.session = session
+        self.profiles = frozenset(profiles) | {Profile.SYSTEM}
+        self.failures: list[WalkFailure] = []
+
+    def _fail(self, what: str, exc: CollectError) -> None:
+        self.failures.append(WalkFailure(what, exc.error_type, str(exc)))
+        if exc.error_type in _ENDS_POLL:
+            raise _PollEnded from exc
+
+    async def _walk(self, objs: Sequence[Obj]) -> dict[Obj, list[VarBind]]:
+        out: dict[Obj, list[VarBind]] = {}
+        for obj in objs:
+            try:
+                out[obj] = await self.session.walk(obj.oid)
+            except PartialWalk as exc:
+                out[obj] = exc.varbinds
+                self._fail(f"{obj.mib}::{obj.name}", exc)
+            except CollectError as exc:
+                out[obj] = []
+                self._fail(f"{obj.mib}::{obj.name}", exc)
+        return out
+
+    async def _get(self, objs: Sequence[Obj]) -> dict[Obj, VarBind]:
+        try:
+            vbs = await self.session.get([o.instance for o in objs])
+        except CollectError as exc:
+            self._fail(", ".join(f"{o.mib}::{o.name}" for o in objs), exc)
+            return {}
+        by_oid = {vb.oid: vb for vb in vbs}
+        return {o: by_oid[o.instance] for o in objs if o.instance in by_oid}
+
+    async def run(self) -> PollResult:
+        """Raises CollectError only when nothing at all arrived (the system GET failed)."""
+        vbs = await self.session.get([o.instance for o in O.SYSTEM])
+        system = parse_system({vb.oid: vb for vb in vbs})
+        data = DeviceData(system=system, identity=identify(Facts(None, "")),
+                          profiles=self.profiles)
+        try:
+            await self._identify(data)
+            await self._profiles(data)
+        except _PollEnded:
+            pass
+        return PollResult(data, self.failures)
+
+    async def _identify(self, data: DeviceData) -> None:
+        system = data.system
+        probes: set[Probe] = set()
+        hik_model = hik_firmware = ""
+        if probes_needed(system.object_id, system.descr):
+            hik = await self._get([O.HIK_DEVICE_TYPE, O.HIK_SOFTWARE_VERSION])
+            hik_model = text(hik.get(O.HIK_DEVICE_TYPE))
+            hik_firmware = text(hik.get(O.HIK_SOFTWARE_VERSION))
+            if hik_model:
+                probes.add(Probe.HIKVISION)
+            if (await self._walk([O.UBNT_RADIO_MODE]))[O.UBNT_RADIO_MODE]:
+                probes.add(Probe.UBIQUITI)
+        data.identity = identify(Facts(system.object_id, system.descr, frozenset(probes)))
+        entity = EntityInfo()
+        if Profile.ENTITY in self.profiles:
+            entity = parse_entity(await self._walk(O.ENTITY))
+        data.entity = EntityInfo(
+            model=entity.model or hik_model,
+            serial=entity.serial,
+            firmware=entity.firmware or hik_firmware,
+            manufacturer=entity.manufacturer,
+        )
+
+    async def _profiles(self, data: DeviceData) -> None:
+        if Profile.INTERFACES in self.profiles:
+            data.interfaces, data.interface_indexes = parse_interfaces(
+                await self._walk(O.INTERFACES))
+        if Profile.IPV6 in self.profiles:
+            data.addresses = parse_addresses(await self._walk(
+                [O.IP_ADDRESS_IFINDEX, O.IP_ADDRESS_TYPE]))
+            fwd = await self._get([O.IP_FORWARDING, O.IPV6_FORWARDING])
+            data.ipv4_forwarding = number(fwd.get(O.IP_FORWARDING))
+            data.ipv6_forwarding = number(fwd.get(O.IPV6_FORWARDING))
+        if Profile.IP in self.profiles:
+            data.ip_stats = parse_ip_stats(await self._walk(O.IP_SYSTEM_STATS),
+                                           await self._walk(O.IP_IF_STATS))
+        if Profile.LLDP in self.profiles:
+            data.lldp = parse_lldp(
+                await self._walk([O.LLDP_LOC_PORT_ID, O.LLDP_LOC_PORT_DESC]),
+                await self._walk([O.LLDP_REM_CHASSIS_SUBTYPE, O.LLDP_REM_CHASSIS_ID,
+                                  O.LLDP_REM_PORT_ID, O.LLDP_REM_SYS_NAME]))
+        if Profile.FDB in self.profiles:
+            data.fdb = parse_fdb(
+                await self._walk([O.DOT1D_BASE_PORT_IFINDEX]),
+                await self._walk([O.DOT1Q_TP_FDB_PORT]),
+                await self._walk([O.DOT1D_TP_FDB_PORT]),
+                await self._walk([O.IP_NET_TO_PHYS_ADDR]),
+                await self._walk([O.IP_NET_TO_MEDIA_ADDR]))
+        if Profile.WLAN in self.profiles:
+            data.wlan = await self._wlan(data.identity.vendor)
+
+    async def _wlan(self, vendor: str) -> Controller | None:
+        """Only the vendor's own maps are read; an empty AP-name column means no AP table."""
+        found: list[Controller] = []
+        for m in maps_for(vendor):
+            controller = await self._wlan_map(m)
+            if controller is not None:
+                found.append(controller)
+        if not found:
+            return None
+        return Controller(
+            aps=tuple(ap for c in found for ap in c.aps),
+            aps_total=_sum_known(c.aps_total for c in found),
+            clients_total=_sum_known(c.clients_total for c in found),
+        )
+
+    async def _wlan_map(self, m: WlanMap) -> Controller | None:
+        name_col = m.ap[ApField.NAME]
+        names = await self._walk([name_col])
+        if not names[name_col]:
+            return None
+        ap_walks = {**names, **await self._walk([c for c in m.ap.values() if c != name_col])}
+        radio_walks = await self._walk(list(m.radio.values())) if m.radio else {}
+        totals = await self._get([o for o in (m.aps_total, m.clients_total) if o is not None])
+        return build_controller(
+            m, rows(ap_walks), rows(radio_walks),
+            number(totals.get(m.aps_total)) if m.aps_total else None,
+            number(totals.get(m.clients_total)) if m.clients_total else None,
+        )
+
+
+def _sum_known(values: Iterable[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None

@@ -1,0 +1,68 @@
+"""Counters to rates: wrap-safe for Counter32/Counter64, baseline reset instead of spikes.
+
+A counter that went down is a wrap only when the wrapped delta is plausible (under half the
+counter's range); otherwise it was reset. A device reboot (sysUpTime went back) or a changed
+discontinuity time (ifCounterDiscontinuityTime, ipSystemStatsDiscontinuityTime) resets the
+baseline: the next sample gives no rate rather than a spike. Raw counters are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    value: int
+    t_s: float  # monotonic seconds
+    discontinuity: int | None = None
+
+
+def counter_delta(prev: int, cur: int, bits: int) -> int | None:
+    """Increase from `prev` to `cur` on a `bits`-wide counter; None when it was a reset."""
+    if cur >= prev:
+        return cur - prev
+    wrapped = cur + (1 << bits) - prev
+    return wrapped if wrapped < (1 << (bits - 1)) else None
+
+
+def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
+    """Per-second increase between two samples, or None when there is no valid baseline."""
+    if prev is None or cur.t_s <= prev.t_s:
+        return None
+    if prev.discontinuity != cur.discontinuity:
+        return None
+    delta = counter_delta(prev.value, cur.value, bits)
+    return None if delta is None else delta / (cur.t_s - prev.t_s)
+
+
+class RateTracker:
+    """Previous samples of one device's counters, keyed by series."""
+
+    def __init__(self) -> None:
+        self._prev: dict[Hashable, Sample] = {}
+        self._uptime_s: float | None = None
+
+    def begin(self, uptime_s: float | None) -> bool:
+        """Start a poll; returns True when the device rebooted (all baselines dropped)."""
+        rebooted = (uptime_s is not None and self._uptime_s is not None
+                    and uptime_s < self._uptime_s)
+        if rebooted:
+            self._prev.clear()
+        if uptime_s is not None:
+            self._uptime_s = uptime_s
+        return rebooted
+
+    def rate(self, key: Hashable, value: int, bits: int, t_s: float,
+             discontinuity: int | None = None) -> float | None:
+        cur = Sample(value, t_s, discontinuity)
+        prev = self._prev.get(key)
+        self._prev[key] = cur
+        return counter_rate(prev, cur, bits)
+
+    def forget_except(self, keys: set[Hashable]) -> None:
+        """Drop series that disappeared (removed interfaces) so memory stays bounded."""
+        for k in list(self._prev):
+            if k not in keys:
+                del self._prev[k]
