@@ -4,6 +4,11 @@ At-least-once across kill -9: a batch leaves the queue only after the exporter's
 returned. Bounded by `max_bytes`: when full, the oldest rows are dropped and counted (the
 count is persisted, so a restart does not forget it). Thread-safe; callers run it off the
 event loop.
+
+Memory stays flat whatever the backlog: rows are read a batch at a time through a cursor,
+and the running totals (rows, items, bytes) live in three integers, not in a list of rows.
+`peek` serves the oldest rows (backfill), `peek_fresh` the oldest of the rows enqueued after a
+cutoff (live data while a backlog drains), `settle` resolves a batch the server took in part.
 """
 
 from __future__ import annotations
@@ -73,6 +78,12 @@ class DiskQueue:
         self._bytes, self._items, self._rows = int(row[0]), int(row[1]), int(row[2])
         self._oldest_ns: int | None = row[3]
 
+    def _head_ns(self) -> int | None:
+        # the head row is the oldest (FIFO by id; settle keeps the head's age): an index
+        # lookup, where MIN(enqueued_ns) would scan a backlog of any size
+        row = self._db.execute("SELECT enqueued_ns FROM queue ORDER BY id LIMIT 1").fetchone()
+        return int(row[0]) if row else None
+
     def _meta_add(self, key: str, n: int) -> None:
         self._db.execute(
             "INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -124,25 +135,47 @@ class DiskQueue:
                 self._rows -= 1
         if dropped:
             self._meta_add("dropped_items", dropped)
-            oldest = self._db.execute("SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
-            self._oldest_ns = oldest
+            self._oldest_ns = self._head_ns()
         return dropped
 
     def peek(self, max_items: int) -> list[QueueRow]:
         """Oldest rows of one kind, up to `max_items` items (at least one row)."""
         with self._lock:
-            cur = self._db.execute(
-                "SELECT id, enqueued_ns, kind, items, payload FROM queue ORDER BY id LIMIT 1000")
-            out: list[QueueRow] = []
-            total = 0
-            for rid, ts, kind, items, payload in cur:
-                if out and (kind != out[0].kind or total + items > max_items):
+            return self._collect(self._db.execute(
+                "SELECT id, enqueued_ns, kind, items, payload FROM queue ORDER BY id LIMIT 1000"),
+                max_items)
+
+    def peek_fresh(self, since_ns: int, max_items: int) -> list[QueueRow]:
+        """Oldest rows among those enqueued at or after `since_ns` (the live tail).
+
+        Walks back from the newest row and stops at the first older one, so the cost depends
+        on the size of the tail, not of the backlog in front of it.
+        """
+        with self._lock:
+            first: int | None = None
+            for rid, ts in self._db.execute(
+                    "SELECT id, enqueued_ns FROM queue ORDER BY id DESC"):
+                if ts < since_ns:
                     break
-                out.append(QueueRow(rid, ts, BatchKind(kind), items,
-                                    bytes(payload).decode().split("\n")))
-                total += items
-            cur.close()
-            return out
+                first = rid
+            if first is None:
+                return []
+            return self._collect(self._db.execute(
+                "SELECT id, enqueued_ns, kind, items, payload FROM queue WHERE id >= ? "
+                "ORDER BY id LIMIT 1000", (first,)), max_items)
+
+    @staticmethod
+    def _collect(cur: sqlite3.Cursor, max_items: int) -> list[QueueRow]:
+        out: list[QueueRow] = []
+        total = 0
+        for rid, ts, kind, items, payload in cur:
+            if out and (kind != out[0].kind or total + items > max_items):
+                break
+            out.append(QueueRow(rid, ts, BatchKind(kind), items,
+                                bytes(payload).decode().split("\n")))
+            total += items
+        cur.close()
+        return out
 
     def ack(self, ids: list[int]) -> None:
         if not ids:
@@ -158,8 +191,7 @@ class DiskQueue:
             self._items -= int(row[0])
             self._bytes -= int(row[1])
             self._rows -= int(row[2])
-            self._oldest_ns = self._db.execute(
-                "SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
+            self._oldest_ns = self._head_ns()
 
     def set_aside(self, ids: list[int], reason: str) -> int:
         """Move rows the server refused for good into `rejected`; returns items moved."""
@@ -186,9 +218,55 @@ class DiskQueue:
             self._items -= moved
             self._bytes -= sum(r[1] for r in rows)
             self._rows -= len(rows)
-            self._oldest_ns = self._db.execute(
-                "SELECT MIN(enqueued_ns) FROM queue").fetchone()[0]
+            self._oldest_ns = self._head_ns()
             return moved
+
+    def settle(self, ids: list[int], *, keep: list[str], rejected: list[str],
+               reason: str) -> None:
+        """Resolve a batch the server took in part, in one transaction (kill -9 safe).
+
+        The rows `ids` leave the queue; `rejected` lines go to `rejected` with the server's
+        reason; `keep` lines (not yet delivered) stay at the head of the queue, in the place
+        and with the age of the first row, so they are retried before anything newer.
+        """
+        if not ids:
+            return
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            now = time.time_ns()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                head = self._db.execute(
+                    f"SELECT MIN(id), MIN(enqueued_ns), kind, COALESCE(SUM(items),0), "
+                    f"COALESCE(SUM(LENGTH(payload)),0), COUNT(*) FROM queue "
+                    f"WHERE id IN ({marks})", ids).fetchone()
+                if head[0] is None:
+                    self._db.execute("ROLLBACK")
+                    return
+                first_id, first_ns, kind = int(head[0]), int(head[1]), str(head[2])
+                self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+                kept_payload = "\n".join(keep).encode()
+                if keep:
+                    self._db.execute(
+                        "INSERT INTO queue(id, enqueued_ns, kind, items, payload) "
+                        "VALUES(?,?,?,?,?)", (first_id, first_ns, kind, len(keep), kept_payload))
+                if rejected:
+                    self._db.execute(
+                        "INSERT INTO rejected(rejected_ns, kind, items, reason, payload) "
+                        "VALUES(?,?,?,?,?)",
+                        (now, kind, len(rejected), reason[:2000], "\n".join(rejected).encode()))
+                    self._db.execute(
+                        "DELETE FROM rejected WHERE id NOT IN "
+                        "(SELECT id FROM rejected ORDER BY id DESC LIMIT ?)", (_REJECTED_KEEP,))
+                    self._meta_add("rejected_items", len(rejected))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._items += len(keep) - int(head[3])
+            self._bytes += (len(kept_payload) if keep else 0) - int(head[4])
+            self._rows += (1 if keep else 0) - int(head[5])
+            self._oldest_ns = self._head_ns()
 
     def rejected_reasons(self, limit: int = 20) -> list[tuple[int, str]]:
         with self._lock:
