@@ -25,7 +25,7 @@ from inventory.loader import load_inventory
 from inventory.models import Inventory
 
 # Subcommands contributed by plugin packages: each module has `register(subparsers)`.
-EXTRA_COMMANDS: tuple[str, ...] = ()
+EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 
