@@ -7,6 +7,7 @@ from agent.audit import SPEC as AUDIT
 from agent.plugin import PluginSpec, Registry
 from collectors.host import SPEC as HOST
 from collectors.mqtt import SPEC as MQTT
+from collectors.ssh import SPEC as SSH
 from exporters.influxdb import SPEC as INFLUXDB
 from probes.dualstack import SPEC as DUALSTACK
 from probes.web_ipv6 import SPEC as WEB_IPV6
@@ -16,6 +17,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     AUDIT,
     HOST,
     MQTT,
+    SSH,
     INFLUXDB,
     DUALSTACK,
     WEB_IPV6,

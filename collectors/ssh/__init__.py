@@ -1,0 +1,3 @@
+from collectors.ssh.plugin import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,172 @@
+"""netmiko sessions: the only module importing netmiko (and paramiko, for its exceptions).
+
+Everything here blocks and runs in a worker thread. `abort()` is the one method called from
+the event loop: it cuts the session so a thread stuck reading a hung device ends at its next
+read instead of at netmiko's read timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import paramiko
+from netmiko import ConnectHandler
+from netmiko.exceptions import (
+    NetmikoAuthenticationException,
+    NetmikoTimeoutException,
+    ReadException,
+    ReadTimeout,
+)
+
+from agent.errors import CollectError
+from agent.model import ErrorType
+
+
+@dataclass(frozen=True, slots=True)
+class SessionParams:
+    name: str  # target id, for messages
+    device_type: str
+    host: str
+    port: int
+    username: str
+    password: str | None = None
+    key_file: str | None = None
+    passphrase: str | None = None
+    secret: str | None = None  # enable secret
+    timeout_s: float = 8.0  # the whole session: login and commands
+    known_hosts_file: str | None = None
+
+    def netmiko_kwargs(self) -> dict[str, Any]:
+        # Each phase of the login gets a share of the session budget; commands get whatever
+        # the login left (see CliSession.run).
+        t = self.timeout_s
+        kw: dict[str, Any] = {
+            "device_type": self.device_type, "host": self.host, "port": self.port,
+            "username": self.username, "password": self.password or "",
+            "secret": self.secret or "",
+            "conn_timeout": max(0.5, t * 0.3), "auth_timeout": max(0.5, t * 0.3),
+            "banner_timeout": max(0.5, t * 0.3), "blocking_timeout": max(0.5, t * 0.5),
+            "read_timeout_override": max(0.5, t * 0.6), "session_timeout": max(1.0, t),
+            "fast_cli": True, "allow_agent": False, "auto_connect": False,
+        }
+        if self.key_file:
+            kw.update(use_keys=True, key_file=self.key_file, passphrase=self.passphrase)
+        if self.known_hosts_file:
+            kw.update(ssh_strict=True, system_host_keys=False, alt_host_keys=True,
+                      alt_key_file=self.known_hosts_file)
+        return kw
+
+
+class CliSession:
+    """One SSH session to one device, reused for every command of a poll."""
+
+    def __init__(self, params: SessionParams) -> None:
+        self.params = params
+        self._conn: Any = None
+        self._aborted = threading.Event()
+        self.privileged = False
+        self.deadline = 0.0
+
+    def _fail(self, error_type: ErrorType, what: str) -> CollectError:
+        return CollectError(error_type, f"{self.params.name}: {what}")
+
+    def open(self) -> None:
+        p = self.params
+        self.deadline = time.monotonic() + p.timeout_s
+        try:
+            self._conn = ConnectHandler(**p.netmiko_kwargs())
+            self._check_aborted()
+            # auto_connect=False + _open(): the object exists before the login starts, so
+            # abort() can cut a login that hangs in session preparation
+            self._conn._open()  # TCP, SSH, login, prompt, paging off (per device type)
+            self._check_aborted()
+            if p.secret and not self._conn.check_enable_mode():
+                self._conn.enable()
+            self.privileged = bool(self._conn.check_enable_mode())
+        except CollectError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise self._translate(exc, "login") from None
+
+    def run(self, command: str) -> str:
+        """Send one command; the read may take whatever is left of the session budget."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.1:
+            raise self._fail(ErrorType.TIMEOUT, f"{command}: session time used up")
+        try:
+            self._check_aborted()
+            out = self._conn.send_command(command, read_timeout=remaining,
+                                          strip_prompt=True, strip_command=True)
+        except Exception as exc:
+            raise self._translate(exc, command) from None
+        return str(out)
+
+    def abort(self) -> None:
+        """Thread-safe: make the worker's next read fail and drop the TCP connection."""
+        self._aborted.set()
+        conn = self._conn
+        channel = getattr(conn, "channel", None)
+        if channel is not None and hasattr(channel, "remote_conn"):
+            channel.remote_conn = None  # netmiko: "Attempt to read, but there is no channel"
+        pre = getattr(conn, "remote_conn_pre", None)
+        if pre is not None:
+            # already closed or half-open: nothing left to free
+            with contextlib.suppress(Exception):
+                pre.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._aborted.is_set():
+                conn.disconnect()  # polite logout: frees the device's VTY line
+            else:
+                conn.paramiko_cleanup()
+        except Exception:  # the session is going away either way
+            pass
+
+    def _check_aborted(self) -> None:
+        if self._aborted.is_set():
+            raise self._fail(ErrorType.TIMEOUT, "session aborted (tick timeout)")
+
+    def _translate(self, exc: BaseException, what: str) -> CollectError:
+        """netmiko/paramiko/socket exceptions → typed errors (by type, never by message)."""
+        if self._aborted.is_set():
+            return self._fail(ErrorType.TIMEOUT, f"{what}: aborted (tick timeout)")
+        if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
+            return self._fail(ErrorType.AUTH, f"{what}: authentication failed")
+        if isinstance(exc, paramiko.BadHostKeyException):
+            return self._fail(ErrorType.AUTH, f"{what}: host key does not match known_hosts")
+        if isinstance(exc, ReadTimeout):
+            return self._fail(ErrorType.TIMEOUT, f"{what}: no prompt within the read timeout")
+        if isinstance(exc, NetmikoTimeoutException):
+            cause = exc.__context__
+            if isinstance(cause, ConnectionRefusedError):
+                return self._fail(ErrorType.REFUSED, f"{what}: connection refused")
+            if isinstance(cause, socket.gaierror):
+                return self._fail(ErrorType.DNS, f"{what}: host name not resolvable")
+            if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
+                return self._fail(ErrorType.UNREACHABLE, f"{what}: {cause.strerror or cause}")
+            return self._fail(ErrorType.TIMEOUT, f"{what}: connection timed out")
+        if isinstance(exc, paramiko.SSHException):
+            if "host key" in type(exc).__name__.lower():
+                return self._fail(ErrorType.AUTH, f"{what}: unknown host key")
+            return self._fail(ErrorType.PROTOCOL, f"{what}: SSH error: {type(exc).__name__}")
+        if isinstance(exc, ReadException | EOFError):
+            return self._fail(ErrorType.PROTOCOL, f"{what}: session closed by the device")
+        if isinstance(exc, ValueError):  # netmiko's enable() and prompt detection
+            if "enable mode" in str(exc):
+                return self._fail(ErrorType.PERMISSION, f"{what}: could not enter privileged "
+                                  "mode (wrong or missing enable_secret)")
+            return self._fail(ErrorType.PROTOCOL, f"{what}: {str(exc).splitlines()[0][:200]}")
+        if isinstance(exc, OSError):
+            return self._fail(ErrorType.UNREACHABLE, f"{what}: {exc.strerror or exc}")
+        return self._fail(ErrorType.PROTOCOL, f"{what}: {type(exc).__name__}")

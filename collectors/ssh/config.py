@@ -1,0 +1,34 @@
+"""Configuration of the SSH collector (framework keys such as interval_secs live elsewhere)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from collectors.ssh.platforms import CommandKind, Platform
+from config.base import StrictModel
+from inventory.models import DeviceKind
+
+
+class SshDeviceOptions(StrictModel):
+    """Per-target overrides, keyed by target id (inventory device id or static target id)."""
+
+    platform: Platform | None = None  # when the inventory vendor is missing or misleading
+    port: int | None = Field(default=None, ge=1, le=65535)
+    credential: str | None = None
+    kind: DeviceKind | None = None  # static targets: e.g. wlan_controller to list APs
+    commands: list[CommandKind] | None = None
+
+
+class SshConfig(StrictModel):
+    credential: str | None = None  # used when neither the target nor the device names one
+    port: int = Field(default=22, ge=1, le=65535)
+    # threads running netmiko; a hung device holds one only until session_timeout_secs
+    workers: int = Field(default=8, ge=1, le=128)
+    # login plus every command of one device; netmiko's conn/auth/banner/read timeouts are
+    # derived from it. Keep it below the instance's timeout_secs (default 10) so a slow device
+    # ends its own session before the framework gives up on it.
+    session_timeout_secs: float = Field(default=8.0, gt=0, le=600)
+    commands: list[CommandKind] = Field(default_factory=lambda: list(CommandKind))
+    vendors: dict[str, Platform] = Field(default_factory=dict)  # extra vendor name → platform
+    devices: dict[str, SshDeviceOptions] = Field(default_factory=dict)
+    known_hosts_file: str | None = None  # when set, unknown or changed host keys are refused

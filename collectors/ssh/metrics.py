@@ -1,0 +1,102 @@
+"""Typed rows → metrics, with the names of docs/metrics.md (SSH section; `wlan_*` shared with
+SNMP so the same audits read both)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from agent.model import FieldValue, Metric
+from collectors.ssh.platforms import Platform
+from collectors.ssh.rows import AccessPoint, ApState, Ipv6Interface, LldpNeighbor, VersionInfo
+from inventory.models import Inventory
+
+# standards.md d.1: domestic vendors; HPE-branded Comware is not (same CLI as H3C)
+DOMESTIC_VENDORS = frozenset({"Huawei", "H3C", "Ruijie", "ZTE"})
+FOREIGN_VENDORS = frozenset({"HPE", "Cisco", "Aruba"})
+
+
+def _tags(**kv: str) -> dict[str, str]:
+    """Line protocol has no empty tag values: leave unknown facts out."""
+    return {k: v for k, v in kv.items() if v}
+
+
+def domestic(vendor: str) -> str:
+    if vendor in DOMESTIC_VENDORS:
+        return "yes"
+    return "no" if vendor in FOREIGN_VENDORS else "unknown"
+
+
+def version_metrics(v: VersionInfo, platform: Platform, ts: int) -> list[Metric]:
+    out = [Metric("ssh_device_info", _tags(
+        detected_vendor=v.vendor, domestic=domestic(v.vendor), domestic_rule="standards d.1",
+        platform=platform.value, model=v.model, os=v.os_name, os_version=v.os_version,
+        serial=v.serial, hostname=v.hostname), {"info": 1}, ts)]
+    if v.uptime_seconds is not None:
+        out.append(Metric("ssh_system", {}, {"uptime_seconds": v.uptime_seconds}, ts))
+    return out
+
+
+def address_scope(address: str) -> str:
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return "invalid"
+    if ip.is_link_local:
+        return "linklocal"
+    if ip in ipaddress.IPv6Network("fc00::/7"):
+        return "ula"
+    if ip in ipaddress.IPv6Network("2000::/3"):
+        return "global"
+    return "other"
+
+
+def ipv6_metrics(ifaces: Sequence[Ipv6Interface], ts: int) -> list[Metric]:
+    out: list[Metric] = []
+    with_global = total_global = 0
+    for i in ifaces:
+        scopes = [(a, address_scope(a)) for a in i.addresses]
+        n_global = sum(1 for _, s in scopes if s == "global")
+        total_global += n_global
+        with_global += 1 if n_global else 0
+        out.append(Metric("ssh_interface_ipv6", {"ifname": i.name}, {
+            "admin_status": 1 if i.admin_up else 2, "oper_status": 1 if i.oper_up else 2,
+            "addresses": len(i.addresses), "global_addresses": n_global}, ts))
+        for a, s in scopes:
+            out.append(Metric("ssh_ip_address", {
+                "address": a, "family": "ipv6", "scope": s, "ifname": i.name}, {"present": 1},
+                ts))
+    out.append(Metric("ssh_ipv6", {}, {
+        "interfaces": len(ifaces), "interfaces_with_global_ipv6": with_global,
+        "global_addresses": total_global}, ts))
+    return out
+
+
+def ap_metrics(aps: Sequence[AccessPoint], controller: str, inventory: Inventory,
+               ts: int) -> list[Metric]:
+    out: list[Metric] = []
+    clients_known = [a.clients for a in aps if a.clients is not None]
+    for a in aps:
+        tags = _tags(controller=controller, ap_name=a.name, ap_mac=a.mac, ap_model=a.model,
+                     ap_state=a.state.value)
+        dev = inventory.by_mac(a.mac) if a.mac else None
+        if dev is not None:  # the AP's own place, not the controller's
+            tags.update(_tags(building=dev.building or "", room=dev.room or ""))
+        fields: dict[str, FieldValue] = {"up": 1 if a.state is ApState.UP else 0}
+        if a.clients is not None:
+            fields["clients"] = a.clients
+        if a.uptime_seconds is not None:
+            fields["uptime_seconds"] = a.uptime_seconds
+        out.append(Metric("wlan_ap", tags, fields, ts))
+    summary: dict[str, FieldValue] = {
+        "aps_total": len(aps), "aps_up": sum(1 for a in aps if a.state is ApState.UP)}
+    if clients_known:
+        summary["clients"] = sum(clients_known)
+    out.append(Metric("wlan_controller", {}, summary, ts))
+    return out
+
+
+def lldp_metrics(neighbors: Sequence[LldpNeighbor], ts: int) -> list[Metric]:
+    return [Metric("ssh_lldp_neighbor", _tags(
+        local_port=n.local_port, remote_chassis=n.remote_chassis, remote_port=n.remote_port,
+        remote_sys_name=n.remote_sys_name), {"present": 1}, ts) for n in neighbors]

@@ -1,0 +1,48 @@
+"""TextFSM parsing: the only module importing textfsm.
+
+Templates are found by file name: ntc-templates' own directory for `TemplateSource.NTC`, our
+`templates/` directory for `TemplateSource.OWN` (the mapping lives in `platforms.py`, not in an
+index with regexes, so which template parses which command is visible in one table).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import textfsm
+
+from collectors.ssh.platforms import Command, TemplateSource
+
+Record = dict[str, str | list[str]]
+
+OWN_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class ParseFailure(Exception):
+    """The output does not match the template (the caller names device and command)."""
+
+
+def template_path(source: TemplateSource, name: str) -> Path:
+    if source is TemplateSource.OWN:
+        return OWN_TEMPLATES / name
+    return Path(str(resources.files("ntc_templates") / "templates" / name))
+
+
+@cache
+def _template_text(source: TemplateSource, name: str) -> str:
+    return template_path(source, name).read_text(encoding="utf-8")
+
+
+def parse(command: Command, output: str) -> list[Record]:
+    """Rows as dicts with lower-case keys; raises `ParseFailure` on unparsable output."""
+    text = _template_text(command.source, command.template)
+    try:
+        fsm = textfsm.TextFSM(io.StringIO(text))  # a fresh FSM per parse: it keeps state
+        rows = fsm.ParseText(output)
+    except textfsm.TextFSMError as exc:
+        raise ParseFailure(str(exc).splitlines()[0][:200]) from None
+    header = [h.lower() for h in fsm.header]
+    return [dict(zip(header, row, strict=True)) for row in rows]

@@ -1,0 +1,231 @@
+"""The `ssh` poller: CLI facts over SSH (netmiko), parsed with TextFSM.
+
+Per poll of one device: pick the platform (per-target override, else inventory vendor), open one
+session, run the platform's commands in it, close it. netmiko blocks, so the session runs on our
+own bounded thread pool; a per-device lock keeps one session per device at a time, and it is
+released when the thread really ends, not when the framework stops waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from agent.errors import CollectError, PartialCollect
+from agent.model import ErrorType, Item, Metric
+from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from collectors.ssh.client import CliSession, SessionParams
+from collectors.ssh.config import SshConfig, SshDeviceOptions
+from collectors.ssh.metrics import ap_metrics, ipv6_metrics, lldp_metrics, version_metrics
+from collectors.ssh.normalize import NORMALIZERS, NormalizeError, Row
+from collectors.ssh.parsing import ParseFailure, parse
+from collectors.ssh.platforms import (
+    Command,
+    CommandKind,
+    Platform,
+    commands_for,
+    platform_for_vendor,
+)
+from collectors.ssh.rejection import refusal
+from collectors.ssh.rows import AccessPoint, Ipv6Interface, LldpNeighbor, VersionInfo
+from config.credentials import SshCredential
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    platform: Platform
+    params: SessionParams
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutput:
+    command: Command
+    text: str | None
+    error: CollectError | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    privileged: bool
+    outputs: tuple[CommandOutput, ...]
+
+
+def run_session(session: CliSession, commands: Sequence[Command]) -> SessionResult:
+    """Blocking: log in once, run every command, log out. Runs in a worker thread."""
+    session.open()
+    outputs: list[CommandOutput] = []
+    try:
+        for cmd in commands:
+            try:
+                outputs.append(CommandOutput(cmd, session.run(cmd.cli), None))
+            except CollectError as exc:
+                outputs.append(CommandOutput(cmd, None, exc))
+                break  # a timeout or a dropped session leaves nothing to reuse
+    finally:
+        session.close()
+    return SessionResult(session.privileged, tuple(outputs))
+
+
+class SshCollector:
+    def __init__(self, cfg: SshConfig, ctx: BuildContext) -> None:
+        self.cfg = cfg
+        self.ctx = ctx
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._live: set[CliSession] = set()
+
+    async def start(self) -> None:
+        self._pool()
+
+    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.cfg.workers, thread_name_prefix="campusmon-ssh")
+        return self._executor
+
+    # ------------------------------------------------------------ planning
+    def plan(self, target: Target) -> Plan:
+        opts = self.cfg.devices.get(target.id, SshDeviceOptions())
+        device = target.device
+        vendor = device.vendor if device is not None else None
+        platform = (opts.platform or self._vendor_platform(vendor))
+        if platform is None:
+            raise CollectError(ErrorType.PROTOCOL, (
+                f"{target.id}: no SSH platform for vendor {vendor!r}; set "
+                f"devices.{target.id}.platform"))
+        cred_name = opts.credential or target.credential or self.cfg.credential
+        cred = self.ctx.credentials.get(cred_name) if cred_name else None
+        if not isinstance(cred, SshCredential):
+            raise CollectError(ErrorType.AUTH, (
+                f"{target.id}: credential set {cred_name!r} is not an ssh credential"
+                if cred_name else f"{target.id}: no ssh credential set (give 'credential')"))
+        kind = opts.kind or (device.kind if device is not None else None)
+        wanted = frozenset(opts.commands if opts.commands is not None else self.cfg.commands)
+        params = SessionParams(
+            name=target.id, device_type=platform.value, host=target.address,
+            port=opts.port or target.port or self.cfg.port, username=cred.username,
+            password=_secret(cred.password), key_file=cred.key_file,
+            passphrase=_secret(cred.passphrase), secret=_secret(cred.enable_secret),
+            timeout_s=self.cfg.session_timeout_secs,
+            known_hosts_file=self.cfg.known_hosts_file)
+        return Plan(platform, params, commands_for(platform, kind, wanted))
+
+    def _vendor_platform(self, vendor: str | None) -> Platform | None:
+        if vendor and vendor.strip().lower() in self._extra_vendors:
+            return self._extra_vendors[vendor.strip().lower()]
+        return platform_for_vendor(vendor)
+
+    @property
+    def _extra_vendors(self) -> dict[str, Platform]:
+        return {k.lower(): v for k, v in self.cfg.vendors.items()}
+
+    # ------------------------------------------------------------ polling
+    async def poll(self, target: Target) -> Sequence[Item]:
+        plan = self.plan(target)
+        session = CliSession(plan.params)
+        key = (plan.params.host, plan.params.port)
+        result = await self._in_thread(key, session, lambda: run_session(session, plan.commands))
+        return self._to_items(target, plan, result)
+
+    async def _in_thread(self, key: tuple[str, int], session: CliSession,
+                         fn: Callable[[], T]) -> T:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        await lock.acquire()
+        loop = asyncio.get_running_loop()
+        try:
+            fut = loop.run_in_executor(self._pool(), fn)
+        except BaseException:
+            lock.release()
+            raise
+        self._live.add(session)
+
+        def done(f: asyncio.Future[T]) -> None:
+            self._live.discard(session)
+            lock.release()  # only now: the device's one session has really ended
+            if not f.cancelled():
+                f.exception()  # mark retrieved: a poll that timed out no longer awaits it
+
+        fut.add_done_callback(done)
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            session.abort()  # the worker's next read fails; the thread ends within a loop
+            raise
+
+    def _to_items(self, target: Target, plan: Plan, result: SessionResult) -> list[Item]:
+        now = time.time_ns()
+        items: list[Item] = []
+        errors: list[CollectError] = []
+        for out in result.outputs:
+            if out.error is not None:
+                errors.append(out.error)
+                continue
+            assert out.text is not None
+            try:
+                rows = self._rows(target.id, out.command, out.text, result.privileged)
+            except CollectError as exc:
+                errors.append(exc)
+                continue
+            items.extend(self._metrics(target, plan.platform, out.command.kind, rows, now))
+        if not errors:
+            return items
+        message = "; ".join(str(e) for e in errors)
+        if items:
+            raise PartialCollect(items, errors[0].error_type, message)
+        raise CollectError(errors[0].error_type, message)
+
+    @staticmethod
+    def _rows(name: str, command: Command, text: str, privileged: bool) -> list[Row]:
+        refused = refusal(text, privileged=privileged)
+        if refused is not None:
+            raise CollectError(refused[0], f"{name}: {command.cli}: refused: {refused[1]}")
+        try:
+            return NORMALIZERS[command.template](parse(command, text))
+        except (ParseFailure, NormalizeError) as exc:
+            raise CollectError(ErrorType.PARSE, f"{name}: {command.cli}: {exc}") from None
+
+    def _metrics(self, target: Target, platform: Platform, kind: CommandKind,
+                 rows: Sequence[Row], ts: int) -> list[Metric]:
+        if kind is CommandKind.VERSION:
+            return [m for r in rows if isinstance(r, VersionInfo)
+                    for m in version_metrics(r, platform, ts)]
+        if kind is CommandKind.IPV6_INTERFACES:
+            return ipv6_metrics([r for r in rows if isinstance(r, Ipv6Interface)], ts)
+        if kind is CommandKind.AP_LIST:
+            return ap_metrics([r for r in rows if isinstance(r, AccessPoint)], target.id,
+                              self.ctx.inventory, ts)
+        return lldp_metrics([r for r in rows if isinstance(r, LldpNeighbor)], ts)
+
+    async def close(self) -> None:
+        for s in list(self._live):
+            s.abort()
+        ex, self._executor = self._executor, None
+        if ex is not None:
+            ex.shutdown(wait=False, cancel_futures=True)
+
+
+def _secret(value: object) -> str | None:
+    get = getattr(value, "get_secret_value", None)
+    return str(get()) if get is not None else None
+
+
+def build(cfg: SshConfig, ctx: BuildContext) -> SshCollector:
+    return SshCollector(cfg, ctx)
+
+
+SPEC = PluginSpec(
+    name="ssh", kind=PluginKind.POLLER, config_model=SshConfig, build=build,
+    description="CLI facts over SSH (netmiko + TextFSM): version, IPv6 per interface, AP list, "
+                "LLDP, for Huawei, H3C, Ruijie, ZTE, Cisco, Aruba",
+    example={"type": "ssh", "interval_secs": 300, "timeout_secs": 30,
+             "session_timeout_secs": 25, "credential": "campus-ssh",
+             "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
+    default_targets="inventory",
+)
