@@ -95,6 +95,7 @@ def base_observation(tags: Mapping[str, str], by: list[str], subject: Subject) -
             labels[name] = v
     device = labels.get("device")
     values = dict(tags)
+    values.update(zip(by, subject, strict=True))  # an absent `by` tag renders empty
     values.update(labels)
     return Observation(labels, device, values)
 

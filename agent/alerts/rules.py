@@ -226,7 +226,7 @@ def parse_rules(src: Any, file_name: str) -> list[Rule]:
         try:
             rule = Rule.model_validate(item)
         except ValidationError as exc:
-            problems.extend(pydantic_problems(exc, item, place))
+            problems.extend(_problems(exc, item, place))
             continue
         rule = rule.model_copy(update={"where": place})
         if rule.name in seen:
@@ -238,6 +238,21 @@ def parse_rules(src: Any, file_name: str) -> list[Rule]:
     if problems:
         raise ConfigError(problems)
     return rules
+
+
+_CONDITION_TAGS = frozenset({"threshold", "absent", "ratio", "event", "credential"})
+
+
+def _problems(exc: ValidationError, item: Any, place: str) -> list[Problem]:
+    """Like `pydantic_problems`, located past the condition's tagged-union branch name (which
+    is in pydantic's error path but not in the YAML)."""
+    out: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(p for i, p in enumerate(err["loc"])
+                    if not (i == 1 and err["loc"][0] == "condition" and p in _CONDITION_TAGS))
+        err_exc = ValidationError.from_exception_data(exc.title, [{**err, "loc": loc}])
+        out.extend(pydantic_problems(err_exc, item, place))
+    return out
 
 
 def load_rule_file(path: Path) -> list[Rule]:

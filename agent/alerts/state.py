@@ -150,6 +150,7 @@ class AlertBook:
         for a in self.alerts():
             if a.rule.topology is TopologyRole.NONE or not a.device or topo is None:
                 continue
+            # the farthest upstream root wins: that is the one failure everyone pages for
             by: str | None = None
             if roots:
                 for link in topo.ancestors(a.device):
@@ -157,9 +158,6 @@ class AlertBook:
                         port = r.port
                         if port is None or (link.port is not None and same_port(link.port, port)):
                             by = r.key
-                            break
-                    if by:
-                        break
             if a.suppressed_by and by is None:
                 a.hold_until_ns = max(a.hold_until_ns,
                                       now + int(self.s.release_grace_secs * _NS))

@@ -30,7 +30,7 @@ class FakeClock:
 def dev(id_: str, kind: DeviceKind, *, parent: str | None = None, port: str | None = None,
         roles: Sequence[str] = (), building: str = "teach-a", credential: str | None = None,
         mac: str | None = None, ipv4: str | None = None) -> Device:
-    return Device(id=id_, kind=kind, campus="hn-demo", building=building, room=None,
+    return Device(id=id_, kind=kind, campus="hn-demo", building=building, room=f"{building}-101",
                   parent=parent, parent_port=port, roles=frozenset(roles), credential=credential,
                   mac=mac, ipv4=ipv4, vendor="Huawei")
 

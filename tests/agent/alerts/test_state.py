@@ -17,7 +17,6 @@ from tests.agent.alerts.helpers import (
     icmp,
     processor,
     raised,
-    resolved,
 )
 
 INV = campus([dev("sw-1", DeviceKind.ACCESS_SWITCH), dev("sw-2", DeviceKind.ACCESS_SWITCH)])
