@@ -7,6 +7,7 @@ from agent.audit import SPEC as AUDIT
 from agent.plugin import PluginSpec, Registry
 from collectors.host import SPEC as HOST
 from collectors.mqtt import SPEC as MQTT
+from collectors.snmp import SPEC as SNMP
 from collectors.ssh import SPEC as SSH
 from exporters.influxdb import SPEC as INFLUXDB
 from probes.dualstack import SPEC as DUALSTACK
@@ -17,6 +18,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     AUDIT,
     HOST,
     MQTT,
+    SNMP,
     SSH,
     INFLUXDB,
     DUALSTACK,

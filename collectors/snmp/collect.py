@@ -70,11 +70,12 @@ class DevicePoller:
         for obj in objs:
             try:
                 out[obj] = await self.session.walk(obj.oid)
-            except PartialWalk as exc:
-                out[obj] = exc.varbinds
-                self._fail(f"{obj.mib}::{obj.name}", exc)
             except CollectError as exc:
-                out[obj] = []
+                # A walk that stopped early carries what arrived as `varbinds` (walker's
+                # PartialWalk, and the fast transport's own).
+                arrived = exc.varbinds if isinstance(exc, PartialWalk) else getattr(
+                    exc, "varbinds", [])
+                out[obj] = list(arrived)
                 self._fail(f"{obj.mib}::{obj.name}", exc)
         return out
 

@@ -1,0 +1,159 @@
+"""Typed poll data → metrics of the SNMP section of docs/metrics.md (names are a contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+from agent.model import FieldValue, Metric
+from collectors.snmp.rates import RateTracker
+from collectors.snmp.records import Counter, DeviceData, Interface, IpStats, Profile
+from collectors.snmp.session import oid_to_str
+from collectors.snmp.wlan import ApState
+from inventory.models import Inventory
+
+_TRUE = 1  # ipForwarding / ipv6IpForwarding forwarding(1), notForwarding(2)
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    ts_ns: int  # wall clock stamped on every metric of the poll
+    t_s: float  # monotonic seconds, for rates
+
+
+def device_info(data: DeviceData) -> Metric:
+    ident, ent, system = data.identity, data.entity, data.system
+    return Metric("snmp_device_info", {
+        "sys_object_id": oid_to_str(system.object_id) if system.object_id else "",
+        "detected_vendor": ident.vendor,
+        "domestic": ident.domestic.value,
+        "domestic_rule": ident.domestic_rule,
+        "detected_kind": ident.kind.value,
+        "kind_rule": ident.kind_rule,
+        "os": ident.os,
+        "model": ent.model,
+        "serial": ent.serial,
+        "firmware": ent.firmware,
+        "sys_name": system.name,
+    }, {"info": 1})
+
+
+def _rates(tracker: RateTracker, key: Hashable, counters: Mapping[str, Counter],
+           clock: Clock, discontinuity: int | None) -> dict[str, float]:
+    """in_bps / out_bps from the octet counters (no rate on the first sample or a reset)."""
+    out: dict[str, float] = {}
+    for name in ("in_octets", "out_octets"):
+        ctr = counters.get(name)
+        if ctr is None:
+            continue
+        per_s = tracker.rate((key, name), ctr.value, ctr.bits, clock.t_s, discontinuity)
+        if per_s is not None:
+            out[name.replace("_octets", "_bps")] = per_s * 8
+    return out
+
+
+def _interface(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric:
+    fields: dict[str, FieldValue] = {name: c.value for name, c in ifc.counters.items()}
+    for name, value in (("speed_mbps", ifc.speed_mbps), ("admin_status", ifc.admin_status),
+                        ("oper_status", ifc.oper_status)):
+        if value is not None:
+            fields[name] = value
+    rates = _rates(tracker, ("if", ifc.index), ifc.counters, clock, ifc.discontinuity)
+    fields.update(rates)
+    if ifc.speed_mbps:
+        for direction in ("in", "out"):
+            bps = rates.get(f"{direction}_bps")
+            if bps is not None:
+                fields[f"{direction}_utilization_percent"] = bps / (ifc.speed_mbps * 1e6) * 100
+    return Metric("snmp_interface", {"ifindex": str(ifc.index), "ifname": ifc.name,
+                                     "ifalias": ifc.alias}, fields, clock.ts_ns)
+
+
+def _ip_stats(s: IpStats, data: DeviceData, tracker: RateTracker, clock: Clock) -> Metric:
+    fields: dict[str, FieldValue] = {n: c.value for n, c in s.counters.items()}
+    fields.update(_rates(tracker, ("ip", s.version, s.if_index), s.counters, clock,
+                         s.discontinuity))
+    if s.if_index is None:
+        return Metric("snmp_ip_traffic", {"ip_version": s.version}, fields, clock.ts_ns)
+    ifc = data.interfaces.get(s.if_index)
+    return Metric("snmp_ip_if_traffic", {
+        "ip_version": s.version, "ifindex": str(s.if_index),
+        "ifname": ifc.name if ifc else str(s.if_index)}, fields, clock.ts_ns)
+
+
+def _ipv6_summary(data: DeviceData, clock: Clock) -> Metric:
+    global6 = [a for a in data.addresses if a.family == "ipv6" and a.scope == "global"]
+    fields: dict[str, FieldValue] = {
+        "global_addresses": len(global6),
+        "interfaces_with_global_ipv6": len({a.if_index for a in global6
+                                            if a.if_index is not None}),
+        "interfaces": len(data.interface_indexes),
+    }
+    if data.ipv6_forwarding is not None:
+        fields["ipv6_forwarding"] = int(data.ipv6_forwarding == _TRUE)
+    if data.ipv4_forwarding is not None:
+        fields["ipv4_forwarding"] = int(data.ipv4_forwarding == _TRUE)
+    return Metric("snmp_ipv6", {}, fields, clock.ts_ns)
+
+
+def to_metrics(data: DeviceData, tracker: RateTracker, clock: Clock, inventory: Inventory,
+               controller: str) -> list[Metric]:
+    """All metrics of one poll; `controller` names the device for the wlan_* tags."""
+    tracker.begin(data.system.uptime_s)
+    out = [device_info(data)]
+    if data.system.uptime_s is not None:
+        out.append(Metric("snmp_system", {}, {"uptime_seconds": data.system.uptime_s}))
+    out.extend(_interface(i, tracker, clock) for i in data.interfaces.values())
+    out.extend(_ip_stats(s, data, tracker, clock) for s in data.ip_stats)
+    if Profile.IPV6 in data.profiles:
+        out.append(_ipv6_summary(data, clock))
+        out.extend(Metric("snmp_ip_address", {
+            "address": a.address, "family": a.family, "scope": a.scope,
+            "ifindex": "" if a.if_index is None else str(a.if_index)}, {"present": 1})
+            for a in data.addresses)
+    out.extend(Metric("snmp_lldp_neighbor", {
+        "local_port": n.local_port, "remote_chassis": n.remote_chassis,
+        "remote_port": n.remote_port, "remote_sys_name": n.remote_sys_name}, {"present": 1})
+        for n in data.lldp)
+    for e in data.fdb:
+        ifc = data.interfaces.get(e.if_index) if e.if_index is not None else None
+        port = ifc.name if ifc else str(e.if_index if e.if_index is not None else e.bridge_port)
+        out.append(Metric("snmp_fdb", {"mac": e.mac, "port": port,
+                                       "vlan": "" if e.vlan is None else str(e.vlan),
+                                       "ip": e.ip}, {"present": 1}))
+    out.extend(_wlan(data, inventory, controller))
+    return [Metric(m.name, m.tags, m.fields, clock.ts_ns, m.kind) for m in out]
+
+
+def _wlan(data: DeviceData, inventory: Inventory, controller: str) -> list[Metric]:
+    wlan = data.wlan
+    if wlan is None:
+        return []
+    out = [Metric("wlan_controller", {}, {"aps_total": len(wlan.aps), "aps_up": wlan.aps_up,
+                                          "clients": wlan.clients})]
+    for ap in wlan.aps:
+        known = inventory.by_mac(ap.mac) if ap.mac else None
+        tags = {"controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
+                "ap_model": ap.model, "ap_state": ap.state.value,
+                # An AP missing from the inventory must not inherit the controller's place.
+                "building": (known.building or "") if known else "",
+                "room": (known.room or "") if known else ""}
+        fields: dict[str, FieldValue] = {"up": int(ap.state is ApState.UP)}
+        if ap.clients is not None:
+            fields["clients"] = ap.clients
+        if ap.uptime_s is not None:
+            fields["uptime_seconds"] = ap.uptime_s
+        out.append(Metric("wlan_ap", tags, fields))
+        for r in ap.radios:
+            rf: dict[str, FieldValue] = {}
+            for name, value in (("up", None if r.up is None else int(r.up)),
+                                ("channel", r.channel), ("width_mhz", r.width_mhz),
+                                ("utilization_percent", r.utilization_percent),
+                                ("clients", r.clients)):
+                if value is not None:
+                    rf[name] = value
+            if rf:
+                out.append(Metric("wlan_radio", {
+                    "controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
+                    "radio": r.radio, "band": r.band}, rf))
+    return out

@@ -1,0 +1,146 @@
+"""The `snmp` poller: switches, routers, wireless controllers, cameras… any inventory device.
+
+Instances select devices with `targets:`. The credential is the device's inventory `credential`
+or this instance's `credential:` default (the name of a credential set). One session per device
+lives across ticks, so the learned GETBULK size and the counter baselines persist.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from agent.errors import CollectError, ConfigError, PartialCollect
+from agent.model import ErrorType, Item
+from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from collectors.snmp.collect import DevicePoller
+from collectors.snmp.metrics import Clock, to_metrics
+from collectors.snmp.rates import RateTracker
+from collectors.snmp.records import Profile
+from collectors.snmp.session import SnmpSession
+from collectors.snmp.transport import (
+    SnmpCredential,
+    TransportKind,
+    TransportOptions,
+    open_session,
+)
+from config.base import StrictModel
+from config.credentials import SnmpV2cCredential, SnmpV3Credential
+from inventory.models import Inventory
+
+DEFAULT_PROFILES = [Profile.SYSTEM, Profile.INTERFACES, Profile.IP, Profile.IPV6,
+                    Profile.ENTITY, Profile.LLDP, Profile.WLAN]
+
+
+class SnmpConfig(StrictModel):
+    credential: str | None = None  # default credential set for devices that name none
+    port: int = Field(default=161, ge=1, le=65535)
+    profiles: list[Profile] = Field(default_factory=lambda: list(DEFAULT_PROFILES))
+    transport: TransportKind = TransportKind.AUTO
+    request_timeout_secs: float = Field(default=2.0, gt=0, le=60)
+    retries: int = Field(default=1, ge=0, le=5)
+    max_repetitions: int = Field(default=25, ge=1, le=200)
+    min_repetitions: int = Field(default=1, ge=1, le=200)
+    max_inflight_per_device: int = Field(default=1, ge=1, le=16)
+    max_inflight_global: int = Field(default=256, ge=1)
+    prefer_ipv6: bool = False  # poll a dual-stack device over its IPv6 address
+
+    def transport_options(self) -> TransportOptions:
+        return TransportOptions(
+            timeout_s=self.request_timeout_secs, retries=self.retries,
+            max_repetitions=self.max_repetitions,
+            min_repetitions=min(self.min_repetitions, self.max_repetitions),
+            max_inflight_per_device=self.max_inflight_per_device,
+            max_inflight_global=self.max_inflight_global, transport=self.transport)
+
+
+@dataclass(slots=True)
+class _Device:
+    key: tuple[str, int, str]
+    session: SnmpSession
+    rates: RateTracker
+
+
+class SnmpPoller:
+    def __init__(self, cfg: SnmpConfig, ctx: BuildContext) -> None:
+        self.cfg = cfg
+        self.credentials = ctx.credentials
+        self.inventory: Inventory = ctx.inventory
+        self.options = cfg.transport_options()
+        self._devices: dict[str, _Device] = {}
+
+    async def start(self) -> None:
+        return None
+
+    def _credential(self, target: Target) -> SnmpCredential:
+        name = target.credential or (target.device.credential if target.device else None)
+        name = name or self.cfg.credential
+        if name is None:
+            raise CollectError(ErrorType.AUTH, f"device {target.id}: no SNMP credential set "
+                               "(inventory `credential` or the instance's `credential:`)")
+        cred = self.credentials.get(name)
+        if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
+            raise CollectError(ErrorType.AUTH, f"device {target.id}: credential set '{name}' "
+                               "is missing or is not snmp_v2c/snmp_v3")
+        return cred
+
+    def _address(self, target: Target) -> str:
+        if self.cfg.prefer_ipv6 and target.ipv6:
+            return target.ipv6
+        if target.device is not None and target.device.address:
+            return target.device.address
+        return target.address
+
+    async def _device(self, target: Target) -> _Device:
+        cred = self._credential(target)
+        key = (self._address(target), target.port or self.cfg.port, cred.name)
+        dev = self._devices.get(target.id)
+        if dev is not None and dev.key == key:
+            return dev
+        if dev is not None:
+            await dev.session.close()
+            del self._devices[target.id]
+        session = await open_session(key[0], key[1], cred, self.options)
+        dev = self._devices[target.id] = _Device(key, session, RateTracker())
+        return dev
+
+    async def poll(self, target: Target) -> Sequence[Item]:
+        dev = await self._device(target)
+        clock = Clock(time.time_ns(), time.monotonic())
+        result = await DevicePoller(dev.session, self.cfg.profiles).run()
+        assert result.data is not None
+        items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
+        if result.failures:
+            first = result.failures[0]
+            detail = "; ".join(f"{f.what}: {f.error_type.value}" for f in result.failures[:5])
+            raise PartialCollect(items, first.error_type, detail)
+        return items
+
+    async def close(self) -> None:
+        devices, self._devices = list(self._devices.values()), {}
+        for dev in devices:
+            await dev.session.close()
+
+
+def build(cfg: SnmpConfig, ctx: BuildContext) -> SnmpPoller:
+    if cfg.credential is not None and ctx.credentials:
+        cred = ctx.credentials.get(cfg.credential)
+        if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
+            raise ConfigError.one(f"inputs {ctx.instance}", f"credential '{cfg.credential}' "
+                                  "is not a defined snmp_v2c/snmp_v3 credential set")
+    return SnmpPoller(cfg, ctx)
+
+
+SPEC = PluginSpec(
+    name="snmp", kind=PluginKind.POLLER, config_model=SnmpConfig, build=build,
+    description="SNMP v2c/v3 over IPv4/IPv6: identity and domestic-vendor classification, "
+                "interfaces and rates, IP-MIB per-version traffic and IPv6 addresses, LLDP, "
+                "FDB, wireless controllers (APs and radios)",
+    example={"type": "snmp", "interval_secs": 60,
+             "profiles": ["system", "interfaces", "ip", "ipv6", "entity", "lldp", "wlan"],
+             "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
+    default_targets=None,
+)
