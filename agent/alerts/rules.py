@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from agent.errors import ConfigError, Problem
 from agent.model import Severity
-from agent.yamlsource import SourceList, load_yaml_file, load_yaml_text, where
+from agent.yamlsource import SourceList, load_yaml_file, load_yaml_text, locate, where
 from config.base import StrictModel
 from inventory.loader import pydantic_problems
 from inventory.models import Device, DeviceKind
@@ -247,11 +247,10 @@ def _problems(exc: ValidationError, item: Any, place: str) -> list[Problem]:
     """Like `pydantic_problems`, located past the condition's tagged-union branch name (which
     is in pydantic's error path but not in the YAML)."""
     out: list[Problem] = []
-    for err in exc.errors():
-        loc = tuple(p for i, p in enumerate(err["loc"])
-                    if not (i == 1 and err["loc"][0] == "condition" and p in _CONDITION_TAGS))
-        err_exc = ValidationError.from_exception_data(exc.title, [{**err, "loc": loc}])
-        out.extend(pydantic_problems(err_exc, item, place))
+    for err, problem in zip(exc.errors(), pydantic_problems(exc, item, place), strict=True):
+        loc = [p for i, p in enumerate(err["loc"])
+               if not (i == 1 and err["loc"][0] == "condition" and p in _CONDITION_TAGS)]
+        out.append(Problem(locate(item, loc, place), problem.message))
     return out
 
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from agent.alerts.rules import builtin_rules, load_rule_file
 from agent.errors import ConfigError
 from agent.model import Event, EventState, Item, Metric, Severity
-from config.credentials import SnmpV2cCredential, SnmpV3Credential
+from config.credentials import Credential, SnmpV2cCredential, SnmpV3Credential
 from inventory.models import DeviceKind
 from tests.agent.alerts.helpers import FakeClock, alert_events, campus, dev, processor, tags_for
 
@@ -23,7 +23,7 @@ INV = campus([
     dev("acc-1", DeviceKind.ACCESS_SWITCH, parent="core-sw", credential="v3-good"),
     *[dev(f"cam-{i}", DeviceKind.CAMERA, parent="acc-1") for i in range(4)],
 ])
-CREDS = {
+CREDS: dict[str, Credential] = {
     "v2c-public": SnmpV2cCredential(name="v2c-public", type="snmp_v2c",
                                     community=SecretStr("public")),
     "v3-noauth": SnmpV3Credential(name="v3-noauth", type="snmp_v3", user="mon"),

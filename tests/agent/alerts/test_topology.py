@@ -3,8 +3,11 @@ it, everything resolving with it. Parents from the inventory, LLDP and forwardin
 
 from __future__ import annotations
 
-from agent.model import EventState, Metric
-from inventory.models import DeviceKind
+from collections.abc import Sequence
+
+from agent.alerts.plugin import AlertsProcessor
+from agent.model import Event, EventState, Item, Metric
+from inventory.models import DeviceKind, Inventory
 from tests.agent.alerts.helpers import (
     FakeClock,
     alert_events,
@@ -23,7 +26,8 @@ from tests.agent.alerts.helpers import (
 LEAVES = [f"leaf-{i:02d}" for i in range(20)]
 
 
-def _tick(p, inv, clock, down: set[str], core_port_up: bool = True) -> list:
+def _tick(p: AlertsProcessor, inv: Inventory, clock: FakeClock, down: set[str],
+          core_port_up: bool = True) -> list[Event]:
     """One 30 s tick, one submit per device as the pipeline does; leaves report first (the
     worst order: their failures arrive before the switch they hang off)."""
     events = []
@@ -129,6 +133,6 @@ def test_parents_learned_from_lldp_and_fdb() -> None:
     assert [e.key for e in resolved(events)] == ["device_down_icmp:acc-1"]
 
 
-def _metrics(p):
+def _metrics(p: AlertsProcessor) -> Sequence[Item]:
     p._next_metrics = 0
     return p.process([])
