@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy agent collectors probes exporters config inventory
+	$(BIN)/mypy agent collectors probes exporters config inventory dashboards
 
 test: system-deps $(STAMP) $(SIMSTAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
