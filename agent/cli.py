@@ -25,7 +25,8 @@ from inventory.loader import load_inventory
 from inventory.models import Inventory
 
 # Subcommands contributed by plugin packages: each module has `register(subparsers)`.
-EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli")
+EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli",
+                                   "collectors.snmp.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -1,0 +1,137 @@
+"""`campusmon identify HOST[:PORT]`: poll one device once and print what the agent would see.
+
+Admins check a device before adding it to the inventory; tests use it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent.errors import CollectError, ConfigError
+from collectors.snmp.collect import DevicePoller
+from collectors.snmp.records import DeviceData, Profile
+from collectors.snmp.session import oid_to_str
+from collectors.snmp.transport import (
+    SnmpCredential,
+    TransportKind,
+    TransportOptions,
+    open_session,
+    split_host_port,
+)
+from config.credentials import (
+    SnmpAuthProtocol,
+    SnmpPrivProtocol,
+    SnmpV2cCredential,
+    SnmpV3Credential,
+)
+
+IDENTIFY_PROFILES = (Profile.SYSTEM, Profile.ENTITY, Profile.INTERFACES, Profile.IPV6,
+                     Profile.WLAN)
+
+
+def report(data: DeviceData) -> dict[str, Any]:
+    """The JSON document `identify` prints."""
+    ident, system = data.identity, data.system
+    return {
+        "vendor": ident.vendor,
+        "domestic": ident.domestic.value,
+        "domestic_rule": ident.domestic_rule,
+        "kind": ident.kind.value,
+        "kind_rule": ident.kind_rule,
+        "os": ident.os,
+        "model": data.entity.model,
+        "serial": data.entity.serial,
+        "firmware": data.entity.firmware,
+        "sys_name": system.name,
+        "sys_descr": system.descr,
+        "sys_object_id": oid_to_str(system.object_id) if system.object_id else None,
+        "interfaces": len(data.interface_indexes),
+        "ipv6_addresses": [a.address for a in data.addresses if a.family == "ipv6"],
+        "wlan_aps": None if data.wlan is None else len(data.wlan.aps),
+    }
+
+
+async def identify_host(host: str, port: int, credential: SnmpCredential,
+                        options: TransportOptions) -> tuple[dict[str, Any], list[str]]:
+    """(report, problems met on the way); raises CollectError when the device never answered."""
+    session = await open_session(host, port, credential, options)
+    try:
+        result = await DevicePoller(session, IDENTIFY_PROFILES).run()
+    finally:
+        await session.close()
+    assert result.data is not None
+    problems = [f"{f.what}: {f.error_type.value} ({f.detail})" for f in result.failures]
+    return report(result.data), problems
+
+
+def _credential(args: argparse.Namespace) -> SnmpCredential:
+    given = sum(1 for x in (args.community, args.v3_user, args.credential) if x)
+    if given != 1:
+        raise ConfigError.one("identify", "give exactly one of --community, --v3-user or "
+                              "--credential (with --config)")
+    if args.community:
+        return SnmpV2cCredential(name="cli", type="snmp_v2c", community=args.community)
+    if args.v3_user:
+        try:
+            return SnmpV3Credential(
+                name="cli", type="snmp_v3", user=args.v3_user,
+                auth_protocol=args.auth_proto, auth_key=args.auth_key,
+                priv_protocol=args.priv_proto, priv_key=args.priv_key)
+        except ValueError as exc:
+            raise ConfigError.one("identify --v3-user", str(exc).splitlines()[-1]) from exc
+    if not args.config:
+        raise ConfigError.one("identify", "--credential needs --config")
+    from agent.builtins import builtin_registry
+    from config.loader import load_config
+
+    cfg = load_config(Path(args.config), builtin_registry())
+    cred = cfg.credentials.get(args.credential)
+    if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
+        raise ConfigError.one(str(args.config), f"no snmp_v2c/snmp_v3 credential set named "
+                              f"'{args.credential}'")
+    return cred
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    try:
+        host, port = split_host_port(args.target)
+    except ValueError:
+        raise ConfigError.one("identify", f"bad HOST[:PORT] '{args.target}'") from None
+    cred = _credential(args)
+    options = TransportOptions(timeout_s=args.timeout, retries=args.retries,
+                               max_repetitions=args.max_repetitions,
+                               transport=TransportKind(args.transport))
+    try:
+        doc, problems = asyncio.run(identify_host(host, port, cred, options))
+    except CollectError as exc:
+        print(f"campusmon: identify {args.target}: {exc.error_type.value}: {exc}",
+              file=sys.stderr)
+        return 1
+    for p in problems:
+        print(f"campusmon: identify {args.target}: {p}", file=sys.stderr)
+    print(json.dumps(doc, ensure_ascii=False, indent=2))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("identify", help="poll one SNMP device once; print its identity")
+    p.add_argument("target", metavar="HOST[:PORT]", help="name, IPv4, IPv6 or [IPv6]:port")
+    p.add_argument("--community", help="SNMPv2c community")
+    p.add_argument("--v3-user", help="SNMPv3 user name")
+    p.add_argument("--auth-proto", choices=[a.value for a in SnmpAuthProtocol])
+    p.add_argument("--auth-key")
+    p.add_argument("--priv-proto", choices=[a.value for a in SnmpPrivProtocol])
+    p.add_argument("--priv-key")
+    p.add_argument("--config", help="config file holding the credential set")
+    p.add_argument("--credential", help="credential set name in --config")
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
+    p.add_argument("--retries", type=int, default=1)
+    p.add_argument("--max-repetitions", type=int, default=25)
+    p.add_argument("--transport", choices=[t.value for t in TransportKind],
+                   default=TransportKind.AUTO.value)
+    p.set_defaults(func=cmd_identify)
