@@ -36,6 +36,7 @@ from config.models import QueueOptions
 
 log = logging.getLogger("campusmon.outputs")
 FRESH_SECS = 10.0  # rows younger than this are live data, sent before any backlog
+RETRY_AFTER_MAX_SECS = 600.0  # a Retry-After beyond this is treated as a misconfiguration
 
 
 class LinesExportError(PartialExportError):
@@ -76,7 +77,7 @@ class Step(enum.Enum):
 
 @dataclass(slots=True)
 class TokenBucket:
-    """Points per second with one second (or one batch) of burst."""
+    """Points per second with one second of burst."""
 
     rate: float
     capacity: float
@@ -84,8 +85,8 @@ class TokenBucket:
     stamp: float
 
     @staticmethod
-    def for_rate(rate: float, batch: int) -> TokenBucket:
-        cap = max(rate, float(batch))
+    def for_rate(rate: float) -> TokenBucket:
+        cap = max(rate, 1.0)
         return TokenBucket(rate, cap, cap, time.monotonic())
 
     def wait_for(self, n: int) -> float:
@@ -110,7 +111,7 @@ class PushOutput:
         self.fresh_secs = FRESH_SECS
         self._backoff = options.retry_initial_secs
         rate = options.backfill_points_per_sec
-        self._bucket = TokenBucket.for_rate(rate, options.batch_max_points) if rate else None
+        self._bucket = TokenBucket.for_rate(rate) if rate else None
         self._stop: asyncio.Event | None = None
         # an exporter may ask for batches to grow on a slow uplink: a batch that is not full
         # waits until this long after the previous send
@@ -210,8 +211,8 @@ class PushOutput:
         # full jitter around the capped exponential step, so campuses that lost the same
         # centre do not come back in lockstep; the server's Retry-After is a floor
         wait = self._backoff * random.uniform(0.5, 1.0)
-        if retry_after_s is not None:
-            wait = max(wait, min(retry_after_s, self.options.retry_max_secs))
+        if retry_after_s is not None:  # the server knows its load better than our cap does
+            wait = max(wait, min(retry_after_s, RETRY_AFTER_MAX_SECS))
         self._backoff = min(self._backoff * 2, self.options.retry_max_secs)
         log.warning("%s: %s; retrying in %.1fs", self.sink.instance_id, why, wait)
         await self._pause(wait, wake_on_data=False)

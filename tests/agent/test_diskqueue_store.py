@@ -1,0 +1,103 @@
+"""The disk queue on its own: quota, drops counted and persisted, settle, the live tail,
+and memory that does not grow with the backlog."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+
+from agent.diskqueue import DiskQueue
+from agent.plugin import BatchKind
+
+
+def _batch(tag: str, n: int, width: int = 80) -> list[str]:
+    pad = "x" * width
+    return [f"m,b={tag},pad={pad} v={i}i {time.time_ns()}" for i in range(n)]
+
+
+def test_quota_drops_oldest_counts_them_and_survives_reopen(tmp_path: Path) -> None:
+    q = DiskQueue(tmp_path / "q.db", max_bytes=200_000)
+    put = dropped = 0
+    for i in range(60):
+        lines = _batch(str(i), 100)
+        put += len(lines)
+        dropped += q.put(BatchKind.METRICS, lines)
+    st = q.stats()
+    assert dropped > 0 and st.bytes <= 200_000
+    assert st.items + dropped == put  # every point is either queued or counted as dropped
+    assert st.dropped_items == dropped
+    newest = q.peek_fresh(0, 10**9)
+    assert newest[0].lines[0].startswith("m,b=")  # something is queued
+    oldest = q.peek(100)[0].lines[0]
+    q.close()
+    q2 = DiskQueue(tmp_path / "q.db", max_bytes=200_000)  # a restart remembers everything
+    st2 = q2.stats()
+    assert (st2.items, st2.bytes, st2.dropped_items) == (st.items, st.bytes, dropped)
+    assert q2.peek(100)[0].lines[0] == oldest
+    assert st2.oldest_ns == st.oldest_ns
+    q2.close()
+
+
+def test_ack_removes_only_acknowledged_rows(tmp_path: Path) -> None:
+    q = DiskQueue(tmp_path / "q.db", max_bytes=10**8)
+    for i in range(5):
+        q.put(BatchKind.METRICS, _batch(str(i), 10))
+    rows = q.peek(25)
+    assert [r.items for r in rows] == [10, 10]  # whole rows, up to the limit
+    q.ack([r.id for r in rows])
+    q.close()
+    q = DiskQueue(tmp_path / "q.db", max_bytes=10**8)
+    rest = q.peek(1000)
+    assert [r.lines[0].split(",")[1] for r in rest] == ["b=2", "b=3", "b=4"]
+    q.close()
+
+
+def test_peek_fresh_serves_the_live_tail_in_order(tmp_path: Path) -> None:
+    q = DiskQueue(tmp_path / "q.db", max_bytes=10**8)
+    for i in range(50):
+        q.put(BatchKind.METRICS, _batch(f"old{i}", 3))
+    cutoff = time.time_ns()
+    time.sleep(0.002)
+    q.put(BatchKind.METRICS, _batch("new0", 3))
+    q.put(BatchKind.METRICS, _batch("new1", 3))
+    fresh = q.peek_fresh(cutoff, 1000)
+    assert [r.lines[0].split(",")[1] for r in fresh] == ["b=new0", "b=new1"]
+    assert q.peek_fresh(time.time_ns() + 10**9, 1000) == []
+    assert q.peek(3)[0].lines[0].split(",")[1] == "b=old0"
+    q.close()
+
+
+def test_settle_sets_aside_refused_and_keeps_unsent_at_the_head(tmp_path: Path) -> None:
+    q = DiskQueue(tmp_path / "q.db", max_bytes=10**8)
+    a, b, c = _batch("a", 4), _batch("b", 4), _batch("c", 4)
+    for x in (a, b, c):
+        q.put(BatchKind.METRICS, x)
+    rows = q.peek(8)
+    age = q.stats().oldest_ns
+    q.settle([r.id for r in rows], keep=a[2:] + b, rejected=[a[1]], reason="HTTP 400: bad")
+    st = q.stats()
+    assert st.items == 6 + 4 and st.rejected_items == 1 and st.oldest_ns == age
+    assert [x for r in q.peek(1000) for x in r.lines] == a[2:] + b + c
+    assert q.rejected_reasons() == [(1, "HTTP 400: bad")]
+    q.close()
+
+
+def test_memory_stays_flat_while_the_quota_recycles(tmp_path: Path) -> None:
+    """80 MB through a 8 MB queue, then a long backlog walked: RSS does not follow the data."""
+    proc = psutil.Process()
+    q = DiskQueue(tmp_path / "q.db", max_bytes=8 * 2**20)
+    lines = _batch("warm", 2000, width=300)  # ~0.66 MB per put
+    for _ in range(5):
+        q.put(BatchKind.METRICS, lines)
+    base = proc.memory_info().rss
+    dropped = 0
+    for _ in range(120):
+        dropped += q.put(BatchKind.METRICS, lines)
+    for r in q.peek(10**9)[:1]:
+        assert r.items == 2000
+    grown = proc.memory_info().rss - base
+    assert dropped > 100_000
+    assert grown < 24 * 2**20, f"RSS grew {grown / 2**20:.1f} MB"
+    q.close()

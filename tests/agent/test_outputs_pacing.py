@@ -1,0 +1,76 @@
+"""Store-and-forward order: live data flows while the backlog is paced to the configured rate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.plugin import Batch, BatchKind
+from tests.exporters.helpers import make_output
+
+
+class Recorder:
+    accepts = frozenset({BatchKind.METRICS})
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, list[str]]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def write(self, batch: Batch) -> None:
+        self.calls.append((time.monotonic(), list(batch.lines)))
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.timeout(30)
+async def test_fresh_data_flows_while_backlog_is_paced(tmp_path: Path) -> None:
+    rec = Recorder()
+    out = make_output(tmp_path, rec, batch_max_points=5000, backfill_points_per_sec=1000)
+    out.fresh_secs = 0.3
+    backlog = [f"old,i={i} v=1i {i}" for i in range(3000)]
+    for k in range(0, 3000, 100):  # an outage's worth of flushes
+        out.sink.queue.put(BatchKind.METRICS, backlog[k:k + 100])
+    await asyncio.sleep(0.4)  # now it is backlog
+    stop = asyncio.Event()
+    t0 = time.monotonic()
+    runner = asyncio.create_task(out.run(stop))
+    fresh_put: dict[str, float] = {}
+    for j in range(15):
+        line = f"new,j={j} v=1i {j}"
+        out.sink.queue.put(BatchKind.METRICS, [line])
+        fresh_put[line] = time.monotonic()
+        out.sink.notify.set()
+        await asyncio.sleep(0.15)
+    while out.sink.queue.stats().items and time.monotonic() - t0 < 15:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await runner
+
+    sent = [x for _, lines in rec.calls for x in lines]
+    assert sorted(sent) == sorted(backlog + list(fresh_put))  # everything, once
+    old_times = [t for t, lines in rec.calls if lines[0].startswith("old")]
+    # paced: 3000 points at 1000/s with one second of burst take at least two seconds
+    assert old_times[-1] - t0 >= 1.8
+    assert all(len(lines) <= 1000 for _, lines in rec.calls if lines[0].startswith("old"))
+    # live data did not wait for the backlog: each fresh point left soon after it was queued
+    delivered = {x: t for t, lines in rec.calls for x in lines if x.startswith("new")}
+    late = {x: delivered[x] - fresh_put[x] for x in fresh_put}
+    assert max(late.values()) < 1.0, late
+    assert min(delivered.values()) < old_times[-1]  # interleaved, not after the backlog
+
+
+@pytest.mark.timeout(30)
+async def test_unpaced_backlog_goes_in_full_batches(tmp_path: Path) -> None:
+    rec = Recorder()
+    out = make_output(tmp_path, rec, batch_max_points=700)
+    for k in range(0, 3000, 100):
+        out.sink.queue.put(BatchKind.METRICS, [f"m,i={i} v=1i {i}" for i in range(k, k + 100)])
+    while out.sink.queue.stats().items:
+        await out.deliver_once()
+    assert [len(x) for _, x in rec.calls] == [700, 700, 700, 700, 200]
