@@ -36,7 +36,7 @@ async def test_points_read_back_exactly(victoria_metrics: VictoriaMetrics, tmp_p
     now = time.time_ns() // 1_000_000_000 * 1_000_000_000  # whole seconds: every precision
     metrics = _metrics(meas, now, 30)
     exp = InfluxExporter(InfluxConfig(url=victoria_metrics.url, gzip=gzip,
-                                      precision=precision))  # type: ignore[arg-type]
+                                      precision=precision))
     out = make_output(tmp_path, exp, batch_max_points=7)
     out.sink.queue.put(BatchKind.METRICS, render_many(metrics))
     await drain_all(out)
