@@ -159,15 +159,18 @@ def decode_oid(raw: bytes) -> Oid:
 
 def parse_request_id(data: bytes) -> int:
     """The request-id of a v2c message, read without decoding the varbinds (for matching)."""
+    # Container lengths are not checked against the datagram here: a truncated reply that still
+    # names our request must fail that request as a protocol error, not leave it to time out.
+    limit = len(data)
+    unchecked = 1 << 62
     try:
-        limit = len(data)
-        tag, p, end = _header(data, 0, limit)
+        tag, p, _ = _header(data, 0, unchecked)
         if tag != 0x30:
             raise BerError("not a SEQUENCE")
-        _, p = _int(data, p, end)
-        tag, _, p = _header(data, p, end)
-        tag, p, pend = _header(data, p, end)
-        rid, _ = _int(data, p, pend)
+        _, p = _int(data, p, limit)
+        _, _, p = _header(data, p, limit)
+        _, p, _ = _header(data, p, unchecked)
+        rid, _ = _int(data, p, limit)
         return rid
     except IndexError as exc:  # defensive: _header checks bounds before every index
         raise BerError(str(exc)) from None
@@ -188,6 +191,8 @@ def _decode_response(data: bytes, community: bytes | None) -> Response:
     tag, p, end = _header(data, 0, limit)
     if tag != 0x30:
         raise BerError("message is not a SEQUENCE")
+    if end != limit:
+        raise BerError(f"{limit - end} bytes after the message")
     version, p = _int(data, p, end)
     if version != SNMP_V2C:
         raise BerError(f"SNMP version {version}, expected v2c")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pyasn1.codec.ber import decoder, encoder
+from pyasn1.codec.ber import decoder
 from pysnmp.proto import api
 from pysnmp.proto.api import v2c
 
@@ -25,6 +25,7 @@ from collectors.snmp.fast.ber import (
     parse_request_id,
 )
 from collectors.snmp.session import Oid, SnmpType, VarBind
+from tests.collectors.snmp.simhelpers import pysnmp_response
 
 # -- strategies ---------------------------------------------------------------------------------
 
@@ -50,40 +51,6 @@ values = st.one_of(
     st.tuples(st.just(SnmpType.NO_SUCH_INSTANCE), st.none()),
     st.tuples(st.just(SnmpType.END_OF_MIB_VIEW), st.none()),
 )
-
-_PYSNMP_TYPES: dict[SnmpType, Any] = {
-    SnmpType.INTEGER: v2c.Integer,
-    SnmpType.OCTET_STRING: v2c.OctetString,
-    SnmpType.NULL: lambda _v: v2c.Null(""),
-    SnmpType.OBJECT_IDENTIFIER: v2c.ObjectIdentifier,
-    SnmpType.IP_ADDRESS: v2c.IpAddress,
-    SnmpType.COUNTER32: v2c.Counter32,
-    SnmpType.GAUGE32: v2c.Gauge32,
-    SnmpType.TIMETICKS: v2c.TimeTicks,
-    SnmpType.OPAQUE: v2c.Opaque,
-    SnmpType.COUNTER64: v2c.Counter64,
-    SnmpType.NO_SUCH_OBJECT: lambda _v: v2c.NoSuchObject(""),
-    SnmpType.NO_SUCH_INSTANCE: lambda _v: v2c.NoSuchInstance(""),
-    SnmpType.END_OF_MIB_VIEW: lambda _v: v2c.EndOfMibView(""),
-}
-
-
-def pysnmp_response(community: bytes, request_id: int, varbinds: list[tuple[Oid, Any]],
-                    error_status: int = 0, error_index: int = 0) -> bytes:
-    """A v2c Response message encoded by pysnmp + pyasn1 (the reference implementation)."""
-    msg = v2c.Message()
-    v2c.apiMessage.set_defaults(msg)
-    v2c.apiMessage.set_community(msg, community)
-    pdu = v2c.ResponsePDU()
-    v2c.apiPDU.set_defaults(pdu)
-    v2c.apiPDU.set_request_id(pdu, request_id)
-    v2c.apiPDU.set_error_status(pdu, error_status)
-    v2c.apiPDU.set_error_index(pdu, error_index)
-    v2c.apiPDU.set_varbinds(
-        pdu, [(v2c.ObjectIdentifier(o), _PYSNMP_TYPES[t](v)) for o, (t, v) in varbinds])
-    v2c.apiMessage.set_pdu(msg, pdu)
-    return bytes(encoder.encode(msg))
-
 
 varbind_lists = st.lists(st.tuples(oids, values), max_size=30)
 

@@ -1,0 +1,279 @@
+"""FastSession against real agents (snmpsim serving real recordings, net-snmp snmpd over IPv4 and
+IPv6) and against a scripted agent for timeouts, malformed replies, tooBig and in-flight bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.errors import CollectError
+from agent.model import ErrorType
+from collectors.snmp.fast import FastOptions, FastSession, PartialWalk
+from collectors.snmp.fast.transport import step_down
+from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str
+from tests.collectors.snmp.conftest import SnmpAgent, fixtures_dir
+from tests.collectors.snmp.simhelpers import (
+    DecodedRequest,
+    mismatches,
+    parse_snmprec,
+    pysnmp_response,
+    snmpbulkwalk_oids,
+    snmpsim_serving,
+    start_fake_agent,
+    start_snmpd,
+)
+
+IF_MIB = ("1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1")
+
+
+def _recordings() -> list[str]:
+    d = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "snmprec"
+    return sorted(p.stem for p in d.glob("*.snmprec") if "@" not in p.stem)
+
+
+def _opts(port: int, **kw: object) -> FastOptions:
+    base: dict[str, object] = {"port": port, "timeout_s": 1.0, "retries": 1}
+    base.update(kw)
+    return FastOptions(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpAgent]:
+    """snmpsim serving every recording in ../shared (community = file stem)."""
+    yield from snmpsim_serving(fixtures_dir(), "bison")
+
+
+@pytest.fixture(scope="module")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpAgent]:
+    agent = start_snmpd(tmp_path_factory.mktemp("snmpd-fast"))
+    yield agent
+    agent.stop()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("community", _recordings())
+async def test_full_walk_equals_the_recording(recordings: SnmpAgent,
+                                              community: str) -> None:
+    """Every varbind snmpsim serves for the recording, in order, with type and value."""
+    expected = parse_snmprec(fixtures_dir() / f"{community}.snmprec")
+    s = FastSession(recordings.host, community,
+                    _opts(recordings.port, max_repetitions=50))
+    try:
+        # LLDP-MIB lives under iso(1).std(0).iso8802(8802), outside 1.3
+        got = await s.walk((1, 0)) + await s.walk((1, 3))
+    finally:
+        await s.close()
+    assert mismatches(got, expected) == []
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("community", _recordings())
+async def test_if_mib_walk_equals_snmpbulkwalk(recordings: SnmpAgent,
+                                               community: str) -> None:
+    s = FastSession(recordings.host, community, _opts(recordings.port))
+    try:
+        for root in IF_MIB:
+            ours = [vb.oid for vb in await s.walk(oid_from_str(root))]
+            theirs = await asyncio.to_thread(
+                snmpbulkwalk_oids, recordings.host, recordings.port, community, root)
+            assert ours == theirs, root
+    finally:
+        await s.close()
+
+
+@pytest.mark.timeout(60)
+async def test_ac6605_vlan_bitmaps_step_down_to_five_or_fewer(
+        recordings: SnmpAgent) -> None:
+    """With max-repetitions >= 6 the AC sends nothing back; the walk must still complete."""
+    root = "1.3.6.1.2.1.17.7.1.4.2"
+    s = FastSession(recordings.host, "vrp_ac6605-26",
+                    _opts(recordings.port, max_repetitions=25, timeout_s=0.7))
+    try:
+        got = await s.walk(oid_from_str(root))
+        assert s._max_rep_for[oid_from_str(root)] <= 5
+        again = await s.walk(oid_from_str(root))  # remembered: no timeouts the second time
+    finally:
+        await s.close()
+    theirs = await asyncio.to_thread(snmpbulkwalk_oids, recordings.host,
+                                     recordings.port, "vrp_ac6605-26", root, 5)
+    assert [vb.oid for vb in got] == theirs
+    assert again == got
+    assert any(isinstance(vb.value, bytes) and len(vb.value) > 10_000 for vb in got)
+
+
+def test_step_down_ladder() -> None:
+    assert [step_down(n) for n in (25, 10, 5, 2, 1, 7, 200)] == [10, 5, 2, 1, 1, 5, 100]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+async def test_snmpd_over_ipv4_and_ipv6(snmpd: SnmpAgent, host: str) -> None:
+    s = FastSession(host, "public", _opts(snmpd.port))
+    try:
+        system = await s.walk((1, 3, 6, 1, 2, 1, 1))
+        descr = await s.get([(1, 3, 6, 1, 2, 1, 1, 1, 0), (1, 3, 6, 1, 2, 1, 1, 5, 0),
+                             (1, 3, 6, 1, 2, 1, 1, 99, 0)])
+        ifdescr = await s.walk((1, 3, 6, 1, 2, 1, 2, 2, 1, 2))
+    finally:
+        await s.close()
+    assert descr[0] in system and descr[1] in system
+    assert descr[2].type is SnmpType.NO_SUCH_OBJECT
+    assert any(vb.value == b"lo" for vb in ifdescr)
+    theirs = await asyncio.to_thread(snmpbulkwalk_oids, host, snmpd.port, "public",
+                                     "1.3.6.1.2.1.2.2.1.2")
+    assert [vb.oid for vb in ifdescr] == theirs
+
+
+# -- scripted agent -----------------------------------------------------------------------------
+
+def _echo(value: int = 1) -> object:
+    def reply(req: DecodedRequest) -> bytes:
+        return pysnmp_response(req.community, req.request_id,
+                               [(o, (SnmpType.INTEGER, value)) for o in req.oids])
+    return reply
+
+
+@pytest.mark.timeout(30)
+async def test_silent_device_times_out_after_retries() -> None:
+    agent = await start_fake_agent(lambda _req: None)
+    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.2, retries=2))
+    try:
+        with pytest.raises(CollectError) as err:
+            await s.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)])
+        assert err.value.error_type is ErrorType.TIMEOUT
+        assert len(agent.requests) == 3
+        assert len({r.request_id for r in agent.requests}) == 1  # a retry is the same request
+    finally:
+        await s.close()
+        agent.close()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("garbage", [b"", b"\x30", b"\x30\x03\x02\x01\x01", b"\xff" * 40])
+async def test_malformed_reply_is_a_protocol_error(garbage: bytes) -> None:
+    """A reply carrying our request-id but broken further on fails the request as PROTOCOL."""
+    def reply(req: DecodedRequest) -> bytes:
+        good = pysnmp_response(req.community, req.request_id,
+                               [(req.oids[0], (SnmpType.OCTET_STRING, b"x" * 50))])
+        return good[:-10] + garbage
+
+    agent = await start_fake_agent(reply)
+    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.3, retries=0))
+    try:
+        with pytest.raises(CollectError) as err:
+            await s.get([(1, 3, 6, 1, 2, 1, 1, 1, 0)])
+        assert err.value.error_type is ErrorType.PROTOCOL
+    finally:
+        await s.close()
+        agent.close()
+
+
+@pytest.mark.timeout(30)
+async def test_reply_from_another_address_is_ignored() -> None:
+    """A datagram with the right request-id from the wrong source must not complete a request."""
+    victim = await start_fake_agent(lambda _req: None)
+    s = FastSession("127.0.0.1", "c", _opts(victim.port, timeout_s=0.5, retries=0))
+    loop = asyncio.get_running_loop()
+
+    async def spoof() -> None:
+        await victim.got_request.wait()
+        req = victim.requests[0]
+        tr, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
+                                                    local_addr=("127.0.0.1", 0))
+        assert s._dispatcher is not None
+        fam = next(iter(s._dispatcher._families.values()))
+        tr.sendto(pysnmp_response(b"c", req.request_id, []), fam.sock.getsockname())
+        tr.close()
+
+    try:
+        spoofer = asyncio.create_task(spoof())
+        with pytest.raises(CollectError) as err:
+            await s.get([(1, 3, 6, 1, 2, 1, 1, 1, 0)])
+        await spoofer
+        assert err.value.error_type is ErrorType.TIMEOUT
+        assert s._dispatcher is None or s._dispatcher.stats.unmatched >= 1
+    finally:
+        await s.close()
+        victim.close()
+
+
+@pytest.mark.timeout(30)
+async def test_get_splits_on_too_big() -> None:
+    def reply(req: DecodedRequest) -> bytes:
+        if len(req.oids) > 4:
+            return pysnmp_response(req.community, req.request_id,
+                                   [(o, (SnmpType.NULL, None)) for o in req.oids], 1, 0)
+        return pysnmp_response(req.community, req.request_id,
+                               [(o, (SnmpType.INTEGER, o[-1])) for o in req.oids])
+
+    agent = await start_fake_agent(reply)
+    s = FastSession("127.0.0.1", "c", _opts(agent.port))
+    oids: list[Oid] = [(1, 3, 6, 1, 4, 1, 99, i) for i in range(20)]
+    try:
+        got = await s.get(oids)
+    finally:
+        await s.close()
+        agent.close()
+    assert got == [VarBind(o, SnmpType.INTEGER, o[-1]) for o in oids]
+
+
+@pytest.mark.timeout(30)
+async def test_in_flight_is_bounded_per_device() -> None:
+    agent = await start_fake_agent(_echo(), delay_s=0.05)  # type: ignore[arg-type]
+    one = FastSession("127.0.0.1", "c", _opts(agent.port))
+    two = FastSession("127.0.0.1", "c", _opts(agent.port, max_in_flight=2))
+    try:
+        await asyncio.gather(*(one.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)]) for _ in range(6)))
+        assert agent.max_outstanding == 1
+        await asyncio.gather(*(two.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)]) for _ in range(6)))
+        assert agent.max_outstanding == 2
+    finally:
+        await one.close()
+        await two.close()
+        agent.close()
+
+
+@pytest.mark.timeout(30)
+async def test_walk_that_stops_midway_keeps_what_arrived() -> None:
+    root = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
+
+    def reply(req: DecodedRequest) -> bytes | None:
+        start = req.oids[0]
+        if start != root:  # answer only the first GETBULK, then go silent
+            return None
+        return pysnmp_response(req.community, req.request_id, [
+            ((*root, i), (SnmpType.OCTET_STRING, b"eth%d" % i)) for i in range(1, 4)])
+
+    agent = await start_fake_agent(reply)
+    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.1, retries=0))
+    try:
+        with pytest.raises(PartialWalk) as err:
+            await s.walk(root)
+    finally:
+        await s.close()
+        agent.close()
+    assert err.value.error_type is ErrorType.TIMEOUT
+    assert [vb.value for vb in err.value.varbinds] == [b"eth1", b"eth2", b"eth3"]
+
+
+@pytest.mark.timeout(30)
+async def test_non_increasing_oids_stop_the_walk() -> None:
+    root = (1, 3, 6, 1, 4, 1, 99)
+
+    def reply(req: DecodedRequest) -> bytes:
+        return pysnmp_response(req.community, req.request_id,
+                               [((*root, 5), (SnmpType.INTEGER, 1)),
+                                ((*root, 2), (SnmpType.INTEGER, 1))])
+
+    agent = await start_fake_agent(reply)
+    s = FastSession("127.0.0.1", "c", _opts(agent.port))
+    try:
+        with pytest.raises(CollectError) as err:
+            await s.walk(root)
+    finally:
+        await s.close()
+        agent.close()
+    assert err.value.error_type is ErrorType.PROTOCOL
