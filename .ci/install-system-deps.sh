@@ -10,7 +10,9 @@ PACKAGES=(
   prometheus-snmp-exporter               # SNMP bench peer
   fping dnsmasq iproute2 iputils-ping    # probes: peer, DNS/DHCP in namespaces, netns
   ieee-data                              # MAC OUI -> vendor
+  tcpdump                                # lets scapy compile BPF filters (LAN discovery)
   sqlite3 procps
+  python3-venv                           # .venv-sim (snmpsim on Debian's Python)
   chromium                               # headless screenshot of the HTML report
 )
 if [ "$(id -u)" -ne 0 ]; then
