@@ -10,6 +10,7 @@ from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
 from collectors.ssh import SPEC as SSH
 from exporters.influxdb import SPEC as INFLUXDB
+from probes.discovery import SPEC as LAN_DISCOVERY
 from probes.dualstack import SPEC as DUALSTACK
 from probes.web_ipv6 import SPEC as WEB_IPV6
 
@@ -23,6 +24,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     INFLUXDB,
     DUALSTACK,
     WEB_IPV6,
+    LAN_DISCOVERY,
 )
 
 

@@ -1,0 +1,3 @@
+from probes.discovery.plugin import SPEC
+
+__all__ = ["SPEC"]

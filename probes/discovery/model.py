@@ -1,0 +1,42 @@
+"""What discovery observes on the wire, as plain typed data (no scapy types past client.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSeen:
+    """A host answered or spoke with this MAC and address (ARP, NA/NS, echo reply)."""
+
+    mac: str
+    address: str
+    via: str  # arp | ndp | echo6 | dhcp
+
+
+@dataclass(frozen=True, slots=True)
+class RouterAdvert:
+    mac: str
+    address: str  # link-local source of the RA
+    prefixes: tuple[str, ...] = ()
+    lifetime_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DhcpServer:
+    kind: str  # dhcp | dhcpv6
+    mac: str
+    address: str
+    server_id: str = ""  # DHCP option 54 / DHCPv6 server DUID (hex)
+    offered: str = ""  # address offered, when any
+
+
+Observation = AddressSeen | RouterAdvert | DhcpServer
+
+
+@dataclass(slots=True)
+class Host:
+    mac: str
+    ipv4: set[str] = field(default_factory=set)
+    ipv6: set[str] = field(default_factory=set)
+    via: set[str] = field(default_factory=set)
