@@ -116,7 +116,7 @@ def points(inv: Inventory, t0: int = T0) -> list[Metric]:
     for k in range(10):
         dl, ul = (300.0, 60.0) if k < 9 else (100.0, 20.0)
         out.append(Metric("cellular_5g", tags(inv, "cpe", band="n78", cell="1"),
-                          {"dl_mbps": dl, "ul_mbps": ul}, T0 + k * 1000))
+                          {"dl_mbps": dl, "ul_mbps": ul}, T0 + k * 10**9))
     out.append(Metric("wifi_survey", tags(inv, "cpe", band="5GHz"), {"rssi_dbm": -55}, T0))
     # web
     for site, ok in (("www", 1), ("jw", 1), ("lib", 0)):
