@@ -9,7 +9,10 @@ from collectors.host import SPEC as HOST
 from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
 from collectors.ssh import SPEC as SSH
+from exporters.alertlog import SPEC as ALERTLOG
+from exporters.alertmanager import SPEC as ALERTMANAGER
 from exporters.influxdb import SPEC as INFLUXDB
+from exporters.webhook import SPEC as WEBHOOK
 from probes.discovery import SPEC as LAN_DISCOVERY
 from probes.dualstack import SPEC as DUALSTACK
 from probes.web_ipv6 import SPEC as WEB_IPV6
@@ -22,6 +25,9 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SNMP,
     SSH,
     INFLUXDB,
+    ALERTLOG,
+    ALERTMANAGER,
+    WEBHOOK,
     DUALSTACK,
     WEB_IPV6,
     LAN_DISCOVERY,

@@ -1,0 +1,3 @@
+from exporters.alertlog.plugin import SPEC
+
+__all__ = ["SPEC"]

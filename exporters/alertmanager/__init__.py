@@ -1,0 +1,3 @@
+from exporters.alertmanager.plugin import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,3 @@
+from exporters.webhook.plugin import SPEC
+
+__all__ = ["SPEC"]
