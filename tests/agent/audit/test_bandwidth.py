@@ -1,11 +1,13 @@
+from collections.abc import Sequence
+
 from agent.audit import bandwidth
-from agent.audit.model import Status
+from agent.audit.model import Indicator, Status
 from agent.model import Metric
 from inventory.models import Device
 from tests.agent.audit.crafted import MIN, T0, audit_input, inventory, points, tags
 
 
-def _get(inds, id_, scope="campus"):
+def _get(inds: Sequence[Indicator], id_: str, scope: str = "campus") -> Indicator:
     return next(i for i in inds if i.id == id_ and i.scope == scope)
 
 
@@ -54,7 +56,7 @@ def test_egress_device_without_identifiable_interface():
     inv = inventory()
     gw = inv.device("gw")
     assert gw is not None
-    bare = Device(**{**{f: getattr(gw, f) for f in gw.__slots__}, "labels": {}})  # type: ignore[attr-defined]
+    bare = Device(**{**{f: getattr(gw, f) for f in gw.__slots__}, "labels": {}})
     from inventory.models import Inventory
     inv2 = Inventory.build(inv.campus, inv.buildings, inv.rooms,
                            [bare if d.id == "gw" else d for d in inv.devices])
@@ -71,7 +73,7 @@ def test_contracted_capacity_label_wins_over_port_speed():
     gw = inv.device("gw")
     assert gw is not None
     labels = {**gw.labels, "capacity_mbps": "500"}
-    dev = Device(**{**{f: getattr(gw, f) for f in gw.__slots__}, "labels": labels})  # type: ignore[attr-defined]
+    dev = Device(**{**{f: getattr(gw, f) for f in gw.__slots__}, "labels": labels})
     from inventory.models import Inventory
     inv2 = Inventory.build(inv.campus, inv.buildings, inv.rooms,
                            [dev if d.id == "gw" else d for d in inv.devices])

@@ -1,9 +1,11 @@
+from collections.abc import Sequence
+
 from agent.audit import ipv6
-from agent.audit.model import Status
+from agent.audit.model import Indicator, Status
 from tests.agent.audit.crafted import audit_input, inventory, points
 
 
-def _get(inds, id_):
+def _get(inds: Sequence[Indicator], id_: str) -> Indicator:
     return next(i for i in inds if i.id == id_)
 
 

@@ -1,10 +1,12 @@
+from collections.abc import Sequence
+
 from agent.audit import localization
-from agent.audit.model import Status
+from agent.audit.model import Indicator, Status
 from agent.audit.vendors import classify_vendor
 from tests.agent.audit.crafted import audit_input
 
 
-def _get(inds, id_):
+def _get(inds: Sequence[Indicator], id_: str) -> Indicator:
     return next(i for i in inds if i.id == id_)
 
 

@@ -1,12 +1,11 @@
 import csv
 import dataclasses
 import json
-import math
 
 import pytest
 
 from agent.audit.engine import run_audit
-from agent.audit.model import CampusInfo
+from agent.audit.model import CampusAudit, CampusInfo
 from agent.audit.report import write_report
 from tests.agent.audit.crafted import audit_input
 from tests.agent.audit.reportcheck import (
@@ -18,7 +17,7 @@ from tests.agent.audit.reportcheck import (
 )
 
 
-def _two_campuses():
+def _two_campuses() -> tuple[CampusAudit, CampusAudit]:
     a = run_audit(audit_input())
     second = CampusInfo("c2", "第二学院 Second", "Hunan", 4000, 1000)
     b = run_audit(dataclasses.replace(audit_input(), campus=second))
@@ -36,7 +35,7 @@ def test_report_files_agree_and_cite_every_target(tmp_path):
         hv = html_value(cells, campus, ind, scope)
         assert (hv is None) == (v is None), (campus, ind, scope)
         if v is not None:
-            assert math.isclose(hv, v, rel_tol=1e-6, abs_tol=1e-6), (campus, ind, scope)
+            assert hv == pytest.approx(v, rel=1e-6, abs=1e-6), (campus, ind, scope)
     assert html_value(cells, "c1", "ipv6_egress_traffic_share") == 25.0
     assert html_value(cells, "c2", "wifi_teaching_coverage", "building:ta") == 25.0
     # province: shares re-aggregated, capacities summed, peaks maximal
@@ -44,7 +43,7 @@ def test_report_files_agree_and_cite_every_target(tmp_path):
     assert js[("province", "egress_capacity", "campus")] == 2000
     assert js[("province", "egress_utilization_peak", "campus")] == 95.0
     # c1 has 10,000 people, c2 5,000: 2000 Mbps / 15 thousand
-    assert math.isclose(js[("province", "egress_mbps_per_1000", "campus")], 2000 / 15)
+    assert js[("province", "egress_mbps_per_1000", "campus")] == pytest.approx(2000 / 15)
     assert targets_without_source(cells) == []
     n_targets = sum("data-target" in attrs for row in cells.rows for attrs, _ in row)
     assert n_targets > 10

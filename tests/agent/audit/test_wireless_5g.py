@@ -1,10 +1,12 @@
+from collections.abc import Sequence
+
 from agent.audit import cellular, wireless
-from agent.audit.model import Status
+from agent.audit.model import Indicator, Status
 from agent.model import Metric
 from tests.agent.audit.crafted import T0, audit_input, inventory, points, tags
 
 
-def _get(inds, id_, scope="campus"):
+def _get(inds: Sequence[Indicator], id_: str, scope: str = "campus") -> Indicator:
     return next(i for i in inds if i.id == id_ and i.scope == scope)
 
 
