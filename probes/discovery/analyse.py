@@ -163,8 +163,6 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
         if not addr.startswith("fe80:"):
             claims.setdefault(addr, set()).add(o.mac)
     res = Discovery(interface)
-    if oui.note:
-        res.notes.append(oui.note)
     conflicts: dict[str, Conflict] = {}
     for addr, macs in sorted(claims.items()):
         dev = inventory.by_address(addr)
@@ -185,6 +183,8 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
             "registered" if dev is not None else "unregistered",
             dev.id if dev is not None else None, sorted(h.via)))
     res.conflicts = list(conflicts.values())
+    if oui.note:  # known only after the first lookup (the table loads lazily)
+        res.notes.append(oui.note)
     for r in _dedupe(ras, lambda r: r.mac):
         ok = r.mac in routers_ok or normalise_ip(r.address) in routers_ok
         (res.allowed_ra if ok else res.rogue_ra).append(r)
