@@ -265,6 +265,12 @@ class Publisher:
                 return False
         return True
 
+    def disconnect(self) -> None:
+        """Send DISCONNECT without waiting for paho's thread (`stop()` waits)."""
+        if self._started:
+            with contextlib.suppress(Exception):
+                self._client.disconnect()
+
     def stop(self) -> None:
         """A clean DISCONNECT: the broker discards the last will."""
         if not self._started:
@@ -276,16 +282,24 @@ class Publisher:
             self._client.loop_stop()
 
     def kill(self) -> None:
-        """Lose the connection without DISCONNECT (a crash, a cut cable): the will is sent."""
+        """Lose the connection without DISCONNECT (a crash, a cut cable): the will is sent.
+
+        paho has no public call for this. Tell its thread to end and not to reconnect, then
+        shut the socket down: the thread wakes at once (no 1 s select timeout), and the broker
+        sees the TCP connection end without a DISCONNECT packet."""
         if not self._started:
             return
         self._started = False
-        with contextlib.suppress(Exception):
-            self._client.loop_stop()  # first, so paho does not reconnect or say goodbye
-        sock = self._client.socket()
-        if sock is not None:
+        c = self._client
+        c._thread_terminate = True
+        c._reconnect_on_failure = False
+        sock = c.socket()
+        if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
-                raw = sock if isinstance(sock, socket.socket) else None
-                if raw is not None:
-                    raw.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
+        elif sock is not None:  # a TLS socket wrapper
+            with contextlib.suppress(OSError):
                 sock.close()
+        with contextlib.suppress(Exception):
+            c.loop_stop()
+        self._connected.clear()

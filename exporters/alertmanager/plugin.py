@@ -20,6 +20,7 @@ from agent.model import Event, EventState
 from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
 from config.base import SecretsFromFiles
 from exporters.webhook.client import post_json, tls_context
+from exporters.webhook.ordering import LatestPerKey
 
 _LABEL_RE = re.compile(r"[^a-zA-Z0-9_]")
 
@@ -69,19 +70,24 @@ class AlertmanagerExporter:
         self.cfg = cfg
         self._ctx = tls_context(cfg.verify_tls, cfg.ca_file)
         self._endpoint = cfg.url.rstrip("/") + "/api/v2/alerts"
+        self.order = LatestPerKey()
 
     async def start(self) -> None:
-        """Stateless: one POST per batch."""
+        """One POST per batch; nothing to open."""
 
     async def write(self, batch: Batch) -> None:
-        alerts = [to_alertmanager(e, self.cfg) for e in batch.events if is_alert(e)]
-        if not alerts:
+        events = self.order.current([e for e in batch.events if is_alert(e)])
+        if not events:
             return
+        # one entry per alert: the newest state of each key in this batch
+        newest = {e.key: e for e in events}
+        alerts = [to_alertmanager(e, self.cfg) for e in newest.values()]
         headers = {}
         if self.cfg.bearer_token is not None:
             headers["Authorization"] = f"Bearer {self.cfg.bearer_token.get_secret_value()}"
         await asyncio.to_thread(post_json, self._endpoint, alerts, headers=headers,
                                 timeout_s=self.cfg.timeout_secs, context=self._ctx)
+        self.order.delivered(events)
 
     async def close(self) -> None:
         """Nothing held open."""

@@ -18,6 +18,7 @@ from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
 from config.base import SecretsFromFiles, StrictModel
 from exporters.webhook.client import post_json, tls_context
 from exporters.webhook.message import generic_document, markdown, title
+from exporters.webhook.ordering import LatestPerKey
 from exporters.webhook.robots import check_reply, dingtalk_url, wecom_url
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
@@ -71,9 +72,10 @@ class WebhookExporter:
         self.cfg = cfg
         self.instance = instance
         self._ctx = tls_context(cfg.verify_tls, cfg.ca_file)
+        self.order = LatestPerKey()
 
     async def start(self) -> None:
-        """Stateless: one request per batch."""
+        """One request per batch; nothing to open."""
 
     def select(self, events: list[Event] | tuple[Event, ...]) -> list[Event]:
         floor = _RANK[self.cfg.min_severity]
@@ -112,7 +114,7 @@ class WebhookExporter:
         return wecom_url(r.url, r.key.get_secret_value()), body, {}
 
     async def write(self, batch: Batch) -> None:
-        events = self.select(list(batch.events))
+        events = self.order.current(self.select(list(batch.events)))
         if not events:
             return
         url, body, headers = self.request(events, int(time.time() * 1000))
@@ -121,6 +123,7 @@ class WebhookExporter:
         kind = self.cfg.receiver.kind
         if kind != "generic":
             check_reply(kind, reply)
+        self.order.delivered(events)
 
     async def close(self) -> None:
         """Nothing held open."""

@@ -1,0 +1,129 @@
+"""Write a campus inventory (the project's YAML format) with N IoT devices of each class.
+
+5G CPEs and Wi-Fi survey sensors sit in teaching places (classrooms, labs, library, hall): one
+per room where possible, so coverage audits can read 5G and Wi-Fi per room. Everything is
+derived from `seed`: the same arguments write the same file.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from collectors.mqtt.classes import CLASS_TO_KIND, WIFI_SURVEY_ROLE, IotClass
+
+# (id, name, [(room id suffix, name, kind, floor)])
+_BUILDINGS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+    ("teach-a", "教学楼A Teaching building A", [
+        ("101", "多媒体教室", "classroom"), ("102", "多媒体教室", "classroom"),
+        ("201", "实训室 Lab", "lab"), ("202", "实训室 Lab", "lab"),
+        ("301", "多媒体教室", "classroom"), ("1f", "一楼走廊 Corridor", "corridor")]),
+    ("train-b", "实训楼B Training building B", [
+        ("101", "数控实训室 CNC lab", "lab"), ("102", "电工实训室 Electrical lab", "lab"),
+        ("201", "智慧教室 Smart classroom", "classroom"), ("hall", "报告厅 Hall", "hall"),
+        ("1f", "一楼大厅 Lobby", "corridor")]),
+    ("lib", "图书馆 Library", [
+        ("101", "阅览室 Reading room", "library"), ("201", "自习室 Study room", "library"),
+        ("gate", "门禁大厅 Entrance", "corridor")]),
+    ("dorm-1", "学生宿舍1 Dormitory 1", [
+        ("gate", "宿舍门厅 Entrance", "corridor"), ("101", "宿舍 Dorm room", "dorm")]),
+    ("canteen", "食堂 Canteen", [("hall", "就餐大厅 Dining hall", "canteen")]),
+]
+
+_TEACHING = {"classroom", "lab", "library", "hall"}
+
+# Where each class goes (room kinds, in order of preference) and who makes it.
+_PLACEMENT: dict[IotClass, tuple[set[str], list[str]]] = {
+    IotClass.CAMERA: ({"corridor", "lab", "hall", "canteen"}, ["Hikvision", "Dahua", "Uniview"]),
+    IotClass.NVR: ({"corridor"}, ["Hikvision", "Dahua"]),
+    IotClass.DOOR_ACCESS: ({"corridor", "lab", "dorm"}, ["Hikvision", "ZKTeco"]),
+    IotClass.ATTENDANCE: ({"classroom", "lab", "corridor"}, ["ZKTeco", "Deli"]),
+    IotClass.BROADCAST: ({"classroom", "hall", "corridor"}, ["ITC", "Hikvision"]),
+    IotClass.PAYMENT: ({"canteen", "library"}, ["Newcapec", "Sunwin"]),
+    IotClass.BIOMETRIC: ({"corridor", "dorm"}, ["ZKTeco", "Hikvision"]),
+    IotClass.ENV_SENSOR: ({"classroom", "lab", "library", "dorm"}, ["Huawei", "Xiaomi"]),
+    IotClass.SMART_CLASSROOM: ({"classroom", "lab", "hall"}, ["Seewo", "Hitevision"]),
+    IotClass.CPE_5G: (_TEACHING, ["Huawei", "ZTE"]),
+    IotClass.WIFI_SURVEY: (_TEACHING, ["Ruijie", "H3C"]),
+}
+
+_PREFIX: dict[IotClass, str] = {
+    IotClass.CAMERA: "cam", IotClass.NVR: "nvr", IotClass.DOOR_ACCESS: "door",
+    IotClass.ATTENDANCE: "att", IotClass.BROADCAST: "bc", IotClass.PAYMENT: "pos",
+    IotClass.BIOMETRIC: "bio", IotClass.ENV_SENSOR: "env", IotClass.SMART_CLASSROOM: "sc",
+    IotClass.CPE_5G: "cpe5g", IotClass.WIFI_SURVEY: "wifi",
+}
+
+
+def default_heartbeats(base_s: float) -> dict[IotClass, float]:
+    """Simulated heartbeats: `base_s` for most classes, twice that for the slower ones."""
+    slow = {IotClass.NVR, IotClass.ATTENDANCE, IotClass.WIFI_SURVEY}
+    return {c: base_s * (2 if c in slow else 1) for c in IotClass}
+
+
+def generate_inventory(path: str | Path, *, per_class: int = 3, campus: str = "hn-iot-sim",
+                       campus_name: str = "湖南某职业技术学院 IoT (simulated)",
+                       heartbeat_secs: float = 5.0, seed: int = 1,
+                       subnet: str = "10.60") -> Path:
+    """Write the inventory; return its path. Heartbeats go to each device as a label."""
+    if per_class < 1 or per_class > 200:
+        raise ValueError("per_class must be 1..200")
+    rng = random.Random(seed)
+    beats = default_heartbeats(heartbeat_secs)
+    rooms: dict[str, list[dict[str, Any]]] = {}
+    room_kind: dict[str, tuple[str, str]] = {}  # room id -> (building, kind)
+    for bid, _, rlist in _BUILDINGS:
+        for suffix, _, kind in rlist:
+            rid = f"{bid}-{suffix}"
+            rooms[rid] = []
+            room_kind[rid] = (bid, kind)
+    host = 10
+    for cls in IotClass:
+        kinds, vendors = _PLACEMENT[cls]
+        candidates = [r for r, (_, k) in room_kind.items() if k in kinds]
+        # spread: fill rooms round-robin in a seeded order so 5G/Wi-Fi get one per room first
+        order = candidates[:]
+        rng.shuffle(order)
+        for i in range(per_class):
+            rid = order[i % len(order)]
+            host += 1
+            dev: dict[str, Any] = {
+                "id": f"{_PREFIX[cls]}-{i + 1:03d}",
+                "kind": CLASS_TO_KIND[cls].value,
+                "ipv4": f"{subnet}.{host // 250}.{host % 250 + 2}",
+                "mac": f"02:60:{list(IotClass).index(cls):02x}:{i // 256:02x}:{i % 256:02x}:"
+                       f"{rng.randrange(256):02x}",
+                "vendor": vendors[i % len(vendors)],
+                "labels": {"heartbeat_secs": f"{beats[cls]:g}", "simulated": "true"},
+            }
+            if cls is IotClass.WIFI_SURVEY:
+                dev["roles"] = [WIFI_SURVEY_ROLE]
+            rooms[rid].append(dev)
+    buildings = []
+    for bid, bname, rlist in _BUILDINGS:
+        out_rooms = []
+        for suffix, rname, kind in rlist:
+            rid = f"{bid}-{suffix}"
+            room: dict[str, Any] = {"id": rid, "name": rname, "kind": kind}
+            if suffix[0].isdigit():
+                room["floor"] = int(suffix[0])
+            if rooms[rid]:
+                room["devices"] = rooms[rid]
+            out_rooms.append(room)
+        buildings.append({"id": bid, "name": bname, "rooms": out_rooms})
+    doc = {
+        "campus": {"code": campus, "name": campus_name, "students": 12000, "staff": 800,
+                   "province": "Hunan"},
+        "defaults": {"owner": "网络中心 Network Centre"},
+        "buildings": buildings,
+    }
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    header = (f"# IoT fleet inventory written by `campusmon sim-iot generate` "
+              f"(per_class={per_class}, seed={seed}).\n")
+    p.write_text(header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                 encoding="utf-8")
+    return p
