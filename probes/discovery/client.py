@@ -15,6 +15,7 @@ import contextlib
 import ipaddress
 import logging
 import random
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -128,6 +129,10 @@ class Capture:
     _sniffer: AsyncSniffer | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Raises PermissionError without CAP_NET_RAW (checked here: scapy would only fail
+        inside its sniffer thread, where nobody sees it)."""
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003)).close()
+
         def on_packet(pkt: Packet) -> None:
             self.stats.packets += 1
             try:

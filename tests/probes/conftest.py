@@ -74,8 +74,8 @@ class DualStackLab:
     s1: str
     s2: str
 
-    def run(self, fn, *args, uid: int | None = None, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-        return run_in(self.client, fn, *args, uid=uid, timeout=timeout)
+    def run(self, fn, *args, uid=None, prepare=None, timeout=60.0):
+        return run_in(self.client, fn, *args, uid=uid, prepare=prepare, timeout=timeout)
 
 
 def _wait_ports(targets: list[tuple[str, int]], timeout: float = 15.0) -> bool:

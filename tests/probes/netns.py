@@ -53,9 +53,11 @@ def drop_privileges(uid: int = 65534, gid: int = 65534) -> None:
 
 
 def run_in(ns: str | None, fn: Callable[..., Any], *args: Any, uid: int | None = None,
-           timeout: float = 60.0) -> Any:
-    """fn(*args) in a forked child inside netns `ns` (as `uid` if given); returns its result
-    (pickled through a pipe) or re-raises its exception."""
+           prepare: Callable[[], None] | None = None, timeout: float = 60.0) -> Any:
+    """fn(*args) in a forked child inside netns `ns` (as `uid` if given, after `prepare()`
+    ran with privileges: e.g. imports, since an unprivileged user cannot read the
+    interpreter's library under /root); returns its result (pickled through a pipe) or
+    re-raises its exception."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
@@ -64,6 +66,8 @@ def run_in(ns: str | None, fn: Callable[..., Any], *args: Any, uid: int | None =
         try:
             if ns:
                 setns(ns)
+            if prepare is not None:
+                prepare()
             if uid is not None:
                 drop_privileges(uid, uid)
             payload = pickle.dumps(("ok", fn(*args)))
