@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +22,9 @@ INV = campus([dev("sw-1", DeviceKind.ACCESS_SWITCH), dev("sw-2", DeviceKind.ACCE
 NOW_CFG = {"overrides": {"device_down_icmp": {"for_secs": 0}}}
 
 
-def _by_device(alerts: list[dict[str, object]]) -> dict[str, dict[str, object]]:
-    return {a["labels"]["device"]: a for a in alerts  # type: ignore[index]
-            if a["labels"].get("alertname") == "device_down_icmp"}  # type: ignore[union-attr]
+def _by_device(alerts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {a["labels"]["device"]: a for a in alerts
+            if a["labels"].get("alertname") == "device_down_icmp"}
 
 
 @pytest.mark.timeout(60)
@@ -43,9 +44,9 @@ async def test_raised_then_resolved_in_alertmanager(tmp_path: Path,
         "alertname": "device_down_icmp", "severity": "critical", "team": "ops",
         "source": "campusmon", "campus": "hn-demo", "building": "teach-a",
         "room": "teach-a-101", "device": "sw-1", "kind": "access_switch", "vendor": "Huawei"}
-    assert got["annotations"]["notify_reason"] == "new"  # type: ignore[index]
-    assert "does not answer ping" in got["annotations"]["summary"]  # type: ignore[index]
-    assert got["status"]["state"] == "active"  # type: ignore[index]
+    assert got["annotations"]["notify_reason"] == "new"
+    assert "does not answer ping" in got["annotations"]["summary"]
+    assert got["status"]["state"] == "active"
     # a re-notification carries the same labels: still one alert in Alertmanager
     clock.advance(601)
     rig.submit([icmp(INV, "sw-1", False)])
