@@ -12,6 +12,7 @@ from collectors.ssh import SPEC as SSH
 from exporters.alertlog import SPEC as ALERTLOG
 from exporters.alertmanager import SPEC as ALERTMANAGER
 from exporters.influxdb import SPEC as INFLUXDB
+from exporters.prometheus import SPEC as PROMETHEUS
 from exporters.webhook import SPEC as WEBHOOK
 from probes.discovery import SPEC as LAN_DISCOVERY
 from probes.dualstack import SPEC as DUALSTACK
@@ -25,6 +26,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SNMP,
     SSH,
     INFLUXDB,
+    PROMETHEUS,
     ALERTLOG,
     ALERTMANAGER,
     WEBHOOK,

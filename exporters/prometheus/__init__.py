@@ -1,0 +1,3 @@
+from exporters.prometheus.plugin import SPEC
+
+__all__ = ["SPEC"]

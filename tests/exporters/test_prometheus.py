@@ -1,0 +1,174 @@
+"""The prometheus exporter: a real Prometheus scrapes it, promtool finds nothing to fix,
+vanished series vanish, auth and TLS guard it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from agent.model import Metric, MetricKind
+from agent.snapshot import Snapshot
+from exporters.prometheus.plugin import PrometheusConfig, PrometheusExporter
+from tests.servers import ServerProcess, free_port, require_binary, wait_http
+
+PLACE = {"campus": "hnvc", "building": "教学楼A", "room": "A-101", "device": "sw-1"}
+
+
+def _snapshot(ttl: float = 300.0) -> Snapshot:
+    now = time.time_ns()
+    snap = Snapshot(ttl_secs=ttl)
+    snap.update([
+        Metric("host_net", {**PLACE, "interface": "eth0"},
+               {"bytes_sent": 123456789, "bytes_recv": 42, "errin": 0}, now, MetricKind.COUNTER),
+        Metric("host_cpu", PLACE, {"usage_percent": 12.5, "load1": 0.25, "count": 2}, now),
+        Metric("snmp_device_info", {**PLACE, "model": "S5735", "os": "VRP"}, {"info": 1}, now),
+        Metric("agent_plugin", {"campus": "hnvc", "plugin": "snmp", "instance": "snmp/core"},
+               {"received_total": 10, "poll_seconds_total": 1.5, "last_poll_seconds": 0.2},
+               now, MetricKind.COUNTER),
+        Metric("probe_http", {**PLACE, "url": "http://x/", "family": "ipv6"},
+               {"success": True, "duration_seconds": 0.031, "status_code": 200}, now),
+        Metric("event", {"campus": "hnvc"}, {"summary": "text is not a sample"}, now),
+    ])
+    return snap
+
+
+def _get(url: str, auth: str | None = None, ctx: ssl.SSLContext | None = None) -> str:
+    req = urllib.request.Request(url)
+    if auth:
+        req.add_header("Authorization", "Basic " + b64encode(auth.encode()).decode())
+    with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+        return str(r.read().decode())
+
+
+async def _exporter(snap: Snapshot, **cfg: object) -> PrometheusExporter:
+    exp = PrometheusExporter(PrometheusConfig.model_validate({"port": 0, **cfg}), snap.current)
+    await exp.start()
+    return exp
+
+
+@pytest.mark.timeout(30)
+async def test_exposition_follows_conventions_and_promtool_agrees(tmp_path: Path) -> None:
+    promtool = require_binary("promtool")
+    exp = await _exporter(_snapshot())
+    try:
+        text = _get(f"http://127.0.0.1:{exp.port}/metrics")
+    finally:
+        await exp.close()
+    assert ('host_net_bytes_sent_total{building="教学楼A",campus="hnvc",device="sw-1",'
+            'interface="eth0",room="A-101"} 1.23456789e+08') in text
+    assert "# TYPE host_net_bytes_sent_total counter" in text or \
+        "# TYPE host_net_bytes_sent counter" in text
+    assert "# HELP host_cpu_usage_percent campusmon host_cpu.usage_percent (gauge, in percent" \
+        in text
+    assert 'snmp_device_info{building="教学楼A",campus="hnvc",device="sw-1",model="S5735"' in text
+    assert "agent_plugin_received_total{" in text and "agent_plugin_poll_seconds_total{" in text
+    assert "# TYPE agent_plugin_last_poll_seconds gauge" in text
+    assert "probe_http_success{" in text and "event_summary" not in text
+    assert "host_cpu_count_value{" in text  # `_count` belongs to histograms
+    check = await asyncio.to_thread(
+        subprocess.run, [promtool, "check", "metrics"], input=text.encode(),
+        capture_output=True, timeout=30)
+    assert check.returncode == 0 and not check.stdout.strip() and not check.stderr.strip(), \
+        check.stdout.decode() + check.stderr.decode()
+
+
+@pytest.mark.timeout(30)
+async def test_vanished_series_disappear(tmp_path: Path) -> None:
+    snap = _snapshot(ttl=0.5)
+    exp = await _exporter(snap)
+    try:
+        assert "host_net_bytes_sent_total" in _get(f"http://127.0.0.1:{exp.port}/metrics")
+        await asyncio.sleep(0.7)
+        snap.update([Metric("host_cpu", PLACE, {"usage_percent": 1.0})])
+        text = _get(f"http://127.0.0.1:{exp.port}/metrics")
+        assert "host_net_bytes_sent_total" not in text  # its device stopped reporting
+        assert "host_cpu_usage_percent{" in text
+    finally:
+        await exp.close()
+
+
+@pytest.mark.timeout(30)
+async def test_basic_auth_and_tls(tmp_path: Path) -> None:
+    openssl = require_binary("openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    argv = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert)]
+    await asyncio.to_thread(subprocess.run, argv, check=True, capture_output=True, timeout=60)
+    exp = await _exporter(_snapshot(), basic_auth_username="prom",
+                          basic_auth_password=SecretStr("s3cret"), tls_cert_file=str(cert),
+                          tls_key_file=str(key))
+    ctx = ssl.create_default_context(cafile=str(cert))
+    url = f"https://127.0.0.1:{exp.port}/metrics"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            _get(url, ctx=ctx)
+        assert info.value.code == 401
+        with pytest.raises(urllib.error.HTTPError):
+            _get(url, auth="prom:wrong", ctx=ctx)
+        assert "host_cpu_usage_percent" in _get(url, auth="prom:s3cret", ctx=ctx)
+        with pytest.raises(OSError):  # plain HTTP is not served
+            _get(url.replace("https", "http"), auth="prom:s3cret")
+    finally:
+        await exp.close()
+
+
+def test_bound_to_localhost_by_default() -> None:
+    assert PrometheusConfig().listen_address == "127.0.0.1"
+    with pytest.raises(ValueError):
+        PrometheusConfig.model_validate({"basic_auth_username": "x"})
+
+
+@pytest.mark.timeout(90)
+async def test_real_prometheus_scrapes_and_answers_queries(tmp_path: Path) -> None:
+    binary = require_binary("prometheus")
+    exp = await _exporter(_snapshot())
+    port = free_port()
+    conf = tmp_path / "prometheus.yml"
+    conf.write_text(f"""global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: campusmon
+    honor_labels: true
+    static_configs:
+      - targets: ["127.0.0.1:{exp.port}"]
+""")
+    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(
+        [binary, f"--config.file={conf}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        lambda: wait_http(f"{url}/-/ready", timeout=30), tmp_path / "prometheus.log")
+    server.start()
+    try:
+        q = urllib.parse.quote('host_net_bytes_sent_total{building="教学楼A"}')
+        result: list[dict[str, object]] = []
+        for _ in range(60):  # bounded: 30 s
+            body = json.loads(_get(f"{url}/api/v1/query?query={q}"))
+            result = body["data"]["result"]
+            if result:
+                break
+            await asyncio.sleep(0.5)
+        assert result, server.log_text()[-2000:]
+        metric = result[0]["metric"]
+        assert isinstance(metric, dict)
+        assert metric["campus"] == "hnvc" and metric["room"] == "A-101"
+        assert metric["device"] == "sw-1" and metric["interface"] == "eth0"
+        value = result[0]["value"]
+        assert isinstance(value, list) and value[1] == "123456789"
+        up = json.loads(_get(f"{url}/api/v1/query?query=up"))["data"]["result"]
+        assert up and up[0]["value"][1] == "1"
+    finally:
+        server.stop()
+        await exp.close()
