@@ -194,6 +194,7 @@ class PysnmpSession:
                 raise CollectError(ErrorType.PROTOCOL, f"SNMP request failed: {exc}") from exc
         if indication:
             raise _error(indication)
+        self._reps.answered = True  # it is alive: a later GETBULK timeout may mean "too big"
         if status == _TOO_BIG:
             raise TooBigError()
         if status == _AUTHORIZATION_ERROR:

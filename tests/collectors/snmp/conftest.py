@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,9 +52,12 @@ class SnmpAgent:
     host: str
     port: int
     server: ServerProcess
+    scratch: Path | None = None  # removed on stop
 
     def stop(self) -> None:
         self.server.stop()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def start_snmpsim(data_dir: Path, workdir: Path, probe_community: str,
@@ -66,12 +71,19 @@ def start_snmpsim(data_dir: Path, workdir: Path, probe_community: str,
     port = free_port(host, kind=2)  # SOCK_DGRAM
     endpoint = (f"--agent-udpv6-endpoint=[{host}]:{port}" if ":" in host
                 else f"--agent-udpv4-endpoint={host}:{port}")
-    argv = [binary, *snmpsim_privilege_args(workdir / "cache"), *(extra_args or []),
+    # pytest's tmp dirs are 0700: after dropping root, snmpsim could not reach a cache there.
+    scratch = Path(tempfile.mkdtemp(prefix="campusmon-snmpsim-"))
+    scratch.chmod(0o755)
+    argv = [binary, *snmpsim_privilege_args(scratch / "cache"), *(extra_args or []),
             f"--data-dir={data_dir}", endpoint]
     server = ServerProcess(argv, lambda: wait_snmp(host, port, probe_community),
                            workdir / "snmpsim.log")
-    server.start()
-    return SnmpAgent(host, port, server)
+    try:
+        server.start()
+    except Exception:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return SnmpAgent(host, port, server, scratch)
 
 
 def fixtures_dir() -> Path:
