@@ -12,6 +12,7 @@ from collectors.ssh import SPEC as SSH
 from exporters.alertlog import SPEC as ALERTLOG
 from exporters.alertmanager import SPEC as ALERTMANAGER
 from exporters.influxdb import SPEC as INFLUXDB
+from exporters.mqtt import SPEC as MQTT_EVENTS
 from exporters.prometheus import SPEC as PROMETHEUS
 from exporters.webhook import SPEC as WEBHOOK
 from probes.discovery import SPEC as LAN_DISCOVERY
@@ -27,6 +28,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SSH,
     INFLUXDB,
     PROMETHEUS,
+    MQTT_EVENTS,
     ALERTLOG,
     ALERTMANAGER,
     WEBHOOK,

@@ -1,0 +1,3 @@
+from exporters.mqtt.plugin import SPEC
+
+__all__ = ["SPEC"]
