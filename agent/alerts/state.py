@@ -81,6 +81,7 @@ class AlertBook:
         self.by_rule: dict[str, dict[str, Alert]] = {}
         self._flaps: dict[str, deque[int]] = {}
         self.resolved_with_root = 0  # held-back alerts that cleared with their root
+        self._emitted: dict[str, Metric] = {}  # `alert` series sent last time
 
     # ------------------------------------------------------------ condition updates
     def _flap(self, key: str, now: int) -> None:
@@ -223,5 +224,21 @@ class AlertBook:
                 c["firing"] += 1
             else:
                 c["pending"] += 1
-        return [Metric("alerts", {**base_tags, "severity": s.value}, dict(c), now)
-                for s, c in counts.items()]
+        out = [Metric("alerts", {**base_tags, "severity": s.value}, dict(c), now)
+               for s, c in counts.items()]
+        # one series per firing alert (`alert_firing` centrally): facts only the agent sees
+        # (rogue RA on its segment, its own credentials) reach the central rules this way
+        current: dict[str, Metric] = {}
+        for a in self.alerts():
+            if a.phase is Phase.FIRING:
+                tags = {**base_tags, **{k: v for k, v in a.labels.items()
+                                        if k in ("alertname", "device", "building")},
+                        "severity": a.rule.severity.value, "key": a.key}
+                current[a.key] = Metric("alert", tags, {
+                    "firing": 1, "suppressed": 1 if a.suppressed_by else 0}, now)
+        for key, gone in self._emitted.items():
+            if key not in current:  # resolved since: say so once rather than go stale
+                out.append(Metric("alert", gone.tags, {"firing": 0, "suppressed": 0}, now))
+        self._emitted = current
+        out.extend(current.values())
+        return out

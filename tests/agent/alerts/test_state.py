@@ -4,8 +4,9 @@ silences and maintenance windows. Time is a fake clock: nothing sleeps."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from agent.model import Event, EventState, Severity
+from agent.model import Event, EventState, Item, Metric, Severity
 from inventory.models import DeviceKind
 from tests.agent.alerts.helpers import (
     T0,
@@ -164,3 +165,19 @@ def test_own_alert_events_are_not_input() -> None:
     first = alert_events(p.process([ra]))
     assert len(first) == 1
     assert alert_events(p.process(first)) == first  # passed through, nothing new
+
+
+def test_alert_series_per_firing_alert_then_zero_once() -> None:
+    clock = FakeClock()
+    p = processor(INV, clock, {"overrides": {"device_down_icmp": {"for_secs": 0}},
+                               "metrics_interval_secs": 30}, rule_names=["device_down_icmp"])
+
+    def series(items: Sequence[Item]) -> list[tuple[str, object]]:
+        return [(m.tags["key"], m.fields["firing"]) for m in items
+                if isinstance(m, Metric) and m.name == "alert"]
+
+    assert series(p.process([icmp(INV, "sw-1", False)])) == [("device_down_icmp:sw-1", 1)]
+    clock.advance(30)
+    assert series(p.process([icmp(INV, "sw-1", True)])) == [("device_down_icmp:sw-1", 0)]
+    clock.advance(30)
+    assert series(p.process([])) == []
