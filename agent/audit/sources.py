@@ -96,7 +96,10 @@ class PromClient:
 
     def points(self, start_ns: int, end_ns: int, campuses: Iterable[str] = ()) -> list[Metric]:
         wanted = sorted(campuses)
-        campus_sel = f',campus=~"{"|".join(re.escape(c) for c in wanted)}"' if wanted else ""
+        # a regex inside a PromQL string literal: the regex's backslashes are escaped again
+        alts = "|".join(re.escape(c).replace("\\", "\\\\").replace('"', '\\"')
+                        for c in wanted)
+        campus_sel = f',campus=~"{alts}"' if wanted else ""
         rows: list[tuple[str, dict[str, str], str, int, float]] = []
         for meas, fields in MEASUREMENTS.items():
             names = "|".join(f"{meas}_{f}" for f in fields)
