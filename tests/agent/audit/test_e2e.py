@@ -45,7 +45,8 @@ def _subscriptions_watch(host: str, port: int) -> tuple[Any, list[int]]:
     import paho.mqtt.client as mqtt
 
     seen: list[int] = []
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="audit-e2e-watch")
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,  # type: ignore[attr-defined]
+                    client_id="audit-e2e-watch")
     c.on_message = lambda _c, _u, msg: seen.append(int(msg.payload or b"0"))
     c.connect(host, port)
     c.subscribe("$SYS/broker/subscriptions/count")
@@ -158,12 +159,12 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [c["code"] for c in doc["campuses"]] == list(CAMPUSES)
 
-    totals = {"n": 0, "dl_sum": 0.0, "ul_sum": 0.0, "ok": 0}
+    totals: dict[str, float] = {"n": 0, "dl_sum": 0.0, "ul_sum": 0.0, "ok": 0}
     for code in CAMPUSES:
         t = _truth_5g(truths[code].readings_5g)
         assert t["n"] > 0
-        for k in totals:
-            totals[k] += t[k]
+        for key in totals:
+            totals[key] += t[key]
         ind = next(i for c in doc["campuses"] if c["code"] == code for i in c["indicators"]
                    if i["indicator"] == "5g_dl_mean")
         assert ind["denominator"] == t["n"], f"{code}: every 5G reading reached the report"
