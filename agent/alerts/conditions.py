@@ -164,6 +164,8 @@ class ThresholdEval(_FilterMixin):
         if not isinstance(item, Metric) or not self._wanted(item):
             return
         c = self.tcond
+        if item.tags.get("error_type") in c.hold_on_errors:
+            return
         res = _field_truth(item, c.fields, c.op, c.value)
         subject = subject_of(item.tags, c.by)
         if res is None or subject is None:

@@ -85,6 +85,9 @@ class ThresholdCondition(SeriesFilter):
     value: float
     reduce: Literal["any", "all"] = "any"
     stale_secs: float = Field(default=900.0, gt=0)  # a series not seen for this long is gone
+    # a sample failing with one of these error types says nothing about the condition (an
+    # unreachable device has not closed its telnet port): the series keeps its last value
+    hold_on_errors: list[str] = Field(default_factory=list)
 
 
 class AbsentCondition(SeriesFilter):

@@ -193,3 +193,21 @@ def test_duplicate_rule_and_unknown_override(tmp_path: Path) -> None:
         load_rule_file(f)
     with pytest.raises(ConfigError, match="unknown rules"):
         processor(INV, FakeClock(), {"overrides": {"no_such_rule": {"for_secs": 1}}})
+
+
+def test_unreachable_device_keeps_its_security_finding() -> None:
+    clock = FakeClock()
+    p = processor(INV, clock, {}, CREDS, rule_names=["insecure_telnet"])
+
+    def tcp(ok: bool, error: str | None = None) -> Metric:
+        tags = {"family": "ipv4", "address": "10.1.0.2", "port": "23"}
+        if error:
+            tags["error_type"] = error
+        return m("probe_tcp", "acc-1", tags, {"success": int(ok), "duration_seconds": 0.1})
+
+    assert len(alert_events(p.process([tcp(True)]))) == 1
+    clock.advance(60)
+    assert alert_events(p.process([tcp(False, "timeout")])) == []  # cannot tell: still open
+    clock.advance(60)
+    out = alert_events(p.process([tcp(False, "refused")]))  # closed for real
+    assert [e.state for e in out] == [EventState.RESOLVED]
