@@ -19,6 +19,7 @@ waiting requests by sequence number and source address. Method measured in
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import enum
 import errno
 import itertools
@@ -38,7 +39,10 @@ _ECHO_REQUEST = {Family.IPV4: 8, Family.IPV6: 128}
 _ECHO_REPLY = {Family.IPV4: 0, Family.IPV6: 129}
 _PAYLOAD = b"campusmon-probe!"  # 16 bytes; makes our packets easy to spot in a capture
 _ICMP6_FILTER = 1  # <netinet/icmp6.h>; Python's socket module lacks the constant
+_SO_ATTACH_FILTER = 26  # <asm-generic/socket.h>
 _PING_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
+_HEADER = struct.Struct("!BBHHH")  # type, code, checksum, identifier, sequence
+_IDSEQ = struct.Struct("!HH")
 
 
 class IcmpMode(enum.StrEnum):
@@ -101,6 +105,32 @@ def ping_group_range() -> str:
         return "unknown"
 
 
+def _attach_reply_filter(sock: socket.socket, family: Family, ident: int) -> None:
+    """Classic BPF on a raw socket: accept only echo replies carrying our identifier.
+
+    A raw socket gets a copy of every ICMP packet of the namespace (other pingers, fping,
+    errors); without this filter their packets fill our receive buffer while the loop is busy
+    and our own replies are dropped. Same idea as iputils ping's filter."""
+    if family is Family.IPV4:  # the data starts at the IP header: X = its length
+        prog = [(0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)
+                (0x50, 0, 0, 0),  # ldb [x+0]       ICMP type
+                (0x15, 0, 3, 0),  # jeq #0 (echo reply) else drop
+                (0x48, 0, 0, 4),  # ldh [x+4]       identifier
+                (0x15, 0, 1, ident),
+                (0x06, 0, 0, 0xFFFF),  # accept
+                (0x06, 0, 0, 0)]  # drop
+    else:  # the data starts at the ICMPv6 header
+        prog = [(0x30, 0, 0, 0),  # ldb [0]
+                (0x15, 0, 3, 129),  # jeq #129 (echo reply) else drop
+                (0x28, 0, 0, 4),  # ldh [4]
+                (0x15, 0, 1, ident),
+                (0x06, 0, 0, 0xFFFF),
+                (0x06, 0, 0, 0)]
+    insns = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
+    fprog = struct.pack("HL", len(prog), ctypes.addressof(insns))  # struct sock_fprog
+    sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, fprog)
+
+
 class _Batch:
     """Echoes awaited together (a burst to one target, or one echo to many targets)."""
 
@@ -131,6 +161,7 @@ class FamilySocket:
             self.ident = int(self.sock.getsockname()[1])
         else:
             self.ident = random.randrange(1, 0xFFFF)
+            _attach_reply_filter(self.sock, family, self.ident)
             if family is Family.IPV6:
                 # let the kernel drop everything but echo replies before Python sees it
                 words = [0xFFFFFFFF] * 8
@@ -138,6 +169,8 @@ class FamilySocket:
                 self.sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER,
                                      struct.pack("8I", *words))
         self._seq = random.randrange(0, 0x10000)
+        self._base_sum = sum(struct.unpack(f"!{(8 + len(_PAYLOAD)) // 2}H", _HEADER.pack(
+            8, 0, 0, self.ident, 0) + _PAYLOAD))
         self._pending: dict[int, tuple[_Batch, int, str, float]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.received_foreign = 0
@@ -186,28 +219,44 @@ class FamilySocket:
         raise OSError(errno.ENOBUFS, "65536 ICMP echoes in flight")
 
     def _packet(self, seq: int) -> bytes:
-        kind = _ECHO_REQUEST[self.family]
-        head = struct.pack("!BBHHH", kind, 0, 0, self.ident, seq)
-        if self.family is Family.IPV6:
-            return head + _PAYLOAD  # the kernel fills the ICMPv6 checksum (pseudo-header)
-        csum = _checksum(head + _PAYLOAD)
-        return struct.pack("!BBHHH", kind, 0, csum, self.ident, seq) + _PAYLOAD
+        if self.family is Family.IPV6:  # the kernel fills the ICMPv6 checksum (pseudo-header)
+            return _HEADER.pack(128, 0, 0, self.ident, seq) + _PAYLOAD
+        # only the sequence number changes: add it to the precomputed sum of the rest
+        s = self._base_sum + seq
+        s = (s >> 16) + (s & 0xFFFF)
+        s += s >> 16
+        return _HEADER.pack(8, 0, ~s & 0xFFFF, self.ident, seq) + _PAYLOAD
 
-    async def send(self, address: str, batch: _Batch, index: int) -> None:
-        """Send one echo; the reply lands in `batch[index]`. OSError means it was not sent."""
+    def send_nowait(self, address: str, batch: _Batch, index: int
+                    ) -> tuple[int, bytes, tuple[str, int]] | None:
+        """Send one echo without yielding; the reply lands in `batch[index]`. Returns what is
+        left to send when the socket buffer is full (finish with `send_blocked`). OSError
+        means it was not sent."""
         seq = self._next_seq()
         dest = (address, 0)
         pkt = self._packet(seq)
         self._pending[seq] = (batch, index, address, time.perf_counter())
         try:
-            try:
-                self.sock.sendto(pkt, dest)
-            except BlockingIOError:
-                assert self._loop is not None
-                await self._loop.sock_sendto(self.sock, pkt, dest)
+            self.sock.sendto(pkt, dest)
+        except BlockingIOError:
+            return seq, pkt, dest
+        except BaseException:
+            del self._pending[seq]
+            raise
+        return None
+
+    async def send_blocked(self, seq: int, pkt: bytes, dest: tuple[str, int]) -> None:
+        assert self._loop is not None
+        try:
+            await self._loop.sock_sendto(self.sock, pkt, dest)
         except BaseException:
             self._pending.pop(seq, None)
             raise
+
+    async def send(self, address: str, batch: _Batch, index: int) -> None:
+        left = self.send_nowait(address, batch, index)
+        if left is not None:
+            await self.send_blocked(*left)
 
     def forget(self, batch: _Batch) -> None:
         for seq in [s for s, p in self._pending.items() if p[0] is batch]:
@@ -227,7 +276,7 @@ class FamilySocket:
             off = (data[0] & 0x0F) * 4 if raw4 and data else 0
             if len(data) < off + 8 or data[off] != reply:
                 continue
-            ident, seq = struct.unpack_from("!HH", data, off + 4)
+            ident, seq = _IDSEQ.unpack_from(data, off + 4)
             if ident != self.ident:
                 self.received_foreign += 1
                 continue
@@ -311,7 +360,9 @@ class Pinger:
                 fs = self.socket_for(Family.IPV6 if ":" in addr else Family.IPV4)
                 used.add(fs)
                 try:
-                    await fs.send(addr, batch, i)
+                    left = fs.send_nowait(addr, batch, i)
+                    if left is not None:
+                        await fs.send_blocked(*left)
                 except OSError:
                     batch.hit(i, math.nan)  # not sent: count as an answer to stop waiting
             if batch.remaining:
