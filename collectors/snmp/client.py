@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pysnmp.entity import config as engine_config
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
@@ -148,6 +149,10 @@ def _error(indication: Any) -> CollectError:
     return CollectError(ErrorType.PROTOCOL, f"SNMP error: {indication}")
 
 
+_UPTIME = rfc1902.ObjectName((1, 3, 6, 1, 2, 1, 1, 3, 0))
+_diag_ids = iter(range(1, 1 << 62))
+
+
 class PysnmpSession:
     """One device over the shared engine. Build with `open_pysnmp_session`."""
 
@@ -162,14 +167,17 @@ class PysnmpSession:
         self._limiter = limiter
         self._reps = reps
         self._closed = False
+        # authPriv only: after a timeout, one authNoPriv probe tells a wrong privacy key (the
+        # agent cannot decrypt, so it stays silent) from a dead device.
+        self._diagnose = isinstance(auth, UsmUserData) and auth.security_level == "authPriv"
+        self._diag_names: tuple[str, str] | None = None
 
     @property
     def max_repetitions(self) -> int:
         return self._reps.current
 
-    async def _send(self, bulk_reps: int | None, oids: Sequence[Oid]) -> list[VarBind]:
-        if self._closed:
-            raise CollectError(ErrorType.INTERNAL, "SNMP session is closed")
+    async def _request(self, addr_name: str, bulk_reps: int | None,
+                       var_binds: list[tuple[Any, Any]]) -> tuple[Any, int, Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[Any, int, Any]] = loop.create_future()
 
@@ -178,21 +186,48 @@ class PysnmpSession:
             if not future.done():
                 future.set_result((indication, int(status or 0), var_binds))
 
-        var_binds = [(rfc1902.ObjectName(o), _NULL) for o in oids]
         engine = self._holder.engine
         async with self._limiter.slot():
             try:
                 if bulk_reps is None:
                     cmdgen.GetCommandGenerator().send_varbinds(
-                        engine, self._addr_name, None, self._context, var_binds, done)
+                        engine, addr_name, None, self._context, var_binds, done)
                 else:
                     cmdgen.BulkCommandGeneratorSingleRun().send_varbinds(
-                        engine, self._addr_name, None, self._context, 0, bulk_reps,
+                        engine, addr_name, None, self._context, 0, bulk_reps,
                         var_binds, done)
-                indication, status, raw = await future
+                return await future
             except PySnmpError as exc:
                 raise CollectError(ErrorType.PROTOCOL, f"SNMP request failed: {exc}") from exc
+
+    async def _privacy_rejected(self) -> bool:
+        """Does the agent answer this user without privacy? Then our privacy key is wrong."""
+        engine = self._holder.engine
+        if self._diag_names is None:
+            n = next(_diag_ids)
+            params, addr = f"campusmon-np-p{n}", f"campusmon-np-a{n}"
+            engine_config.add_target_parameters(engine, params, self._auth.securityName,
+                                                "authNoPriv", 3)
+            engine_config.add_target_address(
+                engine, addr, self._target.TRANSPORT_DOMAIN, self._target.transport_address,
+                params, self._target.timeout * 100, 0, self._target.tagList)
+            self._diag_names = (params, addr)
+        indication, _status, _raw = await self._request(
+            self._diag_names[1], None, [(_UPTIME, _NULL)])
+        return not isinstance(indication, errind.RequestTimedOut)
+
+    async def _send(self, bulk_reps: int | None, oids: Sequence[Oid]) -> list[VarBind]:
+        if self._closed:
+            raise CollectError(ErrorType.INTERNAL, "SNMP session is closed")
+        var_binds = [(rfc1902.ObjectName(o), _NULL) for o in oids]
+        indication, status, raw = await self._request(self._addr_name, bulk_reps, var_binds)
         if indication:
+            if (isinstance(indication, errind.RequestTimedOut) and self._diagnose
+                    and not self._reps.answered):
+                self._diagnose = False  # once per session: a dead device pays one probe
+                if await self._privacy_rejected():
+                    raise CollectError(ErrorType.AUTH, "SNMPv3 privacy key rejected: the agent "
+                                       "answers this user without privacy but not with it")
             raise _error(indication)
         self._reps.answered = True  # it is alive: a later GETBULK timeout may mean "too big"
         if status == _TOO_BIG:
@@ -221,6 +256,11 @@ class PysnmpSession:
         self._closed = True
         with contextlib.suppress(PySnmpError):
             _LCD.unconfigure(self._holder.engine, self._auth, self._target)
+        if self._diag_names is not None:
+            params, addr = self._diag_names
+            with contextlib.suppress(PySnmpError):
+                engine_config.delete_target_address(self._holder.engine, addr)
+                engine_config.delete_target_parameters(self._holder.engine, params)
         _release_engine(self._holder)
 
 

@@ -96,3 +96,61 @@ def snmpsim_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpA
     agent = start_snmpsim(fixtures_dir(), tmp_path_factory.mktemp("snmpsim"), "bison")
     yield agent
     agent.stop()
+
+
+@dataclass(frozen=True)
+class V3User:
+    user: str
+    auth_protocol: str  # config.credentials.SnmpAuthProtocol value
+    auth_key: str
+    priv_protocol: str
+    priv_key: str
+
+
+SNMPD_USERS = (
+    V3User("shaaes", "SHA", "auth-sha-secret", "AES", "priv-aes-secret"),
+    V3User("sha256aes", "SHA256", "auth-sha256-secret", "AES", "priv-aes256u-secret"),
+)
+_NETSNMP_AUTH = {"SHA": "SHA", "SHA256": "SHA-256"}
+
+
+@dataclass
+class Snmpd:
+    port: int  # the same port on 127.0.0.1 and [::1]
+    community: str
+    users: tuple[V3User, ...]
+    server: ServerProcess
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_snmpd(workdir: Path) -> Snmpd:
+    """net-snmp snmpd in the foreground on udp 127.0.0.1 and udp6 [::1], v2c and v3 users."""
+    binary = require_binary("snmpd")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port("127.0.0.1", kind=2)
+    community = "campus-ro"
+    lines = [f"agentAddress udp:127.0.0.1:{port},udp6:[::1]:{port}",
+             f"rocommunity {community} 127.0.0.1", f"rocommunity6 {community} ::1",
+             "sysName campus-test-core", "sysLocation test rack"]
+    for u in SNMPD_USERS:
+        lines.append(f'createUser {u.user} {_NETSNMP_AUTH[u.auth_protocol]} "{u.auth_key}" '
+                     f'{u.priv_protocol} "{u.priv_key}"')
+        lines.append(f"rouser {u.user} priv")
+    conf = workdir / "snmpd.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    env = {"SNMP_PERSISTENT_DIR": str(workdir / "persist"), "PATH": "/usr/sbin:/usr/bin"}
+    server = ServerProcess(
+        [binary, "-f", "-C", "-c", str(conf), "-Lf", str(workdir / "snmpd.log"),
+         "-p", str(workdir / "snmpd.pid")],
+        lambda: wait_snmp("127.0.0.1", port, community), workdir / "snmpd.out", env=env)
+    server.start()
+    return Snmpd(port, community, SNMPD_USERS, server)
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
+    agent = start_snmpd(tmp_path_factory.mktemp("snmpd"))
+    yield agent
+    agent.stop()

@@ -1,0 +1,110 @@
+"""SNMPv3 authPriv and IPv6 transport against a real net-snmp snmpd on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from agent.errors import CollectError
+from agent.model import ErrorType
+from collectors.snmp.cli import identify_host
+from collectors.snmp.session import SnmpType, oid_from_str
+from collectors.snmp.transport import TransportKind, TransportOptions, open_session
+from config.credentials import (
+    SnmpAuthProtocol,
+    SnmpPrivProtocol,
+    SnmpV2cCredential,
+    SnmpV3Credential,
+)
+from tests.collectors.snmp.conftest import Snmpd, V3User
+
+OPTIONS = TransportOptions(timeout_s=1.0, retries=1, transport=TransportKind.PYSNMP)
+SYS_NAME = oid_from_str("1.3.6.1.2.1.1.5.0")
+
+
+def v3(u: V3User, **override: str) -> SnmpV3Credential:
+    fields = {"auth_key": u.auth_key, "priv_key": u.priv_key, "user": u.user, **override}
+    return SnmpV3Credential(
+        name=f"v3-{u.user}", type="snmp_v3", user=fields["user"],
+        auth_protocol=SnmpAuthProtocol(u.auth_protocol),
+        auth_key=SecretStr(fields["auth_key"]),
+        priv_protocol=SnmpPrivProtocol(u.priv_protocol),
+        priv_key=SecretStr(fields["priv_key"]))
+
+
+async def _sys_name(host: str, port: int, cred: SnmpV2cCredential | SnmpV3Credential,
+                    options: TransportOptions = OPTIONS) -> bytes:
+    session = await open_session(host, port, cred, options)
+    try:
+        (vb,) = await session.get([SYS_NAME])
+    finally:
+        await session.close()
+    assert vb.type is SnmpType.OCTET_STRING and isinstance(vb.value, bytes)
+    return vb.value
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("user", ["shaaes", "sha256aes"])
+async def test_v3_auth_priv_identifies_the_agent(snmpd: Snmpd, user: str) -> None:
+    u = next(x for x in snmpd.users if x.user == user)
+    doc, problems = await identify_host("127.0.0.1", snmpd.port, v3(u), OPTIONS)
+    assert problems == []
+    assert doc["sys_object_id"] == "1.3.6.1.4.1.8072.3.2.10"  # net-snmp on Linux
+    assert doc["kind"] == "server" and doc["vendor"] == "unknown"
+    assert doc["sys_name"] == "campus-test-core"
+    assert doc["interfaces"] >= 1  # at least loopback
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("field", ["auth_key", "priv_key", "user"])
+async def test_wrong_v3_secret_is_an_auth_error_not_a_timeout(snmpd: Snmpd, field: str) -> None:
+    """Wrong auth key / unknown user: the agent sends a usmStats report. Wrong privacy key:
+    the agent cannot decrypt and stays silent; one authNoPriv probe tells it from a dead box."""
+    u = snmpd.users[0]
+    bad = v3(u, **{field: "definitely-wrong-" + field})
+    with pytest.raises(CollectError) as info:
+        await _sys_name("127.0.0.1", snmpd.port, bad)
+    assert info.value.error_type is ErrorType.AUTH, str(info.value)
+
+
+@pytest.mark.timeout(30)
+async def test_ipv6_transport_v2c_and_v3(snmpd: Snmpd) -> None:
+    v2 = SnmpV2cCredential(name="v2", type="snmp_v2c", community=SecretStr(snmpd.community))
+    assert await _sys_name("::1", snmpd.port, v2) == b"campus-test-core"
+    assert await _sys_name("::1", snmpd.port, v3(snmpd.users[1])) == b"campus-test-core"
+
+
+@pytest.mark.timeout(30)
+def test_identify_over_bracketed_ipv6(snmpd: Snmpd, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agent.cli import main
+
+    u = snmpd.users[1]
+    rc = main(["identify", f"[::1]:{snmpd.port}", "--v3-user", u.user, "--auth-proto",
+               u.auth_protocol, "--auth-key", u.auth_key, "--priv-proto", u.priv_protocol,
+               "--priv-key", u.priv_key, "--transport", "pysnmp"])
+    assert rc == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "::1" in doc["ipv6_addresses"]  # the agent's own IP-MIB ipAddressTable
+
+
+@pytest.mark.timeout(30)
+def test_identify_with_a_credential_set_from_the_config(
+        snmpd: Snmpd, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agent.cli import main
+
+    u = snmpd.users[0]
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(
+        "credentials:\n"
+        f"  - name: core-v3\n    type: snmp_v3\n    user: {u.user}\n"
+        f"    auth_protocol: {u.auth_protocol}\n    auth_key: {u.auth_key}\n"
+        f"    priv_protocol: {u.priv_protocol}\n    priv_key: {u.priv_key}\n"
+        "inputs:\n  - type: host\n")
+    rc = main(["identify", f"127.0.0.1:{snmpd.port}", "--config", str(cfg),
+               "--credential", "core-v3", "--transport", "pysnmp"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "server"
