@@ -85,6 +85,9 @@ class CliSession:
             # abort() can cut a login that hangs in session preparation
             self._conn._open()  # TCP, SSH, login, prompt, paging off (per device type)
             self._check_aborted()
+            # the override bounded every read of the login; commands instead get what is left
+            # of the session budget (CliSession.run)
+            self._conn.read_timeout_override = None
             if p.secret and not self._conn.check_enable_mode():
                 self._conn.enable()
             self.privileged = bool(self._conn.check_enable_mode())
@@ -147,8 +150,13 @@ class CliSession:
             return self._fail(ErrorType.AUTH, f"{what}: host key does not match known_hosts")
         if isinstance(exc, ReadTimeout):
             return self._fail(ErrorType.TIMEOUT, f"{what}: no prompt within the read timeout")
-        if isinstance(exc, NetmikoTimeoutException):
-            cause = exc.__context__
+        if isinstance(exc, NetmikoTimeoutException | OSError):
+            # netmiko wraps socket errors in NetmikoTimeoutException (the cause is the
+            # context); paramiko reports one error per address tried
+            cause = exc.__context__ if isinstance(exc, NetmikoTimeoutException) else exc
+            if isinstance(cause, paramiko.ssh_exception.NoValidConnectionsError):
+                causes = list(cause.errors.values())
+                cause = causes[0] if causes else cause
             if isinstance(cause, ConnectionRefusedError):
                 return self._fail(ErrorType.REFUSED, f"{what}: connection refused")
             if isinstance(cause, socket.gaierror):
@@ -167,6 +175,4 @@ class CliSession:
                 return self._fail(ErrorType.PERMISSION, f"{what}: could not enter privileged "
                                   "mode (wrong or missing enable_secret)")
             return self._fail(ErrorType.PROTOCOL, f"{what}: {str(exc).splitlines()[0][:200]}")
-        if isinstance(exc, OSError):
-            return self._fail(ErrorType.UNREACHABLE, f"{what}: {exc.strerror or exc}")
         return self._fail(ErrorType.PROTOCOL, f"{what}: {type(exc).__name__}")

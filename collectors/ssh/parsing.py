@@ -8,6 +8,7 @@ index with regexes, so which template parses which command is visible in one tab
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,14 @@ def _template_text(source: TemplateSource, name: str) -> str:
     return template_path(source, name).read_text(encoding="utf-8")
 
 
+def _describe(message: str) -> str:
+    """TextFSM's "State Error raised. Rule Line: 17. Input Line: …" → the line it choked on."""
+    m = re.search(r"Input Line:\s?(.*)", message, re.DOTALL)
+    if m is None:
+        return message.splitlines()[0][:200] if message else "template error"
+    return f"unexpected output line {m.group(1).strip()[:120]!r}"
+
+
 def parse(command: Command, output: str) -> list[Record]:
     """Rows as dicts with lower-case keys; raises `ParseFailure` on unparsable output."""
     text = _template_text(command.source, command.template)
@@ -43,6 +52,6 @@ def parse(command: Command, output: str) -> list[Record]:
         fsm = textfsm.TextFSM(io.StringIO(text))  # a fresh FSM per parse: it keeps state
         rows = fsm.ParseText(output)
     except textfsm.TextFSMError as exc:
-        raise ParseFailure(str(exc).splitlines()[0][:200]) from None
+        raise ParseFailure(_describe(str(exc))) from None
     header = [h.lower() for h in fsm.header]
     return [dict(zip(header, row, strict=True)) for row in rows]

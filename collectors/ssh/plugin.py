@@ -78,7 +78,7 @@ class SshCollector:
         self.cfg = cfg
         self.ctx = ctx
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self._live: set[CliSession] = set()
 
     async def start(self) -> None:
@@ -100,12 +100,7 @@ class SshCollector:
             raise CollectError(ErrorType.PROTOCOL, (
                 f"{target.id}: no SSH platform for vendor {vendor!r}; set "
                 f"devices.{target.id}.platform"))
-        cred_name = opts.credential or target.credential or self.cfg.credential
-        cred = self.ctx.credentials.get(cred_name) if cred_name else None
-        if not isinstance(cred, SshCredential):
-            raise CollectError(ErrorType.AUTH, (
-                f"{target.id}: credential set {cred_name!r} is not an ssh credential"
-                if cred_name else f"{target.id}: no ssh credential set (give 'credential')"))
+        cred = self._credential(target, opts)
         kind = opts.kind or (device.kind if device is not None else None)
         wanted = frozenset(opts.commands if opts.commands is not None else self.cfg.commands)
         params = SessionParams(
@@ -116,6 +111,21 @@ class SshCollector:
             timeout_s=self.cfg.session_timeout_secs,
             known_hosts_file=self.cfg.known_hosts_file)
         return Plan(platform, params, commands_for(platform, kind, wanted))
+
+    def _credential(self, target: Target, opts: SshDeviceOptions) -> SshCredential:
+        """Per-target override, else the device's own set when it is an SSH one (a device
+        usually names its SNMP set), else the instance default."""
+        if opts.credential is not None:
+            names = [opts.credential]
+        else:
+            names = [n for n in (target.credential, self.cfg.credential) if n]
+        for name in names:
+            cred = self.ctx.credentials.get(name)
+            if isinstance(cred, SshCredential):
+                return cred
+        raise CollectError(ErrorType.AUTH, (
+            f"{target.id}: no ssh credential set among {names} (give 'credential' or "
+            f"devices.{target.id}.credential)"))
 
     def _vendor_platform(self, vendor: str | None) -> Platform | None:
         if vendor and vendor.strip().lower() in self._extra_vendors:
@@ -130,11 +140,12 @@ class SshCollector:
     async def poll(self, target: Target) -> Sequence[Item]:
         plan = self.plan(target)
         session = CliSession(plan.params)
-        key = (plan.params.host, plan.params.port)
-        result = await self._in_thread(key, session, lambda: run_session(session, plan.commands))
+        # keyed by device (target id), not address: two inventory entries are two devices
+        result = await self._in_thread(target.id, session,
+                                       lambda: run_session(session, plan.commands))
         return self._to_items(target, plan, result)
 
-    async def _in_thread(self, key: tuple[str, int], session: CliSession,
+    async def _in_thread(self, key: str, session: CliSession,
                          fn: Callable[[], T]) -> T:
         lock = self._locks.setdefault(key, asyncio.Lock())
         await lock.acquire()

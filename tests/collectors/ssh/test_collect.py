@@ -1,0 +1,228 @@
+"""The ssh poller against the fake devices (a real SSH server on loopback, see fakedevice.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from agent.errors import CollectError, PartialCollect
+from agent.model import ErrorType, Item, Metric
+from agent.plugin import BuildContext, Target
+from agent.scheduler import PollerRunner, PollerTiming, PollOutcome
+from agent.telemetry import PluginStats
+from collectors.ssh.config import SshConfig, SshDeviceOptions
+from collectors.ssh.platforms import Platform
+from collectors.ssh.plugin import SshCollector
+from config.credentials import SshCredential
+from inventory.models import Device, DeviceKind, Inventory
+from tests.collectors.ssh.fakedevice import FakeDevices
+
+
+def _cred(name: str, user: str, password: str | None = None, *, key: Path | None = None,
+          enable: str | None = None) -> SshCredential:
+    return SshCredential(
+        name=name, type="ssh", username=user,
+        password=SecretStr(password) if password else None,
+        key_file=str(key) if key else None,
+        enable_secret=SecretStr(enable) if enable else None)
+
+
+def _creds(fake: FakeDevices) -> dict[str, SshCredential]:
+    cs = [
+        _cred("huawei", "huawei", "Huawei@123"),
+        _cred("h3c-key", "h3c", key=fake.client_key_path),
+        _cred("ruijie", "ruijie", "Ruijie@123", enable="ruijie-en"),
+        _cred("rj-bad-enable", "ruijie", "Ruijie@123", enable="nope"),
+        _cred("cisco", "cisco", "Cisco@123", enable="cisco-en"),
+        _cred("cisco-no-enable", "cisco", "Cisco@123"),
+        _cred("wrong", "huawei", "not-the-password"),
+        _cred("hang", "hang", "Hang@123"),
+        _cred("garbage", "garbage", "Garbage@123"),
+    ]
+    return {c.name: c for c in cs}
+
+
+def _target(fake: FakeDevices, id_: str, vendor: str, cred: str,
+            kind: DeviceKind = DeviceKind.CORE_SWITCH) -> Target:
+    dev = Device(id_, kind, "hn-demo", "dc", "dc-101", ipv4="127.0.0.1", vendor=vendor,
+                 credential=cred)
+    return Target(id=id_, device=dev, ipv4="127.0.0.1", port=fake.port, credential=cred)
+
+
+def _collector(fake: FakeDevices, **cfg: object) -> SshCollector:
+    ctx = BuildContext(instance="ssh/ssh", inventory=Inventory.empty("hn-demo"),
+                       credentials=_creds(fake), data_dir=Path("/nonexistent"),
+                       config_dir=Path("/nonexistent"))
+    return SshCollector(SshConfig.model_validate({"session_timeout_secs": 6.0, **cfg}), ctx)
+
+
+def _one(items: Sequence[Item], name: str) -> Metric:
+    found = [i for i in items if isinstance(i, Metric) and i.name == name]
+    assert len(found) == 1, [i for i in items if isinstance(i, Metric)]
+    return found[0]
+
+
+def _all(items: Sequence[Item], name: str) -> list[Metric]:
+    return [i for i in items if isinstance(i, Metric) and i.name == name]
+
+
+@pytest.mark.timeout(60)
+async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
+    """Huawei (password, AC: AP list), H3C (SSH key), Ruijie and Cisco (enable + secret)."""
+    col = _collector(fake_devices)
+    await col.start()
+    targets = [
+        _target(fake_devices, "ac-1", "Huawei", "huawei", DeviceKind.WLAN_CONTROLLER),
+        _target(fake_devices, "h3c-core", "H3C", "h3c-key"),
+        _target(fake_devices, "rj-acc", "锐捷", "ruijie", DeviceKind.ACCESS_SWITCH),
+        _target(fake_devices, "cisco-agg", "Cisco", "cisco", DeviceKind.AGGREGATION_SWITCH),
+    ]
+    try:
+        results = await asyncio.gather(*(col.poll(t) for t in targets))
+    finally:
+        await col.close()
+    hw, h3c, rj, cisco = results
+
+    info = _one(hw, "ssh_device_info").tags
+    assert (info["detected_vendor"], info["model"], info["os_version"], info["domestic"]) == (
+        "Huawei", "AR617VW-LTE4EA", "V300R019C13SPC200", "yes")
+    assert len(_all(hw, "wlan_ap")) == 4
+    assert _one(hw, "wlan_controller").fields["aps_up"] == 1
+    assert len(_all(hw, "ssh_interface_ipv6")) == 10
+    assert len(_all(hw, "ssh_lldp_neighbor")) == 2  # the long LLDP output came unpaged
+
+    assert _one(h3c, "ssh_device_info").tags["model"] == "S7510E"
+    assert _one(h3c, "ssh_ipv6").fields["interfaces_with_global_ipv6"] == 3
+    assert len(_all(h3c, "ssh_lldp_neighbor")) == 4
+
+    assert _one(rj, "ssh_device_info").tags["os_version"] == "10.4(3b19)p3"
+    assert _one(rj, "ssh_ipv6").fields["global_addresses"] == 2  # privileged-only command
+
+    assert _one(cisco, "ssh_device_info").tags["domestic"] == "no"
+    # 78 interfaces, ~190 lines: only complete because `terminal length 0` turned the pager off
+    assert _one(cisco, "ssh_ipv6").fields == {
+        "interfaces": 78, "interfaces_with_global_ipv6": 18, "global_addresses": 30}
+    assert len(_all(cisco, "ssh_lldp_neighbor")) == 4
+    wlan_ap = _all(hw, "wlan_ap")[0]
+    assert wlan_ap.tags["controller"] == "ac-1" and wlan_ap.tags["ap_state"] == "up"
+
+
+@pytest.mark.timeout(60)
+async def test_tick_with_broken_devices(fake_devices: FakeDevices,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Wrong password, a device that hangs mid-command and one answering garbage each get a
+    clear error type; the healthy devices of the same tick are collected within the timeout."""
+    caplog.set_level(logging.WARNING)
+    col = _collector(fake_devices, session_timeout_secs=20.0)  # the framework's timeout acts
+    await col.start()
+    targets = [
+        _target(fake_devices, "hw-ok", "Huawei", "huawei"),
+        _target(fake_devices, "cisco-ok", "Cisco", "cisco"),
+        _target(fake_devices, "rj-ok", "Ruijie", "ruijie"),
+        _target(fake_devices, "wrong-pass", "Huawei", "wrong"),
+        _target(fake_devices, "hung-sw", "Huawei", "hang"),
+        _target(fake_devices, "junk-sw", "Huawei", "garbage"),
+    ]
+    outcomes: dict[str, PollOutcome] = {}
+    items: dict[str, Sequence[Item]] = {}
+
+    def sink(its: Sequence[Item], target: Target | None, outcome: PollOutcome | None) -> None:
+        assert target is not None and outcome is not None
+        outcomes[target.id], items[target.id] = outcome, its
+
+    runner = PollerRunner(
+        "ssh/ssh", col, targets, PollerTiming(interval_s=60, timeout_s=8.0, jitter_s=0),
+        asyncio.Semaphore(16), asyncio.Semaphore(16), sink, PluginStats("ssh", "ssh/ssh"))
+    try:
+        await runner.run_once()
+        assert set(outcomes) == {t.id for t in targets}
+        for ok in ("hw-ok", "cisco-ok", "rj-ok"):
+            assert outcomes[ok].ok, outcomes[ok]
+            assert _one(items[ok], "ssh_device_info")
+        assert outcomes["wrong-pass"].error is ErrorType.AUTH
+        assert "authentication failed" in outcomes["wrong-pass"].detail
+        assert outcomes["hung-sw"].error is ErrorType.TIMEOUT
+        assert outcomes["junk-sw"].error is ErrorType.PARSE
+        assert "junk-sw: display version:" in outcomes["junk-sw"].detail
+        # the hung device's worker thread ends soon after the framework gave up on it
+        for _ in range(100):
+            if not col._live:
+                break
+            await asyncio.sleep(0.05)
+        assert not col._live
+    finally:
+        await col.close()
+
+
+@pytest.mark.timeout(40)
+async def test_hang_ends_by_netmiko_read_timeout_when_budget_is_smaller(
+        fake_devices: FakeDevices) -> None:
+    """With the session budget below the tick timeout, the session ends itself: partial data
+    (version arrived) and a timeout for the command that hung."""
+    col = _collector(fake_devices, session_timeout_secs=4.0)
+    await col.start()
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(_target(fake_devices, "hung-sw", "Huawei", "hang"))
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.TIMEOUT
+    assert "display ipv6 interface brief" in str(err.value)
+    assert any(isinstance(i, Metric) and i.name == "ssh_device_info" for i in err.value.items)
+
+
+@pytest.mark.timeout(40)
+async def test_privilege_levels(fake_devices: FakeDevices) -> None:
+    """Cisco without an enable secret stays at `Switch>`: privileged-only commands are refused
+    (permission), what user EXEC may run still arrives. Ruijie's wrong enable secret fails the
+    login as a permission error."""
+    col = _collector(fake_devices, devices={
+        "rj-bad": SshDeviceOptions(platform=Platform.RUIJIE_OS)})
+    await col.start()
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(_target(fake_devices, "cisco-user", "Cisco", "cisco-no-enable"))
+        with pytest.raises(CollectError) as rj:
+            await col.poll(_target(fake_devices, "rj-bad", "", "rj-bad-enable"))
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.PERMISSION
+    assert "show ipv6 interface brief: refused: % Invalid input" in str(err.value)
+    assert [i.name for i in err.value.items if isinstance(i, Metric)][:1] == ["ssh_device_info"]
+    assert rj.value.error_type is ErrorType.PERMISSION
+
+
+@pytest.mark.timeout(20)
+async def test_configuration_errors_name_the_device(fake_devices: FakeDevices) -> None:
+    col = _collector(fake_devices, devices={"static-1": {"platform": "huawei"}})
+    with pytest.raises(CollectError) as no_platform:
+        await col.poll(_target(fake_devices, "cam-1", "Hikvision", "huawei"))
+    assert no_platform.value.error_type is ErrorType.PROTOCOL
+    assert "cam-1: no SSH platform for vendor 'Hikvision'" in str(no_platform.value)
+    with pytest.raises(CollectError) as no_cred:
+        await col.poll(Target(id="static-1", ipv4="127.0.0.1", port=fake_devices.port))
+    assert no_cred.value.error_type is ErrorType.AUTH
+    await col.close()
+
+
+@pytest.mark.timeout(20)
+async def test_refused_connection(fake_devices: FakeDevices) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    col = _collector(fake_devices)
+    t = _target(fake_devices, "gone", "Huawei", "huawei")
+    t = Target(id=t.id, device=t.device, ipv4="127.0.0.1", port=port, credential="huawei")
+    try:
+        with pytest.raises(CollectError) as err:
+            await col.poll(t)
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.REFUSED
