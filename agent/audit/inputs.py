@@ -27,6 +27,9 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
     "snmp_ipv6": ("global_addresses", "interfaces_with_global_ipv6", "interfaces",
                   "ipv6_forwarding", "ipv4_forwarding"),
     "snmp_fdb": ("present",),
+    # the SSH collector publishes the same facts for devices read over the CLI
+    "ssh_ipv6": ("global_addresses", "interfaces_with_global_ipv6", "interfaces"),
+    "ssh_device_info": ("info",),
     "wlan_ap": ("up", "clients"),
     "wlan_radio": ("up", "utilization_percent", "clients", "channel"),
     "web_ipv6_support": ("pass", "aaaa", "homepage_ipv6", "ns_ipv6", "success_ratio"),

@@ -39,7 +39,9 @@ def _network_devices(inp: AuditInput) -> list[str]:
 
 
 def device_indicators(inp: AuditInput) -> list[Indicator]:
-    facts = inp.latest_by_device("snmp_ipv6")
+    # SNMP first; the SSH collector's `ssh_ipv6` (same fields, no forwarding flags) fills in
+    # devices that are read over the CLI only
+    facts = {**inp.latest_by_device("ssh_ipv6"), **inp.latest_by_device("snmp_ipv6")}
     mgmt_ev: list[Evidence] = []
     fwd_ev: list[Evidence] = []
     with_addr = measured = routers = v6_routers = 0
@@ -49,14 +51,15 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
         b = (d.building or "") if d else ""
         m = facts.get(dev_id)
         if m is None:
-            mgmt_ev.append(Evidence(dev_id, "device", Status.UNKNOWN, "no snmp_ipv6 data", b))
+            mgmt_ev.append(Evidence(dev_id, "device", Status.UNKNOWN,
+                                    "no snmp_ipv6 / ssh_ipv6 data", b))
             continue
         measured += 1
         g = _f(m, "global_addresses") or 0.0
         ok = g > 0
         with_addr += ok
         mgmt_ev.append(Evidence(dev_id, "device", Status.OK if ok else Status.FAIL,
-                                f"{int(g)} global IPv6 address(es)", b))
+                                f"{int(g)} global IPv6 address(es) ({m.name})", b))
         ifs_total += _f(m, "interfaces") or 0.0
         ifs_v6 += _f(m, "interfaces_with_global_ipv6") or 0.0
         v4f, v6f = _f(m, "ipv4_forwarding"), _f(m, "ipv6_forwarding")

@@ -51,16 +51,19 @@ def _device_item(inp: AuditInput, d: Device, snmp: dict[str, dict[str, str]]) ->
     if t and t.get("domestic") in ("yes", "no"):
         vendor = t.get("detected_vendor", "?")
         return Evidence(d.id, "device", _STATUS[t["domestic"]],
-                        f"SNMP vendor {vendor}", d.building or "",
-                        t.get("domestic_rule", "snmp_device_info"))
+                        f"identified vendor {vendor}", d.building or "",
+                        t.get("domestic_rule", "device identification"))
     domestic, rule = classify_vendor(d.vendor)
     return Evidence(d.id, "device", _STATUS.get(domestic, Status.UNKNOWN),
                     f"declared vendor {d.vendor or '-'}", d.building or "", rule)
 
 
 def indicators(inp: AuditInput) -> list[Indicator]:
-    snmp = {m.tags["device"]: dict(m.tags) for m in inp.latest("snmp_device_info")
-            if m.tags.get("device")}
+    # SNMP identification first, then the SSH collector's (both apply the d.1 rules)
+    snmp = {m.tags["device"]: dict(m.tags)
+            for name in ("ssh_device_info", "snmp_device_info")
+            for m in sorted(inp.latest(name), key=lambda m: m.ts_ns) if m.tags.get("device")
+            and m.tags.get("domestic") in ("yes", "no")}
     out = []
     for cat, zh, en, pred in DEVICE_CATEGORIES:
         items = [_device_item(inp, d, snmp) for d in inp.devices if pred(d)]

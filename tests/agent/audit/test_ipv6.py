@@ -70,3 +70,14 @@ def test_empty_input_gives_no_values():
     inds = ipv6.indicators(audit_input(inventory(), []))
     # only the IoT share comes from the inventory alone (declared addresses)
     assert [i.id for i in inds if i.value is not None] == ["iot_ipv6"]
+
+
+def test_ssh_ipv6_fills_devices_without_snmp():
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0, tags
+
+    inv = inventory()
+    pts = [*points(inv), Metric("ssh_ipv6", tags(inv, "ac"), {
+        "global_addresses": 1, "interfaces": 2, "interfaces_with_global_ipv6": 1}, T0)]
+    addr = _get(ipv6.device_indicators(audit_input(inv, pts)), "ipv6_device_global_address")
+    assert (addr.numerator, addr.denominator, addr.unknown) == (4, 5, 0)

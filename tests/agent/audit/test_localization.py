@@ -41,3 +41,16 @@ def test_categories_rules_and_unknown_counted_apart():
     terminals = _get(inds, "localization_terminals")
     assert terminals.value is None and terminals.denominator == 0
     assert all(i.target is None for i in inds)
+
+
+def test_ssh_identification_is_used_when_snmp_has_none():
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0, inventory, points, tags
+
+    inv = inventory()
+    pts = [*points(inv), Metric("ssh_device_info", tags(inv, "acc", domestic="no",
+                                                        domestic_rule="standards d.1 HPE",
+                                                        detected_vendor="HPE"), {"info": 1}, T0)]
+    net = _get(localization.indicators(audit_input(inv, pts)), "localization_network")
+    acc = next(e for e in net.evidence if e.subject == "acc")
+    assert acc.status is Status.FAIL and acc.rule == "standards d.1 HPE"
