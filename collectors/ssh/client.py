@@ -8,6 +8,7 @@ read instead of at netmiko's read timeout.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -25,6 +26,9 @@ from netmiko.exceptions import (
 
 from agent.errors import CollectError
 from agent.model import ErrorType
+
+# pagers: VRP/Comware "  ---- More ----", IOS/RGOS " --More-- "
+_MORE = r"-{2,}\s*More\s*-{2,}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class CliSession:
         self._aborted = threading.Event()
         self.privileged = False
         self.deadline = 0.0
+        self._prompt = ""
 
     def _fail(self, error_type: ErrorType, what: str) -> CollectError:
         return CollectError(error_type, f"{self.params.name}: {what}")
@@ -91,6 +96,7 @@ class CliSession:
             if p.secret and not self._conn.check_enable_mode():
                 self._conn.enable()
             self.privileged = bool(self._conn.check_enable_mode())
+            self._prompt = str(self._conn.find_prompt())  # after enable: "Switch#"
         except CollectError:
             self.close()
             raise
@@ -103,13 +109,26 @@ class CliSession:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0.1:
             raise self._fail(ErrorType.TIMEOUT, f"{command}: session time used up")
+        # End of output = the prompt or a pager prompt, at the very end of what arrived: a
+        # model line such as "HUAWEI NE40E uptime is" must not end the read early.
+        end = rf"(?:{re.escape(self._prompt)}|{_MORE})\s*$"
         try:
             self._check_aborted()
-            out = self._conn.send_command(command, read_timeout=remaining,
-                                          strip_prompt=True, strip_command=True)
+            out = str(self._conn.send_command(command, expect_string=end, read_timeout=remaining,
+                                              strip_prompt=True, strip_command=True))
+            if re.search(rf"{_MORE}\s*$", out):
+                # the device kept its pager on (the account may not run the paging-off
+                # command): leave the pager so the session stays usable, and say so
+                self._conn.write_channel("q")
+                self._conn.read_until_pattern(pattern=re.escape(self._prompt),
+                                              read_timeout=max(0.5, min(2.0, remaining)))
+                raise self._fail(ErrorType.PROTOCOL, f"{command}: output is paged ('More'); "
+                                 "the account could not turn paging off")
+        except CollectError:
+            raise
         except Exception as exc:
             raise self._translate(exc, command) from None
-        return str(out)
+        return out
 
     def abort(self) -> None:
         """Thread-safe: make the worker's next read fail and drop the TCP connection."""

@@ -106,6 +106,8 @@ def personalities() -> dict[str, Personality]:
         Personality("hang", "Hang@123", "HANG-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER,
                     hang_after={"display ipv6 interface brief": 6}),
+        Personality("nopager", "NoPager@123", "OLD-VRP", "<{h}>", None, None, {},
+                    HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER),
         Personality("garbage", "Garbage@123", "JUNK-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, garbage=True),
     ]

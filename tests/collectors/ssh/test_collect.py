@@ -43,6 +43,7 @@ def _creds(fake: FakeDevices) -> dict[str, SshCredential]:
         _cred("wrong", "huawei", "not-the-password"),
         _cred("hang", "hang", "Hang@123"),
         _cred("garbage", "garbage", "Garbage@123"),
+        _cred("nopager", "nopager", "NoPager@123"),
     ]
     return {c.name: c for c in cs}
 
@@ -226,3 +227,18 @@ async def test_refused_connection(fake_devices: FakeDevices) -> None:
     finally:
         await col.close()
     assert err.value.error_type is ErrorType.REFUSED
+
+
+@pytest.mark.timeout(30)
+async def test_pager_left_on_is_a_clear_error(fake_devices: FakeDevices) -> None:
+    """An old VRP account that may not run `screen-length 0 temporary` keeps its pager: short
+    outputs arrive, a paged one is reported as such (not as a silent timeout)."""
+    col = _collector(fake_devices)
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(_target(fake_devices, "old-vrp", "Huawei", "nopager"))
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.PROTOCOL
+    assert "old-vrp: display ipv6 interface brief: output is paged" in str(err.value)
+    assert any(isinstance(i, Metric) and i.name == "ssh_device_info" for i in err.value.items)
