@@ -1,0 +1,163 @@
+"""Store-and-forward with a real VictoriaMetrics: an outage while the agent keeps collecting,
+and a disk quota reached during a long outage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import psutil
+import pytest
+
+from agent.model import Metric
+from agent.runtime import Agent
+from tests.exporters import seqsource
+from tests.exporters.helpers import vm_export
+from tests.servers import free_port, start_victoria_metrics
+
+
+def _config(tmp_path: Path, url: str, *, interval: float, points: int = 1, pad: int = 0,
+            queue: str = "") -> Path:
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"""agent:
+  data_dir: data
+  interval_secs: {interval}
+  jitter_secs: 0
+  flush_interval_secs: 0.2
+  self_metrics_interval_secs: 0.5
+  shutdown_deadline_secs: 2
+inputs:
+  - type: test_seq
+    points: {points}
+    pad: {pad}
+outputs:
+  - type: influxdb
+    name: central
+    url: {url}
+    timeout_secs: 2
+    queue: {{retry_initial_secs: 0.1, retry_max_secs: 0.5{queue}}}
+""")
+    return cfg
+
+
+def _seqs_in_vm(url: str) -> list[int]:
+    return [int(v) for row in vm_export(url, '{__name__="test_seq_value"}')
+            for v in row["values"]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_outage_every_point_collected_meanwhile_reaches_the_store(tmp_path: Path) -> None:
+    port = free_port()
+    vm = start_victoria_metrics(tmp_path / "vm", port=port)
+    agent = Agent(seqsource.load(_config(tmp_path, vm.url, interval=0.2, points=3)),
+                  seqsource.registry())
+    runner = asyncio.create_task(agent.run())
+    try:
+        await asyncio.sleep(1.5)
+        src = seqsource.SeqSource.last
+        assert src is not None and src.produced
+        await asyncio.to_thread(vm.stop)
+        at_stop = len(src.produced)
+        await asyncio.sleep(3.0)  # fifteen intervals collected with the centre down
+        during = len(src.produced) - at_stop
+        assert during >= 30
+        assert agent.built is not None
+        depth = agent.built.outputs[0].sink.queue.stats().items
+        assert depth >= during  # all of it waits on disk
+        await asyncio.to_thread(vm.start)  # same port, same data directory
+        for _ in range(200):  # bounded: 20 s
+            if not agent.built.outputs[0].sink.queue.stats().items:
+                break
+            await asyncio.sleep(0.1)
+        agent.request_stop()
+        await asyncio.wait_for(runner, 20)
+        # collected = handed to the pipeline (a poll cancelled at shutdown never was)
+        poller = agent.telemetry.get("test_seq/test_seq")
+        assert poller is not None
+        collected = poller.received
+        assert len(src.produced) - 3 <= collected <= len(src.produced)
+        from agent.diskqueue import DiskQueue
+        q = DiskQueue(tmp_path / "data" / "queue" / "influxdb_central.db", 2**30)
+        left = [x for r in q.peek(10**6) for x in r.lines if x.startswith("test_seq")]
+        q.close()
+        assert not left, left
+        stored = await _read_back(vm.url, collected)
+        # the count in the store matches what the agent collected, outage included
+        missing = sorted(set(src.produced[:collected]) - set(stored))
+        assert len(set(stored)) == collected, (missing, at_stop, during)
+        assert sorted(set(stored)) == src.produced[:collected]
+        assert set(range(at_stop, at_stop + during)) <= set(stored)  # the outage's points
+        assert len(stored) - len(set(stored)) <= 5000  # at most one in-flight batch again
+    finally:
+        if not runner.done():
+            agent.request_stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(runner, 10)
+        vm.stop()
+
+
+async def _read_back(url: str, expected: int) -> list[int]:
+    """VictoriaMetrics 1.79 makes points written just after its restart searchable a few
+    seconds later, even after /internal/force_flush: poll (bounded) until they all show."""
+    stored: list[int] = []
+    for _ in range(30):
+        stored = await asyncio.to_thread(_seqs_in_vm, url)
+        if len(set(stored)) >= expected:
+            break
+        await asyncio.sleep(0.5)
+    return stored
+
+
+def _queue_metric(agent: Agent) -> Metric | None:
+    found = [m for m in agent.snapshot.current() if m.name == "agent_queue"]
+    return found[0] if found else None
+
+
+@pytest.mark.timeout(120)
+async def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(
+        tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # a centre that never answers
+    cfg = _config(tmp_path, dead, interval=0.1, points=200, pad=200,
+                  queue=", max_megabytes: 1")
+    agent = Agent(seqsource.load(cfg), seqsource.registry())
+    proc = psutil.Process()
+    runner = asyncio.create_task(agent.run())
+    rss: list[int] = []
+    try:
+        for _ in range(80):  # 8 s at ~2,000 points/s: the 1 MB quota fills in about 2 s
+            await asyncio.sleep(0.1)
+            rss.append(proc.memory_info().rss)
+        assert not runner.done(), "the agent must keep running"
+        assert agent.built is not None
+        sink = agent.built.outputs[0].sink
+        st = sink.queue.stats()
+        assert st.dropped_items > 0 and st.bytes <= 2**20
+        src = seqsource.SeqSource.last
+        assert src is not None
+        # the oldest were dropped, the newest kept: the head is far past the first point
+        head = sink.queue.peek(1)[0].lines[0]
+        assert "test_seq" in head or "agent_" in head
+        assert f"value={src.produced[0]}i" not in "".join(sink.queue.peek(10**9)[0].lines)
+        queue_metric = _queue_metric(agent)
+        assert queue_metric is not None and int(queue_metric.fields["dropped_total"]) > 0
+        # flat: after the quota is reached (from 3 s on), RSS moves within a few MB
+        settled = rss[30:]
+        assert max(settled) - min(settled) < 16 * 2**20, \
+            [round(x / 2**20, 1) for x in settled[::10]]
+    finally:
+        agent.request_stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(runner, 20)
+    # every item handed to the queue is either still queued or counted as dropped
+    sink_stats = agent.telemetry.get("influxdb/central")
+    assert sink_stats is not None
+    from agent.diskqueue import DiskQueue
+
+    q = DiskQueue(tmp_path / "data" / "queue" / "influxdb_central.db", 2**20)
+    try:
+        st = q.stats()
+        assert sink_stats.received == st.items + st.dropped_items
+        assert sink_stats.dropped == st.dropped_items
+    finally:
+        q.close()
