@@ -22,7 +22,9 @@ def _ok(dl: float, ul: float) -> bool:
     return dl >= S.G5_DL_SAMPLE_MBPS and ul >= S.G5_UL_SAMPLE_MBPS
 
 
-def indicators(inp: AuditInput) -> list[Indicator]:
+def samples_by_room(inp: AuditInput) -> tuple[dict[str, list[tuple[float, float]]],
+                                                dict[str, str]]:
+    """(DL, UL) samples per room (the device id when it has no room), and their buildings."""
     per_room: dict[str, list[tuple[float, float]]] = defaultdict(list)
     building: dict[str, str] = {}
     for pts in inp.series("cellular_5g").values():
@@ -33,6 +35,19 @@ def indicators(inp: AuditInput) -> list[Indicator]:
             where = p.tags.get("room") or p.tags.get("device") or "?"
             per_room[where].append((dl, ul))
             building[where] = p.tags.get("building", "")
+    return dict(per_room), building
+
+
+def summary(samples: list[tuple[float, float]]) -> str:
+    n = len(samples)
+    dl = sum(s[0] for s in samples) / n
+    ul = sum(s[1] for s in samples) / n
+    good = share(sum(_ok(*s) for s in samples), n) or 0.0
+    return f"{n} samples, DL {dl:.1f} / UL {ul:.1f} Mbps, {good:.1f}% meet"
+
+
+def indicators(inp: AuditInput) -> list[Indicator]:
+    per_room, building = samples_by_room(inp)
     samples = [s for lst in per_room.values() for s in lst]
     teaching = {r.id for r in inp.rooms if r.kind.is_teaching_place}
     ev = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.audit import bandwidth, cellular, ipv6, localization, wireless
+from agent.audit import bandwidth, cellular, ipv6, localization, rooms, wireless
 from agent.audit.inputs import AuditInput
 from agent.audit.model import CampusAudit, Indicator
 from agent.model import FieldValue, Metric
@@ -18,7 +18,8 @@ def run_audit(inp: AuditInput,
         *bw,
         *localization.indicators(inp),
     ]
-    return CampusAudit(inp.campus, inp.start_ns, inp.end_ns, tuple(indicators), tuple(charts))
+    return CampusAudit(inp.campus, inp.start_ns, inp.end_ns, tuple(indicators), tuple(charts),
+                       (rooms.teaching_places(inp),))
 
 
 def audit_metrics(audit: CampusAudit, ts_ns: int) -> list[Metric]:

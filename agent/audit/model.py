@@ -127,12 +127,24 @@ class Chart:
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """A plain table in the report (e.g. every teaching place with its Wi-Fi and 5G facts)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CampusAudit:
     campus: CampusInfo
     window_start_ns: int
     window_end_ns: int
     indicators: tuple[Indicator, ...]
     charts: tuple[Chart, ...] = field(default=())
+    tables: tuple[Table, ...] = field(default=())
 
     def get(self, indicator_id: str, scope: str = "campus") -> Indicator | None:
         return next((i for i in self.indicators

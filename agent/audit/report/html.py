@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from agent.audit.model import CampusAudit, Indicator, Source
+from agent.audit.model import CampusAudit, Indicator, Source, Table
 from agent.audit.report import svg
 from agent.audit.report.tables import PROVINCE
 
@@ -118,6 +118,14 @@ def evidence_block(ind: Indicator) -> str:
             f"{rows}</table></details>")
 
 
+def table_block(t: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>"
+                   for row in t.rows)
+    return (f'<h3 id="table-{escape(t.id)}">{escape(t.title_zh)} / {escape(t.title_en)}</h3>'
+            f"<table><tr>{head}</tr>{body}</table>" if t.rows else "")
+
+
 def _charts(a: CampusAudit) -> str:
     out = []
     shares = [i for i in a.indicators if i.unit == "%" and i.scope == "campus"
@@ -155,6 +163,8 @@ def _campus_section(a: CampusAudit) -> str:
         parts.append(f"<h3>{escape(zh)} / {escape(en)}</h3>")
         parts.append(scorecard(c.code, inds))
         parts.append("".join(evidence_block(i) for i in inds))
+        if fam == "5g":
+            parts.extend(table_block(t) for t in a.tables)
     parts.append("</section>")
     return "".join(parts)
 

@@ -89,6 +89,9 @@ def report_json(audits: Sequence[CampusAudit], province: Sequence[Indicator],
             "students": a.campus.students, "staff": a.campus.staff,
             "window_start_ns": a.window_start_ns, "window_end_ns": a.window_end_ns,
             "indicators": [_indicator(a.campus.code, i) for i in a.indicators],
+            "tables": [{"id": t.id, "title_zh": t.title_zh, "title_en": t.title_en,
+                        "headers": list(t.headers), "rows": [list(r) for r in t.rows]}
+                       for t in a.tables],
         } for a in audits],
         "province": [_indicator(PROVINCE, i) for i in province],
     }

@@ -73,3 +73,16 @@ def test_5g_below_threshold_and_no_samples():
     assert _get(inds, "5g_sample_compliance").value == 0.0
     empty = cellular.indicators(audit_input(inv, []))
     assert all(i.value is None and i.passed is None for i in empty)
+
+
+def test_teaching_place_table() -> None:
+    from agent.audit.rooms import teaching_places
+
+    t = teaching_places(audit_input())
+    rows = {r[1]: r for r in t.rows}
+    assert set(rows) == {"A101 (a-101)", "A102 (a-102)", "A201 Lab (a-201)", "Library (a-301)"}
+    a101 = rows["A101 (a-101)"]
+    assert a101[3] == "ap1: up" and a101[4] == "2.4GHz,5GHz" and a101[9] == "yes"
+    assert a101[8].startswith("10 samples, DL 280.0 / UL 56.0 Mbps, 90.0% meet")
+    assert rows["A102 (a-102)"][3] == "— none" and rows["A102 (a-102)"][9] == "NO"
+    assert rows["Library (a-301)"][3] == "ap3: no data"
