@@ -26,7 +26,8 @@ from inventory.models import Inventory
 
 # Subcommands contributed by plugin packages: each module has `register(subparsers)`.
 EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli",
-                                   "collectors.snmp.cli", "probes.cli")
+                                   "collectors.snmp.cli", "probes.cli",
+                                   "collectors.snmp.sim.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 

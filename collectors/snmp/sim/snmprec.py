@@ -1,0 +1,277 @@
+"""Render one planned device as snmpsim `.snmprec` text.
+
+Strings are written hex-encoded (`4x`): snmpsim strips spaces around plain strings and a
+sysDescr holds CR/LF. Counters use snmpsim's `numeric` variation module, which serves
+`initial + rate * seconds-since-simulator-start`, so every rate the agent computes is known in
+advance (the ground truth records them). Counter32 wraps at 2**32 (`max=4294967296,wrap=1`:
+the module reduces modulo `max`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from collectors.snmp.session import Oid, oid_from_str
+from collectors.snmp.sim.plan import Ap, Device, Interface
+
+_C32 = 2**32
+
+SYS = "1.3.6.1.2.1.1"
+IF = "1.3.6.1.2.1.2.2.1"
+IFX = "1.3.6.1.2.1.31.1.1.1"
+IP = "1.3.6.1.2.1.4"
+BRIDGE = "1.3.6.1.2.1.17"
+LLDP = "1.0.8802.1.1.2.1"
+ENTITY = "1.3.6.1.2.1.47.1.1.1.1"
+HW_WLAN = "1.3.6.1.4.1.2011.6.139"
+
+Line = tuple[Oid, str]
+
+
+def _hex(s: str | bytes) -> str:
+    return (s.encode() if isinstance(s, str) else s).hex()
+
+
+def _str(oid: str, s: str | bytes) -> Line:
+    return oid_from_str(oid), f"{oid}|4x|{_hex(s)}"
+
+
+def _int(oid: str, v: int, tag: int = 2) -> Line:
+    return oid_from_str(oid), f"{oid}|{tag}|{v}"
+
+
+def _oid(oid: str, v: str) -> Line:
+    return oid_from_str(oid), f"{oid}|6|{v}"
+
+
+def _ip(oid: str, v: str) -> Line:
+    return oid_from_str(oid), f"{oid}|64x|{ipaddress.IPv4Address(v).packed.hex()}"
+
+
+def _counter(oid: str, initial: int, rate: int, bits: int = 64) -> Line:
+    tag = 70 if bits == 64 else 65
+    if bits == 32:
+        initial %= _C32
+    if rate == 0:
+        return oid_from_str(oid), f"{oid}|{tag}|{initial}"
+    wrap = ",max=4294967296,wrap=1" if bits == 32 else ""
+    return oid_from_str(oid), f"{oid}|{tag}:numeric|rate={rate},initial={initial}{wrap}"
+
+
+def _mac_bytes(mac: str) -> bytes:
+    return bytes.fromhex(mac.replace(":", ""))
+
+
+def _mac_index(mac: str) -> str:
+    return ".".join(str(b) for b in _mac_bytes(mac))
+
+
+def _v6_index(addr: str) -> str:
+    packed = ipaddress.IPv6Address(addr).packed
+    return "16." + ".".join(str(b) for b in packed)
+
+
+def render(device: Device) -> str:
+    lines = sorted(_lines(device))
+    return "\n".join(text for _, text in lines) + "\n"
+
+
+def _lines(d: Device) -> Iterator[Line]:
+    yield from _system(d)
+    yield from _interfaces(d)
+    yield from _ip_mib(d)
+    yield from _entity(d)
+    yield from _bridge(d)
+    yield from _lldp(d)
+    if d.aps:
+        yield from _wlan(d)
+
+
+def _system(d: Device) -> Iterator[Line]:
+    yield _str(f"{SYS}.1.0", d.vendor.sys_descr)
+    yield _oid(f"{SYS}.2.0", d.vendor.sys_object_id)
+    yield oid_from_str(f"{SYS}.3.0"), f"{SYS}.3.0|67:numeric|rate=100,initial={d.uptime_ticks}"
+    yield _str(f"{SYS}.4.0", "网络中心 Network Centre <noc@campus.example>")
+    yield _str(f"{SYS}.5.0", d.id)
+    yield _str(f"{SYS}.6.0", f"{d.building}/{d.room or ''}")
+    yield _int(f"{SYS}.7.0", 6 if d.kind.value.endswith("switch") else 78)
+
+
+def _interfaces(d: Device) -> Iterator[Line]:
+    yield _int("1.3.6.1.2.1.2.1.0", len(d.interfaces))
+    for itf in d.interfaces:
+        yield from _interface(itf)
+
+
+def _interface(i: Interface) -> Iterator[Line]:
+    x = i.index
+    loopback = i.name.lower().startswith(("loopback", "vlanif"))
+    status = 1 if i.oper_up else 2
+    yield _int(f"{IF}.1.{x}", x)
+    yield _str(f"{IF}.2.{x}", i.descr)
+    yield _int(f"{IF}.3.{x}", 24 if i.name.startswith("LoopBack") else
+               136 if i.name.startswith("Vlanif") else 6)
+    yield _int(f"{IF}.4.{x}", 1500)
+    yield _int(f"{IF}.5.{x}", min(i.speed_mbps * 1_000_000, _C32 - 1), 66)
+    yield _str(f"{IF}.6.{x}", b"" if loopback and i.name.startswith("LoopBack")
+               else _mac_bytes(i.mac))
+    yield _int(f"{IF}.7.{x}", 1)
+    yield _int(f"{IF}.8.{x}", status)
+    yield _int(f"{IF}.9.{x}", 0, 67)
+    yield _counter(f"{IF}.10.{x}", i.in_initial, i.in_rate, 32)
+    yield _counter(f"{IF}.11.{x}", i.in_initial // 700, i.in_rate // 700, 32)
+    yield _int(f"{IF}.13.{x}", 0, 65)
+    yield _int(f"{IF}.14.{x}", 0, 65)
+    yield _int(f"{IF}.15.{x}", 0, 65)
+    yield _counter(f"{IF}.16.{x}", i.out_initial, i.out_rate, 32)
+    yield _counter(f"{IF}.17.{x}", i.out_initial // 900, i.out_rate // 900, 32)
+    yield _int(f"{IF}.19.{x}", 0, 65)
+    yield _int(f"{IF}.20.{x}", 0, 65)
+    yield _str(f"{IFX}.1.{x}", i.name)
+    yield _counter(f"{IFX}.6.{x}", i.in_initial, i.in_rate)
+    yield _counter(f"{IFX}.7.{x}", i.in_initial // 700, i.in_rate // 700)
+    yield _counter(f"{IFX}.10.{x}", i.out_initial, i.out_rate)
+    yield _counter(f"{IFX}.11.{x}", i.out_initial // 900, i.out_rate // 900)
+    yield _int(f"{IFX}.15.{x}", i.speed_mbps, 66)
+    yield _int(f"{IFX}.17.{x}", 1 if not loopback else 2)
+    yield _str(f"{IFX}.18.{x}", i.alias)
+
+
+def _mgmt_if(d: Device) -> int:
+    return next((i.index for i in d.interfaces if i.name.startswith(("Vlanif", "LoopBack"))),
+                d.interfaces[-1].index)
+
+
+def _ip_mib(d: Device) -> Iterator[Line]:
+    router = bool(d.ip_traffic)
+    yield _int(f"{IP}.1.0", 1 if router or d.kind.value == "core_switch" else 2)
+    yield _int(f"{IP}.25.0", 1 if d.ipv6_globals and router else 2)
+    mgmt = _mgmt_if(d)
+    # ipAddressTable: INDEX { ipAddressAddrType, ipAddressAddr }
+    rows: list[tuple[str, int, int]] = []  # (index suffix, ifIndex, addr type)
+    rows.append((f"1.4.{d.ipv4}", mgmt, 1))
+    for a in d.ipv6_globals:
+        rows.append((_v6_index(a), mgmt, 2))
+    if d.ipv6_globals:
+        tail = int(d.mac.replace(":", "")[6:], 16)  # link-local from the MAC's low 24 bits
+        ll = ipaddress.IPv6Address((0xFE80 << 112) | (tail << 16) | 1)
+        rows.append((_v6_index(str(ll)), mgmt, 2))
+    for suffix, ifindex, _family in rows:
+        yield _int(f"{IP}.34.1.3.{suffix}", ifindex)
+        yield _int(f"{IP}.34.1.4.{suffix}", 1)  # unicast
+        yield _int(f"{IP}.34.1.6.{suffix}", 2)  # manual
+        yield _int(f"{IP}.34.1.7.{suffix}", 1)  # preferred
+    # ipv6InterfaceTable: enabled on the management interface of dual-stack devices
+    if d.ipv6_globals:
+        yield _int(f"{IP}.30.1.5.{mgmt}", 1)
+        yield _int(f"{IP}.30.1.8.{mgmt}", 1 if router else 2)
+    for t in d.ip_traffic:
+        v = t.version
+        yield _counter(f"{IP}.31.1.1.4.{v}", t.in_initial // 800, t.in_pkts_rate)
+        yield _counter(f"{IP}.31.1.1.6.{v}", t.in_initial, t.in_rate)
+        yield _counter(f"{IP}.31.1.1.13.{v}", t.in_initial // 1000, t.in_pkts_rate // 2)
+        yield _counter(f"{IP}.31.1.1.21.{v}", t.out_initial // 600, t.out_pkts_rate)
+        yield _counter(f"{IP}.31.1.1.31.{v}", t.out_initial // 600, t.out_pkts_rate)
+        yield _counter(f"{IP}.31.1.1.33.{v}", t.out_initial, t.out_rate)
+        yield _int(f"{IP}.31.1.1.46.{v}", 0, 67)
+        # ipIfStatsTable: all of it crosses the ISP uplink
+        yield _counter(f"{IP}.31.3.1.6.{v}.{d.uplink_if}", t.in_initial, t.in_rate)
+        yield _counter(f"{IP}.31.3.1.33.{v}.{d.uplink_if}", t.out_initial, t.out_rate)
+
+
+def _entity(d: Device) -> Iterator[Line]:
+    yield _str(f"{ENTITY}.2.1", f"{d.vendor.name} {d.vendor.model} chassis")
+    yield _oid(f"{ENTITY}.3.1", d.vendor.sys_object_id)
+    yield _int(f"{ENTITY}.5.1", 3)  # chassis
+    yield _str(f"{ENTITY}.7.1", d.vendor.model)
+    yield _str(f"{ENTITY}.10.1", d.vendor.firmware)
+    yield _str(f"{ENTITY}.11.1", d.serial)
+    yield _str(f"{ENTITY}.12.1", d.vendor.name)
+    yield _str(f"{ENTITY}.13.1", d.vendor.model)
+
+
+def _bridge(d: Device) -> Iterator[Line]:
+    if not d.fdb:
+        return
+    yield _str(f"{BRIDGE}.1.1.0", _mac_bytes(d.mac))
+    ports = [i for i in d.interfaces if not i.name.startswith(("Vlanif", "LoopBack"))]
+    yield _int(f"{BRIDGE}.1.2.0", len(ports))
+    for i in ports:  # bridge port number = ifIndex here; the table still maps them
+        yield _int(f"{BRIDGE}.1.4.1.2.{i.index}", i.index)
+    # dot1qTpFdbTable: INDEX { dot1qFdbId, dot1qTpFdbAddress }
+    for e in d.fdb:
+        yield _int(f"{BRIDGE}.7.1.2.2.1.2.{e.vlan}.{_mac_index(e.mac)}", e.if_index)
+        yield _int(f"{BRIDGE}.7.1.2.2.1.3.{e.vlan}.{_mac_index(e.mac)}", 3)  # learned
+
+
+def _lldp(d: Device) -> Iterator[Line]:
+    yield _int(f"{LLDP}.3.1.0", 4)  # chassis id subtype macAddress
+    yield _str(f"{LLDP}.3.2.0", _mac_bytes(d.mac))
+    yield _str(f"{LLDP}.3.3.0", d.id)
+    for i in d.interfaces:
+        if i.name.startswith(("Vlanif", "LoopBack")):
+            continue
+        yield _int(f"{LLDP}.3.7.1.2.{i.index}", 5)  # interfaceName
+        yield _str(f"{LLDP}.3.7.1.3.{i.index}", i.name)
+        yield _str(f"{LLDP}.3.7.1.4.{i.index}", i.descr)
+    # lldpRemTable: INDEX { lldpRemTimeMark, lldpRemLocalPortNum, lldpRemIndex }
+    for n in d.neighbors:
+        ix = f"0.{n.local_port}.1"
+        yield _int(f"{LLDP}.4.1.1.4.{ix}", 4)
+        yield _str(f"{LLDP}.4.1.1.5.{ix}", _mac_bytes(n.chassis_mac))
+        yield _int(f"{LLDP}.4.1.1.6.{ix}", 5)
+        yield _str(f"{LLDP}.4.1.1.7.{ix}", n.port_name)
+        yield _str(f"{LLDP}.4.1.1.8.{ix}", n.port_name)
+        yield _str(f"{LLDP}.4.1.1.9.{ix}", n.sys_name)
+
+
+def _wlan(d: Device) -> Iterator[Line]:
+    aps = d.aps
+    up = [a for a in aps if a.up]
+    clients = sum(a.clients for a in up)
+    yield _int(f"{HW_WLAN}.12.1.1.2.0", 2048, 66)  # license: max APs
+    yield _int(f"{HW_WLAN}.12.1.1.3.0", 32768, 66)
+    yield _int(f"{HW_WLAN}.12.1.2.1.0", len(up), 66)
+    yield _int(f"{HW_WLAN}.12.1.2.2.0", clients, 66)
+    yield _int(f"{HW_WLAN}.12.1.2.3.0", clients, 66)
+    yield _int(f"{HW_WLAN}.12.1.2.5.0", sum(_split(a)[0] for a in up), 66)
+    yield _int(f"{HW_WLAN}.12.1.2.6.0", sum(_split(a)[1] for a in up), 66)
+    for a in aps:
+        yield from _ap(a)
+
+
+def _split(a: Ap) -> tuple[int, int]:
+    """Clients on 2.4 GHz and 5 GHz."""
+    c24 = a.clients // 3
+    return c24, a.clients - c24
+
+
+def _ap(a: Ap) -> Iterator[Line]:
+    base = f"{HW_WLAN}.13.3.3.1"
+    ix = _mac_index(a.mac)
+    yield _str(f"{base}.1.{ix}", _mac_bytes(a.mac))
+    yield _str(f"{base}.2.{ix}", a.serial)
+    yield _str(f"{base}.3.{ix}", a.model)
+    yield _str(f"{base}.4.{ix}", a.id)
+    yield _str(f"{base}.5.{ix}", f"ap-group-{a.building}")
+    yield _int(f"{base}.6.{ix}", a.run_state)
+    yield _str(f"{base}.7.{ix}", "V200R021C00SPC100")
+    yield _ip(f"{base}.13.{ix}", a.ipv4)
+    yield _str(f"{base}.28.{ix}", ipaddress.IPv6Address(a.ipv6).packed if a.ipv6 else b"")
+    yield _int(f"{base}.18.{ix}", 8_640_000 if a.up else 0, 66)
+    yield _int(f"{base}.21.{ix}", 8_640_000 if a.up else 0, 66)
+    yield _int(f"{base}.40.{ix}", 35 if a.up else 0)
+    yield _int(f"{base}.41.{ix}", 12 if a.up else 0)
+    yield _int(f"{base}.43.{ix}", 48 if a.up else 255)
+    yield _int(f"{base}.44.{ix}", a.clients)
+    c24, c5 = _split(a)
+    radio = f"{HW_WLAN}.16.1.2.1"
+    for rid, freq, channel, width, n in ((0, 1, a.channel_24, 1, c24), (1, 2, a.channel_5, 4, c5)):
+        rix = f"{ix}.{rid}"
+        yield _int(f"{radio}.5.{rix}", freq)
+        yield _int(f"{radio}.6.{rix}", 1 if a.up else 2)
+        yield _int(f"{radio}.7.{rix}", channel)
+        yield _int(f"{radio}.10.{rix}", width)
+        yield _int(f"{radio}.25.{rix}", (17 + 7 * n) % 90 if a.up else 0)
+        yield _int(f"{radio}.40.{rix}", n)
