@@ -42,7 +42,8 @@ def _transports() -> list[Transport]:
 
 
 class DnsOptions(StrictModel):
-    """Targets offering the `dns` service (or with port 53) are resolvers to probe."""
+    """Targets offering the `dns` service (or with port 53) are resolvers to probe: every
+    name × qtype × transport over each family; success = rcode NOERROR."""
 
     enabled: bool = True
     names: list[str] = Field(default_factory=lambda: ["."])

@@ -115,10 +115,12 @@ async def probe_dns(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
                                         timeout_s=o.timeout_secs)
         except ProbeFailure as exc:
             return failed("dns", tags, t0, exc)
-        ok = ans.rcode == "NOERROR" and bool(ans.answers)
+        # like blackbox_exporter: the resolver works when it answers NOERROR; how many
+        # records came back is the `answers` field (0 = NODATA), for alerting on content
+        ok = ans.rcode == "NOERROR"
         return ProbeResult("dns", ok, ans.duration_s, tags,
                            error=None if ok else ErrorType.DNS,
-                           detail="" if ok else f"{ans.rcode}, {len(ans.answers)} answers",
+                           detail="" if ok else f"rcode {ans.rcode}",
                            values={"answers": len(ans.answers)})
     return list(await asyncio.gather(*(one(n, q, t) for n in plan.dns_names
                                        for q in o.qtypes for t in o.transports)))

@@ -100,7 +100,7 @@ def test_tcp_service_listening_on_ipv6_only(dslab: DualStackLab) -> None:
 
 def test_dns_server_answers_a_aaaa_ns_over_both_families(dslab: DualStackLab) -> None:
     rep = dslab.run(_run, Plan("resolver", ipv4=RESOLVER4, ipv6=RESOLVER6, icmp=False,
-                               dns_names=(f"both.{ZONE}", ZONE)))
+                               dns_names=(f"both.{ZONE}", ZONE, f"nxdomain.{ZONE}")))
     seen = {}
     for fam in ("ipv4", "ipv6"):
         for p in _probes(rep, fam, "dns"):
@@ -114,8 +114,11 @@ def test_dns_server_answers_a_aaaa_ns_over_both_families(dslab: DualStackLab) ->
             assert a["ok"] and a["fields"]["answers"] == 1
             assert aaaa["ok"] and aaaa["fields"]["answers"] == 1
             assert ns["ok"] and ns["fields"]["answers"] == 1
-            # NS of a host name: no answer → a failed probe with a reason, not a crash
-            assert not seen[(fam, transport, "NS", f"both.{ZONE}")]["ok"]
+            # NS of a host name: NODATA — the resolver works, no records
+            nodata = seen[(fam, transport, "NS", f"both.{ZONE}")]
+            assert nodata["ok"] and nodata["fields"]["answers"] == 0
+            nx = seen[(fam, transport, "A", f"nxdomain.{ZONE}")]
+            assert not nx["ok"] and nx["error_type"] == "dns" and "NXDOMAIN" in nx["detail"]
 
 
 def _poll_plugin(target: Target) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
