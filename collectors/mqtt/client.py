@@ -170,6 +170,12 @@ class Subscriber:
                        reason: ReasonCode, properties: Properties | None) -> None:
         if self.stats.connected:
             self.stats.disconnects += 1
+        elif self._started:
+            # closed before a CONNACK: with TLS, typically the broker refusing our certificate
+            # (TLS 1.2 reports it after the client's side of the handshake completed)
+            self._error(ErrorType.TLS if self.opts.tls else ErrorType.PROTOCOL,
+                        f"{self.opts.host}:{self.opts.port} closed the connection before "
+                        f"accepting it ({reason})")
         if self.stats.connected and self._started:
             log.warning("disconnected from %s:%d (%s); reconnecting with backoff",
                         self.opts.host, self.opts.port, reason)

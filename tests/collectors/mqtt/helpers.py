@@ -93,8 +93,8 @@ async def running(listener: MqttListener, rec: Recorder) -> AsyncIterator[asynci
         await listener.close()
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_for(cond: Callable[[], bool], within_s: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if cond():
             return True
@@ -102,12 +102,12 @@ async def wait_for(cond: Callable[[], bool], timeout: float, step: float = 0.05)
     return cond()
 
 
-async def wait_connected(listener: MqttListener, timeout: float = 10.0) -> None:
+async def wait_connected(listener: MqttListener, within_s: float = 10.0) -> None:
     def ok() -> bool:
         sub = listener.subscriber
         return sub is not None and sub.stats.connected and sub.stats.connects > 0
 
-    assert await wait_for(ok, timeout), "listener did not connect"
+    assert await wait_for(ok, within_s), "listener did not connect"
     await asyncio.sleep(0.2)  # the SUBACK follows the CONNACK
 
 

@@ -67,17 +67,17 @@ async def test_every_class_parsed(mosquitto: Mosquitto, tmp_path: Path) -> None:
         finally:
             pub.stop()
 
-    cam = [m for m in rec.metrics("iot_telemetry", devs[IotClass.CAMERA].id)
-           if m.tags["stream"] == "telemetry"][0]
+    cam = next(m for m in rec.metrics("iot_telemetry", devs[IotClass.CAMERA].id)
+           if m.tags["stream"] == "telemetry")
     assert cam.fields == {"fps": 25, "bitrate_kbps": 4096.5, "recording": 1,
                           "temperature_c": 41.5}
     assert cam.tags["iot_class"] == "camera"
-    env = [m for m in rec.metrics("iot_telemetry", devs[IotClass.ENV_SENSOR].id)
-           if m.tags["stream"] == "telemetry"][0]
+    env = next(m for m in rec.metrics("iot_telemetry", devs[IotClass.ENV_SENSOR].id)
+           if m.tags["stream"] == "telemetry")
     assert env.fields["firmware_build"] == 20240101  # unknown numeric field kept
     assert "note" not in env.fields
-    pay = [m for m in rec.metrics("iot_telemetry", devs[IotClass.PAYMENT].id)
-           if m.tags["stream"] == "telemetry"][0]
+    pay = next(m for m in rec.metrics("iot_telemetry", devs[IotClass.PAYMENT].id)
+           if m.tags["stream"] == "telemetry")
     assert pay.fields["amount_fen_total"] == 3120050 and isinstance(
         pay.fields["amount_fen_total"], int)
     for cls in (IotClass.NVR, IotClass.DOOR_ACCESS, IotClass.ATTENDANCE, IotClass.BROADCAST,

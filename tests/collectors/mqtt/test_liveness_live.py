@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.mqtt.classes import IotClass
+from inventory.models import Device
 from tests.collectors.mqtt.helpers import (
     Recorder,
     inventory,
@@ -42,7 +43,7 @@ async def test_stale_heartbeat_goes_down_within_2x_and_comes_back(
         async with running(lst, rec):
             await wait_connected(lst)
 
-            async def beat(d: object, n: int) -> float:
+            async def beat(d: Device | None, n: int) -> float:
                 last = 0.0
                 for _ in range(n):
                     for x in (dev, other) if d is None else (d,):
@@ -209,7 +210,7 @@ async def test_1000_malformed_payloads(mosquitto: Mosquitto, tmp_path: Path,
         bad_logs = [r for r in caplog.records if "bad payload on" in r.getMessage()]
         assert len(bad_logs) == 2
         assert len([r for r in caplog.records if "valid again" in r.getMessage()]) == 1
-        last = {m.tags.get("reason"): m.fields["count_total"] for m in
+        last = {m.tags["reason"]: int(m.fields["count_total"]) for m in
                 rec.metrics("iot_bad_payload", bad_b.id)}
         assert sum(last.values()) == 500
         assert rec.metrics("iot_device", bad_a.id)[-1].fields["bad_payloads_total"] == 500

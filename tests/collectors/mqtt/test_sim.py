@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 
 from agent.cli import build_parser
+from agent.model import Metric
 from collectors.mqtt.classes import IotClass, class_of
 from collectors.mqtt.sim import FleetOptions, generate_inventory, start_fleet
 from inventory.loader import load_inventory
-from tests.collectors.mqtt.helpers import Recorder, make_listener, running, targets_of, \
-    wait_connected
+from tests.collectors.mqtt.helpers import (
+    Recorder,
+    make_listener,
+    running,
+    targets_of,
+    wait_connected,
+)
 from tests.servers import Mosquitto
 
 
@@ -55,8 +61,7 @@ async def test_fleet_against_agent(mosquitto: Mosquitto, tmp_path: Path) -> None
         await wait_connected(lst)
         handle = start_fleet(mosquitto.host, mosquitto.port, inv, 14.0, opts,
                              truth_path=tmp_path / "truth.json")
-        while handle.running:
-            await asyncio.sleep(0.2)
+        await asyncio.to_thread(handle.thread.join, 30)
         truth = handle.stop()
         await asyncio.sleep(1.2)
     data = json.loads((tmp_path / "truth.json").read_text())
@@ -68,21 +73,22 @@ async def test_fleet_against_agent(mosquitto: Mosquitto, tmp_path: Path) -> None
         assert downs and ups, o
         assert downs[0].labels["reason"] == ("offline_status" if o.mode == "last_will"
                                              else "stale")
+        assert o.down_at is not None
         assert downs[0].ts_ns / 1e9 - o.down_at <= 2 * 1.0 * 2 + 0.5  # within 2× heartbeat
     # after the run the devices fall silent (no goodbye): only earlier downs are outages
     down_devices = {e.device for e in rec.events("device_down")
                     if e.ts_ns < truth.ended * 1e9}
     assert down_devices == {o.device for o in truth.outages}
     malformed = sum(row.get("malformed", 0) for row in truth.per_class.values())
-    bad = sum(m.fields["bad_payloads_total"] for m in _last_per_device(rec))
+    bad = sum(int(m.fields["bad_payloads_total"]) for m in _last_per_device(rec))
     assert malformed > 0 and bad == malformed
     g5 = [m for m, _ in rec.items if getattr(m, "name", "") == "cellular_5g"]
     assert len(g5) == len(truth.readings_5g)
 
 
-def _last_per_device(rec: Recorder) -> list:
-    last = {}
+def _last_per_device(rec: Recorder) -> list[Metric]:
+    last: dict[str, Metric] = {}
     for item, tags in rec.items:
-        if getattr(item, "name", "") == "iot_device":
+        if isinstance(item, Metric) and item.name == "iot_device":
             last[tags["device"]] = item
     return list(last.values())

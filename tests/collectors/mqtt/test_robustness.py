@@ -1,0 +1,129 @@
+"""Broker outage and persistent sessions against real mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from collectors.mqtt.classes import IotClass
+from tests.collectors.mqtt.helpers import (
+    Recorder,
+    inventory,
+    iot_device,
+    js,
+    make_listener,
+    publisher,
+    running,
+    targets_of,
+    topic,
+    unique,
+    wait_connected,
+    wait_for,
+)
+from tests.servers import Mosquitto, free_port, start_mosquitto
+
+
+def _seqs(rec: Recorder, device: str) -> set[int]:
+    return {int(m.fields["seq"]) for m in rec.metrics("iot_telemetry", device)
+            if "seq" in m.fields}
+
+
+@pytest.mark.timeout(120)
+async def test_broker_down_10s_then_resubscribes(tmp_path: Path) -> None:
+    port = free_port()
+    broker = start_mosquitto(tmp_path / "broker", port=port)
+    dev = iot_device(unique("env"), IotClass.ENV_SENSOR, heartbeat_secs=600)
+    inv = inventory([dev])
+    rec = Recorder(targets_of(inv))
+    lst = make_listener({"host": broker.host, "port": port, "telemetry_qos": 1,
+                         "reconnect_min_secs": 1, "reconnect_max_secs": 2,
+                         "report_interval_secs": 0.5, "keepalive_secs": 5}, inv, tmp_path)
+    try:
+        async with running(lst, rec) as task:
+            await wait_connected(lst)
+            pub = publisher(broker.host, port)
+            infos = [pub.publish(topic(dev, "telemetry"), js({"seq": i, "co2_ppm": 500}), 1)
+                     for i in range(100)]
+            assert pub.wait_published(infos, 10)
+            assert await wait_for(lambda: len(_seqs(rec, dev.id)) == 100, 10)
+            pub.stop()
+
+            await asyncio.to_thread(broker.stop)
+            await asyncio.sleep(10.0)  # the outage
+            assert lst.subscriber is not None
+            assert not lst.subscriber.stats.connected and not task.done()
+            assert rec.metrics("mqtt_client")[-1].fields["connected"] == 0
+            await asyncio.to_thread(broker.start)  # same port
+
+            # nobody tells the listener: it reconnects and subscribes again by itself
+            assert await wait_for(lambda: lst.subscriber is not None
+                                  and lst.subscriber.stats.connects >= 2, 15)
+            await asyncio.sleep(0.3)  # SUBACK
+            pub = publisher(broker.host, port)
+            infos = [pub.publish(topic(dev, "telemetry"), js({"seq": 1000 + i, "co2_ppm": 600}),
+                                 1) for i in range(500)]
+            assert pub.wait_published(infos, 15)
+            assert await wait_for(
+                lambda: len(_seqs(rec, dev.id) - set(range(100))) == 500, 15)
+            pub.stop()
+            after = _seqs(rec, dev.id) - set(range(100))
+            assert after == set(range(1000, 1500))  # every message published after the restart
+            assert await wait_for(lambda: rec.metrics("mqtt_client")[-1].fields["connected"]
+                                  == 1, 3)
+            client = rec.metrics("mqtt_client")[-1].fields
+            assert client["disconnects_total"] == 1 and client["dropped_total"] == 0
+    finally:
+        broker.stop()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+async def test_persistent_session_keeps_messages_sent_while_away(
+        mosquitto: Mosquitto, tmp_path: Path, protocol: str) -> None:
+    dev = iot_device(unique("sc"), IotClass.SMART_CLASSROOM, heartbeat_secs=600)
+    inv = inventory([dev])
+    cfg = {"host": mosquitto.host, "port": mosquitto.port, "protocol": protocol,
+           "persistent_session": True, "client_id": unique("agent"), "telemetry_qos": 1}
+    rec1 = Recorder(targets_of(inv))
+    lst1 = make_listener(cfg, inv, tmp_path)
+    async with running(lst1, rec1):
+        await wait_connected(lst1)  # the broker now holds our subscriptions
+    # the agent is away (restart, short network cut); devices keep publishing at QoS 1
+    pub = publisher(mosquitto.host, mosquitto.port)
+    infos = [pub.publish(topic(dev, "telemetry"), js({"seq": i, "power_w": 400.0}), 1)
+             for i in range(300)]
+    assert pub.wait_published(infos, 10)
+    pub.stop()
+
+    rec2 = Recorder(targets_of(inv))
+    lst2 = make_listener(cfg, inv, tmp_path)
+    async with running(lst2, rec2):
+        await wait_connected(lst2)
+        assert lst2.subscriber is not None and lst2.subscriber.stats.session_present
+        assert await wait_for(lambda: len(_seqs(rec2, dev.id)) == 300, 10)
+    assert _seqs(rec2, dev.id) == set(range(300))  # nothing lost
+
+
+@pytest.mark.timeout(60)
+async def test_without_persistent_session_messages_while_away_are_gone(
+        mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """The control for the test above: a clean session drops what was sent meanwhile."""
+    dev = iot_device(unique("sc"), IotClass.SMART_CLASSROOM, heartbeat_secs=600)
+    inv = inventory([dev])
+    cfg = {"host": mosquitto.host, "port": mosquitto.port, "client_id": unique("agent"),
+           "telemetry_qos": 1}
+    lst1 = make_listener(cfg, inv, tmp_path)
+    async with running(lst1, Recorder(targets_of(inv))):
+        await wait_connected(lst1)
+    pub = publisher(mosquitto.host, mosquitto.port)
+    assert pub.wait_published([pub.publish(topic(dev, "telemetry"), js({"seq": i}), 1)
+                               for i in range(20)], 10)
+    pub.stop()
+    rec2 = Recorder(targets_of(inv))
+    lst2 = make_listener(cfg, inv, tmp_path)
+    async with running(lst2, rec2):
+        await wait_connected(lst2)
+        await asyncio.sleep(0.5)
+    assert _seqs(rec2, dev.id) == set()
