@@ -37,6 +37,26 @@ HOSTS = {  # name → (A, AAAA)
 }
 RESOLVER4, RESOLVER6 = "10.99.1.2", "fd00:99:1::2"
 V6ONLY_TCP_PORT = 8022
+SLOW_V6_PORT = 8081
+# answers IPv6 clients 300 ms late: IPv6 works but much slower than IPv4
+SLOW_SERVER = """
+import http.server, socket, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if ":" in self.client_address[0]:
+            time.sleep(0.3)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+class S6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+addr = sys.argv[1]
+server = S6 if ":" in addr else http.server.ThreadingHTTPServer
+server((addr, int(sys.argv[2])), H).serve_forever()
+"""
 
 
 def _wire(name: str) -> str:
@@ -139,10 +159,14 @@ def dslab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DualStackLab]:
         lab.spawn(s1, [SYS_PY, "-m", "http.server", "--bind", "fd00:99:1::2",
                        str(V6ONLY_TCP_PORT), "--directory", str(work / "both")],
                   work / "tcp6.log")
+        for addr in ("10.99.1.2", "fd00:99:1::2"):
+            lab.spawn(s1, [SYS_PY, "-c", SLOW_SERVER, addr, str(SLOW_V6_PORT)],
+                      work / "slow.log")
         run_in(c, _wait_ports, [("10.99.1.4", 80), ("fd00:99:1::4", 80), ("10.99.1.5", 80),
                                 ("fd00:99:1::5", 80), ("10.99.1.2", 80), ("fd00:99:1::2", 80),
                                 ("10.99.2.2", 80), ("fd00:99:1::2", V6ONLY_TCP_PORT),
-                                (RESOLVER4, 53), (RESOLVER6, 53)])
+                                (RESOLVER4, 53), (RESOLVER6, 53), ("10.99.1.2", SLOW_V6_PORT),
+                                ("fd00:99:1::2", SLOW_V6_PORT)])
         yield DualStackLab(lab, c, s1, s2)
     finally:
         lab.close()

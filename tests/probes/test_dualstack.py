@@ -12,7 +12,14 @@ from agent.plugin import Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.engine import Engine, Plan
 from probes.dualstack.plugin import DualStackPoller
-from tests.probes.conftest import RESOLVER4, RESOLVER6, V6ONLY_TCP_PORT, ZONE, DualStackLab
+from tests.probes.conftest import (
+    RESOLVER4,
+    RESOLVER6,
+    SLOW_V6_PORT,
+    V6ONLY_TCP_PORT,
+    ZONE,
+    DualStackLab,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
 
@@ -67,6 +74,15 @@ def test_ipv6_dropped_gives_regression(dslab: DualStackLab) -> None:
     assert rep["ipv6_regression"] == {
         "regression": 1, "reason": "ipv6_failed",
         "detail": rep["ipv6_regression"]["detail"]}
+
+
+def test_ipv6_much_slower_gives_regression(dslab: DualStackLab) -> None:
+    rep = dslab.run(_run, Plan("slow", hostname=f"both.{ZONE}", icmp=False,
+                               urls=(f"http://both.{ZONE}:{SLOW_V6_PORT}/",)))
+    v4, v6 = _probes(rep, "ipv4", "http")[0], _probes(rep, "ipv6", "http")[0]
+    assert v4["ok"] and v6["ok"]
+    assert v6["fields"]["first_byte_seconds"] >= 0.3  # the server's deliberate delay
+    assert rep["ipv6_regression"]["reason"] == "ipv6_slow"
 
 
 def test_aaaa_only_name(dslab: DualStackLab) -> None:
