@@ -8,7 +8,7 @@ a device with a wrong clock must not make its series look fresh or stale.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +37,8 @@ _NS = 10**9
 class EvalContext:
     inventory: Inventory
     credentials: Mapping[str, Credential]
+    # (device, ifname) → does a topology link run over this port? (from agent.alerts.topology)
+    link_port: Callable[[str, str], bool] | None = None
 
 
 @dataclass(slots=True)
@@ -158,6 +160,7 @@ class ThresholdEval(_FilterMixin):
     def __init__(self, cond: ThresholdCondition, ctx: EvalContext) -> None:
         self._init_filter(cond, ctx)
         self.tcond = cond
+        self._alias_rx = re.compile(cond.link_alias_regex)
         self._series: dict[tuple[tuple[str, str], ...], _Series] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
@@ -166,16 +169,27 @@ class ThresholdEval(_FilterMixin):
         c = self.tcond
         if item.tags.get("error_type") in c.hold_on_errors:
             return
+        if c.interfaces == "links" and not self._is_link(item):
+            return
         res = _field_truth(item, c.fields, c.op, c.value)
         subject = subject_of(item.tags, c.by)
         if res is None or subject is None:
             return
         truth, observed = res
+        for f, want in c.require.items():
+            if numeric(item.fields.get(f)) != want:
+                truth = False
         obs = base_observation(item.tags, c.by, subject)
         obs.values.update({k: fmt(v) for k, v in item.fields.items()})
         obs.values["observed"] = fmt(observed)
         obs.values["observed_days"] = f"{observed / 86400:.1f}"
         self._series[self._series_id(item)] = _Series(subject, truth, obs, now_ns)
+
+    def _is_link(self, m: Metric) -> bool:
+        ifname, device = m.tags.get("ifname", ""), m.tags.get("device", "")
+        if self._alias_rx.fullmatch(m.tags.get("ifalias", "")):
+            return True
+        return self.ctx.link_port is not None and self.ctx.link_port(device, ifname)
 
     def active(self, now_ns: int) -> dict[Subject, Observation]:
         horizon = now_ns - int(self.tcond.stale_secs * _NS)

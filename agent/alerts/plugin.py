@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field
@@ -61,6 +62,8 @@ class AlertsProcessor:
         t = cfg.topology
         self.topology = (Topology(ctx.inventory, use_lldp=t.lldp, use_fdb=t.fdb,
                                   fact_ttl_secs=t.fact_ttl_secs) if t.enabled else None)
+        if self.topology is not None:
+            ctx = replace(ctx, link_port=self.topology.is_link_port)
         self.evaluators: list[tuple[Rule, Evaluator]] = [
             (r, evaluator_for(r, ctx)) for r in self.rules]
         settings = BookSettings(

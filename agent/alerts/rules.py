@@ -88,6 +88,14 @@ class ThresholdCondition(SeriesFilter):
     # a sample failing with one of these error types says nothing about the condition (an
     # unreachable device has not closed its telnet port): the series keeps its last value
     hold_on_errors: list[str] = Field(default_factory=list)
+    # other fields that must have these values for the sample to count as true
+    # (oper down *and* admin up: a port switched off on purpose is not an outage)
+    require: dict[str, float] = Field(default_factory=dict)
+    # `links`: only interfaces that carry a link of the topology (a child's parent_port, an
+    # LLDP neighbour) or whose alias says uplink/WAN; a campus switch has dozens of unused
+    # access ports that are enabled and down
+    interfaces: Literal["any", "links"] = "any"
+    link_alias_regex: str = r"(?i).*(uplink|up-link|wan|isp|cernet|trunk|上联|出口|互联).*"
 
 
 class AbsentCondition(SeriesFilter):

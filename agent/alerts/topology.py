@@ -40,6 +40,7 @@ class Topology:
         # (switch, port, mac) -> seen_ns
         self._fdb: dict[tuple[str, str, str], int] = {}
         self._links: dict[str, Link] | None = None
+        self._ports: set[tuple[str, str]] | None = None
 
     # ------------------------------------------------------------ learning
     def _resolve(self, name: str, chassis: str = "") -> str | None:
@@ -88,10 +89,23 @@ class Topology:
     def links(self) -> dict[str, Link]:
         if self._links is None:
             self._links = self._compute()
+            self._ports = None
         return self._links
 
     def parent(self, device: str) -> Link | None:
         return self.links().get(device)
+
+    def is_link_port(self, device: str, port: str) -> bool:
+        """Does a link of the topology leave `device` through `port`?"""
+        if self._ports is None:
+            ports: set[tuple[str, str]] = set()
+            for link in self.links().values():
+                if link.port:
+                    ports.add((link.parent, _norm(link.port)))
+            for (dev, local_port) in self._lldp:
+                ports.add((dev, _norm(local_port)))
+            self._ports = ports
+        return (device, _norm(port)) in self._ports
 
     def ancestors(self, device: str) -> list[Link]:
         """Upstream chain, nearest first; bounded so a cycle in bad data cannot loop."""
@@ -172,5 +186,9 @@ def behind(topology: Topology, device: str, root_device: str, root_port: str | N
     return False
 
 
+def _norm(port: str) -> str:
+    return port.replace(" ", "").lower()
+
+
 def same_port(a: str, b: str) -> bool:
-    return a.replace(" ", "").lower() == b.replace(" ", "").lower()
+    return _norm(a) == _norm(b)

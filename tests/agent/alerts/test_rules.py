@@ -20,7 +20,8 @@ INV = campus([
         credential="v2c-public"),
     dev("core-sw", DeviceKind.CORE_SWITCH, roles=["uplink", "core"], building="dc",
         credential="v3-noauth"),
-    dev("acc-1", DeviceKind.ACCESS_SWITCH, parent="core-sw", credential="v3-good"),
+    dev("acc-1", DeviceKind.ACCESS_SWITCH, parent="core-sw", port="GE1/0/1",
+        credential="v3-good"),
     *[dev(f"cam-{i}", DeviceKind.CAMERA, parent="acc-1") for i in range(4)],
 ])
 CREDS: dict[str, Credential] = {
@@ -211,3 +212,23 @@ def test_unreachable_device_keeps_its_security_finding() -> None:
     clock.advance(60)
     out = alert_events(p.process([tcp(False, "refused")]))  # closed for real
     assert [e.state for e in out] == [EventState.RESOLVED]
+
+
+def test_uplink_down_only_for_link_ports_and_admin_up() -> None:
+    """A core switch has dozens of enabled, unused access ports that are down: no alert. The
+    port to acc-1 (its inventory parent_port) and a port whose alias says uplink do alert;
+    a link port shut down on purpose (admin down) does not."""
+    clock = FakeClock()
+    p = processor(INV, clock, {"overrides": {"uplink_down": {"for_secs": 0}}}, CREDS,
+                  rule_names=["uplink_down"])
+
+    def port(name: str, alias: str, admin: int) -> Metric:
+        return m("snmp_interface", "core-sw", {"ifindex": name[-2:], "ifname": name,
+                                               "ifalias": alias},
+                 {"oper_status": 2, "admin_status": admin})
+
+    out = alert_events(p.process([
+        port("GE1/0/1", "", 1), port("GE1/0/9", "", 1), port("GE1/0/10", "printer", 1),
+        port("XGE1/0/49", "Uplink-to-CERNET", 1), port("XGE1/0/50", "uplink spare", 2)]))
+    assert sorted(e.key for e in out) == ["uplink_down:core-sw/GE1/0/1",
+                                          "uplink_down:core-sw/XGE1/0/49"]
