@@ -68,8 +68,9 @@ def _mac_index(mac: str) -> str:
 
 
 def _v6_index(addr: str) -> str:
+    """ipAddressTable index of an IPv6 address: addrType ipv6(2), length 16, 16 octets."""
     packed = ipaddress.IPv6Address(addr).packed
-    return "16." + ".".join(str(b) for b in packed)
+    return "2.16." + ".".join(str(b) for b in packed)
 
 
 def render(device: Device) -> str:
@@ -150,7 +151,7 @@ def _ip_mib(d: Device) -> Iterator[Line]:
     mgmt = _mgmt_if(d)
     # ipAddressTable: INDEX { ipAddressAddrType, ipAddressAddr }
     rows: list[tuple[str, int, int]] = []  # (index suffix, ifIndex, addr type)
-    rows.append((f"1.4.{d.ipv4}", mgmt, 1))
+    rows.append((f"1.4.{d.ipv4}", mgmt, 1))  # addrType ipv4(1), length 4
     for a in d.ipv6_globals:
         rows.append((_v6_index(a), mgmt, 2))
     if d.ipv6_globals:
