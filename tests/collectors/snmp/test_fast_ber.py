@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pyasn1.codec.ber import decoder
+from pyasn1.codec.ber import decoder  # type: ignore[import-untyped]
 from pysnmp.proto import api
 from pysnmp.proto.api import v2c
 
