@@ -55,6 +55,8 @@ class TopicTemplate:
         if self._device < 0:
             raise ConfigError.one(f"topic template {template!r}", "needs a {device} level")
         self._len = len(levels)
+        # only the literal levels need comparing
+        self._checks = tuple((i, lit) for i, lit in enumerate(self._literal) if lit is not None)
 
     @property
     def has_stream(self) -> bool:
@@ -71,8 +73,8 @@ class TopicTemplate:
         levels = topic.split("/")
         if len(levels) != self._len:
             return None
-        for lit, got in zip(self._literal, levels, strict=True):
-            if lit is not None and lit != got:
+        for i, lit in self._checks:
+            if levels[i] != lit:
                 return None
         device = levels[self._device]
         if not device:

@@ -1,0 +1,230 @@
+"""MQTT ingest: CPU-seconds per 100,000 messages, campusmon's collector vs mosquitto_sub (C).
+
+Method (shared/reference/baselines.md): our side pinned to core 0, mosquitto and the publisher
+pinned to core 1, CPU counted per side — getrusage of this process (paho's thread, the event
+loop, parsing, validation, metrics) for campusmon; wait4() of the child for mosquitto_sub — on
+the same messages (QoS 0, ~200-byte JSON telemetry of 100 environment sensors) in the same run.
+Rounds alternate between the two; medians are reported. Bounded: ROUNDS × MESSAGES messages
+per side, every wait has a deadline.
+
+    .venv/bin/python bench/mqtt_ingest/run.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from agent.model import Item  # noqa: E402
+from agent.plugin import BuildContext, ListenerContext, Target  # noqa: E402
+from collectors.mqtt.config import MqttConfig  # noqa: E402
+from collectors.mqtt.plugin import build  # noqa: E402
+from inventory.models import Building, Campus, Device, DeviceKind, Inventory  # noqa: E402
+
+MESSAGES = 100_000
+ROUNDS = 3
+DEVICES = 100
+FILTER = "campus/+/+/+/+/telemetry"
+OUR_CORE, FAR_CORE = 0, 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_tcp(port: int, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"mosquitto not listening on {port}")
+
+
+def cpu_self() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def inventory() -> Inventory:
+    devs = [Device(id=f"env-{d:04d}", kind=DeviceKind.SENSOR, campus="bench",
+                   building=f"b{d % 5}", room=None) for d in range(DEVICES)]
+    return Inventory.build(Campus("bench", "bench"), [Building(f"b{i}", f"b{i}")
+                                                      for i in range(5)], [], devs)
+
+
+class Publisher:
+    def __init__(self, port: int) -> None:
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", str(FAR_CORE), sys.executable,
+             str(Path(__file__).with_name("publisher.py")), "127.0.0.1", str(port),
+             str(DEVICES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == "ready", line
+        self.payload_bytes = int(line[1])
+
+    def go(self, n: int) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"go {n}\n")
+        self.proc.stdin.flush()
+
+    def wait_done(self) -> None:
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == "done"
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+
+def run_mosquitto_sub(port: int, pub: Publisher) -> tuple[float, float]:
+    """CPU-seconds and wall seconds for mosquitto_sub to receive MESSAGES messages."""
+    proc = subprocess.Popen(
+        ["taskset", "-c", str(OUR_CORE), "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port),
+         "-t", FILTER, "-q", "0", "-C", str(MESSAGES), "-i", "bench-mosquitto-sub"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # connected and subscribed (mosquitto_sub prints no ready signal)
+    t0 = time.monotonic()
+    pub.go(MESSAGES)
+    deadline = time.monotonic() + 120
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise TimeoutError("mosquitto_sub did not receive every message")
+        time.sleep(0.005)
+    wall = time.monotonic() - t0
+    pub.wait_done()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"mosquitto_sub exited with {status}")
+    return ru.ru_utime + ru.ru_stime, wall
+
+
+async def run_campusmon(port: int, pub: Publisher) -> tuple[float, float, int, int]:
+    """CPU-seconds and wall seconds for the collector to turn MESSAGES messages into metrics."""
+    inv = inventory()
+    cfg = MqttConfig.model_validate({
+        "host": "127.0.0.1", "port": port, "client_id": "bench-campusmon",
+        "heartbeat_secs": {"env_sensor": 3600}, "report_interval_secs": 3600,
+        "queue_max_messages": MESSAGES})
+    tmp = Path(tempfile.gettempdir())
+    lst = build(cfg, BuildContext(instance="mqtt/bench", inventory=inv, credentials={},
+                                  data_dir=tmp, config_dir=tmp))
+    emitted = 0
+
+    def emit(items: list[Item] | tuple[Item, ...], target: Target | None = None) -> None:
+        nonlocal emitted
+        emitted += len(items)
+
+    targets = [Target(id=d.id, device=d) for d in inv.devices]
+    ctx = ListenerContext(emit, targets, lambda _e: None)  # type: ignore[arg-type]
+    task = asyncio.create_task(lst.run(ctx))
+    deadline = time.monotonic() + 10
+    while not (lst.subscriber and lst.subscriber.stats.connected):
+        if time.monotonic() > deadline:
+            raise TimeoutError("collector did not connect")
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)  # SUBACK
+    assert lst.ingest is not None and lst.handover is not None
+    ing, ho = lst.ingest, lst.handover
+    c0, t0 = cpu_self(), time.monotonic()
+    pub.go(MESSAGES)
+    deadline = time.monotonic() + 120
+    while ing.totals.messages + ho.dropped < MESSAGES:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"collector got {ing.totals.messages} of {MESSAGES}")
+        await asyncio.sleep(0.01)
+    c1, t1 = cpu_self(), time.monotonic()
+    await asyncio.to_thread(pub.wait_done)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await lst.close()
+    if ing.totals.bad_payloads:
+        raise RuntimeError(f"{ing.totals.bad_payloads} payloads rejected")
+    return c1 - c0, t1 - t0, ho.dropped, emitted
+
+
+def main() -> int:
+    mosq = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(mosq).exists() or not shutil.which("mosquitto_sub"):
+        print("mqtt_ingest: mosquitto and mosquitto-clients are needed (make system-deps)",
+              file=sys.stderr)
+        return 1
+    os.sched_setaffinity(0, {OUR_CORE})
+    work = Path(tempfile.mkdtemp(prefix="campusmon-bench-mqtt-"))
+    port = free_port()
+    conf = work / "mosquitto.conf"
+    # unlimited queues: a slow subscriber must not lose QoS 0 messages in the broker
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+                    "max_queued_messages 0\nmax_queued_bytes 0\npersistence false\n")
+    broker = subprocess.Popen(["taskset", "-c", str(FAR_CORE), mosq, "-c", str(conf)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pub: Publisher | None = None
+    try:
+        wait_tcp(port)
+        pub = Publisher(port)
+        ours: list[tuple[float, float]] = []
+        peer: list[tuple[float, float]] = []
+        drops = 0
+        for r in range(ROUNDS):
+            cpu, wall = run_mosquitto_sub(port, pub)
+            peer.append((cpu, wall))
+            cpu2, wall2, dropped, emitted = asyncio.run(run_campusmon(port, pub))
+            drops += dropped
+            ours.append((cpu2, wall2))
+            print(f"round {r + 1}: mosquitto_sub {cpu:.3f} CPU-s {MESSAGES / wall:,.0f} msg/s; "
+                  f"campusmon {cpu2:.3f} CPU-s {MESSAGES / wall2:,.0f} msg/s "
+                  f"({emitted:,} items emitted, {dropped} dropped)", file=sys.stderr)
+        scale = 100_000 / MESSAGES
+        x = statistics.median(c for c, _ in ours) * scale
+        y = statistics.median(c for c, _ in peer) * scale
+        ours_rate = MESSAGES / statistics.median(w for _, w in ours)
+        peer_rate = MESSAGES / statistics.median(w for _, w in peer)
+        print(f"payload {pub.payload_bytes} bytes, QoS 0, {DEVICES} devices, "
+              f"{ROUNDS} rounds of {MESSAGES:,} messages")
+        print(f"campusmon:     {ours_rate:10,.0f} messages/s  {x:.3f} CPU-s per 100k "
+              f"({x * 10:.1f} µs per message), dropped {drops}")
+        print(f"mosquitto_sub: {peer_rate:10,.0f} messages/s  {y:.3f} CPU-s per 100k "
+              f"({y * 10:.1f} µs per message)")
+        print(json.dumps({"bench": "mqtt_ingest", "unit": "cpu_seconds_per_100k_messages",
+                          "campusmon": round(x, 4), "peer": "mosquitto_sub",
+                          "peer_value": round(y, 4), "ratio": round(x / y, 2)}))
+        return 0
+    finally:
+        if pub is not None:
+            pub.close()
+        broker.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            broker.wait(10)
+        if broker.poll() is None:
+            broker.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
