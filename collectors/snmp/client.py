@@ -238,7 +238,7 @@ class PysnmpSession:
             raise CollectError(ErrorType.PROTOCOL, f"SNMP error-status {status}")
         try:
             return [decode_value(o, v) for o, v in raw]
-        except (PySnmpError, ValueError, TypeError) as exc:
+        except Exception as exc:  # pyasn1/pysnmp raise their own types on odd values
             raise CollectError(ErrorType.PROTOCOL, f"undecodable varbind: {exc}") from exc
 
     async def get(self, oids: Sequence[Oid]) -> list[VarBind]:

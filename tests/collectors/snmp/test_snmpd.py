@@ -108,3 +108,17 @@ def test_identify_with_a_credential_set_from_the_config(
                "--credential", "core-v3", "--transport", "pysnmp"])
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "server"
+
+
+@pytest.mark.timeout(30)
+async def test_v3_to_a_dead_port_is_a_timeout_not_auth() -> None:
+    """The privacy-key probe must not turn a silent device into an auth error."""
+    import socket
+
+    u = V3User("nobody", "SHA", "auth-sha-secret", "AES", "priv-aes-secret")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        options = TransportOptions(timeout_s=0.3, retries=0, transport=TransportKind.PYSNMP)
+        with pytest.raises(CollectError) as info:
+            await _sys_name("127.0.0.1", s.getsockname()[1], v3(u), options)
+    assert info.value.error_type is ErrorType.TIMEOUT
