@@ -112,7 +112,8 @@ class _FilterMixin:
         self._regex = {k: re.compile(p) for k, p in cond.tags_regex.items()}
 
     def _wanted(self, m: Metric) -> bool:
-        if m.name != self.cond.metric:
+        want = self.cond.metric
+        if not (m.name == want or (want.endswith("*") and m.name.startswith(want[:-1]))):
             return False
         for k, v in self.cond.tags.items():
             if m.tags.get(k) != v:

@@ -56,7 +56,7 @@ class SeriesFilter(StrictModel):
     """Which series a condition looks at. Filters are on identity tags, never on the outcome:
     a tag that only appears on failure (`error_type`) would hide the recovery sample."""
 
-    metric: str
+    metric: str  # a trailing `*` matches a prefix (`snmp_*`: anything the SNMP poller sends)
     tags: dict[str, str] = Field(default_factory=dict)  # exact match
     tags_regex: dict[str, str] = Field(default_factory=dict)  # full match
     device: DeviceSelector | None = None
