@@ -182,12 +182,22 @@ class DiskQueue:
             return
         with self._lock:
             marks = ",".join("?" * len(ids))
-            self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute(
-                f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), COUNT(*) "
-                f"FROM queue WHERE id IN ({marks})", ids).fetchone()
-            self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
-            self._db.execute("COMMIT")
+            # An ack need not reach the platter before we go on: if power fails first, the
+            # batch is sent once more (at-least-once allows it); a put must (FULL), or data is
+            # lost. This saves one fsync per delivered batch: backlog drains faster.
+            # (kill -9 loses nothing either way: the WAL is in the OS page cache)
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), "
+                    f"COUNT(*) FROM queue WHERE id IN ({marks})", ids).fetchone()
+                self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+                self._db.execute("COMMIT")
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self._db.execute("PRAGMA synchronous=FULL")
             self._items -= int(row[0])
             self._bytes -= int(row[1])
             self._rows -= int(row[2])

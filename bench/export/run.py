@@ -1,0 +1,251 @@
+"""Export bench: campusmon's influxdb path into a real VictoriaMetrics against a plain POST.
+
+Method (shared/reference/baselines.md): this process (our side) pinned to core 0,
+VictoriaMetrics to core 1; CPU counted per side (getrusage for us, /proc/PID/stat for VM);
+the peer runs the same points in the same run; medians of 3 alternating rounds.
+
+- campusmon: Metric objects → render line protocol → disk queue put (rows of one flush) →
+  PushOutput peek → influxdb exporter write (gzip level 1, its default) → ack.
+- peer: `urllib` POST of the same points, pre-rendered, same batch size, no compression
+  (rendering not counted: the floor for any writer).
+- memory: RSS of a real `campusmon run` process whose disk queue holds a 1,000,000-point
+  backlog while its centre is unreachable, next to the same agent with an empty queue.
+
+Bounded: about a minute on 2 cores. Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from agent.diskqueue import DiskQueue  # noqa: E402
+from agent.lineprotocol import render_many  # noqa: E402
+from agent.model import Metric, MetricKind  # noqa: E402
+from agent.outputs import PushOutput  # noqa: E402
+from agent.pipeline import QueueSink  # noqa: E402
+from agent.plugin import BatchKind  # noqa: E402
+from agent.telemetry import PluginStats  # noqa: E402
+from config.models import QueueOptions  # noqa: E402
+from exporters.influxdb.plugin import InfluxConfig, InfluxExporter  # noqa: E402
+
+POINTS = 100_000
+SERIES = 2_000  # interfaces across a campus: points are SERIES x (POINTS / SERIES) ticks
+FLUSH = 5_000  # points per queue row (one agent flush) and per HTTP batch
+ROUNDS = 3
+BACKLOG = 1_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_self() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def cpu_pid(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_http(url: str, limit_s: float = 30) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} not ready")
+
+
+def make_metrics(t0_ns: int) -> list[Metric]:
+    """4 fields per point (as in the baselines), place tags on every series."""
+    ticks = POINTS // SERIES
+    out = []
+    for t in range(ticks):
+        ts = t0_ns + t * 1_000_000_000
+        for s in range(SERIES):
+            out.append(Metric(
+                "snmp_interface",
+                {"campus": "hnvc", "building": f"b{s % 12}", "room": f"r{s % 120}",
+                 "device": f"sw-{s // 48}", "ifname": f"GE0/0/{s % 48}"},
+                {"in_octets": 10**9 + t * 1000 + s, "out_octets": 2 * 10**9 + t * 900,
+                 "in_errors": s % 7, "in_bps": 1234.5 + t},
+                ts, MetricKind.COUNTER))
+    return out
+
+
+def campusmon_path(metrics: list[Metric], url: str, workdir: Path) -> tuple[float, float]:
+    """CPU seconds and wall seconds of the real path for `metrics`."""
+    qdir = Path(tempfile.mkdtemp(dir=workdir))
+    exporter = InfluxExporter(InfluxConfig(url=url))
+    queue = DiskQueue(qdir / "q.db", 2**31)
+    opts = QueueOptions(batch_max_points=FLUSH)
+    out = PushOutput(QueueSink("influxdb/bench", queue, exporter.accepts,
+                               PluginStats("influxdb", "influxdb/bench")), exporter, opts)
+
+    async def deliver() -> None:
+        await exporter.start()
+        while queue.stats().rows:
+            if not await out.deliver_once():
+                raise SystemExit("campusmon path: a batch failed")
+        await exporter.close()
+
+    c0, w0 = cpu_self(), time.monotonic()
+    for k in range(0, len(metrics), FLUSH):
+        queue.put(BatchKind.METRICS, render_many(metrics[k:k + FLUSH]))
+    asyncio.run(deliver())
+    cpu, wall = cpu_self() - c0, time.monotonic() - w0
+    queue.close()
+    shutil.rmtree(qdir)
+    return cpu, wall
+
+
+def peer_path(bodies: list[bytes], url: str) -> tuple[float, float]:
+    c0, w0 = cpu_self(), time.monotonic()
+    for body in bodies:
+        req = urllib.request.Request(f"{url}/api/v2/write?precision=ns", data=body,
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            if r.status != 204:
+                raise SystemExit(f"peer: HTTP {r.status}")
+    return cpu_self() - c0, time.monotonic() - w0
+
+
+def backlog_rss(workdir: Path) -> tuple[float, float, int]:
+    """(RSS MB with an empty queue, RSS MB holding BACKLOG points, queue file MB)."""
+    results = []
+    for points in (0, BACKLOG):
+        d = workdir / f"agent{points}"
+        cfg = d / "agent.yaml"
+        d.mkdir()
+        cfg.write_text(f"""agent:
+  data_dir: data
+  interval_secs: 5
+inputs:
+  - type: host
+outputs:
+  - type: influxdb
+    name: central
+    url: http://127.0.0.1:{free_port()}
+    timeout_secs: 1
+    queue: {{max_megabytes: 2048, retry_initial_secs: 1, retry_max_secs: 2}}
+""")
+        db = d / "data" / "queue" / "influxdb_central.db"
+        if points:
+            q = DiskQueue(db, 2**31)
+            now = time.time_ns()
+            for k in range(0, points, FLUSH):
+                q.put(BatchKind.METRICS, [
+                    f"snmp_interface,building=b{i % 12},campus=hnvc,device=sw-{i % 40},"
+                    f"ifname=GE0/0/{i % 48},room=r{i % 120} in_octets={i}i,out_octets={i}i,"
+                    f"in_errors=0i,in_bps=1.5 {now - i}" for i in range(k, k + FLUSH)])
+            q.close()
+        proc = subprocess.Popen(
+            ["taskset", "-c", "0", sys.executable, "-m", "agent.cli", "--log-level", "error",
+             "run", "--config", str(cfg)], cwd=REPO, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(6)  # started, opened the queue, tried (and failed) to deliver a batch
+        peak = max(rss_mb(proc.pid) for _ in range(5) if time.sleep(0.2) is None)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        size = db.stat().st_size if db.exists() else 0
+        results.append((peak, size))
+    return results[0][0], results[1][0], results[1][1] // 2**20
+
+
+def main() -> None:
+    binary = shutil.which("victoria-metrics")
+    if binary is None:
+        raise SystemExit("victoria-metrics is not installed (make system-deps)")
+    os.sched_setaffinity(0, {0})
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        work = Path(tmp)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        vm = subprocess.Popen(
+            ["taskset", "-c", "1", binary, f"-httpListenAddr=127.0.0.1:{port}",
+             f"-storageDataPath={work}/vm", "-retentionPeriod=1", "-memory.allowedPercent=20"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_http(f"{url}/health")
+            now = time.time_ns() - 3600 * 10**9  # recent, well inside the retention
+            # warm-up: create the series once, so both sides write to existing series
+            warm = make_metrics(now - 2 * 3600 * 10**9)
+            campusmon_path(warm, url, work)
+            ours_cpu, ours_wall, peer_cpu, vm_ours, vm_peer = [], [], [], [], []
+            render_cpu = []
+            for r in range(ROUNDS):
+                base = now + r * 2 * POINTS // SERIES * 10**9
+                metrics = make_metrics(base)
+                c_vm = cpu_pid(vm.pid)
+                cpu, wall = campusmon_path(metrics, url, work)
+                vm_ours.append(cpu_pid(vm.pid) - c_vm)
+                ours_cpu.append(cpu)
+                ours_wall.append(wall)
+                fresh = make_metrics(base + POINTS // SERIES * 10**9)
+                c0 = cpu_self()
+                lines = render_many(fresh)  # rendering alone, for the breakdown
+                render_cpu.append(cpu_self() - c0)
+                bodies = ["\n".join(lines[k:k + FLUSH]).encode()
+                          for k in range(0, len(lines), FLUSH)]
+                c_vm = cpu_pid(vm.pid)
+                cpu, _ = peer_path(bodies, url)
+                vm_peer.append(cpu_pid(vm.pid) - c_vm)
+                peer_cpu.append(cpu)
+        finally:
+            vm.send_signal(signal.SIGTERM)
+            vm.wait(timeout=20)
+        empty_rss, backlog_rss_mb, qfile_mb = backlog_rss(work)
+
+    scale = 100_000 / POINTS
+    ours = statistics.median(ours_cpu) * scale
+    peer = statistics.median(peer_cpu) * scale
+    wall = statistics.median(ours_wall)
+    print(f"points per round: {POINTS:,} ({SERIES:,} series x {POINTS // SERIES} ticks, "
+          f"4 fields), batches of {FLUSH:,}, {ROUNDS} rounds, medians")
+    print(f"campusmon (render + disk queue + influxdb exporter, gzip 1): {ours:.3f} CPU-s per "
+          f"100k points; {POINTS / wall:,.0f} points/s wall; "
+          f"{POINTS / statistics.median(ours_cpu):,.0f} points per CPU-second")
+    rendering = statistics.median(render_cpu) * scale
+    print(f"  of which rendering Metric objects to line protocol: {rendering:.3f}; queue + "
+          f"exporter + gzip + HTTP: {ours - rendering:.3f}")
+    print(f"peer (urllib POST, pre-rendered, uncompressed): {peer:.3f} CPU-s per 100k points")
+    print(f"VictoriaMetrics CPU per 100k points: {statistics.median(vm_ours) * scale:.3f} "
+          f"(campusmon's batches), {statistics.median(vm_peer) * scale:.3f} (peer's)")
+    print(f"agent RSS: {empty_rss:.1f} MB with an empty queue, {backlog_rss_mb:.1f} MB holding a "
+          f"{BACKLOG:,}-point backlog ({qfile_mb} MB queue file)")
+    print(json.dumps({"bench": "export", "unit": "cpu_seconds_per_100k_points",
+                      "campusmon": round(ours, 4), "peer": "urllib_post_prerendered",
+                      "peer_value": round(peer, 4), "ratio": round(ours / peer, 2)}))
+
+
+if __name__ == "__main__":
+    main()
