@@ -27,6 +27,8 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
     "snmp_ipv6": ("global_addresses", "interfaces_with_global_ipv6", "interfaces",
                   "ipv6_forwarding", "ipv4_forwarding"),
     "snmp_fdb": ("present",),
+    "snmp_ip_address": ("present",),
+    "ssh_ip_address": ("present",),
     # the SSH collector publishes the same facts for devices read over the CLI
     "ssh_ipv6": ("global_addresses", "interfaces_with_global_ipv6", "interfaces"),
     "ssh_device_info": ("info",),

@@ -38,10 +38,39 @@ def _network_devices(inp: AuditInput) -> list[str]:
     return [d.id for d in inp.devices if d.kind.is_network and d.kind.value != "ap"]
 
 
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
+def global_unicast(addr: str) -> bool:
+    """RFC 4291 §2.4 global unicast (2000::/3), documentation prefixes included: the address
+    type decides, not whether the prefix is routed on the public Internet (labs and
+    simulators use 2001:db8::/32)."""
+    try:
+        a = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return a.version == 6 and a in _GLOBAL_UNICAST
+
+
+def _addresses_by_device(inp: AuditInput) -> dict[str, dict[str, str]]:
+    """Global unicast IPv6 addresses per device (address → ifindex/ifname), from the address
+    tables the collectors publish (IP-MIB ipAddressTable, CLI)."""
+    out: dict[str, dict[str, str]] = {}
+    for name in ("ssh_ip_address", "snmp_ip_address"):
+        for m in inp.latest(name):
+            dev, addr = m.tags.get("device"), m.tags.get("address", "")
+            if dev and global_unicast(addr):
+                out.setdefault(dev, {})[addr] = m.tags.get("ifindex") or m.tags.get("ifname", "")
+    return out
+
+
 def device_indicators(inp: AuditInput) -> list[Indicator]:
     # SNMP first; the SSH collector's `ssh_ipv6` (same fields, no forwarding flags) fills in
     # devices that are read over the CLI only
     facts = {**inp.latest_by_device("ssh_ipv6"), **inp.latest_by_device("snmp_ipv6")}
+    # the address tables, when published, decide what counts as global (2000::/3): the
+    # summary's own `global_addresses` follows each collector's scope rule
+    addresses = _addresses_by_device(inp)
     mgmt_ev: list[Evidence] = []
     fwd_ev: list[Evidence] = []
     with_addr = measured = routers = v6_routers = 0
@@ -55,13 +84,20 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
                                     "no snmp_ipv6 / ssh_ipv6 data", b))
             continue
         measured += 1
-        g = _f(m, "global_addresses") or 0.0
+        if dev_id in addresses:
+            g = float(len(addresses[dev_id]))
+            g_ifs = float(len(set(addresses[dev_id].values())))
+            how = "address table, 2000::/3"
+        else:
+            g = _f(m, "global_addresses") or 0.0
+            g_ifs = _f(m, "interfaces_with_global_ipv6") or 0.0
+            how = m.name
         ok = g > 0
         with_addr += ok
         mgmt_ev.append(Evidence(dev_id, "device", Status.OK if ok else Status.FAIL,
-                                f"{int(g)} global IPv6 address(es) ({m.name})", b))
+                                f"{int(g)} global IPv6 address(es) ({how})", b))
         ifs_total += _f(m, "interfaces") or 0.0
-        ifs_v6 += _f(m, "interfaces_with_global_ipv6") or 0.0
+        ifs_v6 += g_ifs
         v4f, v6f = _f(m, "ipv4_forwarding"), _f(m, "ipv6_forwarding")
         if v4f == 1:  # a device that routes IPv4 should route IPv6 too (dual stack, a5/b2)
             routers += 1
@@ -170,22 +206,12 @@ def web_indicator(inp: AuditInput) -> Indicator:
         note="" if n else "no web_ipv6_support results (no sites probed)")
 
 
-def _global_v6(addr: str) -> bool:
-    """A routable IPv6 address (documentation prefixes count: labs and simulators use them)."""
-    try:
-        a = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
-    return a.version == 6 and not (a.is_link_local or a.is_loopback or a.is_multicast
-                                   or a.is_unspecified)
-
-
 def iot_indicator(inp: AuditInput) -> Indicator:
     """IoT devices with IPv6: declared in the inventory, or seen with one in a neighbour table."""
     seen_v6: dict[str, str] = {}  # mac → address, from ipNetToPhysicalTable via snmp_fdb
     for m in inp.latest("snmp_fdb"):
         ip, mac = m.tags.get("ip", ""), m.tags.get("mac", "").lower()
-        if mac and ":" in ip and _global_v6(ip):
+        if mac and global_unicast(ip):
             seen_v6[mac] = ip
     iot_ids = {d.id for d in inp.devices if d.kind.is_iot}
     for m in inp.latest("iot_device"):

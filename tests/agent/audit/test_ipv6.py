@@ -81,3 +81,27 @@ def test_ssh_ipv6_fills_devices_without_snmp():
         "global_addresses": 1, "interfaces": 2, "interfaces_with_global_ipv6": 1}, T0)]
     addr = _get(ipv6.device_indicators(audit_input(inv, pts)), "ipv6_device_global_address")
     assert (addr.numerator, addr.denominator, addr.unknown) == (4, 5, 0)
+
+
+def test_address_table_decides_global_unicast():
+    """2001:db8:: is global unicast (2000::/3) even when a collector labels its scope other."""
+    from agent.audit.ipv6 import global_unicast
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0, tags
+
+    assert global_unicast("2001:db8::1") and global_unicast("240e::1")
+    assert not global_unicast("fe80::1") and not global_unicast("fd00::1")
+    assert not global_unicast("10.0.0.1") and not global_unicast("nonsense")
+    inv = inventory()
+    pts = [*points(inv)]
+    for a, scope, ifx in (("2001:db8::5", "other", "3"), ("fe80::5", "linklocal", "3"),
+                          ("2001:db8:1::5", "other", "4")):
+        pts.append(Metric("snmp_ip_address", tags(inv, "acc", address=a, family="ipv6",
+                                                  scope=scope, ifindex=ifx), {"present": 1}, T0))
+    inds = ipv6.device_indicators(audit_input(inv, pts))
+    addr = _get(inds, "ipv6_device_global_address")
+    assert (addr.numerator, addr.denominator) == (4, 4)  # acc now counts
+    acc = next(e for e in addr.evidence if e.subject == "acc")
+    assert acc.detail == "2 global IPv6 address(es) (address table, 2000::/3)"
+    ifs = _get(inds, "ipv6_interfaces")
+    assert ifs.numerator == 4 + 2  # gw 2, core 1, fw 1 from snmp_ipv6; acc 2 interfaces
