@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,3 +156,70 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
     agent = start_snmpd(tmp_path_factory.mktemp("snmpd"))
     yield agent
     agent.stop()
+
+
+Mangle = Callable[[bytes, random.Random], list[bytes]]
+
+
+class UdpRelay(asyncio.DatagramProtocol):
+    """A loopback UDP relay in front of an agent: counts requests in flight, may delay replies
+    and mangle them (`mangle(real_reply, rnd) -> datagrams to send instead`)."""
+
+    def __init__(self, upstream: tuple[str, int], mangle: Mangle | None = None,
+                 delay_s: float = 0.0, seed: int = 0) -> None:
+        self.upstream = upstream
+        self.mangle = mangle
+        self.delay_s = delay_s
+        self.rnd = random.Random(seed)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.replies = 0
+        self.inflight = 0
+        self.max_inflight = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        asyncio.get_running_loop().create_task(self._relay(data, addr))
+
+    async def _relay(self, data: bytes, client: tuple[str, int]) -> None:
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            real = await self._ask_upstream(data)
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+        finally:
+            self.inflight -= 1
+        if real is None or self.transport is None:
+            return
+        for out in self.mangle(real, self.rnd) if self.mangle else [real]:
+            self.transport.sendto(out, client)
+            self.replies += 1
+
+    async def _ask_upstream(self, data: bytes) -> bytes | None:
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[bytes] = loop.create_future()
+
+        class Once(asyncio.DatagramProtocol):
+            def datagram_received(self, d: bytes, a: tuple[str, int]) -> None:
+                if not reply.done():
+                    reply.set_result(d)
+
+        up, _ = await loop.create_datagram_endpoint(Once, remote_addr=self.upstream)
+        try:
+            up.sendto(data)
+            return await asyncio.wait_for(reply, 2.0)
+        except TimeoutError:
+            return None
+        finally:
+            up.close()
+
+
+async def start_relay(upstream: tuple[str, int], **kw: object
+                      ) -> tuple[asyncio.DatagramTransport, UdpRelay, int]:
+    loop = asyncio.get_running_loop()
+    transport, relay = await loop.create_datagram_endpoint(
+        lambda: UdpRelay(upstream, **kw),  # type: ignore[arg-type]
+        local_addr=("127.0.0.1", 0))
+    return transport, relay, transport.get_extra_info("sockname")[1]

@@ -7,9 +7,7 @@ before sending it back to the pysnmp session.
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Callable
 
 import pytest
 
@@ -20,9 +18,7 @@ from collectors.snmp.records import Profile
 from collectors.snmp.session import oid_from_str
 from collectors.snmp.transport import TransportKind, TransportOptions, open_session
 from config.credentials import SnmpV2cCredential
-from tests.collectors.snmp.conftest import SnmpAgent
-
-Mangle = Callable[[bytes, random.Random], list[bytes]]
+from tests.collectors.snmp.conftest import Mangle, SnmpAgent, start_relay
 
 
 def truncate(data: bytes, rnd: random.Random) -> list[bytes]:
@@ -57,52 +53,12 @@ def garbage_then_real(data: bytes, rnd: random.Random) -> list[bytes]:
 MANGLERS: tuple[Mangle, ...] = (truncate, flip, garbage, bad_lengths, garbage_then_real)
 
 
-class ManglingProxy(asyncio.DatagramProtocol):
-    def __init__(self, upstream: tuple[str, int], mangle: Mangle, seed: int) -> None:
-        self.upstream = upstream
-        self.mangle = mangle
-        self.rnd = random.Random(seed)
-        self.transport: asyncio.DatagramTransport | None = None
-        self.replies = 0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        asyncio.get_running_loop().create_task(self._relay(data, addr))
-
-    async def _relay(self, data: bytes, client: tuple[str, int]) -> None:
-        loop = asyncio.get_running_loop()
-        reply: asyncio.Future[bytes] = loop.create_future()
-
-        class Once(asyncio.DatagramProtocol):
-            def datagram_received(self, d: bytes, a: tuple[str, int]) -> None:
-                if not reply.done():
-                    reply.set_result(d)
-
-        up, _ = await loop.create_datagram_endpoint(Once, remote_addr=self.upstream)
-        try:
-            up.sendto(data)
-            real = await asyncio.wait_for(reply, 2.0)
-        except TimeoutError:
-            return
-        finally:
-            up.close()
-        assert self.transport is not None
-        for out in self.mangle(real, self.rnd):
-            self.transport.sendto(out, client)
-            self.replies += 1
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("mangle", MANGLERS, ids=lambda m: m.__name__)
 async def test_mangled_replies_end_in_a_typed_error(snmpsim_fixtures: SnmpAgent,
                                                     mangle: Mangle) -> None:
-    loop = asyncio.get_running_loop()
-    transport, proxy = await loop.create_datagram_endpoint(
-        lambda: ManglingProxy((snmpsim_fixtures.host, snmpsim_fixtures.port), mangle, 7),
-        local_addr=("127.0.0.1", 0))
-    port = transport.get_extra_info("sockname")[1]
+    transport, proxy, port = await start_relay(
+        (snmpsim_fixtures.host, snmpsim_fixtures.port), mangle=mangle, seed=7)
     cred = SnmpV2cCredential(name="f", type="snmp_v2c", community="dahua-nvr")
     options = TransportOptions(timeout_s=0.3, retries=0, max_repetitions=2,
                                transport=TransportKind.PYSNMP)
