@@ -95,8 +95,13 @@ class AuditInput:
             out[series_key(p.tags)].append(p)
         return dict(out)
 
-    def latest(self, measurement: str) -> list[Metric]:
-        """The last point of each series; fields of points sharing that last timestamp merged."""
+    def latest(self, measurement: str, current_only: bool = False) -> list[Metric]:
+        """The last point of each series; fields of points sharing that last timestamp merged.
+
+        `current_only` keeps, per device, only the series of its newest poll: rows of a table
+        that are gone (an address removed, an AP no longer listed by its controller) drop out
+        instead of lingering until the window ends (a collector stamps one poll with one time).
+        """
         out = []
         for pts in self.series(measurement).values():
             last_ts = pts[-1].ts_ns
@@ -105,6 +110,12 @@ class AuditInput:
                 if p.ts_ns == last_ts:
                     fields.update(p.fields)
             out.append(Metric(measurement, pts[-1].tags, fields, last_ts))
+        if current_only:
+            newest: dict[str, int] = {}
+            for m in out:
+                dev = m.tags.get("device", "")
+                newest[dev] = max(newest.get(dev, m.ts_ns), m.ts_ns)
+            out = [m for m in out if m.ts_ns == newest[m.tags.get("device", "")]]
         return out
 
     def latest_by_device(self, measurement: str) -> dict[str, Metric]:

@@ -57,7 +57,7 @@ def _addresses_by_device(inp: AuditInput) -> dict[str, dict[str, str]]:
     tables the collectors publish (IP-MIB ipAddressTable, CLI)."""
     out: dict[str, dict[str, str]] = {}
     for name in ("ssh_ip_address", "snmp_ip_address"):
-        for m in inp.latest(name):
+        for m in inp.latest(name, current_only=True):
             dev, addr = m.tags.get("device"), m.tags.get("address", "")
             if dev and global_unicast(addr):
                 out.setdefault(dev, {})[addr] = m.tags.get("ifindex") or m.tags.get("ifname", "")
@@ -209,7 +209,7 @@ def web_indicator(inp: AuditInput) -> Indicator:
 def iot_indicator(inp: AuditInput) -> Indicator:
     """IoT devices with IPv6: declared in the inventory, or seen with one in a neighbour table."""
     seen_v6: dict[str, str] = {}  # mac → address, from ipNetToPhysicalTable via snmp_fdb
-    for m in inp.latest("snmp_fdb"):
+    for m in inp.latest("snmp_fdb", current_only=True):
         ip, mac = m.tags.get("ip", ""), m.tags.get("mac", "").lower()
         if mac and global_unicast(ip):
             seen_v6[mac] = ip

@@ -74,12 +74,16 @@ class AuditProcessor:
         for dq in self._window.values():
             while dq and dq[0].ts_ns < start:
                 dq.popleft()
+        # a fact not refreshed within the window is stale (device gone, row removed): the same
+        # rule the report applies to its window
+        for key in [k for k, m in self._last.items() if m.ts_ns < start]:
+            del self._last[key]
+        for key in [k for k, dq in self._window.items() if not dq]:
+            del self._window[key]
         points: list[Metric] = list(self._last.values())
         for dq in self._window.values():
             points.extend(dq)
-        # facts older than the window are still the latest known facts: keep them in range
-        return AuditInput.from_inventory(self.inventory, points, min(
-            [start, *(p.ts_ns for p in self._last.values())]), end)
+        return AuditInput.from_inventory(self.inventory, points, start, end)
 
     def process(self, items: Sequence[Item]) -> Sequence[Item]:
         for it in items:

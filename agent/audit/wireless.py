@@ -81,7 +81,7 @@ def room_wifi(inp: AuditInput) -> list[RoomWifi]:
     by_mac = {d.mac: d for d in inv_aps if d.mac}
     states: dict[str, ApState] = {}  # key: ap_mac or ap_name
     ap_room: dict[str, str] = {}
-    for m in inp.latest("wlan_ap"):
+    for m in inp.latest("wlan_ap", current_only=True):
         t = m.tags
         name = t.get("ap_name") or t.get("device") or t.get("ap_mac", "?")
         mac = t.get("ap_mac", "").lower()
@@ -94,7 +94,7 @@ def room_wifi(inp: AuditInput) -> list[RoomWifi]:
                               num(m, "clients") or 0.0)
         if room:
             ap_room[key] = room
-    for m in inp.latest("wlan_radio"):
+    for m in inp.latest("wlan_radio", current_only=True):
         t = m.tags
         key = t.get("ap_mac", "").lower() or t.get("ap_name", "")
         st = states.get(key) or next((s for k, s in states.items()

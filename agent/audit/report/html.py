@@ -20,7 +20,8 @@ FAMILIES = (("ipv6", "IPv6规模部署", "IPv6 rollout"),
             ("localization", "国产化", "Localization"))
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",
+"Microsoft YaHei","PingFang SC",sans-serif;
 margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:19px;border-bottom:2px solid #1f77b4;padding-bottom:4px;
 margin-top:36px}h3{font-size:16px;margin-top:22px}

@@ -72,3 +72,16 @@ def test_spec_example_is_a_valid_config():
     cfg = SPEC.config_model.model_validate(
         {k: v for k, v in SPEC.example.items() if k != "type"})
     assert isinstance(cfg, AuditConfig)
+
+
+def test_facts_older_than_the_window_expire() -> None:
+    inv = inventory()
+    clock = Clock()
+    now = [T0 + 5 * MIN]
+    proc = AuditProcessor(AuditConfig(emit_every_secs=1, window_secs=600), inv, clock,
+                          wall_ns=lambda: now[0])
+    proc.process(points(inv))
+    assert proc.snapshot_input().latest("snmp_ipv6")
+    now[0] = T0 + 3600 * 10**9  # an hour later, nothing refreshed
+    inp = proc.snapshot_input()
+    assert inp.latest("snmp_ipv6") == [] and inp.series("snmp_interface") == {}

@@ -86,3 +86,17 @@ def test_teaching_place_table() -> None:
     assert a101[8].startswith("10 samples, DL 280.0 / UL 56.0 Mbps, 90.0% meet")
     assert rows["A102 (a-102)"][3] == "— none" and rows["A102 (a-102)"][9] == "NO"
     assert rows["Library (a-301)"][3] == "ap3: no data"
+
+
+def test_ap_no_longer_listed_by_its_controller_drops_out() -> None:
+    """Only the controller's newest table counts (Ruijie lists online APs only, e4)."""
+    inv = inventory()
+    pts = points(inv)
+    later = [Metric("wlan_ap", tags(inv, "ac", ap_name="ap2", ap_mac="00:00:00:00:00:02",
+                                    room="a-201", building="ta", ap_state="down"),
+                    {"up": 0}, T0 + 60 * 10**9)]
+    cov = _get(wireless.indicators(audit_input(inv, [*pts, *later])), "wifi_teaching_coverage")
+    by_room = {e.subject: e for e in cov.evidence}
+    # ap1 was up in the older table only: no longer counted; a-101 now shows it as no data
+    assert cov.numerator == 0
+    assert "ap1 (no data)" in by_room["a-101"].detail
