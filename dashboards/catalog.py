@@ -76,21 +76,28 @@ WIRELESS = DashboardSpec(
         PanelSpec(K.STAT, "教学场所无线覆盖率", "Teaching places covered",
                   "Share of teaching places (classrooms, labs, library, halls) with at least "
                   "one working AP (audit indicator; no national numeric target was found, "
-                  "standards.md a3).", "percentunit",
+                  "standards.md a3).", "percent",
                   (Query(f'max by (campus) (audit_indicator_value{{{CAMPUS},'
-                         f'indicator="wlan_teaching_places_covered",scope="campus"}})',
-                         instant=True),), min=0, max=1, width=8, height=5),
+                         f'indicator="wifi_teaching_coverage",scope="campus"}})',
+                         instant=True),), min=0, max=100, width=8, height=5),
         PanelSpec(K.STAT, "故障 AP", "APs down", "APs the controllers report not in service.",
                   "none", (Query(f"count(wlan_ap_up{{{CAMPUS}}} == 0) or vector(0)",
                                  instant=True),), thresholds=RED_AT_1, width=8, height=5),
         PanelSpec(K.STAT, "无线终端", "Wireless clients", "Clients on all APs.", "none",
                   (Query(f"sum(wlan_ap_clients{{{CAMPUS}}})", instant=True),),
                   width=8, height=5),
-        PanelSpec(K.TABLE, "未覆盖的教学场所", "Uncovered teaching places",
-                  "Teaching places with no working AP, per building (audit).", "none",
-                  (Query(f'audit_indicator_value{{{CAMPUS},'
-                         f'indicator="wlan_teaching_places_uncovered"}}', instant=True),),
+        PanelSpec(K.BARGAUGE, "各楼宇教学场所覆盖率", "Teaching-place coverage by building",
+                  "Share of teaching places with a working AP, per building (audit).",
+                  "percent",
+                  (Query(f'audit_indicator_value{{{CAMPUS},indicator="wifi_teaching_coverage",'
+                         f'scope=~"building.*"}}', "{{scope}}", instant=True),),
+                  thresholds=(Threshold(None, "red"), Threshold(90, "green")), min=0, max=100,
                   width=12),
+        PanelSpec(K.STAT, "无可用 AP 的场所", "Rooms without a working AP",
+                  "Rooms (teaching places included) where no AP is in service (audit).", "none",
+                  (Query(f'max by (campus) (audit_indicator_value{{{CAMPUS},'
+                         f'indicator="wifi_rooms_without_working_ap",scope="campus"}})',
+                         instant=True),), thresholds=RED_AT_1, width=12, height=8),
         PanelSpec(K.TABLE, "故障 AP 列表", "APs down (list)",
                   "AP name, MAC, controller and room of every AP not in service.", "none",
                   (Query(f"wlan_ap_up{{{CAMPUS}}} == 0 or on() vector(0)", instant=True),),
@@ -152,7 +159,7 @@ ROLLOUT = DashboardSpec(
         PanelSpec(K.TABLE, "IPv6 指标与目标", "IPv6 indicators vs targets",
                   "Value and cited target of every IPv6 indicator per campus; targets from "
                   "standards.md b5 (13% fixed-network IPv6 traffic, 2022), b6 (15%, 2023), "
-                  "b8 (27%, 2025).", "percentunit",
+                  "b8 (27%, 2025).", "percent",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator=~"ipv6_.*"}}',
                          instant=True),
                    Query(f'audit_indicator_target{{{CAMPUS},indicator=~"ipv6_.*"}}',
@@ -169,11 +176,11 @@ ROLLOUT = DashboardSpec(
                               Threshold(0.27, "green")), min=0, max=1, width=12),
         PanelSpec(K.BARGAUGE, "全省 IPv6 流量占比", "Province: IPv6 traffic share by campus",
                   "Latest IPv6 share of egress traffic per campus (audit), province-wide.",
-                  "percentunit",
+                  "percent",
                   (Query('audit_indicator_value{indicator="ipv6_egress_traffic_share",'
                          'scope="campus"}', "{{campus}}", instant=True),),
-                  thresholds=(Threshold(None, "red"), Threshold(0.15, "orange"),
-                              Threshold(0.27, "green")), min=0, max=1, width=12),
+                  thresholds=(Threshold(None, "red"), Threshold(15, "orange"),
+                              Threshold(27, "green")), min=0, max=100, width=12),
         PanelSpec(K.TABLE, "网站 IPv6 支持度", "Website IPv6 support",
                   "National website IPv6-support test items per site (standards.md b.4): AAAA, "
                   "homepage over IPv6, success ratio, NS on IPv6, content consistency, in-site "
@@ -196,10 +203,10 @@ ROLLOUT = DashboardSpec(
                   thresholds=(Threshold(None, "red"), Threshold(40, "green")), width=12),
         PanelSpec(K.STAT, "5G 达标样本占比", "5G samples meeting the rate standard",
                   "Share of 5G samples with DL >= 200 Mbps and UL >= 40 Mbps; target >= 90% "
-                  "(standards.md c3').", "percentunit",
+                  "(standards.md c3').", "percent",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator="5g_sample_compliance",'
                          f'scope="campus"}}', instant=True),),
-                  thresholds=(Threshold(None, "red"), Threshold(0.9, "green")), min=0, max=1,
+                  thresholds=(Threshold(None, "red"), Threshold(90, "green")), min=0, max=100,
                   width=12, height=5),
     ),
 )
@@ -238,6 +245,12 @@ BANDWIDTH = DashboardSpec(
                   "Egress capacity (ifHighSpeed) per ISP label of the egress device.", "Mbits",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator="egress_isp_capacity"}}',
                          "{{campus}} {{scope}}"),), width=24),
+        PanelSpec(K.STAT, "出口饱和时长", "Egress saturation",
+                  "Minutes in the audit window with egress utilisation at or above the "
+                  "configured saturation level (a setting, not a national target).", "m",
+                  (Query(f'max by (campus) (audit_indicator_value{{{CAMPUS},'
+                         f'indicator="egress_saturation",scope="campus"}})', instant=True),),
+                  thresholds=RED_AT_1, width=24, height=5),
     ),
 )
 
@@ -250,11 +263,11 @@ LOCALIZATION = DashboardSpec(
         PanelSpec(K.BARGAUGE, "各类别国产化率", "Domestic share per category",
                   "Share of items classified domestic per category (network, wireless, "
                   "security, servers, terminals, IoT, OS, CPU, information systems).",
-                  "percentunit",
+                  "percent",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator=~"localization_.*",'
                          f'scope="campus"}}', "{{campus}} {{indicator}}", instant=True),),
-                  thresholds=(Threshold(None, "orange"), Threshold(0.5, "green")),
-                  min=0, max=1, width=24, height=10),
+                  thresholds=(Threshold(None, "orange"), Threshold(50, "green")),
+                  min=0, max=100, width=24, height=10),
         PanelSpec(K.BARGAUGE, "按国产化判定的设备数", "Devices by domestic flag",
                   "SNMP-identified devices per domestic flag (yes / no / unknown).", "none",
                   (Query(f"count by (domestic) (snmp_device_info_info{{{DEVICE}}})",
@@ -296,12 +309,12 @@ SECURITY = DashboardSpec(
                   "Devices answering SNMP with a default community or SNMPv3 without "
                   "authentication, or with telnet / plain HTTP management open (alert rules).",
                   "none",
-                  (Query(f'sum by (device, rule) (alerts_rule_firing{{{CAMPUS},'
-                         f'rule=~"insecure_.*"}}) or vector(0)', instant=True),), width=12),
+                  (Query(f'sum by (key, alertname) (alert_firing{{{CAMPUS},'
+                         f'alertname=~"insecure_.*"}}) or vector(0)', instant=True),), width=12),
         PanelSpec(K.TABLE, "非法 RA / DHCP", "Rogue RA / DHCP",
                   "Router advertisements and DHCP servers not on the allowed lists.", "none",
-                  (Query(f'sum by (rule) (alerts_rule_firing{{{CAMPUS},'
-                         f'rule=~"rogue_.*"}}) or vector(0)', instant=True),), width=12),
+                  (Query(f'sum by (alertname) (alert_firing{{{CAMPUS},'
+                         f'alertname=~"rogue_.*"}}) or vector(0)', instant=True),), width=12),
     ),
 )
 
