@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 import threading
 import urllib.parse
 import urllib.request
@@ -71,9 +72,11 @@ class FakeInflux:
     """An HTTP server answering /api/v2/write through `decide(lines) -> (status, body, hdrs)`."""
 
     decide: Callable[[list[str]], tuple[int, str, dict[str, str]]]
+    tls: tuple[Path, Path] | None = None  # (cert, key): serve https
     received: list[list[str]] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         fake = self
@@ -89,6 +92,7 @@ class FakeInflux:
                 lines = [x for x in body.decode().split("\n") if x]
                 fake.received.append(lines)
                 fake.headers.append(dict(self.headers))
+                fake.paths.append(self.path)
                 status, text, hdrs = fake.decide(lines)
                 self.send_response(status)
                 for k, v in hdrs.items():
@@ -102,10 +106,29 @@ class FakeInflux:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._lock = threading.Lock()
+        scheme = "http"
+        if self.tls is not None:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (openssl; the test skips without it)."""
+    import subprocess
+
+    from tests.servers import require_binary
+
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run([require_binary("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-days", "1", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key

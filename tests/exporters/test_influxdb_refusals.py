@@ -6,6 +6,7 @@ an InfluxDB look-alike speaking the documented InfluxDB 2/3 responses.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -15,7 +16,7 @@ import pytest
 
 from agent.plugin import BatchKind
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter
-from tests.exporters.helpers import FakeInflux, drain_all, make_output
+from tests.exporters.helpers import FakeInflux, drain_all, make_output, self_signed
 
 
 def _lines(n: int, bad: set[int] = frozenset()) -> list[str]:  # type: ignore[assignment]
@@ -171,5 +172,59 @@ async def test_centre_failing_mid_split_keeps_the_unsent_rest_at_the_head(tmp_pa
         await exp.close()
         assert sorted(fake.stored) == sorted([x for x in lines if " bad=" not in x] + later)
         assert len(fake.stored) == len(set(fake.stored))
+    finally:
+        fake.close()
+
+
+@pytest.mark.timeout(60)
+async def test_tls_with_a_private_ca_and_the_token_header(tmp_path: Path) -> None:
+    cert, key = await asyncio.to_thread(self_signed, tmp_path)
+
+    def decide(lines: list[str]) -> tuple[int, str, dict[str, str]]:
+        fake.stored.extend(lines)
+        return 204, "", {}
+
+    fake = FakeInflux(decide, tls=(cert, key))
+    try:
+        lines = _lines(5)
+        # without the CA the certificate is refused: the batch stays queued
+        strict = InfluxExporter(InfluxConfig(url=fake.url, timeout_secs=3))
+        out = make_output(tmp_path / "a", strict)
+        out.sink.queue.put(BatchKind.METRICS, lines)
+        assert await out.deliver_once() == 0 and out.sink.queue.stats().items == 5
+        await strict.close()
+        exp = InfluxExporter(InfluxConfig.model_validate(
+            {"url": fake.url, "ca_file": str(cert), "token": "s3cret", "bucket": "campus",
+             "org": "hunan"}))
+        out2 = make_output(tmp_path / "b", exp)
+        out2.sink.queue.put(BatchKind.METRICS, lines)
+        await drain_all(out2)
+        await exp.close()
+        assert fake.stored == lines
+        assert fake.headers[-1]["Authorization"] == "Token s3cret"
+        assert "bucket=campus" in fake.paths[-1] and "org=hunan" in fake.paths[-1]
+    finally:
+        fake.close()
+
+
+@pytest.mark.timeout(60)
+async def test_a_centre_that_hangs_is_a_timeout_and_the_batch_is_kept(tmp_path: Path) -> None:
+    def decide(lines: list[str]) -> tuple[int, str, dict[str, str]]:
+        if len(fake.received) == 1:
+            time.sleep(3)  # longer than the exporter's timeout
+        fake.stored.extend(lines)
+        return 204, "", {}
+
+    fake = FakeInflux(decide)
+    try:
+        exp = InfluxExporter(InfluxConfig(url=fake.url, timeout_secs=1))
+        out = make_output(tmp_path, exp)
+        out.sink.queue.put(BatchKind.METRICS, _lines(3))
+        assert await out.deliver_once() == 0
+        assert out.sink.queue.stats().items == 3
+        assert out.sink.stats.errors["unreachable"] == 1
+        await drain_all(out)
+        await exp.close()
+        assert len(fake.received) == 2  # retried once the centre answered again
     finally:
         fake.close()
