@@ -1,0 +1,164 @@
+"""Pure parts without a broker: topic templates, payload models, hand-over, liveness, config."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from agent.errors import ConfigError
+from collectors.mqtt.classes import IotClass, class_of
+from collectors.mqtt.config import MqttConfig
+from collectors.mqtt.handover import HandOver, Received
+from collectors.mqtt.liveness import Liveness
+from collectors.mqtt.payloads import (
+    BadPayload,
+    BadReason,
+    decode_status,
+    decode_telemetry,
+    telemetry_metrics,
+)
+from collectors.mqtt.plugin import subscriptions_for
+from collectors.mqtt.topics import TopicTemplate
+from config.credentials import SnmpV2cCredential
+from inventory.models import Device, DeviceKind
+from tests.collectors.mqtt.helpers import inventory, iot_device, make_listener, wait_for
+
+
+def test_topic_template_match_render_and_filters() -> None:
+    t = TopicTemplate("campus/{campus}/{building}/{kind}/{device}/{stream}")
+    m = t.match("campus/hn/teach-a/camera/cam-1/status")
+    assert m is not None and (m.device, m.stream, m.kind) == ("cam-1", "status", "camera")
+    assert t.match("campus/hn/teach-a/camera/cam-1") is None  # too short
+    assert t.match("other/hn/teach-a/camera/cam-1/status") is None
+    assert t.match("campus/hn/teach-a/camera//status") is None  # empty device
+    assert t.subscription() == "campus/+/+/+/+/+"
+    assert t.subscription("status") == "campus/+/+/+/+/status"
+    assert t.render(campus="c", building="b", kind="k", device="d", stream="s") == \
+        "campus/c/b/k/d/s"
+    plain = TopicTemplate("iot/{device}", default_stream="telemetry")
+    m2 = plain.match("iot/env-1")
+    assert m2 is not None and m2.stream == "telemetry" and not plain.has_stream
+
+
+@pytest.mark.parametrize("bad", ["campus/{device", "campus/+/{device}", "campus/{nope}/{device}",
+                                 "campus/{campus}", "campus/x{device}"])
+def test_topic_template_errors(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        TopicTemplate(bad)
+
+
+def test_default_subscriptions_put_status_at_qos1() -> None:
+    subs = dict(subscriptions_for(MqttConfig()))
+    assert subs == {"campus/+/+/+/+/status": 1, "campus/+/+/+/+/event": 1,
+                    "campus/+/+/+/+/telemetry": 0}
+    cfg = MqttConfig.model_validate({"subscriptions": [{"topic": "x/#", "qos": 2}]})
+    assert subscriptions_for(cfg) == [("x/#", 2)]
+
+
+def test_payload_models() -> None:
+    p = decode_telemetry(IotClass.ENV_SENSOR, b'{"temperature_c": 21, "fw_build": 7, '
+                                              b'"ratio": 0.5, "name": "x", "flag": true, '
+                                              b'"nested": {"a": 1}, "ts": 1.0}')
+    assert p.numeric_fields() == {"temperature_c": 21, "fw_build": 7, "ratio": 0.5, "flag": 1}
+    with pytest.raises(BadPayload) as e:
+        decode_telemetry(IotClass.ENV_SENSOR, b'{"temperature_c": "21"}')  # strict: no coercion
+    assert e.value.reason is BadReason.SCHEMA
+    with pytest.raises(BadPayload) as e:
+        decode_telemetry(IotClass.CPE_5G, b'{"rsrp_dbm": -90')
+    assert e.value.reason is BadReason.JSON
+    with pytest.raises(BadPayload):
+        decode_telemetry(IotClass.CPE_5G, b'{"rsrp_dbm": -20, "rsrq_db": -10, "sinr_db": 5, '
+                                          b'"band": "n78"}')  # RSRP above -31 dBm
+    with pytest.raises(BadPayload):
+        decode_telemetry(IotClass.PAYMENT, b'{"amount_fen_total": 12.5}')  # fen are integers
+    assert decode_status(b"offline").state == "offline"
+    assert decode_status(b" ONLINE ").state == "online"
+    assert decode_status(b'{"state": "online", "uptime_s": 5}').numeric_fields() == \
+        {"uptime_s": 5}
+    with pytest.raises(BadPayload):
+        decode_status(b'{"state": "sleeping"}')
+
+
+def test_nan_and_infinity_are_dropped() -> None:
+    p = decode_telemetry(IotClass.CAMERA, b'{"fps": 25, "x": 1e999}')
+    assert p.numeric_fields() == {"fps": 25}
+    assert all(not (isinstance(v, float) and math.isinf(v)) for v in p.numeric_fields().values())
+
+
+def test_wifi_and_5g_metrics() -> None:
+    p = decode_telemetry(IotClass.WIFI_SURVEY, b'{"readings": [{"band": "6GHz", '
+                                               b'"rssi_dbm": -70, "noise_dbm": -95}]}')
+    ms = telemetry_metrics(IotClass.WIFI_SURVEY, p, 1)
+    assert [(m.name, dict(m.tags), dict(m.fields)) for m in ms] == [
+        ("wifi_survey", {"band": "6GHz"}, {"rssi_dbm": -70, "noise_dbm": -95})]
+
+
+def test_class_of_devices() -> None:
+    wifi = iot_device("w", IotClass.WIFI_SURVEY)
+    assert class_of(wifi) is IotClass.WIFI_SURVEY
+    assert class_of(iot_device("e", IotClass.ENV_SENSOR)) is IotClass.ENV_SENSOR
+    sw = Device(id="sw", kind=DeviceKind.ACCESS_SWITCH, campus="c", building=None, room=None)
+    assert class_of(sw) is None
+    labelled = Device(id="x", kind=DeviceKind.SENSOR, campus="c", building=None, room=None,
+                      labels={"iot_class": "wifi_survey"})
+    assert class_of(labelled) is IotClass.WIFI_SURVEY
+
+
+async def test_handover_bounded_and_drops_counted() -> None:
+    loop = asyncio.get_running_loop()
+    got: list[Received] = []
+    h = HandOver(loop, maxlen=100, consume=got.extend, batch_max=30)
+
+    # 250 messages while the event loop cannot drain (it is running this code)
+    for i in range(250):
+        h.put(Received("t", str(i).encode(), False, 0, i))
+    assert h.dropped == 150 and h.accepted == 100
+    assert await wait_for(lambda: len(got) == 100, 5)
+    assert [r.ts_ns for r in got] == list(range(100))  # order kept
+    # from another thread after the queue ran dry: delivered (no lost wake-up)
+    await asyncio.sleep(0.05)
+    await asyncio.to_thread(h.put, Received("t", b"x", False, 0, 999))
+    assert await wait_for(lambda: len(got) == 101, 5)
+    assert got[-1].ts_ns == 999
+
+
+def test_liveness_logic() -> None:
+    lv = Liveness(stale_factor=1.5)
+    lv.track("d", IotClass.CAMERA, 10.0, now_mono=0.0)
+    assert lv.tick(14.0, 0) == []  # never seen, but within 1.5 × 10 s of the start
+    [ev] = lv.tick(15.1, 0)
+    assert ev.kind == "device_down" and ev.labels["reason"] == "never_seen"
+    up = lv.seen("d", 16.0, 1)
+    assert up is not None and up.kind == "device_up"
+    assert lv.seen("d", 17.0, 2) is None
+    assert lv.tick(31.0, 3) == []
+    [ev] = lv.tick(32.1, 4)
+    assert ev.labels["reason"] == "stale"
+    assert lv.tick(40.0, 5) == []  # one event per transition
+    # an offline stamped before the last sign of life is history
+    lv.seen("d", 41.0, 10_000)
+    assert lv.offline("d", "offline_status", 10_001, device_wall_ns=9_000) is None
+    assert lv.offline("d", "offline_status", 10_002, device_wall_ns=10_001) is not None
+
+
+def test_config_validation(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        MqttConfig.model_validate({"tls": {"ca_file": "ca.pem", "cert_file": "c.pem"}})
+    with pytest.raises(ValidationError):
+        MqttConfig(reconnect_min_secs=10, reconnect_max_secs=5)
+    with pytest.raises(ValidationError):
+        MqttConfig.model_validate({"heartbeat_secs": {"toaster": 5}})
+    assert MqttConfig.model_validate({"tls": {"ca_file": "x"}}).effective_port == 8883
+    inv = inventory([])
+    with pytest.raises(ConfigError, match="unknown credential"):
+        make_listener({"credential": "nope"}, inv, tmp_path)
+    v2c = SnmpV2cCredential.model_validate({"name": "v2c", "type": "snmp_v2c",
+                                            "community": "public"})
+    with pytest.raises(ConfigError, match="user_password"):
+        make_listener({"credential": "v2c"}, inv, tmp_path, credentials={"v2c": v2c})
+    with pytest.raises(ConfigError, match="does not exist"):
+        make_listener({"tls": {"ca_file": "missing.pem"}}, inv, tmp_path)
