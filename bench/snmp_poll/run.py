@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,7 +163,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def exporter(workdir: Path):  # type: ignore[no-untyped-def]
+def exporter(workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], int] | None]:
     binary = shutil.which("prometheus-snmp-exporter")
     if binary is None or not EXPORTER_CONFIG.exists():
         yield None
@@ -238,7 +238,7 @@ def main() -> int:
         print("bench/snmp_poll needs root (network namespaces for the snmpd far side)",
               file=sys.stderr)
         return 1
-    if os.cpu_count() and os.cpu_count() >= 2:  # type: ignore[operator]
+    if (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {0})  # our side on core 0; snmpd on core 1
     deadline = time.monotonic() + DEADLINE_S
     # SIGTERM unwinds through the finally blocks, so namespaces and daemons are removed
