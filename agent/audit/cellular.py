@@ -78,12 +78,13 @@ def indicators(inp: AuditInput) -> list[Indicator]:
                   denominator=n, evidence=tuple(ev), note=note),
         Indicator("5g_sample_compliance", FAMILY, "5G达标样本占比",
                   "5G samples meeting DL>=200 / UL>=40 Mbps", share(good_n, n), "%",
-                  target=S.G5_SAMPLE_SHARE, numerator=good_n, denominator=n,
+                  target=S.G5_SAMPLE_SHARE, numerator=good_n, denominator=n, counted="samples",
                   evidence=tuple(ev), note=note),
         Indicator("5g_teaching_places_ok", FAMILY, "5G测量达标的教学场所比例",
                   "Measured teaching places meeting all 信号升格 thresholds",
                   share(ok_teaching, len(measured_teaching)), "%", numerator=ok_teaching,
                   denominator=len(measured_teaching), evidence=tuple(measured_teaching),
+                  counted="rooms",
                   note="share of teaching places with 5G readings; per-room thresholds from "
                        "c3', no verified coverage target"),
     ]

@@ -110,15 +110,18 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
         Indicator("ipv6_device_global_address", FAMILY, "网络设备具有全局IPv6地址比例",
                   "Network devices with a global IPv6 address", share(with_addr, measured), "%",
                   target=S.IPV6_ALL_NETWORKS, numerator=with_addr, denominator=measured,
+                  counted="devices",
                   evidence=tuple(mgmt_ev), unknown=unknown,
                   note="devices without SNMP IPv6 data are listed as unknown, not counted"),
         Indicator("ipv6_forwarding", FAMILY, "IPv4路由设备同时转发IPv6比例",
                   "IPv4-routing devices that also forward IPv6", share(v6_routers, routers), "%",
                   target=S.IPV6_ALL_NETWORKS, numerator=v6_routers, denominator=routers,
+                  counted="devices",
                   evidence=tuple(fwd_ev)),
         Indicator("ipv6_interfaces", FAMILY, "接口/VLAN具有全局IPv6地址比例",
                   "Interfaces / VLANs with a global IPv6 address", share(ifs_v6, ifs_total), "%",
-                  numerator=ifs_v6, denominator=ifs_total, note=S.NO_TARGET_GENERIC),
+                  numerator=ifs_v6, denominator=ifs_total, note=S.NO_TARGET_GENERIC,
+                  counted="interfaces"),
     ]
 
 
@@ -202,7 +205,7 @@ def web_indicator(inp: AuditInput) -> Indicator:
         "web_ipv6_support", FAMILY, "校园网站/服务通过IPv6支持度测试比例",
         "Campus websites / services passing the IPv6 support test", share(passed, n), "%",
         target=S.WEB_IPV6_ALL, references=S.CERNET_PORTAL_REF, numerator=passed,
-        denominator=n, evidence=tuple(ev),
+        denominator=n, evidence=tuple(ev), counted="sites",
         note="" if n else "no web_ipv6_support results (no sites probed)")
 
 
@@ -238,6 +241,7 @@ def iot_indicator(inp: AuditInput) -> Indicator:
     return Indicator(
         "iot_ipv6", FAMILY, "物联网设备支持IPv6比例", "IoT devices with IPv6",
         share(yes, len(ev)), "%", numerator=yes, denominator=len(ev), evidence=tuple(ev),
+        counted="devices",
         note="no target: b3/b5/b8 give national IoT IPv6 connection counts, not a share")
 
 

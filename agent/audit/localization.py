@@ -41,7 +41,7 @@ def _indicator(cat: str, zh: str, en: str, items: list[Evidence]) -> Indicator:
     unknown = sum(e.status is Status.UNKNOWN for e in items)
     return Indicator(
         f"localization_{cat}", FAMILY, f"国产化率：{zh}", f"Domestic share: {en}",
-        share(yes, yes + no), "%", numerator=yes, denominator=yes + no,
+        share(yes, yes + no), "%", numerator=yes, denominator=yes + no, counted="items",
         evidence=tuple(sorted(items, key=lambda e: e.subject)), unknown=unknown,
         note=S.NO_TARGET_LOCALIZATION + f"; {unknown} unknown item(s) counted apart")
 

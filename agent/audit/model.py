@@ -93,6 +93,7 @@ class Indicator:
     evidence: tuple[Evidence, ...] = ()
     note: str = ""  # why there is no target, what was excluded
     unknown: int = 0  # items that could not be classified (counted apart, never guessed)
+    counted: str = ""  # what numerator and denominator count ("devices", "rooms" …), if items
 
     @property
     def passed(self) -> bool | None:

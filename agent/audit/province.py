@@ -34,7 +34,7 @@ def _combine(group: Sequence[Indicator]) -> Indicator:
         value = None  # no sound way to combine (e.g. a mean without its weights)
     return Indicator(first.id, first.family, first.title_zh, first.title_en, value, first.unit,
                      first.scope, first.target, first.references, num, den, (),
-                     first.note, sum(i.unknown for i in group))
+                     first.note, sum(i.unknown for i in group), first.counted)
 
 
 def roll_up(audits: Sequence[CampusAudit]) -> list[Indicator]:

@@ -136,7 +136,8 @@ def _coverage(rooms: list[RoomWifi], scope: str, title_suffix: tuple[str, str]) 
                      "教学场所无线覆盖率" + title_suffix[0],
                      "Teaching places with a working AP" + title_suffix[1],
                      share(ok, len(rooms)), "%", scope=scope, numerator=ok,
-                     denominator=len(rooms), evidence=ev, note=S.NO_TARGET_WIFI_COVERAGE)
+                     denominator=len(rooms), evidence=ev, note=S.NO_TARGET_WIFI_COVERAGE,
+                     counted="rooms")
 
 
 def indicators(inp: AuditInput) -> list[Indicator]:

@@ -84,8 +84,9 @@ def _target_cells(ind: Indicator) -> str:
 def _value_cell(campus: str, ind: Indicator) -> str:
     dv = "" if ind.value is None else f"{ind.value:.6f}"
     extra = ""
-    if ind.numerator is not None and ind.denominator is not None and ind.unit == "%":
-        extra = f'<span class="en">{ind.numerator:g} / {ind.denominator:g}</span>'
+    if ind.counted and ind.numerator is not None and ind.denominator is not None:
+        extra = (f'<span class="en">{ind.numerator:g} / {ind.denominator:g} '
+                 f"{escape(ind.counted)}</span>")
     if ind.unknown:
         extra += f'<span class="en">未知 unknown: {ind.unknown}</span>'
     return (f'<td class="num value" data-campus="{escape(campus)}" '
