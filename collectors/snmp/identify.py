@@ -221,7 +221,7 @@ KIND_RULES: tuple[KindRule, ...] = (
     _k("ruijie-firewall", DetectedKind.FIREWALL, "d.1 Ruijie firewall (.4881.250, RG-WALL)",
        pens=["4881.250"]),
     _k("linux-server", DetectedKind.SERVER, "d.1 Generic Linux (net-snmp .8072.3.2.10)",
-       pens=["8072.3.2.10"], descr=r"^Linux "),
+       pens=["8072.3.2.10"], descr=r"^Linux ", vendor="unknown"),
     _k("windows-server", DetectedKind.SERVER, "d.1 Windows (.311.1.1.3)", pens=["311.1.1.3"]),
     # Vendor defaults: what a vendor's boxes are when nothing more specific matched.
     *(_k(f"{v.lower().replace(' ', '-')}-default", kind, "vendor default", vendor=v)
