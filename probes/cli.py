@@ -153,7 +153,7 @@ def register(sub: Any) -> None:
                                          "hosts flagged against the inventory; JSON")
     sp.add_argument("iface")
     sp.add_argument("--config", "-c", help="agent config: inventory and lan_discovery options")
-    sp.add_argument("--listen-secs", type=float, default=3.0,
+    sp.add_argument("--listen-secs", type=float, default=5.0,
                     help="how long to wait for answers and listen passively")
     sp.add_argument("--allowed-router", action="append", help="MAC or link-local address")
     sp.add_argument("--allowed-dhcp", action="append", help="server MAC or address")

@@ -16,6 +16,8 @@ import ipaddress
 import logging
 import random
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -126,6 +128,8 @@ class Capture:
     own_mac: str
     sink: Callable[[Observation], None]
     stats: CaptureStats = field(default_factory=CaptureStats)
+    started: threading.Event = field(default_factory=threading.Event)  # socket open
+    last_packet: float = 0.0  # time.monotonic() of the last frame handled
     _sniffer: AsyncSniffer | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -134,6 +138,7 @@ class Capture:
         socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003)).close()
 
         def on_packet(pkt: Packet) -> None:
+            self.last_packet = time.monotonic()
             self.stats.packets += 1
             try:
                 obs = parse(pkt, self.own_mac)
@@ -145,7 +150,8 @@ class Capture:
 
         for bpf in (BPF, None):  # the filter needs tcpdump to compile; fall back to Python
             try:
-                sniffer = AsyncSniffer(iface=self.iface, filter=bpf, prn=on_packet, store=False)
+                sniffer = AsyncSniffer(iface=self.iface, filter=bpf, prn=on_packet, store=False,
+                                       started_callback=self.started.set)
                 sniffer.start()
             except (Scapy_Exception, OSError) as exc:
                 if bpf is None:
@@ -155,6 +161,16 @@ class Capture:
             self.stats.filter = bpf or "(none)"
             self._sniffer = sniffer
             return
+
+    def wait_quiet(self, quiet_s: float, max_s: float) -> None:
+        """Blocking: return once no frame was handled for `quiet_s` (the sniffer thread has
+        caught up: under load it lags, and stopping it drops what it has not read yet)."""
+        deadline = time.monotonic() + max_s
+        while time.monotonic() < deadline:
+            idle = time.monotonic() - self.last_packet
+            if idle >= quiet_s:
+                return
+            time.sleep(quiet_s - idle)
 
     def stop(self) -> None:
         s, self._sniffer = self._sniffer, None

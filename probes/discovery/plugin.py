@@ -38,7 +38,9 @@ log = logging.getLogger("campusmon.discovery")
 class DiscoveryConfig(StrictModel):
     interfaces: list[str] = Field(min_length=1)
     sweep_interval_secs: float = Field(default=300.0, gt=0)
-    listen_secs: float = Field(default=3.0, gt=0, le=60)  # wait for answers after sending
+    # wait for answers after sending; DHCP servers such as dnsmasq ping an address for up to
+    # 3 s before they offer it
+    listen_secs: float = Field(default=5.0, gt=0, le=60)
     arp_sweep: bool = True
     max_sweep_hosts: int = Field(default=1024, ge=1, le=65536)  # larger subnets are skipped
     ndp: bool = True
@@ -103,6 +105,12 @@ class Pass:
         self.capture = client.Capture(self.iface, self.info.mac, self.observations.append)
         self.capture.start(loop)
 
+    async def wait_started(self, timeout_s: float = 10.0) -> None:
+        """Until the sniffer's socket is open, so the answers to our probes are not missed."""
+        if self.capture is not None and not await asyncio.to_thread(
+                self.capture.started.wait, timeout_s):
+            log.warning("sniffer on %s not started after %.0fs", self.iface, timeout_s)
+
     def stop(self) -> None:
         if self.capture is not None:
             self.capture.stop()
@@ -149,9 +157,10 @@ async def discover_once(iface: str, cfg: DiscoveryConfig, inventory: Inventory) 
         return {"interface": iface, "error_type": ErrorType.PERMISSION.value,
                 "detail": f"discovery needs CAP_NET_RAW (packet sockets): {exc}"}
     try:
-        await asyncio.sleep(0.2)  # the sniffer thread binds its socket
+        await p.wait_started()
         notes = await p.probe()
         await asyncio.sleep(cfg.listen_secs)
+        await asyncio.to_thread(p.capture.wait_quiet, 0.3, cfg.listen_secs)
     finally:
         await asyncio.to_thread(p.stop)
     result = p.analyse(p.take())
@@ -195,6 +204,7 @@ class LanDiscovery:
                 ctx.count_error(ErrorType.PERMISSION.value)
                 log.error("discovery on %s needs CAP_NET_RAW; skipping it", name)
                 continue
+            await p.wait_started()
             self._passes.append(p)
         if not self._passes:
             await asyncio.Event().wait()  # nothing to do; stay up without busy-looping

@@ -103,7 +103,7 @@ def lanlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LanLab]:
 def _discover(ll: LanLab, iface: str) -> dict[str, Any]:
     r = subprocess.run(["ip", "netns", "exec", ll.mon, sys.executable, "-m", "agent.cli",
                         "discover", iface, "--config", str(ll.work / "agent.yaml"),
-                        "--listen-secs", "3"], capture_output=True, text=True, cwd=REPO,
+                        "--listen-secs", "5"], capture_output=True, text=True, cwd=REPO,
                        timeout=90)
     assert r.returncode == 0, r.stderr
     doc: dict[str, Any] = json.loads(r.stdout)
