@@ -6,8 +6,10 @@ SNMP data, the inventory and what tests expect can never disagree.
 Addresses: every SNMP-served device gets its own loopback IPv4 (127.<a>.<b>.<c>): Linux routes
 all of 127/8 to `lo`, so one snmpsim process can listen on one endpoint per device and the agent
 polls the inventory address unchanged, without root and without touching the host's network.
-IPv6 management addresses come from the documentation prefix 2001:db8::/32 (RFC 3849) and are
-reported by the devices' IP-MIB; the simulator also answers on [::1] when asked.
+IPv6 management addresses come from 3fff::/20, the documentation prefix of RFC 9637: never routed,
+yet (unlike 2001:db8::/32) not in Python 3.11's table of special-purpose ranges, so the agent
+counts them as global addresses the way it counts a campus's real CERNET/ISP prefix. The devices
+report them in IP-MIB; the simulator also answers on [::1] when asked.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ def _serial(rng: random.Random, vendor: Vendor) -> str:
 
 
 class _Addresses:
-    """Loopback IPv4 per SNMP device (127.<net>.<hi>.<lo>), 2001:db8 IPv6, 10.x for APs."""
+    """Loopback IPv4 per SNMP device (127.<net>.<hi>.<lo>), 3fff::/20 IPv6, 10.x for APs."""
 
     def __init__(self, net: int) -> None:
         self.net = net
@@ -245,7 +247,7 @@ class _Addresses:
         return f"127.{self.net}.{self.n // 250}.{self.n % 250 + 1}"
 
     def v6(self, building_no: int, host: int) -> str:
-        return ipaddress.IPv6Address(f"2001:db8:{self.net:x}:{building_no:x}::{host:x}").compressed
+        return ipaddress.IPv6Address(f"3fff:{self.net:x}:{building_no:x}::{host:x}").compressed
 
     def next_ap(self) -> str:
         self.ap_n += 1
@@ -426,7 +428,7 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
             mac = _mac(rng, "70:ba:ef" if rng.random() < 0.5 else "00:e0:fc", macs)
             ap = Ap(f"{room.id}-ap{1 + sum(1 for a in ap_list if a.room == room.id)}",
                     mac, rng.choice(AP_MODELS), b.id, room.id, addr.next_ap(),
-                    ipaddress.IPv6Address(f"2001:db8:{net:x}:ff::{len(ap_list) + 1:x}").compressed
+                    ipaddress.IPv6Address(f"3fff:{net:x}:ff::{len(ap_list) + 1:x}").compressed
                     if rng.random() < 0.6 else None,
                     state, rng.randrange(0, 60) if state == 8 else 0, sw.id, itf.name,
                     "21" + "".join(rng.choice("0123456789ABCDEF") for _ in range(18)),
