@@ -18,7 +18,8 @@ from collectors.mqtt.sim.inventory_gen import generate_inventory
 
 def _generate(args: argparse.Namespace) -> int:
     path = generate_inventory(args.out, per_class=args.per_class, campus=args.campus,
-                              heartbeat_secs=args.heartbeat_secs, seed=args.seed)
+                              heartbeat_secs=args.heartbeat_secs, seed=args.seed,
+                              base=args.base)
     print(f"wrote {path} ({args.per_class} devices per class, 11 classes)")
     return 0
 
@@ -66,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--campus", default="hn-iot-sim")
     g.add_argument("--heartbeat-secs", type=float, default=5.0)
     g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--base", help="an inventory to add the fleet to (its rooms, its campus)")
     g.set_defaults(func=_generate)
     r = sub.add_parser("run", help="publish as the devices of an inventory")
     r.add_argument("--inventory", "-i", required=True)

@@ -64,34 +64,78 @@ def default_heartbeats(base_s: float) -> dict[IotClass, float]:
     return {c: base_s * (2 if c in slow else 1) for c in IotClass}
 
 
+def _template_buildings() -> list[dict[str, Any]]:
+    buildings = []
+    for bid, bname, rlist in _BUILDINGS:
+        rooms = []
+        for suffix, rname, kind in rlist:
+            room: dict[str, Any] = {"id": f"{bid}-{suffix}", "name": rname, "kind": kind}
+            if suffix[0].isdigit():
+                room["floor"] = int(suffix[0])
+            rooms.append(room)
+        buildings.append({"id": bid, "name": bname, "rooms": rooms})
+    return buildings
+
+
+def _base_doc(base: Path) -> tuple[dict[str, Any], set[str]]:
+    """An existing inventory to add the fleet to: its YAML (CSV imports made absolute, so
+    the combined file can live anywhere) and the device ids already taken."""
+    from inventory.loader import load_inventory  # the loader validates the base as a whole
+
+    taken = {d.id for d in load_inventory(base.resolve()).devices}
+    doc = yaml.safe_load(base.read_text(encoding="utf-8"))
+    for imp in doc.get("imports") or []:
+        csv = Path(imp["csv"])
+        if not csv.is_absolute():
+            imp["csv"] = str((base.resolve().parent / csv).resolve())
+    return doc, taken
+
+
 def generate_inventory(path: str | Path, *, per_class: int = 3, campus: str = "hn-iot-sim",
                        campus_name: str = "湖南某职业技术学院 IoT (simulated)",
-                       heartbeat_secs: float = 5.0, seed: int = 1,
-                       subnet: str = "10.60") -> Path:
-    """Write the inventory; return its path. Heartbeats go to each device as a label."""
+                       heartbeat_secs: float = 5.0, seed: int = 1, subnet: str = "10.60",
+                       base: str | Path | None = None, ipv6_share: float = 0.5) -> Path:
+    """Write the inventory; return its path. Heartbeats go to each device as a label.
+
+    With `base` (an inventory YAML, e.g. the simulated SNMP campus) the fleet is added to its
+    rooms — 5G CPEs and Wi-Fi sensors beside the APs, so coverage audits see both — and the
+    base's campus code is kept. `ipv6_share` of the devices get an IPv6 address (the IoT IPv6
+    audit has something to count)."""
     if per_class < 1 or per_class > 200:
         raise ValueError("per_class must be 1..200")
     rng = random.Random(seed)
     beats = default_heartbeats(heartbeat_secs)
-    rooms: dict[str, list[dict[str, Any]]] = {}
-    room_kind: dict[str, tuple[str, str]] = {}  # room id -> (building, kind)
-    for bid, _, rlist in _BUILDINGS:
-        for suffix, _, kind in rlist:
-            rid = f"{bid}-{suffix}"
-            rooms[rid] = []
-            room_kind[rid] = (bid, kind)
+    taken: set[str] = set()
+    if base is not None:
+        doc, taken = _base_doc(Path(base))
+        doc.setdefault("buildings", [])
+    else:
+        doc = {
+            "campus": {"code": campus, "name": campus_name, "students": 12000, "staff": 800,
+                       "province": "Hunan"},
+            "defaults": {"owner": "网络中心 Network Centre"},
+            "buildings": [],
+        }
+    if not any(b.get("rooms") for b in doc["buildings"]):
+        doc["buildings"].extend(_template_buildings())
+    rooms: dict[str, dict[str, Any]] = {}
+    for b in doc["buildings"]:
+        for r in b.get("rooms") or []:
+            rooms[r["id"]] = r
     host = 10
     for cls in IotClass:
         kinds, vendors = _PLACEMENT[cls]
-        candidates = [r for r, (_, k) in room_kind.items() if k in kinds]
-        # spread: fill rooms round-robin in a seeded order so 5G/Wi-Fi get one per room first
-        order = candidates[:]
+        # fill rooms round-robin in a seeded order: 5G/Wi-Fi get one per room first
+        order = [rid for rid, r in rooms.items() if r.get("kind") in kinds] or list(rooms)
         rng.shuffle(order)
         for i in range(per_class):
-            rid = order[i % len(order)]
+            room = rooms[order[i % len(order)]]
             host += 1
+            dev_id = f"{_PREFIX[cls]}-{i + 1:03d}"
+            if dev_id in taken:
+                dev_id = f"iot-{dev_id}"
             dev: dict[str, Any] = {
-                "id": f"{_PREFIX[cls]}-{i + 1:03d}",
+                "id": dev_id,
                 "kind": CLASS_TO_KIND[cls].value,
                 "ipv4": f"{subnet}.{host // 250}.{host % 250 + 2}",
                 "mac": f"02:60:{list(IotClass).index(cls):02x}:{i // 256:02x}:{i % 256:02x}:"
@@ -99,31 +143,16 @@ def generate_inventory(path: str | Path, *, per_class: int = 3, campus: str = "h
                 "vendor": vendors[i % len(vendors)],
                 "labels": {"heartbeat_secs": f"{beats[cls]:g}", "simulated": "true"},
             }
+            if rng.random() < ipv6_share:
+                dev["ipv6"] = f"2001:db8:60::{host:x}"
             if cls is IotClass.WIFI_SURVEY:
                 dev["roles"] = [WIFI_SURVEY_ROLE]
-            rooms[rid].append(dev)
-    buildings = []
-    for bid, bname, rlist in _BUILDINGS:
-        out_rooms = []
-        for suffix, rname, kind in rlist:
-            rid = f"{bid}-{suffix}"
-            room: dict[str, Any] = {"id": rid, "name": rname, "kind": kind}
-            if suffix[0].isdigit():
-                room["floor"] = int(suffix[0])
-            if rooms[rid]:
-                room["devices"] = rooms[rid]
-            out_rooms.append(room)
-        buildings.append({"id": bid, "name": bname, "rooms": out_rooms})
-    doc = {
-        "campus": {"code": campus, "name": campus_name, "students": 12000, "staff": 800,
-                   "province": "Hunan"},
-        "defaults": {"owner": "网络中心 Network Centre"},
-        "buildings": buildings,
-    }
+            room.setdefault("devices", []).append(dev)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     header = (f"# IoT fleet inventory written by `campusmon sim-iot generate` "
-              f"(per_class={per_class}, seed={seed}).\n")
+              f"(per_class={per_class}, seed={seed}"
+              f"{f', added to {base}' if base is not None else ''}).\n")
     p.write_text(header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                  encoding="utf-8")
     return p

@@ -92,3 +92,15 @@ def _last_per_device(rec: Recorder) -> list[Metric]:
         if isinstance(item, Metric) and item.name == "iot_device":
             last[tags["device"]] = item
     return list(last.values())
+
+
+def test_fleet_added_to_an_existing_inventory(tmp_path: Path, repo_root: Path) -> None:
+    base = repo_root / "inventory/examples/campus.yaml"
+    out = generate_inventory(tmp_path / "elsewhere" / "combined.yaml", per_class=2, base=base)
+    inv, before = load_inventory(out), load_inventory(base)
+    assert inv.campus.code == before.campus.code
+    assert {d.id for d in before.devices} <= {d.id for d in inv.devices}  # CSV import kept
+    iot = [d for d in inv.devices if d.labels.get("simulated") == "true"]
+    assert len(iot) == 2 * len(IotClass)
+    assert all(d.room in {r.id for r in before.rooms} for d in iot)
+    assert any(d.ipv6 for d in iot) and not all(d.ipv6 for d in iot)
