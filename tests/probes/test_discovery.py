@@ -172,3 +172,20 @@ def test_address_conflicts_from_observations() -> None:
     keys = {e.key for e in d.events()}
     assert {"conflict:10.0.0.5", "conflict:10.0.0.8", "rogue_dhcp:dhcp:02:00:00:00:00:bb",
             "unregistered:02:00:00:00:00:99"} <= keys
+
+
+def test_listener_in_the_agent_emits_lan_hosts_and_events(lanlab: LanLab) -> None:
+    """`campusmon once --listen-secs` runs the lan_discovery listener for one pass."""
+    cfg = lanlab.work / "agent-once.yaml"
+    cfg.write_text((lanlab.work / "agent.yaml").read_text().replace(
+        "interfaces: [m0, m1]", "interfaces: [m0]\n    listen_secs: 4\n"
+        "    sweep_interval_secs: 600"))
+    r = subprocess.run(["ip", "netns", "exec", lanlab.mon, sys.executable, "-m", "agent.cli",
+                        "once", "--config", str(cfg), "--listen-secs", "12"],
+                       capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    [hosts] = [line for line in lines if line.startswith("lan_hosts,")]
+    assert "interface=m0" in hosts and "unregistered=2i" in hosts and "registered=3i" in hosts
+    events = [line for line in lines if line.startswith("event,")]
+    assert sum("event_kind=unregistered_device" in e for e in events) == 2, events
