@@ -27,7 +27,8 @@ from inventory.models import Inventory
 # Subcommands contributed by plugin packages: each module has `register(subparsers)`.
 EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli",
                                    "collectors.snmp.cli", "probes.cli",
-                                   "collectors.snmp.sim.cli", "collectors.ssh.cli")
+                                   "collectors.snmp.sim.cli", "collectors.ssh.cli",
+                                   "agent.alerts.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 
