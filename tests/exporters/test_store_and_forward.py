@@ -65,11 +65,19 @@ async def test_outage_every_point_collected_meanwhile_reaches_the_store(tmp_path
         assert agent.built is not None
         depth = agent.built.outputs[0].sink.queue.stats().items
         assert depth >= during  # all of it waits on disk
+        # and the agent says so in its own metrics: depth and age of the oldest item
+        seen = _queue_metric(agent)
+        assert seen is not None
+        assert int(seen.fields["depth_items"]) >= during // 2
+        assert float(seen.fields["oldest_age_seconds"]) >= 1.0
         await asyncio.to_thread(vm.start)  # same port, same data directory
         for _ in range(200):  # bounded: 20 s
             if not agent.built.outputs[0].sink.queue.stats().items:
                 break
             await asyncio.sleep(0.1)
+        await asyncio.sleep(1.2)  # one more self-metrics interval: the queue is empty again
+        seen = _queue_metric(agent)
+        assert seen is not None and float(seen.fields["oldest_age_seconds"]) < 1.0
         agent.request_stop()
         await asyncio.wait_for(runner, 20)
         # collected = handed to the pipeline (a poll cancelled at shutdown never was)
