@@ -19,6 +19,7 @@ waiting requests by sequence number and source address. Method measured in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import enum
 import errno
@@ -140,6 +141,13 @@ class _Batch:
         self.rtts: list[float | None] = [None] * n
         self.remaining = n
         self.future = future
+
+    async def wait(self, timeout_s: float) -> None:
+        """Until every echo is answered or `timeout_s` passed (then the rest are lost)."""
+        if self.remaining:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.shield(self.future)
 
     def hit(self, index: int, rtt: float) -> None:
         if self.rtts[index] is None:
@@ -334,12 +342,7 @@ class Pinger:
                 except OSError as exc:
                     stats.sent += 1
                     stats.error, stats.detail = error_type_of(exc), describe(exc)
-            if batch.remaining:
-                try:
-                    async with asyncio.timeout(timeout_s):
-                        await asyncio.shield(batch.future)
-                except TimeoutError:
-                    pass
+            await batch.wait(timeout_s)
         finally:
             fs.forget(batch)
         stats.rtts = [r for r in batch.rtts if r is not None]
@@ -365,12 +368,7 @@ class Pinger:
                         await fs.send_blocked(*left)
                 except OSError:
                     batch.hit(i, math.nan)  # not sent: count as an answer to stop waiting
-            if batch.remaining:
-                try:
-                    async with asyncio.timeout(timeout_s):
-                        await asyncio.shield(batch.future)
-                except TimeoutError:
-                    pass
+            await batch.wait(timeout_s)
         finally:
             for fs in used:
                 fs.forget(batch)
