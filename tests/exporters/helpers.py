@@ -115,6 +115,11 @@ class FakeInflux:
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def accept(self, lines: list[str]) -> tuple[int, str, dict[str, str]]:
+        """Store the lines and answer 204, as a healthy centre does."""
+        self.stored.extend(lines)
+        return 204, "", {}
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

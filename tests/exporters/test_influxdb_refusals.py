@@ -38,8 +38,7 @@ async def test_bad_lines_are_isolated_and_good_lines_delivered_once(tmp_path: Pa
         if bad:  # InfluxDB OSS 2: the whole batch refused, first bad line named
             return 400, json.dumps({"code": "invalid",
                                     "message": f"unable to parse '{bad[0]}': bad field"}), {}
-        fake.stored.extend(lines)
-        return 204, "", {}
+        return fake.accept(lines)
 
     fake = FakeInflux(decide)
     try:
@@ -121,8 +120,7 @@ async def test_overload_is_retried_after_retry_after_and_auth_errors_keep_data(
         times.append(time.monotonic())
         if answers:
             return answers.pop(0)
-        fake.stored.extend(lines)
-        return 204, "", {}
+        return fake.accept(lines)
 
     fake = FakeInflux(decide)
     try:
@@ -153,8 +151,7 @@ async def test_centre_failing_mid_split_keeps_the_unsent_rest_at_the_head(tmp_pa
             return 503, "", {}
         if any(" bad=" in x for x in lines):
             return 400, '{"message":"unable to parse"}', {}
-        fake.stored.extend(lines)
-        return 204, "", {}
+        return fake.accept(lines)
 
     fake = FakeInflux(decide)
     try:
@@ -181,8 +178,7 @@ async def test_tls_with_a_private_ca_and_the_token_header(tmp_path: Path) -> Non
     cert, key = await asyncio.to_thread(self_signed, tmp_path)
 
     def decide(lines: list[str]) -> tuple[int, str, dict[str, str]]:
-        fake.stored.extend(lines)
-        return 204, "", {}
+        return fake.accept(lines)
 
     fake = FakeInflux(decide, tls=(cert, key))
     try:
@@ -212,8 +208,7 @@ async def test_a_centre_that_hangs_is_a_timeout_and_the_batch_is_kept(tmp_path: 
     def decide(lines: list[str]) -> tuple[int, str, dict[str, str]]:
         if len(fake.received) == 1:
             time.sleep(3)  # longer than the exporter's timeout
-        fake.stored.extend(lines)
-        return 204, "", {}
+        return fake.accept(lines)
 
     fake = FakeInflux(decide)
     try:

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from agent.model import Metric, MetricKind
 from agent.snapshot import Snapshot
 from exporters.prometheus.plugin import PrometheusConfig, PrometheusExporter
+from tests.exporters.helpers import self_signed
 from tests.servers import ServerProcess, free_port, require_binary, wait_http
 
 PLACE = {"campus": "hnvc", "building": "教学楼A", "room": "A-101", "device": "sw-1"}
@@ -100,12 +101,7 @@ async def test_vanished_series_disappear(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(30)
 async def test_basic_auth_and_tls(tmp_path: Path) -> None:
-    openssl = require_binary("openssl")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    argv = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert)]
-    await asyncio.to_thread(subprocess.run, argv, check=True, capture_output=True, timeout=60)
+    cert, key = await asyncio.to_thread(self_signed, tmp_path)
     exp = await _exporter(_snapshot(), basic_auth_username="prom",
                           basic_auth_password=SecretStr("s3cret"), tls_cert_file=str(cert),
                           tls_key_file=str(key))
