@@ -86,6 +86,11 @@ class Topology:
             self._links = None
 
     # ------------------------------------------------------------ answers
+    @property
+    def learned(self) -> tuple[int, int]:
+        """(LLDP neighbour facts, forwarding-table facts) currently held."""
+        return len(self._lldp), len(self._fdb)
+
     def links(self) -> dict[str, Link]:
         if self._links is None:
             self._links = self._compute()
