@@ -193,3 +193,26 @@ async def test_walk_steps_down_on_too_big_and_keeps_rows_on_failure() -> None:
     with pytest.raises(PartialWalk) as info:
         await bulk_walk(dies_after_first, root, Repetitions(current=4, minimum=4))
     assert info.value.varbinds == rows[:4] and info.value.error_type is ErrorType.TIMEOUT
+
+
+@pytest.mark.timeout(60)
+async def test_fdb_maps_mac_to_port_vlan_and_ip(snmpsim_fixtures: SnmpAgent,
+                                                tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, Inventory.empty())
+    creds = dict(ctx.credentials)
+    creds["arubaos"] = SnmpV2cCredential(name="arubaos", type="snmp_v2c", community="arubaos")
+    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
+                       data_dir=tmp_path, config_dir=tmp_path)
+    poller = build(SnmpConfig(transport="pysnmp", request_timeout_secs=0.5, credential="arubaos",
+                              profiles=["system", "interfaces", "fdb"]), ctx)
+    try:
+        got = _by_name(await poller.poll(Target(id="sw", ipv4="127.0.0.1",
+                                                port=snmpsim_fixtures.port)))
+    finally:
+        await poller.close()
+    fdb = got["snmp_fdb"]
+    assert len(fdb) == 38
+    assert all(m.tags["mac"].count(":") == 5 and m.tags["port"] for m in fdb)
+    # Q-BRIDGE gives the VLAN; ipNetToPhysical/ipNetToMedia give the IP of known MACs.
+    assert {m.tags["vlan"] for m in fdb} >= {"10", "20"}
+    assert any(m.tags["ip"] == "192.168.100.1" for m in fdb)
