@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tests.collectors.mqtt.helpers import (
     targets_of,
     wait_connected,
 )
-from tests.servers import Mosquitto
+from tests.servers import Mosquitto, unavailable
 
 
 def test_generated_inventory_loads_and_places_radio_sensors(tmp_path: Path) -> None:
@@ -104,3 +105,29 @@ def test_fleet_added_to_an_existing_inventory(tmp_path: Path, repo_root: Path) -
     assert len(iot) == 2 * len(IotClass)
     assert all(d.room in {r.id for r in before.rooms} for d in iot)
     assert any(d.ipv6 for d in iot) and not all(d.ipv6 for d in iot)
+
+
+@pytest.mark.timeout(60)
+def test_cli_run_on_a_local_broker(tmp_path: Path, repo_root: Path) -> None:
+    """The demo's path: a throw-away mosquitto, then `campusmon sim-iot run` as a process."""
+    from collectors.mqtt.sim import start_local_broker
+
+    broker, why = start_local_broker(tmp_path / "broker")
+    if broker is None:
+        unavailable(why)
+    assert broker is not None
+    try:
+        inv = generate_inventory(tmp_path / "iot.yaml", per_class=1, heartbeat_secs=0.5)
+        truth = tmp_path / "truth.json"
+        out = subprocess.run(
+            [str(repo_root / ".venv/bin/campusmon"), "sim-iot", "run", "--inventory", str(inv),
+             "--host", broker.host, "--port", str(broker.port), "--duration", "3",
+             "--truth", str(truth)], capture_output=True, text=True, timeout=40)
+        assert out.returncode == 0, out.stderr
+        summary = json.loads(out.stdout.strip().splitlines()[-1])
+        assert summary["devices"] == len(IotClass) and summary["unconnected"] == 0
+        data = json.loads(truth.read_text())
+        assert set(data["per_class"]) == {c.value for c in IotClass}
+        assert all(row["status"] >= 2 for row in data["per_class"].values())
+    finally:
+        broker.stop()
