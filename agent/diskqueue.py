@@ -141,9 +141,7 @@ class DiskQueue:
     def peek(self, max_items: int) -> list[QueueRow]:
         """Oldest rows of one kind, up to `max_items` items (at least one row)."""
         with self._lock:
-            return self._collect(self._db.execute(
-                "SELECT id, enqueued_ns, kind, items, payload FROM queue ORDER BY id LIMIT 1000"),
-                max_items)
+            return self._collect(0, max_items)
 
     def peek_fresh(self, since_ns: int, max_items: int) -> list[QueueRow]:
         """Oldest rows among those enqueued at or after `since_ns` (the live tail).
@@ -158,24 +156,29 @@ class DiskQueue:
                 if ts < since_ns:
                     break
                 first = rid
-            if first is None:
-                return []
-            return self._collect(self._db.execute(
-                "SELECT id, enqueued_ns, kind, items, payload FROM queue WHERE id >= ? "
-                "ORDER BY id LIMIT 1000", (first,)), max_items)
+            return [] if first is None else self._collect(first, max_items)
 
-    @staticmethod
-    def _collect(cur: sqlite3.Cursor, max_items: int) -> list[QueueRow]:
-        out: list[QueueRow] = []
+    def _collect(self, from_id: int, max_items: int) -> list[QueueRow]:
+        # Choose the rows from their small columns first, then read only their payloads:
+        # a payload spans overflow pages, and reading one row too many to find the limit
+        # would double the cost of a peek.
+        chosen: list[tuple[int, int, str, int]] = []
         total = 0
-        for rid, ts, kind, items, payload in cur:
-            if out and (kind != out[0].kind or total + items > max_items):
+        for rid, ts, kind, items in self._db.execute(
+                "SELECT id, enqueued_ns, kind, items FROM queue WHERE id >= ? "
+                "ORDER BY id LIMIT 1000", (from_id,)):
+            if chosen and (kind != chosen[0][2] or total + items > max_items):
                 break
-            out.append(QueueRow(rid, ts, BatchKind(kind), items,
-                                bytes(payload).decode().split("\n")))
+            chosen.append((rid, ts, kind, items))
             total += items
-        cur.close()
-        return out
+        if not chosen:
+            return []
+        payloads = dict(self._db.execute(
+            "SELECT id, payload FROM queue WHERE id BETWEEN ? AND ?",
+            (chosen[0][0], chosen[-1][0])))
+        return [QueueRow(rid, ts, BatchKind(kind), items,
+                         bytes(payloads[rid]).decode().split("\n"))
+                for rid, ts, kind, items in chosen]
 
     def ack(self, ids: list[int]) -> None:
         if not ids:
