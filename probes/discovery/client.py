@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
 import random
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -229,6 +231,10 @@ def dhcp_frames(own_mac: str, link_local: str | None) -> list[Packet]:
 
 
 def send_frames(iface: str, frames: list[Packet]) -> None:
-    """Blocking; call through asyncio.to_thread."""
-    if frames:
+    """Blocking; call through asyncio.to_thread. scapy's errors become OSError."""
+    if not frames:
+        return
+    try:
         sendp(frames, iface=iface, verbose=False)
+    except (Scapy_Exception, ValueError, struct.error) as exc:
+        raise OSError(errno.EIO, f"sending on {iface}: {exc}") from None

@@ -197,12 +197,16 @@ class LanDiscovery:
     async def run(self, ctx: ListenerContext) -> None:
         loop = asyncio.get_running_loop()
         for name in self.cfg.interfaces:
-            p = Pass(name, self.cfg, self.inventory, self.oui)
             try:
+                p = Pass(name, self.cfg, self.inventory, self.oui)
                 p.start(loop)
             except PermissionError:
                 ctx.count_error(ErrorType.PERMISSION.value)
                 log.error("discovery on %s needs CAP_NET_RAW; skipping it", name)
+                continue
+            except (ConfigError, OSError) as exc:
+                ctx.count_error(ErrorType.UNREACHABLE.value)
+                log.error("discovery on %s cannot start: %s", name, exc)
                 continue
             await p.wait_started()
             self._passes.append(p)

@@ -183,14 +183,11 @@ class SiteCheck:
             seen.add(base.url)
             l2 = self._new_links(base, seen)
             r2 = await self._check_links(l2, res.links_l2)
-            pages: list[HttpResult] = []
-            for url, r in zip(l2, r2, strict=True):
-                if _ok(r) and isinstance(r, HttpResult):
-                    pages.append(r)
-                elif home4 is not None:  # find its links over IPv4 so they still count
-                    alt = await self._get(url, Family.IPV4)
-                    if _ok(alt) and isinstance(alt, HttpResult):
-                        pages.append(alt)
+            pages = [r for r in r2 if _ok(r) and isinstance(r, HttpResult)]
+            if home4 is not None:  # pages IPv6 could not fetch: find their links over IPv4
+                missing = [u for u, r in zip(l2, r2, strict=True) if not _ok(r)]
+                alts = await asyncio.gather(*(self._get(u, Family.IPV4) for u in missing))
+                pages += [r for r in alts if _ok(r) and isinstance(r, HttpResult)]
             l3: list[str] = []
             for page in pages:
                 for link in self._new_links(page, seen):
