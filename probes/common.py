@@ -45,9 +45,12 @@ def is_ip(text: str) -> bool:
     return True
 
 
-def normalise_ip(text: str) -> str:
-    """Canonical text form (compressed IPv6, scope id dropped) so replies match requests."""
-    return str(ipaddress.ip_address(text.split("%", 1)[0]))
+def normalise_ip(text: str, *, keep_scope: bool = False) -> str:
+    """Canonical text form (compressed IPv6) so replies match requests; the scope id
+    ("%eth0", needed to reach a link-local address) is dropped unless `keep_scope`."""
+    addr, sep, scope = text.partition("%")
+    canon = str(ipaddress.ip_address(addr))
+    return f"{canon}%{scope}" if keep_scope and sep and scope else canon
 
 
 @dataclass(frozen=True, slots=True)

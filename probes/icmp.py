@@ -243,7 +243,9 @@ class FamilySocket:
         seq = self._next_seq()
         dest = (address, 0)
         pkt = self._packet(seq)
-        self._pending[seq] = (batch, index, address, time.perf_counter())
+        # replies come from the address without its scope ("fe80::1", not "fe80::1%eth0")
+        key = address.partition("%")[0] if "%" in address else address
+        self._pending[seq] = (batch, index, key, time.perf_counter())
         try:
             self.sock.sendto(pkt, dest)
         except BlockingIOError:
@@ -289,7 +291,7 @@ class FamilySocket:
                 self.received_foreign += 1
                 continue
             pending = self._pending.get(seq)
-            if pending is None or pending[2] != src[0]:
+            if pending is None or pending[2] != src[0].partition("%")[0]:
                 continue
             del self._pending[seq]
             batch, index, _addr, sent = pending
@@ -327,7 +329,7 @@ class Pinger:
     async def ping(self, address: str, *, count: int = 3, interval_s: float = 0.1,
                    timeout_s: float = 1.0) -> PingStats:
         """A burst of `count` echoes `interval_s` apart; waits `timeout_s` after the last."""
-        address = normalise_ip(address)
+        address = normalise_ip(address, keep_scope=True)
         fs = self.socket_for(Family.of(address))
         loop = asyncio.get_running_loop()
         batch = _Batch(count, loop.create_future())

@@ -164,3 +164,23 @@ def test_plugin_emits_paired_probe_metrics(dslab: DualStackLab) -> None:
         assert (probe, "ipv4") in names and (probe, "ipv6") in names
     [reg] = [r for r in rows if r[0] == "probe_ipv6_regression"]
     assert reg[1] == {"reason": "none"} and reg[2] == {"regression": 0}
+
+
+def _ping(address: str) -> tuple[bool, str]:
+    async def go() -> tuple[bool, str]:
+        from probes.icmp import Pinger
+        p = Pinger()
+        try:
+            stats = await p.ping(address, count=2, interval_s=0.01, timeout_s=1.0)
+        finally:
+            p.close()
+        return stats.ok, stats.detail
+    return asyncio.run(go())
+
+
+def test_link_local_address_with_scope(dslab: DualStackLab) -> None:
+    out = dslab.lab.exec(dslab.s1, "ip", "-6", "-o", "addr", "show", "dev", "s1", "scope",
+                         "link")
+    lladdr = out.split()[3].split("/")[0]
+    ok, detail = dslab.run(_ping, f"{lladdr}%c1")
+    assert ok, detail
