@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,23 +109,37 @@ def _summary(store_path: Path) -> None:
         store.close()
 
 
-def run_demo(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def demo_environment(args: argparse.Namespace) -> Iterator[DemoRun]:
+    """The simulated campus and its servers, running until the block ends."""
     workdir = Path(args.workdir).resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
+    workdir.chmod(0o755)  # snmpsim reads its data as nobody when started by root
     run = DemoRun(workdir)
     print(f"campusmon demo in {workdir}")
     try:
         _setup_parts(run, args)
+        yield run
+    finally:
+        run.close()
+
+
+def run_agent_for(config: Path, seconds: float) -> None:
+    asyncio.run(_run_agent(config, seconds))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    with demo_environment(args) as run:
         config = run.write_config(args.interval_secs)
         seconds = args.intervals * args.interval_secs + 1.5
         print(f"\nRunning the agent for {args.intervals} intervals of {args.interval_secs}s "
               f"({config}) …")
         t0 = time.monotonic()
-        asyncio.run(_run_agent(config, seconds))
+        run_agent_for(config, seconds)
         print(f"agent stopped after {time.monotonic() - t0:.1f}s")
-        store_path = workdir / "data" / "store.db"
+        store_path = run.workdir / "data" / "store.db"
         _summary(store_path)
         print(f"\nQuery it yourself:\n  .venv/bin/campusmon query --config {config} "
               "--measurement host_cpu\n  .venv/bin/campusmon query --config "
@@ -133,8 +148,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
         for finish in demo_parts.FINISHERS:
             finish(run, args, config)
-    finally:
-        run.close()
     if run.notes:
         print("\nNot part of this run:\n  " + "\n  ".join(run.notes))
     return 0

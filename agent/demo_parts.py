@@ -148,7 +148,11 @@ def iot_fleet(run: DemoRun, args: argparse.Namespace) -> None:
     fleet = start_fleet("127.0.0.1", port, run.inventory,
                         opts=FleetOptions(default_heartbeat_secs=args.interval_secs),
                         truth_path=run.workdir / "iot-truth.json")
-    run.cleanups.append(lambda: None if fleet.stop(5.0) else None)
+
+    def stop_fleet() -> None:
+        fleet.stop(5.0)
+
+    run.cleanups.append(stop_fleet)
     run.inputs.append({"type": "mqtt", "name": "iot", "host": "127.0.0.1", "port": port,
                        "targets": {"kinds": IOT_KINDS}})
     print(f"  + IoT fleet: {len(IOT_KINDS)} device classes on mosquitto 127.0.0.1:{port}")
@@ -183,8 +187,13 @@ def probes(run: DemoRun, args: argparse.Namespace) -> None:
                        "targets": {"inventory": False, "static": [
                            {"id": "demo-portal", "ipv4": "127.0.0.1", "ipv6": "::1",
                             "port": port}]}})
-    print(f"  + dual-stack probes of a demo portal on 127.0.0.1 and [::1]:{port} "
-          f"({len(servers)} families served)")
+    run.inputs.append({"type": "web_ipv6", "name": "portal",
+                       "interval_secs": args.interval_secs,
+                       "timeout_secs": max(1.0, args.interval_secs * 0.9), "tries": 2,
+                       "targets": {"inventory": False, "static": [
+                           {"id": "demo-portal", "hostname": "localhost", "port": port}]}})
+    print(f"  + dual-stack probes and the website IPv6-support test of a demo portal on "
+          f"127.0.0.1 and [::1]:{port} ({len(servers)} families served)")
 
 
 def processors(run: DemoRun, args: argparse.Namespace) -> None:
@@ -211,7 +220,9 @@ def central(run: DemoRun, args: argparse.Namespace) -> None:
             return bool(r.status == 200)
 
     if not _daemon(run, [vm, f"-httpListenAddr=127.0.0.1:{port}",
-                         f"-storageDataPath={run.workdir / 'vm'}", "-retentionPeriod=1"],
+                         f"-storageDataPath={run.workdir / 'vm'}", "-retentionPeriod=1",
+                         # show points at once (default hides the last 30 s from queries)
+                         "-search.latencyOffset=0s"],
                    run.workdir / "victoria-metrics.log", healthy):
         run.skip("the central store", "victoria-metrics did not start")
         return
