@@ -17,6 +17,7 @@ from collectors.snmp.collect import DevicePoller
 from collectors.snmp.records import DeviceData, Profile
 from collectors.snmp.session import oid_to_str
 from collectors.snmp.transport import (
+    AesKeyExtension,
     SnmpCredential,
     TransportKind,
     TransportOptions,
@@ -105,7 +106,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
     cred = _credential(args)
     options = TransportOptions(timeout_s=args.timeout, retries=args.retries,
                                max_repetitions=args.max_repetitions,
-                               transport=TransportKind(args.transport))
+                               transport=TransportKind(args.transport),
+                               aes_key_extension=AesKeyExtension(args.aes_key_extension))
     try:
         doc, problems = asyncio.run(identify_host(host, port, cred, options))
     except CollectError as exc:
@@ -134,4 +136,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--max-repetitions", type=int, default=25)
     p.add_argument("--transport", choices=[t.value for t in TransportKind],
                    default=TransportKind.AUTO.value)
+    p.add_argument("--aes-key-extension", choices=[a.value for a in AesKeyExtension],
+                   default=AesKeyExtension.REEDER.value,
+                   help="AES-192/256 key stretching: reeder (Cisco, most vendors) or "
+                        "blumenthal (net-snmp's AES192/AES256)")
     p.set_defaults(func=cmd_identify)

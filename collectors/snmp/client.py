@@ -53,9 +53,14 @@ _AUTH = {
 _PRIV = {
     SnmpPrivProtocol.DES: hlauth.USM_PRIV_CBC56_DES,
     SnmpPrivProtocol.AES: hlauth.USM_PRIV_CFB128_AES,
-    # 192/256-bit AES key extension as Cisco does it (draft-reeder); no RFC fixes one.
+    # 192/256-bit AES key extension as Cisco does it (Reeder); no RFC fixes one.
     SnmpPrivProtocol.AES192: hlauth.USM_PRIV_CFB192_AES,
     SnmpPrivProtocol.AES256: hlauth.USM_PRIV_CFB256_AES,
+}
+_PRIV_BLUMENTHAL = {
+    **_PRIV,
+    SnmpPrivProtocol.AES192: hlauth.USM_PRIV_CFB192_AES_BLUMENTHAL,
+    SnmpPrivProtocol.AES256: hlauth.USM_PRIV_CFB256_AES_BLUMENTHAL,
 }
 
 # Reports and local failures that mean "wrong credentials", never "no answer".
@@ -99,7 +104,8 @@ def _release_engine(holder: _Engine) -> None:
         holder.engine.close_dispatcher()
 
 
-def _auth_data(cred: SnmpV2cCredential | SnmpV3Credential) -> CommunityData | UsmUserData:
+def _auth_data(cred: SnmpV2cCredential | SnmpV3Credential,
+               blumenthal: bool = False) -> CommunityData | UsmUserData:
     if isinstance(cred, SnmpV2cCredential):
         community = cred.community.get_secret_value()
         # Index by a digest: the community itself must not become an engine table name.
@@ -110,7 +116,8 @@ def _auth_data(cred: SnmpV2cCredential | SnmpV3Credential) -> CommunityData | Us
     return UsmUserData(
         cred.user, authKey=auth_key, privKey=priv_key,
         authProtocol=_AUTH[cred.auth_protocol] if cred.auth_protocol else hlauth.USM_AUTH_NONE,
-        privProtocol=_PRIV[cred.priv_protocol] if cred.priv_protocol else hlauth.USM_PRIV_NONE,
+        privProtocol=((_PRIV_BLUMENTHAL if blumenthal else _PRIV)[cred.priv_protocol]
+                      if cred.priv_protocol else hlauth.USM_PRIV_NONE),
     )
 
 
@@ -266,10 +273,10 @@ class PysnmpSession:
 
 async def open_pysnmp_session(
     host: str, port: int, cred: SnmpV2cCredential | SnmpV3Credential, *, timeout_s: float,
-    retries: int, limiter: RequestLimiter, reps: Repetitions,
+    retries: int, limiter: RequestLimiter, reps: Repetitions, blumenthal: bool = False,
 ) -> PysnmpSession:
     """Resolve `host` (IPv6 literals, names with AAAA) and register the target on the engine."""
-    auth = _auth_data(cred)
+    auth = _auth_data(cred, blumenthal)
     context = cred.context if isinstance(cred, SnmpV3Credential) else ""
     target_cls = Udp6TransportTarget if ":" in host else UdpTransportTarget
     try:

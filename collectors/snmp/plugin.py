@@ -22,6 +22,7 @@ from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Profile
 from collectors.snmp.session import SnmpSession
 from collectors.snmp.transport import (
+    AesKeyExtension,
     SnmpCredential,
     TransportKind,
     TransportOptions,
@@ -47,6 +48,7 @@ class SnmpConfig(StrictModel):
     max_inflight_per_device: int = Field(default=1, ge=1, le=16)
     max_inflight_global: int = Field(default=256, ge=1)
     prefer_ipv6: bool = False  # poll a dual-stack device over its IPv6 address
+    aes_key_extension: AesKeyExtension = AesKeyExtension.REEDER  # AES-192/256 only
 
     def transport_options(self) -> TransportOptions:
         return TransportOptions(
@@ -54,7 +56,8 @@ class SnmpConfig(StrictModel):
             max_repetitions=self.max_repetitions,
             min_repetitions=min(self.min_repetitions, self.max_repetitions),
             max_inflight_per_device=self.max_inflight_per_device,
-            max_inflight_global=self.max_inflight_global, transport=self.transport)
+            max_inflight_global=self.max_inflight_global, transport=self.transport,
+            aes_key_extension=self.aes_key_extension)
 
 
 @dataclass(slots=True)

@@ -30,6 +30,13 @@ class TransportKind(enum.StrEnum):
     FAST = "fast"
 
 
+class AesKeyExtension(enum.StrEnum):
+    """How AES-192/256 stretch the localized key: no RFC fixes it, vendors differ."""
+
+    REEDER = "reeder"  # Cisco and most network vendors (net-snmp calls it AES192C/AES256C)
+    BLUMENTHAL = "blumenthal"  # net-snmp's own AES192/AES256 (Linux-based boxes)
+
+
 @dataclass(frozen=True, slots=True)
 class TransportOptions:
     timeout_s: float = 2.0  # per request attempt
@@ -39,6 +46,7 @@ class TransportOptions:
     max_inflight_per_device: int = 1
     max_inflight_global: int = 256
     transport: TransportKind = TransportKind.AUTO
+    aes_key_extension: AesKeyExtension = AesKeyExtension.REEDER
 
 
 _GLOBAL: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
@@ -81,8 +89,10 @@ async def open_session(host: str, port: int, credential: SnmpCredential,
             return await fast(host, port, credential, options, limiter, reps)
         if kind is TransportKind.FAST:
             raise CollectError(ErrorType.INTERNAL, "the fast transport is not installed")
-    return await open_pysnmp_session(host, port, credential, timeout_s=options.timeout_s,
-                                     retries=options.retries, limiter=limiter, reps=reps)
+    return await open_pysnmp_session(
+        host, port, credential, timeout_s=options.timeout_s, retries=options.retries,
+        limiter=limiter, reps=reps,
+        blumenthal=options.aes_key_extension is AesKeyExtension.BLUMENTHAL)
 
 
 class FastSessionFactory(Protocol):

@@ -103,17 +103,47 @@ def snmpsim_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpA
 @dataclass(frozen=True)
 class V3User:
     user: str
-    auth_protocol: str  # config.credentials.SnmpAuthProtocol value
+    auth_protocol: str  # config.credentials.SnmpAuthProtocol value ("" = noAuthNoPriv)
     auth_key: str
-    priv_protocol: str
+    priv_protocol: str  # config.credentials.SnmpPrivProtocol value ("" = no privacy)
     priv_key: str
+    aes_key_extension: str = "reeder"  # for AES192/AES256: reeder | blumenthal
+
+    @property
+    def level(self) -> str:
+        return "priv" if self.priv_protocol else "auth" if self.auth_protocol else "noauth"
+
+    def netsnmp_line(self) -> str:
+        auth = {"SHA224": "SHA-224", "SHA256": "SHA-256", "SHA384": "SHA-384",
+                "SHA512": "SHA-512"}.get(self.auth_protocol, self.auth_protocol)
+        priv = self.priv_protocol
+        if priv in ("AES192", "AES256") and self.aes_key_extension == "reeder":
+            priv += "C"  # net-snmp's name for the Cisco (Reeder) key extension
+        parts = [f"createUser {self.user}"]
+        if auth:
+            parts.append(f'{auth} "{self.auth_key}"')
+        if priv:
+            parts.append(f'{priv} "{self.priv_key}"')
+        return " ".join(parts)
 
 
 SNMPD_USERS = (
     V3User("shaaes", "SHA", "auth-sha-secret", "AES", "priv-aes-secret"),
     V3User("sha256aes", "SHA256", "auth-sha256-secret", "AES", "priv-aes256u-secret"),
+    # Every USM protocol and all three security levels.
+    V3User("md5des", "MD5", "auth-md5-secret", "DES", "priv-des-secret"),
+    V3User("sha224aes", "SHA224", "auth-sha224-secret", "AES", "priv-aes-secret"),
+    V3User("sha384aes", "SHA384", "auth-sha384-secret", "AES", "priv-aes-secret"),
+    V3User("sha512aes", "SHA512", "auth-sha512-secret", "AES", "priv-aes-secret"),
+    V3User("aes192r", "SHA", "auth-sha-secret", "AES192", "priv-aes192-secret"),
+    V3User("aes256r", "SHA256", "auth-sha256-secret", "AES256", "priv-aes256-secret"),
+    V3User("aes192b", "SHA", "auth-sha-secret", "AES192", "priv-aes192-secret",
+           "blumenthal"),
+    V3User("aes256b", "SHA512", "auth-sha512-secret", "AES256", "priv-aes256-secret",
+           "blumenthal"),
+    V3User("authonly", "SHA256", "auth-only-secret", "", ""),
+    V3User("noauth", "", "", "", ""),
 )
-_NETSNMP_AUTH = {"SHA": "SHA", "SHA256": "SHA-256"}
 
 
 @dataclass
@@ -137,9 +167,8 @@ def start_snmpd(workdir: Path) -> Snmpd:
              f"rocommunity {community} 127.0.0.1", f"rocommunity6 {community} ::1",
              "sysName campus-test-core", "sysLocation test rack"]
     for u in SNMPD_USERS:
-        lines.append(f'createUser {u.user} {_NETSNMP_AUTH[u.auth_protocol]} "{u.auth_key}" '
-                     f'{u.priv_protocol} "{u.priv_key}"')
-        lines.append(f"rouser {u.user} priv")
+        lines.append(u.netsnmp_line())
+        lines.append(f"rouser {u.user} {u.level}")
     conf = workdir / "snmpd.conf"
     conf.write_text("\n".join(lines) + "\n")
     env = {"SNMP_PERSISTENT_DIR": str(workdir / "persist"), "PATH": "/usr/sbin:/usr/bin"}

@@ -9,14 +9,19 @@ from agent.errors import CollectError
 from agent.model import ErrorType
 from collectors.snmp.cli import identify_host
 from collectors.snmp.session import SnmpType, oid_from_str
-from collectors.snmp.transport import TransportKind, TransportOptions, open_session
+from collectors.snmp.transport import (
+    AesKeyExtension,
+    TransportKind,
+    TransportOptions,
+    open_session,
+)
 from config.credentials import (
     SnmpAuthProtocol,
     SnmpPrivProtocol,
     SnmpV2cCredential,
     SnmpV3Credential,
 )
-from tests.collectors.snmp.conftest import Snmpd, V3User
+from tests.collectors.snmp.conftest import SNMPD_USERS, Snmpd, V3User
 
 OPTIONS = TransportOptions(timeout_s=1.0, retries=1, transport=TransportKind.PYSNMP)
 SYS_NAME = oid_from_str("1.3.6.1.2.1.1.5.0")
@@ -26,10 +31,15 @@ def v3(u: V3User, **override: str) -> SnmpV3Credential:
     fields = {"auth_key": u.auth_key, "priv_key": u.priv_key, "user": u.user, **override}
     return SnmpV3Credential(
         name=f"v3-{u.user}", type="snmp_v3", user=fields["user"],
-        auth_protocol=SnmpAuthProtocol(u.auth_protocol),
-        auth_key=SecretStr(fields["auth_key"]),
-        priv_protocol=SnmpPrivProtocol(u.priv_protocol),
-        priv_key=SecretStr(fields["priv_key"]))
+        auth_protocol=SnmpAuthProtocol(u.auth_protocol) if u.auth_protocol else None,
+        auth_key=SecretStr(fields["auth_key"]) if u.auth_protocol else None,
+        priv_protocol=SnmpPrivProtocol(u.priv_protocol) if u.priv_protocol else None,
+        priv_key=SecretStr(fields["priv_key"]) if u.priv_protocol else None)
+
+
+def options_for(u: V3User) -> TransportOptions:
+    return TransportOptions(timeout_s=1.0, retries=1, transport=TransportKind.PYSNMP,
+                            aes_key_extension=AesKeyExtension(u.aes_key_extension))
 
 
 async def _sys_name(host: str, port: int, cred: SnmpV2cCredential | SnmpV3Credential,
@@ -53,6 +63,16 @@ async def test_v3_auth_priv_identifies_the_agent(snmpd: Snmpd, user: str) -> Non
     assert doc["kind"] == "server" and doc["vendor"] == "unknown"
     assert doc["sys_name"] == "campus-test-core"
     assert doc["interfaces"] >= 1  # at least loopback
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("user", [u.user for u in SNMPD_USERS])
+async def test_every_usm_protocol_and_security_level(snmpd: Snmpd, user: str) -> None:
+    u = next(x for x in snmpd.users if x.user == user)
+    cred = v3(u)
+    assert cred.security_level.value == {"priv": "authPriv", "auth": "authNoPriv",
+                                         "noauth": "noAuthNoPriv"}[u.level]
+    assert await _sys_name("127.0.0.1", snmpd.port, cred, options_for(u)) == b"campus-test-core"
 
 
 @pytest.mark.timeout(30)
