@@ -359,11 +359,12 @@ class Pinger:
         call is not required); returns the RTT or None per address, in order."""
         loop = asyncio.get_running_loop()
         batch = _Batch(len(addresses), loop.create_future())
-        used: set[FamilySocket] = set()
+        used: dict[bool, FamilySocket] = {}  # is IPv6 → its socket, looked up once
         try:
             for i, addr in enumerate(addresses):
-                fs = self.socket_for(Family.IPV6 if ":" in addr else Family.IPV4)
-                used.add(fs)
+                v6 = ":" in addr
+                fs = used.get(v6) or used.setdefault(
+                    v6, self.socket_for(Family.IPV6 if v6 else Family.IPV4))
                 try:
                     left = fs.send_nowait(addr, batch, i)
                     if left is not None:
@@ -372,7 +373,7 @@ class Pinger:
                     batch.hit(i, math.nan)  # not sent: count as an answer to stop waiting
             await batch.wait(timeout_s)
         finally:
-            for fs in used:
+            for fs in used.values():
                 fs.forget(batch)
         return [None if r is None or math.isnan(r) else r for r in batch.rtts]
 
