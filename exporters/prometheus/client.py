@@ -22,7 +22,7 @@ from prometheus_client.metrics_core import Metric as PromFamily
 from prometheus_client.registry import Collector
 
 from agent.model import Metric
-from exporters.prometheus.naming import family_for, labels_for, sample_value
+from exporters.prometheus.naming import cached_family, labels_for, sample_value
 
 
 class SnapshotCollector(Collector):
@@ -34,18 +34,19 @@ class SnapshotCollector(Collector):
         seen: set[tuple[str, frozenset[tuple[str, str]]]] = set()
         for m in self._current():
             labels = labels_for(m)
+            frozen = frozenset(labels.items())
             for field, raw in m.fields.items():
                 value = sample_value(raw)
                 if value is None:
                     continue
-                fam = family_for(m, field, raw)
+                fam = cached_family(m, field, raw)
                 pf = families.get(fam.name)
                 if pf is None:
                     pf = families[fam.name] = PromFamily(fam.name, fam.help, fam.kind)
                 elif pf.type != fam.kind:
                     continue  # one name, one type: the first one seen wins
-                sample_name = f"{fam.name}_total" if fam.kind == "counter" else fam.name
-                key = (sample_name, frozenset(labels.items()))
+                sample_name = fam.sample_name
+                key = (sample_name, frozen)
                 if key in seen:  # two measurements that sanitise to one series
                     continue
                 seen.add(key)

@@ -38,6 +38,26 @@ class Family:
     kind: str  # "counter" | "gauge"
     help: str
 
+    @property
+    def sample_name(self) -> str:
+        return f"{self.name}_total" if self.kind == "counter" else self.name
+
+
+_families: dict[tuple[str, str, MetricKind, bool], Family] = {}
+_label_names: dict[str, str] = {}
+_CACHE_MAX = 100_000
+
+
+def cached_family(m: Metric, field: str, value: FieldValue) -> Family:
+    """`family_for`, computed once per (measurement, field, kind, integer or not)."""
+    key = (m.name, field, m.kind, type(value) is int)
+    fam = _families.get(key)
+    if fam is None:
+        if len(_families) >= _CACHE_MAX:
+            _families.clear()
+        fam = _families[key] = family_for(m, field, value)
+    return fam
+
 
 def is_counter(m: Metric, field: str, value: FieldValue) -> bool:
     if field.endswith("_total"):
@@ -78,4 +98,14 @@ def sample_value(value: FieldValue) -> float | None:
 
 
 def labels_for(m: Metric) -> dict[str, str]:
-    return {sanitize(k): v for k, v in m.tags.items() if v != ""}
+    out = {}
+    for k, v in m.tags.items():
+        if v == "":
+            continue
+        name = _label_names.get(k)
+        if name is None:
+            if len(_label_names) >= _CACHE_MAX:
+                _label_names.clear()
+            name = _label_names[k] = sanitize(k)
+        out[name] = v
+    return out
