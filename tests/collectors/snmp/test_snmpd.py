@@ -142,3 +142,24 @@ async def test_v3_to_a_dead_port_is_a_timeout_not_auth() -> None:
         with pytest.raises(CollectError) as info:
             await _sys_name("127.0.0.1", s.getsockname()[1], v3(u), options)
     assert info.value.error_type is ErrorType.TIMEOUT
+
+
+@pytest.mark.timeout(30)
+async def test_a_name_with_only_an_aaaa_record(snmpd: Snmpd,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resolver is the one thing faked here: no name on this box has only an AAAA record
+    (and /etc/hosts is not ours to edit). The SNMP exchange itself is real, over ::1."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def fake(host: object, port: object, family: int = 0, *args: object, **kw: object):
+        if host == "core-v6only.campus.test":
+            if family == socket.AF_INET:
+                raise socket.gaierror(socket.EAI_NONAME, "no A record")
+            return real("::1", port, socket.AF_INET6, *args, **kw)  # type: ignore[arg-type]
+        return real(host, port, family, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    v2 = SnmpV2cCredential(name="v2", type="snmp_v2c", community=SecretStr(snmpd.community))
+    assert await _sys_name("core-v6only.campus.test", snmpd.port, v2) == b"campus-test-core"
