@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import subprocess
@@ -9,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import build_parser
 from agent.model import Metric
 from collectors.mqtt.classes import IotClass, class_of
 from collectors.mqtt.sim import FleetOptions, generate_inventory, start_fleet
+from collectors.mqtt.sim.cli import register
 from inventory.loader import load_inventory
 from tests.collectors.mqtt.helpers import (
     Recorder,
@@ -40,9 +41,11 @@ def test_generated_inventory_loads_and_places_radio_sensors(tmp_path: Path) -> N
 
 def test_cli_generate(tmp_path: Path) -> None:
     out = tmp_path / "inv.yaml"
-    # the parser, not main(): main() installs a log handler on the captured stderr
-    args = build_parser().parse_args(
-        ["sim-iot", "generate", "--out", str(out), "--per-class", "1"])
+    # our subcommand on its own parser: main() would install a log handler on the captured
+    # stderr, and build_parser() imports every other package's subcommands too
+    parser = argparse.ArgumentParser(prog="campusmon")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["sim-iot", "generate", "--out", str(out), "--per-class", "1"])
     assert args.func(args) == 0
     assert len(load_inventory(out).devices) == len(IotClass)
 
