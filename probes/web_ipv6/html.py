@@ -8,6 +8,7 @@ query strings) are dropped, so a per-request nonce does not read as an inconsist
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 from html.parser import HTMLParser
@@ -61,7 +62,7 @@ def charset_of(content_type: str) -> str | None:
         if k.lower() == "charset" and v:
             cs = v.strip("\"' ").lower()
             try:
-                b"".decode(cs)
+                codecs.lookup(cs)
             except LookupError:
                 return None
             return cs
