@@ -150,6 +150,14 @@ def _connect_args(opts: BrokerOptions) -> dict[str, Any]:
     return args
 
 
+def _close(client: paho.Client) -> None:
+    """DISCONNECT, then wait for paho's thread; never raises (closing must always finish)."""
+    with contextlib.suppress(Exception):
+        client.disconnect()
+    with contextlib.suppress(Exception):
+        client.loop_stop()
+
+
 def _error_type(reason: ReasonCode) -> ErrorType:
     name = str(reason).lower()
     if "not authorized" in name or "bad user name" in name or "bad username" in name:
@@ -252,13 +260,9 @@ class Subscriber:
         return isinstance(thread, threading.Thread) and thread.is_alive()
 
     def stop(self) -> None:
-        if not self._started:
-            return
-        self._started = False
-        with contextlib.suppress(Exception):
-            self._client.disconnect()
-        with contextlib.suppress(Exception):
-            self._client.loop_stop()
+        if self._started:
+            self._started = False
+            _close(self._client)
         self.stats.connected = False
 
 
@@ -324,13 +328,9 @@ class Publisher:
 
     def stop(self) -> None:
         """A clean DISCONNECT: the broker discards the last will."""
-        if not self._started:
-            return
-        self._started = False
-        with contextlib.suppress(Exception):
-            self._client.disconnect()
-        with contextlib.suppress(Exception):
-            self._client.loop_stop()
+        if self._started:
+            self._started = False
+            _close(self._client)
 
     def kill(self) -> None:
         """Lose the connection without DISCONNECT (a crash, a cut cable): the will is sent.
