@@ -65,7 +65,6 @@ async def identify_host(host: str, port: int, credential: SnmpCredential,
         result = await DevicePoller(session, IDENTIFY_PROFILES).run()
     finally:
         await session.close()
-    assert result.data is not None
     problems = [f"{f.what}: {f.error_type.value} ({f.detail})" for f in result.failures]
     return report(result.data), problems
 

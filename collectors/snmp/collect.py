@@ -48,7 +48,7 @@ class _PollEnded(Exception):
 
 @dataclass(slots=True)
 class PollResult:
-    data: DeviceData | None
+    data: DeviceData
     failures: list[WalkFailure] = field(default_factory=list)
 
 

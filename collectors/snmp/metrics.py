@@ -21,7 +21,7 @@ class Clock:
     t_s: float  # monotonic seconds, for rates
 
 
-def device_info(data: DeviceData) -> Metric:
+def device_info(data: DeviceData, ts_ns: int) -> Metric:
     ident, ent, system = data.identity, data.entity, data.system
     return Metric("snmp_device_info", {
         "sys_object_id": oid_to_str(system.object_id) if system.object_id else "",
@@ -35,7 +35,7 @@ def device_info(data: DeviceData) -> Metric:
         "serial": ent.serial,
         "firmware": ent.firmware,
         "sys_name": system.name,
-    }, {"info": 1})
+    }, {"info": 1}, ts_ns)
 
 
 def _rates(tracker: RateTracker, key: Hashable, counters: Mapping[str, Counter],
@@ -100,37 +100,38 @@ def to_metrics(data: DeviceData, tracker: RateTracker, clock: Clock, inventory: 
                controller: str) -> list[Metric]:
     """All metrics of one poll; `controller` names the device for the wlan_* tags."""
     tracker.begin(data.system.uptime_s)
-    out = [device_info(data)]
+    ts = clock.ts_ns
+    out = [device_info(data, ts)]
     if data.system.uptime_s is not None:
-        out.append(Metric("snmp_system", {}, {"uptime_seconds": data.system.uptime_s}))
+        out.append(Metric("snmp_system", {}, {"uptime_seconds": data.system.uptime_s}, ts))
     out.extend(_interface(i, tracker, clock) for i in data.interfaces.values())
     out.extend(_ip_stats(s, data, tracker, clock) for s in data.ip_stats)
     if Profile.IPV6 in data.profiles:
         out.append(_ipv6_summary(data, clock))
         out.extend(Metric("snmp_ip_address", {
             "address": a.address, "family": a.family, "scope": a.scope,
-            "ifindex": "" if a.if_index is None else str(a.if_index)}, {"present": 1})
+            "ifindex": "" if a.if_index is None else str(a.if_index)}, {"present": 1}, ts)
             for a in data.addresses)
     out.extend(Metric("snmp_lldp_neighbor", {
         "local_port": n.local_port, "remote_chassis": n.remote_chassis,
-        "remote_port": n.remote_port, "remote_sys_name": n.remote_sys_name}, {"present": 1})
+        "remote_port": n.remote_port, "remote_sys_name": n.remote_sys_name}, {"present": 1}, ts)
         for n in data.lldp)
     for e in data.fdb:
         ifc = data.interfaces.get(e.if_index) if e.if_index is not None else None
         port = ifc.name if ifc else str(e.if_index if e.if_index is not None else e.bridge_port)
         out.append(Metric("snmp_fdb", {"mac": e.mac, "port": port,
                                        "vlan": "" if e.vlan is None else str(e.vlan),
-                                       "ip": e.ip}, {"present": 1}))
-    out.extend(_wlan(data, inventory, controller))
-    return [Metric(m.name, m.tags, m.fields, clock.ts_ns, m.kind) for m in out]
+                                       "ip": e.ip}, {"present": 1}, ts))
+    out.extend(_wlan(data, inventory, controller, ts))
+    return out
 
 
-def _wlan(data: DeviceData, inventory: Inventory, controller: str) -> list[Metric]:
+def _wlan(data: DeviceData, inventory: Inventory, controller: str, ts: int) -> list[Metric]:
     wlan = data.wlan
     if wlan is None:
         return []
     out = [Metric("wlan_controller", {}, {"aps_total": len(wlan.aps), "aps_up": wlan.aps_up,
-                                          "clients": wlan.clients})]
+                                          "clients": wlan.clients}, ts)]
     for ap in wlan.aps:
         known = inventory.by_mac(ap.mac) if ap.mac else None
         tags = {"controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
@@ -143,7 +144,7 @@ def _wlan(data: DeviceData, inventory: Inventory, controller: str) -> list[Metri
             fields["clients"] = ap.clients
         if ap.uptime_s is not None:
             fields["uptime_seconds"] = ap.uptime_s
-        out.append(Metric("wlan_ap", tags, fields))
+        out.append(Metric("wlan_ap", tags, fields, ts))
         for r in ap.radios:
             rf: dict[str, FieldValue] = {}
             for name, value in (("up", None if r.up is None else int(r.up)),
@@ -155,5 +156,5 @@ def _wlan(data: DeviceData, inventory: Inventory, controller: str) -> list[Metri
             if rf:
                 out.append(Metric("wlan_radio", {
                     "controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
-                    "radio": r.radio, "band": r.band}, rf))
+                    "radio": r.radio, "band": r.band}, rf, ts))
     return out
