@@ -133,6 +133,9 @@ class BuildContext:
     config_dir: Path
     snapshot: Snapshot | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("campusmon"))
+    # the instance's per-target poll timeout (pollers whose library keeps its own timeouts,
+    # e.g. netmiko, derive them from it); None outside the agent
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

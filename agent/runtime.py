@@ -74,7 +74,8 @@ class Agent:
         return BuildContext(
             instance=inst.instance_id, inventory=cfg.inventory, credentials=cfg.credentials,
             data_dir=cfg.data_dir, config_dir=cfg.config_dir, snapshot=self.snapshot,
-            logger=logging.getLogger(f"campusmon.{inst.instance_id}"))
+            logger=logging.getLogger(f"campusmon.{inst.instance_id}"),
+            timeout_s=inst.options.timeout_secs or cfg.agent.timeout_secs)
 
     async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
         a = cfg.agent

@@ -1,6 +1,8 @@
 """netmiko sessions: the only module importing netmiko (and paramiko, for its exceptions).
 
-Everything here blocks and runs in a worker thread. `abort()` is the one method called from
+netmiko (with paramiko and cryptography) takes seconds to import, so it is imported on the first
+login, in the worker thread, not when the agent starts. Everything here blocks and runs in a
+worker thread. `abort()` is the one method called from
 the event loop: it cuts the session so a thread stuck reading a hung device ends at its next
 read instead of at netmiko's read timeout.
 """
@@ -14,15 +16,6 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-
-import paramiko
-from netmiko import ConnectHandler
-from netmiko.exceptions import (
-    NetmikoAuthenticationException,
-    NetmikoTimeoutException,
-    ReadException,
-    ReadTimeout,
-)
 
 from agent.errors import CollectError
 from agent.model import ErrorType
@@ -84,6 +77,8 @@ class CliSession:
         p = self.params
         self.deadline = time.monotonic() + p.timeout_s
         try:
+            from netmiko import ConnectHandler  # deferred: see the module docstring
+
             self._conn = ConnectHandler(**p.netmiko_kwargs())
             self._check_aborted()
             # auto_connect=False + _open(): the object exists before the login starts, so
@@ -160,7 +155,15 @@ class CliSession:
             raise self._fail(ErrorType.TIMEOUT, "session aborted (tick timeout)")
 
     def _translate(self, exc: BaseException, what: str) -> CollectError:
-        """netmiko/paramiko/socket exceptions → typed errors (by type, never by message)."""
+        """netmiko/paramiko/socket exceptions → typed errors (by type where one exists)."""
+        import paramiko
+        from netmiko.exceptions import (
+            NetmikoAuthenticationException,
+            NetmikoTimeoutException,
+            ReadException,
+            ReadTimeout,
+        )
+
         if self._aborted.is_set():
             return self._fail(ErrorType.TIMEOUT, f"{what}: aborted (tick timeout)")
         if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):

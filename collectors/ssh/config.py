@@ -19,15 +19,19 @@ class SshDeviceOptions(StrictModel):
     commands: list[CommandKind] | None = None
 
 
+SESSION_SHARE = 0.8
+DEFAULT_SESSION_SECS = 8.0  # outside the agent (no framework timeout known)
+
+
 class SshConfig(StrictModel):
     credential: str | None = None  # used when neither the target nor the device names one
     port: int = Field(default=22, ge=1, le=65535)
     # threads running netmiko; a hung device holds one only until session_timeout_secs
     workers: int = Field(default=8, ge=1, le=128)
     # login plus every command of one device; netmiko's conn/auth/banner/read timeouts are
-    # derived from it. Keep it below the instance's timeout_secs (default 10) so a slow device
-    # ends its own session before the framework gives up on it.
-    session_timeout_secs: float = Field(default=8.0, gt=0, le=600)
+    # derived from it. Unset: SESSION_SHARE of the instance's timeout_secs, so a slow device
+    # ends its own session (and frees its thread) before the framework gives up on it.
+    session_timeout_secs: float | None = Field(default=None, gt=0, le=600)
     commands: list[CommandKind] = Field(default_factory=lambda: list(CommandKind))
     vendors: dict[str, Platform] = Field(default_factory=dict)  # extra vendor name → platform
     devices: dict[str, SshDeviceOptions] = Field(default_factory=dict)

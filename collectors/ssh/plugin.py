@@ -19,7 +19,12 @@ from agent.errors import CollectError, PartialCollect
 from agent.model import ErrorType, Item, Metric
 from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.ssh.client import CliSession, SessionParams
-from collectors.ssh.config import SshConfig, SshDeviceOptions
+from collectors.ssh.config import (
+    DEFAULT_SESSION_SECS,
+    SESSION_SHARE,
+    SshConfig,
+    SshDeviceOptions,
+)
 from collectors.ssh.metrics import ap_metrics, ipv6_metrics, lldp_metrics, version_metrics
 from collectors.ssh.normalize import NORMALIZERS, NormalizeError, Row
 from collectors.ssh.parsing import ParseFailure, parse
@@ -81,6 +86,14 @@ class SshCollector:
         self._locks: dict[str, asyncio.Lock] = {}
         self._live: set[CliSession] = set()
 
+    @property
+    def session_timeout_s(self) -> float:
+        if self.cfg.session_timeout_secs is not None:
+            return self.cfg.session_timeout_secs
+        if self.ctx.timeout_s is not None:
+            return self.ctx.timeout_s * SESSION_SHARE
+        return DEFAULT_SESSION_SECS
+
     async def start(self) -> None:
         self._pool()
 
@@ -108,7 +121,7 @@ class SshCollector:
             port=opts.port or target.port or self.cfg.port, username=cred.username,
             password=_secret(cred.password), key_file=cred.key_file,
             passphrase=_secret(cred.passphrase), secret=_secret(cred.enable_secret),
-            timeout_s=self.cfg.session_timeout_secs,
+            timeout_s=self.session_timeout_s,
             known_hosts_file=self.cfg.known_hosts_file)
         return Plan(platform, params, commands_for(platform, kind, wanted))
 
@@ -235,8 +248,7 @@ SPEC = PluginSpec(
     name="ssh", kind=PluginKind.POLLER, config_model=SshConfig, build=build,
     description="CLI facts over SSH (netmiko + TextFSM): version, IPv6 per interface, AP list, "
                 "LLDP, for Huawei, H3C, Ruijie, ZTE, Cisco, Aruba",
-    example={"type": "ssh", "interval_secs": 300, "timeout_secs": 30,
-             "session_timeout_secs": 25, "credential": "campus-ssh",
+    example={"type": "ssh", "interval_secs": 300, "timeout_secs": 30, "credential": "campus-ssh",
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets="inventory",
 )

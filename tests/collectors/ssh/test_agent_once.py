@@ -22,7 +22,6 @@ credentials:
   - {{name: stale, type: ssh, username: huawei, password: "changed-since"}}
 inputs:
   - type: ssh
-    session_timeout_secs: 10
     devices:
       ac-1: {{platform: huawei, kind: wlan_controller, commands: [version, ap_list]}}
       sw-9: {{platform: huawei}}

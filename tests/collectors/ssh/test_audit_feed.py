@@ -3,6 +3,7 @@ vendor declared in the inventory in the localization (国产化) audit."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from agent.audit.plugin import AuditConfig, AuditProcessor
@@ -51,7 +52,7 @@ def test_cli_identification_overrides_declared_vendor() -> None:
             (hpe_box, Platform.HP_COMWARE, HPE_VERSION),
             (huawei, Platform.HUAWEI, (DATA / "huawei_display_version.raw").read_text())):
         items += [m.with_tags(dev.tags())  # what the pipeline adds for a target
-                  for m in version_metrics(_version(platform, text), platform, 1)]
+                  for m in version_metrics(_version(platform, text), platform, time.time_ns())]
     after = AuditProcessor(AuditConfig(), inv)
     after.process(items)
     assert _network_share(after) == 50.0

@@ -242,3 +242,12 @@ async def test_pager_left_on_is_a_clear_error(fake_devices: FakeDevices) -> None
     assert err.value.error_type is ErrorType.PROTOCOL
     assert "old-vrp: display ipv6 interface brief: output is paged" in str(err.value)
     assert any(isinstance(i, Metric) and i.name == "ssh_device_info" for i in err.value.items)
+
+
+def test_session_budget_derives_from_the_framework_timeout(fake_devices: FakeDevices) -> None:
+    ctx = BuildContext(instance="ssh/ssh", inventory=Inventory.empty(), credentials={},
+                       data_dir=Path("/nonexistent"), config_dir=Path("/nonexistent"),
+                       timeout_s=30.0)
+    assert SshCollector(SshConfig(), ctx).session_timeout_s == pytest.approx(24.0)
+    explicit = SshConfig(session_timeout_secs=5)
+    assert SshCollector(explicit, ctx).session_timeout_s == 5.0
