@@ -288,9 +288,11 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
         t = snmp_truth[code]
         eg = t["egress"]
         share = 100 * eg["ipv6_share"]
-        # Δ IPv6 / Δ total on the egress link: counters advance at the simulated rates
+        # Δ IPv6 / Δ total on the egress link. snmpsim advances each counter with wall time
+        # when it reads it, and the IPv4/IPv6 in/out columns come in separate GETBULK pages
+        # (milliseconds apart, more on a busy machine): within 2 % of the simulated ratio
         assert html_value(cells, code, "ipv6_egress_traffic_share") == pytest.approx(
-            share, rel=1e-3)
+            share, rel=0.02)
         rate_total = eg["ipv4_in_bps"] + eg["ipv4_out_bps"] + eg["ipv6_in_bps"] + \
             eg["ipv6_out_bps"]
         prov_v6 += eg["ipv6_in_bps"] + eg["ipv6_out_bps"]
@@ -336,4 +338,4 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
             sum(d["domestic"] == "yes" for d in net), len(net))
         assert html_value(cells, code, "localization_wireless") == 100.0  # Huawei AC + APs
     assert js[("province", "ipv6_egress_traffic_share", "campus")] == pytest.approx(
-        100 * prov_v6 / prov_total, rel=1e-3)
+        100 * prov_v6 / prov_total, rel=0.02)
