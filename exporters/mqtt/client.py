@@ -31,6 +31,8 @@ class PublisherOptions:
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None  # TLS when set
+    cert_file: str | None = None  # client certificate, for brokers that require one
+    key_file: str | None = None
     verify_tls: bool = True
     qos: int = 1
     retain: bool = False
@@ -45,7 +47,8 @@ class Publisher:
         if opts.username is not None:
             c.username_pw_set(opts.username, opts.password)
         if opts.ca_file is not None:
-            c.tls_set(ca_certs=opts.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            c.tls_set(ca_certs=opts.ca_file, certfile=opts.cert_file, keyfile=opts.key_file,
+                      cert_reqs=ssl.CERT_REQUIRED)
             c.tls_insecure_set(not opts.verify_tls)
         c.reconnect_delay_set(min_delay=1, max_delay=30)
         c.max_inflight_messages_set(1000)

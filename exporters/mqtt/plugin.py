@@ -14,7 +14,7 @@ import re
 import socket
 import string
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from agent.model import Event
 from agent.outputs import LinesExportError
@@ -36,6 +36,8 @@ class MqttEventsConfig(SecretsFromFiles):
     username: str | None = None
     password: SecretStr | None = None  # password_file: also accepted
     ca_file: str | None = None  # TLS when set
+    cert_file: str | None = None  # client certificate and key, for brokers that require one
+    key_file: str | None = None
     verify_tls: bool = True
     timeout_secs: float = Field(default=10.0, gt=0)
 
@@ -50,6 +52,14 @@ class MqttEventsConfig(SecretsFromFiles):
         if "+" in v or "#" in v:
             raise ValueError("a topic to publish to cannot contain MQTT wildcards")
         return v
+
+    @model_validator(mode="after")
+    def _pairs(self) -> MqttEventsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("give both cert_file and key_file, or neither")
+        if self.cert_file is not None and self.ca_file is None:
+            raise ValueError("a client certificate needs TLS: give ca_file too")
+        return self
 
 
 def topic_for(template: str, e: Event) -> str:
@@ -79,7 +89,8 @@ class MqttEventsExporter:
             client_id=c.client_id or f"campusmon-events-{socket.gethostname()}",
             username=c.username,
             password=c.password.get_secret_value() if c.password else None,
-            ca_file=c.ca_file, verify_tls=c.verify_tls, qos=c.qos, retain=c.retain))
+            ca_file=c.ca_file, cert_file=c.cert_file, key_file=c.key_file,
+            verify_tls=c.verify_tls, qos=c.qos, retain=c.retain))
         await asyncio.to_thread(self._pub.start)
 
     async def write(self, batch: Batch) -> None:

@@ -3,7 +3,11 @@ kept in the disk queue while the broker is down."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from agent.model import Event, EventState, Severity
 from agent.plugin import BatchKind
 from exporters.mqtt.plugin import MqttEventsConfig, MqttEventsExporter, topic_for
-from tests.exporters.helpers import drain_all, make_output
-from tests.servers import Mosquitto, free_port, start_mosquitto
+from tests.exporters.helpers import drain_all, make_output, self_signed
+from tests.servers import Mosquitto, free_port, require_binary, start_mosquitto
 
 
 @contextmanager
@@ -107,3 +111,48 @@ async def test_broker_outage_keeps_events_until_it_returns(tmp_path: Path) -> No
     finally:
         await exp.close()
         broker.stop()
+
+
+def _tls_files() -> tuple[Path, Path, Path, Path]:
+    """(dir, cert, key, passwd) in a world-readable directory: mosquitto drops root for its
+    own user before it reads them."""
+    shared = Path(tempfile.mkdtemp(prefix="campusmon-mqtt-exp-"))
+    shared.chmod(0o755)
+    cert, key = self_signed(shared)
+    passwd = shared / "passwd"
+    subprocess.run([require_binary("mosquitto_passwd"), "-b", "-c", str(passwd), "campusmon",
+                    "s3cret-pw"], check=True, capture_output=True, timeout=30)
+    for f in (cert, key, passwd):
+        f.chmod(0o644)
+    return shared, cert, key, passwd
+
+
+@pytest.mark.timeout(90)
+async def test_tls_and_password(tmp_path: Path) -> None:
+    shared, cert, key, passwd = await asyncio.to_thread(_tls_files)
+    try:
+        port = free_port()
+        broker = start_mosquitto(tmp_path / "broker", port=port, extra_conf=(
+            f"certfile {cert}\nkeyfile {key}\ntls_version tlsv1.2\n"
+            f"allow_anonymous false\npassword_file {passwd}\n"))
+        try:
+            exp = MqttEventsExporter(MqttEventsConfig.model_validate(
+                {"host": "127.0.0.1", "port": port, "ca_file": str(cert),
+                 "username": "campusmon", "password": "s3cret-pw", "timeout_secs": 5}))
+            out = make_output(tmp_path / "q", exp, decode=True)
+            out.sink.queue.put(BatchKind.EVENTS, _lines(_events(3)))
+            await drain_all(out, limit_s=30)
+            await exp.close()
+            assert out.sink.stats.sent == 3
+            wrong = MqttEventsExporter(MqttEventsConfig.model_validate(
+                {"host": "127.0.0.1", "port": port, "ca_file": str(cert),
+                 "username": "campusmon", "password": "nope", "timeout_secs": 2}))
+            out2 = make_output(tmp_path / "q2", wrong, decode=True)
+            out2.sink.queue.put(BatchKind.EVENTS, _lines(_events(2)))
+            assert await out2.deliver_once() == 0  # refused login: kept, retried later
+            assert out2.sink.queue.stats().items == 2
+            await wrong.close()
+        finally:
+            broker.stop()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
