@@ -116,7 +116,11 @@ class DevicePoller:
         data.identity = identify(Facts(system.object_id, system.descr, frozenset(probes)))
         entity = EntityInfo()
         if Profile.ENTITY in self.profiles:
-            entity = parse_entity(await self._walk(O.ENTITY))
+            try:
+                entity = parse_entity(await self._walk(O.ENTITY))
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
+                self.failures.append(WalkFailure("profile entity", ErrorType.PARSE,
+                                                 f"{type(exc).__name__}: {exc}"))
         data.entity = EntityInfo(
             model=entity.model or hik_model,
             serial=entity.serial,
@@ -125,32 +129,50 @@ class DevicePoller:
         )
 
     async def _profiles(self, data: DeviceData) -> None:
-        if Profile.INTERFACES in self.profiles:
-            data.interfaces, data.interface_indexes = parse_interfaces(
-                await self._walk(O.INTERFACES))
-        if Profile.IPV6 in self.profiles:
-            data.addresses = parse_addresses(await self._walk(
-                [O.IP_ADDRESS_IFINDEX, O.IP_ADDRESS_TYPE]))
-            fwd = await self._get([O.IP_FORWARDING, O.IPV6_FORWARDING])
-            data.ipv4_forwarding = number(fwd.get(O.IP_FORWARDING))
-            data.ipv6_forwarding = number(fwd.get(O.IPV6_FORWARDING))
-        if Profile.IP in self.profiles:
-            data.ip_stats = parse_ip_stats(await self._walk(O.IP_SYSTEM_STATS),
-                                           await self._walk(O.IP_IF_STATS))
-        if Profile.LLDP in self.profiles:
-            data.lldp = parse_lldp(
-                await self._walk([O.LLDP_LOC_PORT_ID, O.LLDP_LOC_PORT_DESC]),
-                await self._walk([O.LLDP_REM_CHASSIS_SUBTYPE, O.LLDP_REM_CHASSIS_ID,
-                                  O.LLDP_REM_PORT_ID, O.LLDP_REM_SYS_NAME]))
-        if Profile.FDB in self.profiles:
-            data.fdb = parse_fdb(
-                await self._walk([O.DOT1D_BASE_PORT_IFINDEX]),
-                await self._walk([O.DOT1Q_TP_FDB_PORT]),
-                await self._walk([O.DOT1D_TP_FDB_PORT]),
-                await self._walk([O.IP_NET_TO_PHYS_ADDR]),
-                await self._walk([O.IP_NET_TO_MEDIA_ADDR]))
-        if Profile.WLAN in self.profiles:
-            data.wlan = await self._wlan(data.identity.vendor)
+        steps = ((Profile.INTERFACES, self._interfaces), (Profile.IPV6, self._ipv6),
+                 (Profile.IP, self._ip), (Profile.LLDP, self._lldp), (Profile.FDB, self._fdb),
+                 (Profile.WLAN, self._wlan_step))
+        for profile, step in steps:
+            if profile not in self.profiles:
+                continue
+            try:
+                await step(data)
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+                # Values no parser expected: this profile is lost, the rest of the poll is kept.
+                self.failures.append(WalkFailure(f"profile {profile.value}", ErrorType.PARSE,
+                                                 f"{type(exc).__name__}: {exc}"))
+
+    async def _interfaces(self, data: DeviceData) -> None:
+        data.interfaces, data.interface_indexes = parse_interfaces(
+            await self._walk(O.INTERFACES))
+
+    async def _ipv6(self, data: DeviceData) -> None:
+        data.addresses = parse_addresses(await self._walk(
+            [O.IP_ADDRESS_IFINDEX, O.IP_ADDRESS_TYPE]))
+        fwd = await self._get([O.IP_FORWARDING, O.IPV6_FORWARDING])
+        data.ipv4_forwarding = number(fwd.get(O.IP_FORWARDING))
+        data.ipv6_forwarding = number(fwd.get(O.IPV6_FORWARDING))
+
+    async def _ip(self, data: DeviceData) -> None:
+        data.ip_stats = parse_ip_stats(await self._walk(O.IP_SYSTEM_STATS),
+                                       await self._walk(O.IP_IF_STATS))
+
+    async def _lldp(self, data: DeviceData) -> None:
+        data.lldp = parse_lldp(
+            await self._walk([O.LLDP_LOC_PORT_ID, O.LLDP_LOC_PORT_DESC]),
+            await self._walk([O.LLDP_REM_CHASSIS_SUBTYPE, O.LLDP_REM_CHASSIS_ID,
+                              O.LLDP_REM_PORT_ID, O.LLDP_REM_SYS_NAME]))
+
+    async def _fdb(self, data: DeviceData) -> None:
+        data.fdb = parse_fdb(
+            await self._walk([O.DOT1D_BASE_PORT_IFINDEX]),
+            await self._walk([O.DOT1Q_TP_FDB_PORT]),
+            await self._walk([O.DOT1D_TP_FDB_PORT]),
+            await self._walk([O.IP_NET_TO_PHYS_ADDR]),
+            await self._walk([O.IP_NET_TO_MEDIA_ADDR]))
+
+    async def _wlan_step(self, data: DeviceData) -> None:
+        data.wlan = await self._wlan(data.identity.vendor)
 
     async def _wlan(self, vendor: str) -> Controller | None:
         """Only the vendor's own maps are read; an empty AP-name column means no AP table."""

@@ -14,6 +14,7 @@ from collectors.snmp.values import (
     display,
     inet_index,
     mac,
+    mac_from_index,
     number,
     raw,
     rows,
@@ -286,13 +287,13 @@ def parse_fdb(base_ports: Walks, q_fdb: Walks, d_fdb: Walks, arp: Walks,
     seen: set[str] = set()
     for idx, r in rows(q_fdb).items():  # dot1qFdbId, MAC
         port = number(r.get(O.DOT1Q_TP_FDB_PORT))
-        if len(idx) == 7 and port is not None and port > 0:  # 0 / -1: port unknown
-            m = mac(idx[1:])
+        m = mac_from_index(idx[1:])
+        if len(idx) == 7 and m and port is not None and port > 0:  # 0 / -1: port unknown
             seen.add(m)
             out.append(FdbEntry(m, port_if.get(port), port, idx[0], mac_ip.get(m, "")))
     for idx, r in rows(d_fdb).items():  # MAC
         port = number(r.get(O.DOT1D_TP_FDB_PORT))
-        if len(idx) == 6 and port is not None and port > 0 and mac(idx) not in seen:
-            m = mac(idx)
+        m = mac_from_index(idx)
+        if m and port is not None and port > 0 and m not in seen:
             out.append(FdbEntry(m, port_if.get(port), port, None, mac_ip.get(m, "")))
     return out

@@ -34,6 +34,13 @@ def mac(raw: bytes | Iterable[int]) -> str:
     return ":".join(f"{b:02x}" for b in bytes(raw))
 
 
+def mac_from_index(index: Oid) -> str | None:
+    """A MAC address carried as six OID sub-identifiers (None when it is not one)."""
+    if len(index) != 6 or any(not 0 <= b <= 255 for b in index):
+        return None
+    return mac(index)
+
+
 def mac_of(vb: VarBind | None) -> str:
     """A MacAddress / PhysAddress value, or a MAC written as text."""
     if vb is None or not isinstance(vb.value, bytes):

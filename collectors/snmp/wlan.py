@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from collectors.snmp.oids import Obj
 from collectors.snmp.session import Oid, oid_from_str
-from collectors.snmp.values import Row, ip_of, mac, mac_of, number, seconds, text
+from collectors.snmp.values import Row, ip_of, mac_from_index, mac_of, number, seconds, text
 
 
 class ApField(enum.StrEnum):
@@ -290,8 +290,8 @@ def build_controller(m: WlanMap, ap_rows: Mapping[Oid, Row], radio_rows: Mapping
 
         mac_col = m.ap.get(ApField.MAC)
         ap_mac = mac_of(row.get(mac_col)) if mac_col is not None else ""
-        if not ap_mac and len(key) == 6 and all(0 <= b <= 255 for b in key):
-            ap_mac = mac(key)  # tables indexed by the AP MAC
+        if not ap_mac:
+            ap_mac = mac_from_index(key) or ""  # tables indexed by the AP MAC
         ipv4_col, ipv6_col = m.ap.get(ApField.IPV4), m.ap.get(ApField.IPV6)
         up_col, cl_col = m.ap.get(ApField.UPTIME), m.ap.get(ApField.CLIENTS)
         radios = tuple(_radio_of(m, key, r) for idx, r in radio_rows.items()
