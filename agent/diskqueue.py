@@ -84,6 +84,15 @@ class DiskQueue:
         row = self._db.execute("SELECT enqueued_ns FROM queue ORDER BY id LIMIT 1").fetchone()
         return int(row[0]) if row else None
 
+    def _trim_rejected(self) -> None:
+        """Set-aside batches are for inspection: keep the newest (at least one), bounded in
+        count and to a twentieth of the quota (at least 1 MiB), outside the queue's quota."""
+        self._db.execute(
+            "DELETE FROM rejected WHERE id IN (SELECT id FROM (SELECT id, "
+            "COUNT(*) OVER w AS n, SUM(LENGTH(payload)) OVER w AS b FROM rejected "
+            "WINDOW w AS (ORDER BY id DESC)) WHERE n > 1 AND (n > ? OR b > ?))",
+            (_REJECTED_KEEP, max(2**20, self.max_bytes // 20)))
+
     def _meta_add(self, key: str, n: int) -> None:
         self._db.execute(
             "INSERT INTO meta(key, value) VALUES(?, ?) "
@@ -218,13 +227,11 @@ class DiskQueue:
                 f"SELECT items, LENGTH(payload) FROM queue WHERE id IN ({marks})", ids
             ).fetchall()
             self._db.execute(
-                f"INSERT OR REPLACE INTO rejected(id, rejected_ns, kind, items, reason, payload)"
-                f" SELECT id, ?, kind, items, ?, payload FROM queue WHERE id IN ({marks})",
+                f"INSERT INTO rejected(rejected_ns, kind, items, reason, payload)"
+                f" SELECT ?, kind, items, ?, payload FROM queue WHERE id IN ({marks}) ORDER BY id",
                 [now, reason[:2000], *ids])
             self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
-            self._db.execute(
-                "DELETE FROM rejected WHERE id NOT IN "
-                "(SELECT id FROM rejected ORDER BY id DESC LIMIT ?)", (_REJECTED_KEEP,))
+            self._trim_rejected()
             moved = int(sum(r[0] for r in rows))
             self._meta_add("rejected_items", moved)
             self._db.execute("COMMIT")
@@ -268,9 +275,7 @@ class DiskQueue:
                         "INSERT INTO rejected(rejected_ns, kind, items, reason, payload) "
                         "VALUES(?,?,?,?,?)",
                         (now, kind, len(rejected), reason[:2000], "\n".join(rejected).encode()))
-                    self._db.execute(
-                        "DELETE FROM rejected WHERE id NOT IN "
-                        "(SELECT id FROM rejected ORDER BY id DESC LIMIT ?)", (_REJECTED_KEEP,))
+                    self._trim_rejected()
                     self._meta_add("rejected_items", len(rejected))
                 self._db.execute("COMMIT")
             except BaseException:

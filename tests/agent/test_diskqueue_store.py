@@ -101,3 +101,15 @@ def test_memory_stays_flat_while_the_quota_recycles(tmp_path: Path) -> None:
     assert dropped > 100_000
     assert grown < 24 * 2**20, f"RSS grew {grown / 2**20:.1f} MB"
     q.close()
+
+
+def test_set_aside_batches_are_bounded_too(tmp_path: Path) -> None:
+    q = DiskQueue(tmp_path / "q.db", max_bytes=4 * 2**20)  # set-aside bound: 1 MiB
+    for i in range(40):
+        q.put(BatchKind.METRICS, _batch(f"r{i}", 500, width=200))  # ~150 kB a batch
+        q.set_aside([r.id for r in q.peek(10**6)], f"HTTP 400: batch {i}")
+    reasons = q.rejected_reasons(limit=1000)
+    assert reasons[0] == (500, "HTTP 400: batch 39")  # the newest is kept
+    assert 1 < len(reasons) < 10
+    assert q.stats().rejected_items == 40 * 500  # the count is never trimmed
+    q.close()
