@@ -185,10 +185,12 @@ class CliSession:
                 return self._fail(ErrorType.DNS, f"{what}: host name not resolvable")
             if isinstance(cause, OSError) and not isinstance(cause, TimeoutError):
                 return self._fail(ErrorType.UNREACHABLE, f"{what}: {cause.strerror or cause}")
+            if isinstance(cause, paramiko.SSHException):  # wrapped by netmiko as a "timeout"
+                return self._translate(cause, what)
             return self._fail(ErrorType.TIMEOUT, f"{what}: connection timed out")
         if isinstance(exc, paramiko.SSHException):
-            if "host key" in type(exc).__name__.lower():
-                return self._fail(ErrorType.AUTH, f"{what}: unknown host key")
+            if "known_hosts" in str(exc):  # paramiko's RejectPolicy: no type of its own
+                return self._fail(ErrorType.AUTH, f"{what}: host key not in known_hosts_file")
             return self._fail(ErrorType.PROTOCOL, f"{what}: SSH error: {type(exc).__name__}")
         if isinstance(exc, ReadException | EOFError):
             return self._fail(ErrorType.PROTOCOL, f"{what}: session closed by the device")

@@ -284,6 +284,7 @@ class FakeDevices:
     port: int = 0
     sessions: int = 0  # logins that reached a shell
     connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
+    host_key: asyncssh.SSHKey | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncssh.SSHAcceptor | None = None
     _thread: threading.Thread | None = None
@@ -325,10 +326,16 @@ class FakeDevices:
 
     async def _serve(self) -> None:
         host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_key = host_key
         self._server = await asyncssh.create_server(
             lambda: _Server(self), "127.0.0.1", 0, server_host_keys=[host_key],
             process_factory=self._handle, line_editor=False, encoding="utf-8")
         self.port = self._server.sockets[0].getsockname()[1]
+
+    def known_hosts_line(self) -> str:
+        assert self.host_key is not None
+        key = self.host_key.export_public_key("openssh").decode().split()
+        return f"[127.0.0.1]:{self.port} {key[0]} {key[1]}\n"
 
     def stop(self) -> None:
         loop, server = self._loop, self._server

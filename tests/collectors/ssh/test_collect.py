@@ -251,3 +251,21 @@ def test_session_budget_derives_from_the_framework_timeout(fake_devices: FakeDev
     assert SshCollector(SshConfig(), ctx).session_timeout_s == pytest.approx(24.0)
     explicit = SshConfig(session_timeout_secs=5)
     assert SshCollector(explicit, ctx).session_timeout_s == 5.0
+
+
+@pytest.mark.timeout(30)
+async def test_known_hosts_file(fake_devices: FakeDevices, tmp_path: Path) -> None:
+    """With known_hosts_file set, an unknown host key is refused (auth) and a known one works."""
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    col = _collector(fake_devices, known_hosts_file=str(known), commands=["version"])
+    t = _target(fake_devices, "sw-new", "Huawei", "huawei")
+    try:
+        with pytest.raises(CollectError) as err:
+            await col.poll(t)
+        assert err.value.error_type is ErrorType.AUTH
+        assert "host key not in known_hosts_file" in str(err.value)
+        known.write_text(fake_devices.known_hosts_line())
+        assert _one(await col.poll(t), "ssh_device_info")
+    finally:
+        await col.close()
