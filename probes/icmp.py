@@ -41,6 +41,7 @@ _ECHO_REPLY = {Family.IPV4: 0, Family.IPV6: 129}
 _PAYLOAD = b"campusmon-probe!"  # 16 bytes; makes our packets easy to spot in a capture
 _ICMP6_FILTER = 1  # <netinet/icmp6.h>; Python's socket module lacks the constant
 _SO_ATTACH_FILTER = 26  # <asm-generic/socket.h>
+_SO_RCVBUFFORCE = 33
 _PING_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
 _HEADER = struct.Struct("!BBHHH")  # type, code, checksum, identifier, sequence
 _IDSEQ = struct.Struct("!HH")
@@ -106,6 +107,17 @@ def ping_group_range() -> str:
         return "unknown"
 
 
+def _grow_receive_buffer(sock: socket.socket, size: int = 1 << 20) -> None:
+    """Room for a sweep's replies (each costs ~1 KiB of buffer): the default ~200 KiB drops
+    replies once a few hundred arrive faster than the loop reads them. SO_RCVBUFFORCE needs
+    CAP_NET_ADMIN; otherwise SO_RCVBUF, which the kernel caps at net.core.rmem_max."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, size)
+    except OSError:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 def _attach_reply_filter(sock: socket.socket, family: Family, ident: int) -> None:
     """Classic BPF on a raw socket: accept only echo replies carrying our identifier.
 
@@ -135,19 +147,27 @@ def _attach_reply_filter(sock: socket.socket, family: Family, ident: int) -> Non
 class _Batch:
     """Echoes awaited together (a burst to one target, or one echo to many targets)."""
 
-    __slots__ = ("future", "remaining", "rtts")
+    __slots__ = ("future", "remaining", "rtts", "seqs")
 
     def __init__(self, n: int, future: asyncio.Future[None]) -> None:
         self.rtts: list[float | None] = [None] * n
         self.remaining = n
         self.future = future
+        self.seqs: list[int] = []  # sequence numbers used, to forget them without a scan
 
     async def wait(self, timeout_s: float) -> None:
-        """Until every echo is answered or `timeout_s` passed (then the rest are lost)."""
+        """Until every echo is answered or `timeout_s` passed (then the rest are lost).
+        One timer handle, no timeout context or shield: this runs once per target per tick."""
         if self.remaining:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout_s):
-                    await asyncio.shield(self.future)
+            timer = asyncio.get_running_loop().call_later(timeout_s, self._expire)
+            try:
+                await self.future
+            finally:
+                timer.cancel()
+
+    def _expire(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
 
     def hit(self, index: int, rtt: float) -> None:
         if self.rtts[index] is None:
@@ -164,6 +184,7 @@ class FamilySocket:
         self.family = family
         self.sock, self.kind = self._open(family, mode)
         self.sock.setblocking(False)
+        _grow_receive_buffer(self.sock)
         if self.kind == "dgram":
             self.sock.bind(("0.0.0.0" if family is Family.IPV4 else "::", 0))
             self.ident = int(self.sock.getsockname()[1])
@@ -246,6 +267,7 @@ class FamilySocket:
         # replies come from the address without its scope ("fe80::1", not "fe80::1%eth0")
         key = address.partition("%")[0] if "%" in address else address
         self._pending[seq] = (batch, index, key, time.perf_counter())
+        batch.seqs.append(seq)
         try:
             self.sock.sendto(pkt, dest)
         except BlockingIOError:
@@ -269,8 +291,16 @@ class FamilySocket:
             await self.send_blocked(*left)
 
     def forget(self, batch: _Batch) -> None:
-        for seq in [s for s, p in self._pending.items() if p[0] is batch]:
-            del self._pending[seq]
+        """Drop the batch's unanswered echoes (a late reply is then ignored)."""
+        pending = self._pending
+        for seq in batch.seqs:
+            p = pending.get(seq)
+            if p is not None and p[0] is batch:  # the number may serve another batch now
+                del pending[seq]
+
+    def drain(self) -> None:
+        """Read what has arrived now, without waiting (also the add_reader callback)."""
+        self._on_readable()
 
     def _on_readable(self) -> None:
         reply = _ECHO_REPLY[self.family]
@@ -330,7 +360,7 @@ class Pinger:
                    timeout_s: float = 1.0) -> PingStats:
         """A burst of `count` echoes `interval_s` apart; waits `timeout_s` after the last."""
         address = normalise_ip(address, keep_scope=True)
-        fs = self.socket_for(Family.of(address))
+        fs = self.socket_for(Family.IPV6 if ":" in address else Family.IPV4)
         loop = asyncio.get_running_loop()
         batch = _Batch(count, loop.create_future())
         stats = PingStats(sent=0)
@@ -371,6 +401,8 @@ class Pinger:
                         await fs.send_blocked(*left)
                 except OSError:
                     batch.hit(i, math.nan)  # not sent: count as an answer to stop waiting
+                if i & 63 == 63:  # read replies between sends: a full buffer drops them
+                    fs.drain()
             await batch.wait(timeout_s)
         finally:
             for fs in used.values():
