@@ -49,7 +49,11 @@ def normalise_ip(text: str, *, keep_scope: bool = False) -> str:
     """Canonical text form (compressed IPv6) so replies match requests; the scope id
     ("%eth0", needed to reach a link-local address) is dropped unless `keep_scope`."""
     addr, sep, scope = text.partition("%")
-    canon = str(ipaddress.ip_address(addr))
+    af = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    try:  # inet_pton/ntop: the kernel's canonical form, ~10x cheaper than ipaddress
+        canon = socket.inet_ntop(af, socket.inet_pton(af, addr))
+    except OSError:
+        raise ValueError(f"not an IP address: {text!r}") from None
     return f"{canon}%{scope}" if keep_scope and sep and scope else canon
 
 
