@@ -95,18 +95,53 @@ class PromClient:
         return out
 
     def points(self, start_ns: int, end_ns: int, campuses: Iterable[str] = ()) -> list[Metric]:
-        wanted = sorted(campuses)
-        # a regex inside a PromQL string literal: the regex's backslashes are escaped again
-        alts = "|".join(re.escape(c).replace("\\", "\\\\").replace('"', '\\"')
-                        for c in wanted)
-        campus_sel = f',campus=~"{alts}"' if wanted else ""
+        """Every point the audits read, fetched measurement by measurement.
+
+        The inventory series come first: they name the egress devices, so the counter
+        histories (the bulk of a day of data) are fetched for those devices only, and the
+        neighbour table for its IPv6 rows only."""
+        campus_sel = _regex_matcher("campus", sorted(campuses))
         rows: list[tuple[str, dict[str, str], str, int, float]] = []
-        for meas, fields in MEASUREMENTS.items():
-            names = "|".join(f"{meas}_{f}" for f in fields)
-            selector = f'{{__name__=~"{names}"{campus_sel}}}'
-            for labels, values in self.range_samples(selector, start_ns, end_ns):
+        order = sorted(MEASUREMENTS, key=lambda m: not m.startswith("audit_"))
+        egress: set[str] | None = None
+        for meas in order:
+            if egress is None and not meas.startswith("audit_"):
+                egress = _egress_devices(merge_fields(rows))
+            extra = campus_sel
+            if meas in EGRESS_COUNTERS and egress is not None:
+                if not egress:
+                    continue  # no egress device declared: no counter history is read
+                extra += _regex_matcher("device", sorted(egress))
+            elif meas == "snmp_fdb":
+                extra += ',ip=~".*:.*"'  # only IPv6 neighbours matter (IoT IPv6 audit)
+            names = "|".join(f"{meas}_{f}" for f in MEASUREMENTS[meas])
+            for labels, values in self.range_samples(f'{{__name__=~"{names}"{extra}}}',
+                                                     start_ns, end_ns):
                 field = labels.get("__name__", "")[len(meas) + 1:]
                 tags = {k: v for k, v in labels.items() if k not in _DROP_LABELS}
                 for ts, v in values:
                     rows.append((meas, tags, field, ts, v))
         return merge_fields(rows)
+
+
+EGRESS_COUNTERS = frozenset({"snmp_interface", "snmp_ip_traffic", "snmp_ip_if_traffic"})
+
+
+def _regex_matcher(label: str, values: list[str]) -> str:
+    """`,label=~"a|b"` for exact values; a regex inside a PromQL string literal has its
+    backslashes escaped again."""
+    if not values:
+        return ""
+    alts = "|".join(re.escape(v).replace("\\", "\\\\").replace('"', '\\"')
+                    for v in values)
+    return f',{label}=~"{alts}"'
+
+
+def _egress_devices(info: list[Metric]) -> set[str] | None:
+    """Egress devices named by `audit_device_info`; None when no inventory was published
+    (then nothing is filtered)."""
+    devices = [m for m in info if m.name == "audit_device_info"]
+    if not devices:
+        return None
+    return {m.tags["device"] for m in devices if "device" in m.tags
+            and "egress" in m.tags.get("roles", "").split(",")}

@@ -57,3 +57,24 @@ def test_central_store_gives_the_local_answer(victoria_metrics):
         else:
             assert got[key] == pytest.approx(v, rel=1e-9), key
     assert got[("ipv6_egress_traffic_share", "campus")] == 25.0
+
+
+@pytest.mark.timeout(120)
+def test_counters_fetched_for_egress_devices_only(victoria_metrics) -> None:
+    """A day of every switch port is the bulk of the store: only the egress device's
+    counter history is read, and only IPv6 rows of the neighbour table."""
+    from agent.model import Metric
+    from tests.agent.audit.crafted import tags
+
+    inv = inventory()
+    t0 = (time.time_ns() // 10**9 - 15 * 60) * 10**9
+    extra = [Metric("snmp_interface", tags(inv, "core", ifname="X1", ifindex="1"),
+                    {"in_octets": 1, "out_octets": 1}, t0),
+             Metric("snmp_fdb", tags(inv, "acc", mac="aa:bb:cc:00:00:01", ip="10.9.9.9"),
+                    {"present": 1}, t0),
+             Metric("snmp_fdb", tags(inv, "acc", mac="aa:bb:cc:00:00:02", ip="2001:db8::9"),
+                    {"present": 1}, t0)]
+    _write(victoria_metrics.url, [*points(inv, t0), *extra, *inventory_metrics(inv, t0)])
+    got = PromClient(victoria_metrics.url).points(t0 - MIN, t0 + 10 * MIN, ["c1"])
+    assert {m.tags["device"] for m in got if m.name == "snmp_interface"} == {"gw"}
+    assert [m.tags["ip"] for m in got if m.name == "snmp_fdb"] == ["2001:db8::9"]
