@@ -156,7 +156,7 @@ async def test_lan_security_alerts_from_real_discovery(
         return {a["annotations"]["key"]: a for a in alertmanager_e2e.alerts()
                 if a["labels"].get("run") == run}
 
-    first, second = run_in(lanlab.mon, _listen, 2, 3, lanlab.rogue_ns, timeout=90)
+    first, second = run_in(lanlab.mon, _listen, 2, 2, lanlab.rogue_ns, timeout=90)
     raw = [i for b in first for i in b if isinstance(i, Event)]
     await feed(first)
     got = ours()
