@@ -1,14 +1,14 @@
 """Helpers for the fast-path and simulated-campus tests: reference encodings, snmprec parsing,
-net-snmp snmpd on loopback, and a scriptable in-process UDP agent for failure cases."""
+and a scriptable in-process UDP agent for failure cases. (snmpsim and snmpd come from the
+session fixtures in conftest.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,7 @@ from pyasn1.codec.ber import decoder, encoder  # type: ignore[import-untyped]
 from pysnmp.proto.api import v2c
 
 from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str
-from tests.collectors.snmp.conftest import SnmpAgent, start_snmpsim, wait_snmp
-from tests.servers import ServerProcess, free_port, require_binary
+from tests.servers import require_binary
 
 PYSNMP_TYPES: dict[SnmpType, Any] = {
     SnmpType.INTEGER: v2c.Integer,
@@ -150,35 +149,6 @@ def world_readable_dir(prefix: str) -> Path:
     d = Path(tempfile.mkdtemp(prefix=prefix))
     d.chmod(0o755)
     return d
-
-
-def snmpsim_serving(data_dir: Path, probe_community: str, host: str = "127.0.0.1"
-                    ) -> Iterator[SnmpAgent]:
-    """Generator body for a fixture: snmpsim over `data_dir`, stopped and cleaned up after."""
-    work = world_readable_dir("campusmon-snmpsim-")
-    agent = start_snmpsim(data_dir, work, probe_community, host=host)
-    try:
-        yield agent
-    finally:
-        agent.stop()
-        shutil.rmtree(work, ignore_errors=True)
-
-
-# -- net-snmp snmpd on loopback (IPv4 and IPv6) ------------------------------------------------
-
-def start_snmpd(workdir: Path, community: str = "public") -> SnmpAgent:
-    """snmpd on 127.0.0.1 and ::1 (same port) serving this host's own MIB-II."""
-    binary = require_binary("snmpd")
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port("127.0.0.1", kind=socket.SOCK_DGRAM)
-    conf = workdir / "snmpd.conf"
-    conf.write_text(f"rocommunity {community} 127.0.0.1\nrocommunity6 {community} ::1\n")
-    argv = [binary, "-f", "-Lf", str(workdir / "snmpd.out"), "-C", "-c", str(conf),
-            "-p", str(workdir / "snmpd.pid"), f"udp:127.0.0.1:{port},udp6:[::1]:{port}"]
-    server = ServerProcess(argv, lambda: wait_snmp("127.0.0.1", port, community),
-                           workdir / "snmpd.log")
-    server.start()
-    return SnmpAgent("127.0.0.1", port, server)
 
 
 # -- a scriptable agent for failure cases ------------------------------------------------------

@@ -169,14 +169,13 @@ def _only_typed_error(data: bytes) -> None:
             assert isinstance(vb, VarBind) and isinstance(vb.oid, tuple)
 
 
-@settings(max_examples=1500, deadline=None)
-@given(cut=st.integers(0, len(SAMPLE) - 1))
-def test_every_truncation_is_a_typed_error(cut: int) -> None:
-    with pytest.raises(BerError):
-        decode_response(SAMPLE[:cut], b"public")
+def test_every_truncation_is_a_typed_error() -> None:
+    for cut in range(len(SAMPLE)):  # all of them: cheaper and surer than sampling
+        with pytest.raises(BerError):
+            decode_response(SAMPLE[:cut], b"public")
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(edits=st.lists(st.tuples(st.integers(0, len(SAMPLE) - 1), st.integers(0, 255)),
                       min_size=1, max_size=6),
        cut=st.integers(1, len(SAMPLE)), extra=st.binary(max_size=8))
