@@ -68,7 +68,6 @@ def indicators(inp: AuditInput) -> list[Indicator]:
     dl_mean = sum(s[0] for s in samples) / n if n else None
     ul_mean = sum(s[1] for s in samples) / n if n else None
     measured_teaching = [e for e in ev if e.subject in teaching]
-    ok_teaching = sum(e.status is Status.OK for e in measured_teaching)
     return [
         Indicator("5g_dl_mean", FAMILY, "5G下行平均速率", "5G downlink mean", dl_mean, "Mbps",
                   target=S.G5_DL_MEAN_MBPS, numerator=sum(s[0] for s in samples),
@@ -80,11 +79,20 @@ def indicators(inp: AuditInput) -> list[Indicator]:
                   "5G samples meeting DL>=200 / UL>=40 Mbps", share(good_n, n), "%",
                   target=S.G5_SAMPLE_SHARE, numerator=good_n, denominator=n, counted="samples",
                   evidence=tuple(ev), note=note),
-        Indicator("5g_teaching_places_ok", FAMILY, "5G测量达标的教学场所比例",
-                  "Measured teaching places meeting all 信号升格 thresholds",
-                  share(ok_teaching, len(measured_teaching)), "%", numerator=ok_teaching,
-                  denominator=len(measured_teaching), evidence=tuple(measured_teaching),
-                  counted="rooms",
-                  note="share of teaching places with 5G readings; per-room thresholds from "
-                       "c3', no verified coverage target"),
+        *_places_ok(measured_teaching, "campus", ""),
+        *(ind for b in sorted({e.building for e in measured_teaching})
+          for ind in _places_ok([e for e in measured_teaching if e.building == b],
+                                f"building:{b}", inp.building_name(b))),
     ]
+
+
+def _places_ok(measured: list[Evidence], scope: str, building: str) -> list[Indicator]:
+    ok = sum(e.status is Status.OK for e in measured)
+    zh, en = (f"（{building}）", f" ({building})") if building else ("", "")
+    return [Indicator(
+        "5g_teaching_places_ok", FAMILY, "5G测量达标的教学场所比例" + zh,
+        "Measured teaching places meeting all 信号升格 thresholds" + en,
+        share(ok, len(measured)), "%", scope=scope, numerator=ok, denominator=len(measured),
+        evidence=tuple(measured), counted="rooms",
+        note="share of teaching places with 5G readings; per-room thresholds from c3', no "
+             "verified coverage target")]

@@ -100,3 +100,10 @@ def test_ap_no_longer_listed_by_its_controller_drops_out() -> None:
     # ap1 was up in the older table only: no longer counted; a-101 now shows it as no data
     assert cov.numerator == 0
     assert "ap1 (no data)" in by_room["a-101"].detail
+
+
+def test_5g_teaching_places_per_building() -> None:
+    inds = cellular.indicators(audit_input())
+    assert _get(inds, "5g_teaching_places_ok", "building:ta").value == 100.0
+    assert [i.scope for i in inds if i.id == "5g_teaching_places_ok"] == ["campus",
+                                                                         "building:ta"]
