@@ -30,7 +30,7 @@ def parse_uptime(text: str) -> int | None:
         d, h, m, s = (int(x) for x in text.split(":"))
         return ((d * 24 + h) * 60 + m) * 60 + s
     total, found = 0, False
-    for num, unit in re.findall(r"(\d+)\s*([A-Za-z]+)", text):
+    for num, unit in re.findall(r"(\d+)\s*([A-Za-z]+)(?:\(s\))?", text):
         key = unit.lower().rstrip("s") if len(unit) > 1 else unit.lower()
         if key not in _UNITS:
             continue
@@ -123,7 +123,10 @@ def cisco_version(records: Sequence[Record]) -> list[Row]:
 
 def zte_version(records: Sequence[Record]) -> list[Row]:
     r = _one(records)
-    return [VersionInfo("ZTE", _s(r, "hardware"), "ZXROS", _s(r, "version"),
+    # ntc's template keeps what follows "ZXCTN" as hardware, and "<model> <version>" as version
+    model = f"ZXCTN {_s(r, 'hardware').strip()}".strip()
+    version = _s(r, "version").split()
+    return [VersionInfo("ZTE", model, "ZXROS", version[-1] if version else "",
                         uptime_seconds=parse_uptime(_s(r, "uptime")))]
 
 

@@ -72,6 +72,18 @@ def _all(items: Sequence[Item], name: str) -> list[Metric]:
     return [i for i in items if isinstance(i, Metric) and i.name == name]
 
 
+async def _partial(fake: FakeDevices, target: Target, **cfg: object) -> PartialCollect:
+    """Poll expecting part of the data: the version must have arrived before the failure."""
+    col = _collector(fake, **cfg)
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(target)
+    finally:
+        await col.close()
+    assert _one(err.value.items, "ssh_device_info")
+    return err.value
+
+
 @pytest.mark.timeout(60)
 async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
     """Huawei (password, AC: AP list), H3C (SSH key), Ruijie and Cisco (enable + secret)."""
@@ -165,16 +177,10 @@ async def test_hang_ends_by_netmiko_read_timeout_when_budget_is_smaller(
         fake_devices: FakeDevices) -> None:
     """With the session budget below the tick timeout, the session ends itself: partial data
     (version arrived) and a timeout for the command that hung."""
-    col = _collector(fake_devices, session_timeout_secs=4.0)
-    await col.start()
-    try:
-        with pytest.raises(PartialCollect) as err:
-            await col.poll(_target(fake_devices, "hung-sw", "Huawei", "hang"))
-    finally:
-        await col.close()
-    assert err.value.error_type is ErrorType.TIMEOUT
-    assert "display ipv6 interface brief" in str(err.value)
-    assert any(isinstance(i, Metric) and i.name == "ssh_device_info" for i in err.value.items)
+    err = await _partial(fake_devices, _target(fake_devices, "hung-sw", "Huawei", "hang"),
+                         session_timeout_secs=4.0)
+    assert err.error_type is ErrorType.TIMEOUT
+    assert "display ipv6 interface brief" in str(err)
 
 
 @pytest.mark.timeout(40)
@@ -233,15 +239,9 @@ async def test_refused_connection(fake_devices: FakeDevices) -> None:
 async def test_pager_left_on_is_a_clear_error(fake_devices: FakeDevices) -> None:
     """An old VRP account that may not run `screen-length 0 temporary` keeps its pager: short
     outputs arrive, a paged one is reported as such (not as a silent timeout)."""
-    col = _collector(fake_devices)
-    try:
-        with pytest.raises(PartialCollect) as err:
-            await col.poll(_target(fake_devices, "old-vrp", "Huawei", "nopager"))
-    finally:
-        await col.close()
-    assert err.value.error_type is ErrorType.PROTOCOL
-    assert "old-vrp: display ipv6 interface brief: output is paged" in str(err.value)
-    assert any(isinstance(i, Metric) and i.name == "ssh_device_info" for i in err.value.items)
+    err = await _partial(fake_devices, _target(fake_devices, "old-vrp", "Huawei", "nopager"))
+    assert err.error_type is ErrorType.PROTOCOL
+    assert "old-vrp: display ipv6 interface brief: output is paged" in str(err)
 
 
 def test_session_budget_derives_from_the_framework_timeout(fake_devices: FakeDevices) -> None:

@@ -188,3 +188,17 @@ def test_helpers() -> None:
         Platform.HUAWEI, DeviceKind.CORE_SWITCH, wanted)}
     assert CommandKind.AP_LIST in {c.kind for c in commands_for(
         Platform.HUAWEI, DeviceKind.WLAN_CONTROLLER, wanted)}
+
+
+def test_zte_version_real_output() -> None:
+    [v] = rows(Platform.ZTE_ZXROS, CommandKind.VERSION, "zte_show_version.raw")
+    assert v == VersionInfo("ZTE", "ZXCTN 6120H-S", "ZXROS", "V5.10.00.50",
+                            uptime_seconds=23 * 86400 + 10 * 3600 + 59 * 60)
+
+
+def test_aruba_ap_database_real_output() -> None:
+    aps = rows(Platform.ARUBA_OS, CommandKind.AP_LIST, "aruba_show_ap_database.raw")
+    assert [(a.name, a.model, a.state, a.uptime_seconds) for a in aps
+            if isinstance(a, AccessPoint)][0] == (
+        "ap-building-1", "635", ApState.UP, 2 * 86400 + 17 * 3600 + 8 * 60 + 4)
+    assert len(aps) == 3
