@@ -197,8 +197,9 @@ def test_zte_version_real_output() -> None:
 
 
 def test_aruba_ap_database_real_output() -> None:
-    aps = rows(Platform.ARUBA_OS, CommandKind.AP_LIST, "aruba_show_ap_database.raw")
-    assert [(a.name, a.model, a.state, a.uptime_seconds) for a in aps
-            if isinstance(a, AccessPoint)][0] == (
-        "ap-building-1", "635", ApState.UP, 2 * 86400 + 17 * 3600 + 8 * 60 + 4)
+    aps = [a for a in rows(Platform.ARUBA_OS, CommandKind.AP_LIST, "aruba_show_ap_database.raw")
+           if isinstance(a, AccessPoint)]
     assert len(aps) == 3
+    first = aps[0]
+    assert (first.name, first.model, first.state, first.uptime_seconds) == (
+        "ap-building-1", "635", ApState.UP, 2 * 86400 + 17 * 3600 + 8 * 60 + 4)
