@@ -8,6 +8,8 @@ intervals are tested without sleeping. Input items pass through unchanged; alert
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -23,6 +25,8 @@ from agent.alerts.topology import Topology
 from agent.model import Event, Item, Metric
 from agent.plugin import BuildContext, PluginKind, PluginSpec
 from config.base import StrictModel
+
+log = logging.getLogger("campusmon.alerts")
 
 
 class FlapOptions(StrictModel):
@@ -50,12 +54,16 @@ class AlertsConfig(StrictModel):
     silences: list[Silence] = Field(default_factory=list)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     metrics_interval_secs: float = Field(default=30.0, gt=0)
+    # notified alerts are saved on shutdown/reload and reopened at start, so their resolve is
+    # still sent; one not seen again within this time resolves
+    restore_grace_secs: float = Field(default=300.0, ge=0)
 
 
 class AlertsProcessor:
     def __init__(self, rules: Sequence[Rule], cfg: AlertsConfig, ctx: EvalContext,
-                 clock: Callable[[], int] = time.time_ns) -> None:
+                 clock: Callable[[], int] = time.time_ns, state_path: Path | None = None) -> None:
         self.rules = list(rules)
+        self.state_path = state_path
         self.cfg = cfg
         self.clock = clock
         self.campus = ctx.inventory.campus.code
@@ -78,6 +86,21 @@ class AlertsProcessor:
         self.book = AlertBook(self.topology, settings,
                               mute if (silences or windows) else None)
         self._next_metrics = 0
+        if state_path is not None:
+            self._restore(state_path)
+
+    def _restore(self, path: Path) -> None:
+        # build time, not process(): reading a file here is like reading the rule files
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("alert state %s unreadable, starting empty: %s", path, exc)
+            return
+        n = self.book.restore(records, {r.name: r for r in self.rules}, self.clock(),
+                              self.cfg.restore_grace_secs)
+        log.info("reopened %d notified alerts from %s", n, path)
 
     def process(self, items: Sequence[Item]) -> Sequence[Item]:
         now = self.clock()
@@ -100,7 +123,17 @@ class AlertsProcessor:
         return out
 
     def close(self) -> None:
-        """Nothing to release; present because the runtime closes every plugin."""
+        """Save the notified alerts (shutdown or reload); idempotent."""
+        if self.state_path is None:
+            return
+        try:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.book.snapshot(), ensure_ascii=False),
+                           encoding="utf-8")
+            tmp.replace(self.state_path)
+        except OSError as exc:
+            log.error("could not save alert state to %s: %s", self.state_path, exc)
 
 
 def load_rules(cfg: AlertsConfig, config_dir: Path) -> list[Rule]:
@@ -113,7 +146,9 @@ def load_rules(cfg: AlertsConfig, config_dir: Path) -> list[Rule]:
 
 def build(cfg: AlertsConfig, ctx: BuildContext) -> AlertsProcessor:
     rules = load_rules(cfg, ctx.config_dir)
-    return AlertsProcessor(rules, cfg, EvalContext(ctx.inventory, ctx.credentials))
+    state = ctx.data_dir / "alerts" / f"state-{ctx.instance.replace('/', '_')}.json"
+    return AlertsProcessor(rules, cfg, EvalContext(ctx.inventory, ctx.credentials),
+                           state_path=state)
 
 
 SPEC = PluginSpec(

@@ -14,6 +14,7 @@ import enum
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agent.alerts.conditions import Observation, Subject
 from agent.alerts.contract import ALERTNAME, HELD_BACK, NOTIFY_REASON
@@ -58,6 +59,7 @@ class Alert:
     muted_by: str | None = None
     flapping: bool = False
     flap_announced: bool = False
+    unconfirmed_until_ns: int = 0  # restored from a previous run: kept until data says
 
     @property
     def port(self) -> str | None:
@@ -108,7 +110,9 @@ class AlertBook:
             if a.phase is Phase.PENDING and now - a.active_since_ns >= rule.for_secs * _NS:
                 self._fire(a, now)
         for key, a in alerts.items():
-            if key not in seen and a.active:
+            if key in seen:
+                a.unconfirmed_until_ns = 0
+            elif a.active and now >= a.unconfirmed_until_ns:
                 a.active = False
                 self._flap(key, now)
 
@@ -119,6 +123,32 @@ class AlertBook:
                 and self.topology.ancestors(a.device)):
             # give an upstream failure a moment to show up before paging for this one
             a.hold_until_ns = max(a.hold_until_ns, now + int(self.s.settle_secs * _NS))
+
+    # ------------------------------------------------------------ restarts
+    def snapshot(self) -> list[dict[str, object]]:
+        """The notified alerts: someone was told they fire, so someone must hear the end."""
+        return [{"key": a.key, "rule": a.rule.name, "labels": a.labels, "device": a.device,
+                 "values": a.values, "active_since_ns": a.active_since_ns,
+                 "fired_ns": a.fired_ns, "last_notified_ns": a.last_notified_ns}
+                for a in self.alerts() if a.notified]
+
+    def restore(self, records: list[dict[str, Any]], rules: dict[str, Rule], now: int,
+                grace_secs: float) -> int:
+        """Reopen notified alerts of a previous run. Each stays firing (no new notification)
+        until its condition is seen again, or resolves if `grace_secs` pass without it."""
+        n = 0
+        for r in records:
+            rule = rules.get(str(r.get("rule")))
+            if rule is None:
+                continue  # the rule is gone from the config: nothing will ever resolve it
+            a = Alert(str(r["key"]), rule, dict(r["labels"]), r.get("device"),
+                      dict(r.get("values") or {}), Phase.FIRING, int(r["active_since_ns"]),
+                      fired_ns=int(r["fired_ns"]), notified=True,
+                      last_notified_ns=int(r["last_notified_ns"]),
+                      unconfirmed_until_ns=now + int(grace_secs * _NS))
+            self.by_rule.setdefault(rule.name, {})[a.key] = a
+            n += 1
+        return n
 
     def alerts(self) -> list[Alert]:
         return [a for group in self.by_rule.values() for a in group.values()]

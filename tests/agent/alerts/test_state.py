@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 from agent.model import Event, EventState, Item, Metric, Severity
 from inventory.models import DeviceKind
@@ -181,3 +182,35 @@ def test_alert_series_per_firing_alert_then_zero_once() -> None:
     assert series(p.process([icmp(INV, "sw-1", True)])) == [("device_down_icmp:sw-1", 0)]
     clock.advance(30)
     assert series(p.process([])) == []
+
+
+def test_notified_alerts_survive_a_restart(tmp_path: Path) -> None:
+    """Shutdown saves what was notified; the next run reopens it without paging again, sends
+    the resolve when the device is back, and resolves what is never seen again after the
+    grace time."""
+    from agent.alerts.conditions import EvalContext
+    from agent.alerts.plugin import AlertsConfig, AlertsProcessor, load_rules
+
+    clock = FakeClock()
+    cfg = AlertsConfig.model_validate({"overrides": {"device_down_icmp": {"for_secs": 0}},
+                                       "restore_grace_secs": 300})
+    rules = [r for r in load_rules(cfg, tmp_path) if r.name == "device_down_icmp"]
+    state = tmp_path / "state.json"
+
+    def start() -> AlertsProcessor:
+        return AlertsProcessor(rules, cfg, EvalContext(INV, {}), clock, state_path=state)
+
+    first = start()
+    out = alert_events(first.process([icmp(INV, "sw-1", False), icmp(INV, "sw-2", False)]))
+    assert len(raised(out)) == 2
+    first.close()
+    first.close()
+    clock.advance(60)
+    second = start()
+    assert alert_events(second.process([icmp(INV, "sw-1", False)])) == []  # no second page
+    clock.advance(30)
+    out = alert_events(second.process([icmp(INV, "sw-1", True)]))
+    assert [(e.key, e.state) for e in out] == [("device_down_icmp:sw-1", EventState.RESOLVED)]
+    clock.advance(300)  # sw-2 was never seen again: the reopened alert expires
+    out = alert_events(second.process([]))
+    assert [(e.key, e.state) for e in out] == [("device_down_icmp:sw-2", EventState.RESOLVED)]
