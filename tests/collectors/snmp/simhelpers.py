@@ -5,10 +5,11 @@ session fixtures in conftest.py.)"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from pyasn1.codec.ber import decoder, encoder  # type: ignore[import-untyped]
 from pysnmp.proto.api import v2c
 
+from collectors.snmp.fast import FastOptions, FastSession
 from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str
 from tests.servers import require_binary
 
@@ -198,3 +200,17 @@ async def start_fake_agent(reply: Reply, delay_s: float = 0.0, host: str = "127.
     _, proto = await loop.create_datagram_endpoint(
         lambda: FakeAgent(reply, delay_s), local_addr=(host, 0))
     return proto
+
+
+@contextlib.asynccontextmanager
+async def scripted(reply: Reply, delay_s: float = 0.0, **options: Any
+                   ) -> AsyncIterator[tuple[FakeAgent, FastSession]]:
+    """A scripted agent and a fast session to it (community "c"), both closed after."""
+    agent = await start_fake_agent(reply, delay_s)
+    opts: dict[str, Any] = {"timeout_s": 1.0, "retries": 1, **options, "port": agent.port}
+    session = FastSession("127.0.0.1", "c", FastOptions(**opts))
+    try:
+        yield agent, session
+    finally:
+        await session.close()
+        agent.close()

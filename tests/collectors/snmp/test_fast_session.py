@@ -19,8 +19,8 @@ from tests.collectors.snmp.simhelpers import (
     mismatches,
     parse_snmprec,
     pysnmp_response,
+    scripted,
     snmpbulkwalk_oids,
-    start_fake_agent,
 )
 
 IF_MIB = ("1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1")
@@ -117,26 +117,26 @@ async def test_snmpd_over_ipv4_and_ipv6(snmpd: Snmpd, host: str) -> None:
 
 # -- scripted agent -----------------------------------------------------------------------------
 
-def _echo(value: int = 1) -> object:
-    def reply(req: DecodedRequest) -> bytes:
-        return pysnmp_response(req.community, req.request_id,
-                               [(o, (SnmpType.INTEGER, value)) for o in req.oids])
-    return reply
+def _echo(req: DecodedRequest) -> bytes:
+    return pysnmp_response(req.community, req.request_id,
+                           [(o, (SnmpType.INTEGER, 1)) for o in req.oids])
+
+
+def _silent(_req: DecodedRequest) -> None:
+    return None
+
+
+SYS_DESCR: Oid = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 
 
 @pytest.mark.timeout(30)
 async def test_silent_device_times_out_after_retries() -> None:
-    agent = await start_fake_agent(lambda _req: None)
-    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.2, retries=2))
-    try:
+    async with scripted(_silent, timeout_s=0.2, retries=2) as (agent, s):
         with pytest.raises(CollectError) as err:
-            await s.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)])
-        assert err.value.error_type is ErrorType.TIMEOUT
-        assert len(agent.requests) == 3
-        assert len({r.request_id for r in agent.requests}) == 1  # a retry is the same request
-    finally:
-        await s.close()
-        agent.close()
+            await s.get([SYS_DESCR])
+    assert err.value.error_type is ErrorType.TIMEOUT
+    assert len(agent.requests) == 3
+    assert len({r.request_id for r in agent.requests}) == 1  # a retry is the same request
 
 
 @pytest.mark.timeout(30)
@@ -148,44 +148,34 @@ async def test_malformed_reply_is_a_protocol_error(garbage: bytes) -> None:
                                [(req.oids[0], (SnmpType.OCTET_STRING, b"x" * 50))])
         return good[:-10] + garbage
 
-    agent = await start_fake_agent(reply)
-    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.3, retries=0))
-    try:
+    async with scripted(reply, timeout_s=0.3, retries=0) as (_agent, s):
         with pytest.raises(CollectError) as err:
-            await s.get([(1, 3, 6, 1, 2, 1, 1, 1, 0)])
-        assert err.value.error_type is ErrorType.PROTOCOL
-    finally:
-        await s.close()
-        agent.close()
+            await s.get([SYS_DESCR])
+    assert err.value.error_type is ErrorType.PROTOCOL
 
 
 @pytest.mark.timeout(30)
 async def test_reply_from_another_address_is_ignored() -> None:
     """A datagram with the right request-id from the wrong source must not complete a request."""
-    victim = await start_fake_agent(lambda _req: None)
-    s = FastSession("127.0.0.1", "c", _opts(victim.port, timeout_s=0.5, retries=0))
     loop = asyncio.get_running_loop()
+    async with scripted(_silent, timeout_s=0.5, retries=0) as (victim, s):
 
-    async def spoof() -> None:
-        await victim.got_request.wait()
-        req = victim.requests[0]
-        tr, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
-                                                    local_addr=("127.0.0.1", 0))
-        assert s._dispatcher is not None
-        fam = next(iter(s._dispatcher._families.values()))
-        tr.sendto(pysnmp_response(b"c", req.request_id, []), fam.sock.getsockname())
-        tr.close()
+        async def spoof() -> None:
+            await victim.got_request.wait()
+            req = victim.requests[0]
+            tr, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
+                                                        local_addr=("127.0.0.1", 0))
+            assert s._dispatcher is not None
+            fam = next(iter(s._dispatcher._families.values()))
+            tr.sendto(pysnmp_response(b"c", req.request_id, []), fam.sock.getsockname())
+            tr.close()
 
-    try:
         spoofer = asyncio.create_task(spoof())
         with pytest.raises(CollectError) as err:
-            await s.get([(1, 3, 6, 1, 2, 1, 1, 1, 0)])
+            await s.get([SYS_DESCR])
         await spoofer
-        assert err.value.error_type is ErrorType.TIMEOUT
-        assert s._dispatcher is None or s._dispatcher.stats.unmatched >= 1
-    finally:
-        await s.close()
-        victim.close()
+        assert s._dispatcher is not None and s._dispatcher.stats.unmatched >= 1
+    assert err.value.error_type is ErrorType.TIMEOUT
 
 
 @pytest.mark.timeout(30)
@@ -197,31 +187,18 @@ async def test_get_splits_on_too_big() -> None:
         return pysnmp_response(req.community, req.request_id,
                                [(o, (SnmpType.INTEGER, o[-1])) for o in req.oids])
 
-    agent = await start_fake_agent(reply)
-    s = FastSession("127.0.0.1", "c", _opts(agent.port))
     oids: list[Oid] = [(1, 3, 6, 1, 4, 1, 99, i) for i in range(20)]
-    try:
+    async with scripted(reply) as (_agent, s):
         got = await s.get(oids)
-    finally:
-        await s.close()
-        agent.close()
     assert got == [VarBind(o, SnmpType.INTEGER, o[-1]) for o in oids]
 
 
 @pytest.mark.timeout(30)
-async def test_in_flight_is_bounded_per_device() -> None:
-    agent = await start_fake_agent(_echo(), delay_s=0.05)  # type: ignore[arg-type]
-    one = FastSession("127.0.0.1", "c", _opts(agent.port))
-    two = FastSession("127.0.0.1", "c", _opts(agent.port, max_in_flight=2))
-    try:
-        await asyncio.gather(*(one.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)]) for _ in range(6)))
-        assert agent.max_outstanding == 1
-        await asyncio.gather(*(two.get([(1, 3, 6, 1, 2, 1, 1, 3, 0)]) for _ in range(6)))
-        assert agent.max_outstanding == 2
-    finally:
-        await one.close()
-        await two.close()
-        agent.close()
+@pytest.mark.parametrize("in_flight", [1, 2])
+async def test_in_flight_is_bounded_per_device(in_flight: int) -> None:
+    async with scripted(_echo, delay_s=0.05, max_in_flight=in_flight) as (agent, s):
+        await asyncio.gather(*(s.get([SYS_DESCR]) for _ in range(6)))
+    assert agent.max_outstanding == in_flight
 
 
 @pytest.mark.timeout(30)
@@ -229,20 +206,14 @@ async def test_walk_that_stops_midway_keeps_what_arrived() -> None:
     root = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
 
     def reply(req: DecodedRequest) -> bytes | None:
-        start = req.oids[0]
-        if start != root:  # answer only the first GETBULK, then go silent
+        if req.oids[0] != root:  # answer only the first GETBULK, then go silent
             return None
         return pysnmp_response(req.community, req.request_id, [
             ((*root, i), (SnmpType.OCTET_STRING, b"eth%d" % i)) for i in range(1, 4)])
 
-    agent = await start_fake_agent(reply)
-    s = FastSession("127.0.0.1", "c", _opts(agent.port, timeout_s=0.1, retries=0))
-    try:
+    async with scripted(reply, timeout_s=0.1, retries=0) as (_agent, s):
         with pytest.raises(PartialWalk) as err:
             await s.walk(root)
-    finally:
-        await s.close()
-        agent.close()
     assert err.value.error_type is ErrorType.TIMEOUT
     assert [vb.value for vb in err.value.varbinds] == [b"eth1", b"eth2", b"eth3"]
 
@@ -256,12 +227,7 @@ async def test_non_increasing_oids_stop_the_walk() -> None:
                                [((*root, 5), (SnmpType.INTEGER, 1)),
                                 ((*root, 2), (SnmpType.INTEGER, 1))])
 
-    agent = await start_fake_agent(reply)
-    s = FastSession("127.0.0.1", "c", _opts(agent.port))
-    try:
+    async with scripted(reply) as (_agent, s):
         with pytest.raises(CollectError) as err:
             await s.walk(root)
-    finally:
-        await s.close()
-        agent.close()
     assert err.value.error_type is ErrorType.PROTOCOL
