@@ -123,6 +123,7 @@ def to_metrics(data: DeviceData, tracker: RateTracker, clock: Clock, inventory: 
                                        "vlan": "" if e.vlan is None else str(e.vlan),
                                        "ip": e.ip}, {"present": 1}, ts))
     out.extend(_wlan(data, inventory, controller, ts))
+    tracker.end()
     return out
 
 

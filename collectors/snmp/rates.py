@@ -42,10 +42,12 @@ class RateTracker:
 
     def __init__(self) -> None:
         self._prev: dict[Hashable, Sample] = {}
+        self._touched: set[Hashable] = set()
         self._uptime_s: float | None = None
 
     def begin(self, uptime_s: float | None) -> bool:
         """Start a poll; returns True when the device rebooted (all baselines dropped)."""
+        self._touched = set()
         rebooted = (uptime_s is not None and self._uptime_s is not None
                     and uptime_s < self._uptime_s)
         if rebooted:
@@ -57,12 +59,12 @@ class RateTracker:
     def rate(self, key: Hashable, value: int, bits: int, t_s: float,
              discontinuity: int | None = None) -> float | None:
         cur = Sample(value, t_s, discontinuity)
+        self._touched.add(key)
         prev = self._prev.get(key)
         self._prev[key] = cur
         return counter_rate(prev, cur, bits)
 
-    def forget_except(self, keys: set[Hashable]) -> None:
-        """Drop series that disappeared (removed interfaces) so memory stays bounded."""
-        for k in list(self._prev):
-            if k not in keys:
-                del self._prev[k]
+    def end(self) -> None:
+        """Finish a poll: series not seen in it (removed interfaces) are forgotten."""
+        for k in [k for k in self._prev if k not in self._touched]:
+            del self._prev[k]

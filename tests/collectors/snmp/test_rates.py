@@ -76,6 +76,19 @@ def test_discontinuity_change_resets_the_series() -> None:
     assert t.rate("x", 150, 64, 30.0, discontinuity=4242) == 10.0
 
 
+def test_series_not_seen_in_a_poll_are_forgotten() -> None:
+    t = RateTracker()
+    t.begin(10.0)
+    t.rate("gone", 1, 64, 0.0)
+    t.rate("kept", 1, 64, 0.0)
+    t.end()
+    t.begin(20.0)
+    assert t.rate("kept", 11, 64, 10.0) == 1.0
+    t.end()
+    t.begin(30.0)
+    assert t.rate("gone", 21, 64, 20.0) is None  # its baseline went with the interface
+
+
 def test_raw_counters_stay_integers_through_the_interface_metric() -> None:
     from collectors.snmp.identify import Facts, identify
     from collectors.snmp.metrics import Clock, to_metrics
