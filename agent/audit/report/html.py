@@ -155,9 +155,18 @@ def _charts(a: CampusAudit) -> str:
 def _campus_section(a: CampusAudit) -> str:
     c = a.campus
     people = f"{c.students} 学生 students, {c.staff} 教职工 staff"
+    with_target = [i for i in a.indicators if i.target is not None]
+    passed = sum(i.passed is True for i in with_target)
+    failed = sum(i.passed is False for i in with_target)
+    summary = (f'<p class="summary">对照引用目标 Against cited targets: '
+               f'<span class="pass">达标 pass {passed}</span> · '
+               f'<span class="fail">未达标 fail {failed}</span> · '
+               f'<span class="na">无数据 no data {len(with_target) - passed - failed}</span> · '
+               f"无引用目标的测量值 measured without a cited target "
+               f"{len(a.indicators) - len(with_target)}</p>")
     parts = [f'<section id="campus-{escape(c.code)}"><h2>{escape(c.name)} ({escape(c.code)})</h2>',
              f'<p class="meta">{escape(c.province or "")} · {escape(people)} · '
-             f"{_ts(a.window_start_ns)} – {_ts(a.window_end_ns)}</p>", _charts(a)]
+             f"{_ts(a.window_start_ns)} – {_ts(a.window_end_ns)}</p>", summary, _charts(a)]
     for fam, zh, en in FAMILIES:
         inds = [i for i in a.indicators if i.family == fam]
         if not inds:
