@@ -129,7 +129,7 @@ class _FilterMixin:
                 return False
         return True
 
-    def _series_id(self, m: Metric) -> tuple[tuple[str, str], ...]:
+    def _series_id(self, m: Metric) -> SeriesId:
         return tuple(sorted((k, v) for k, v in m.tags.items()
                             if k not in self.cond.ignore_tags))
 
@@ -140,6 +140,21 @@ class _Series:
     truth: bool
     obs: Observation
     seen_ns: int
+
+
+SeriesId = tuple[tuple[str, str], ...]
+
+
+def _fresh_groups(series: dict[SeriesId, _Series], stale_secs: float,
+                  now_ns: int) -> dict[Subject, list[_Series]]:
+    """Forget series not seen for `stale_secs`; group the rest by subject."""
+    horizon = now_ns - int(stale_secs * _NS)
+    for sid in [sid for sid, v in series.items() if v.seen_ns < horizon]:
+        del series[sid]
+    groups: dict[Subject, list[_Series]] = {}
+    for v in series.values():
+        groups.setdefault(v.subject, []).append(v)
+    return groups
 
 
 def _field_truth(m: Metric, fields: list[str], op: str, value: float) -> tuple[bool, float] | None:
@@ -162,7 +177,7 @@ class ThresholdEval(_FilterMixin):
         self._init_filter(cond, ctx)
         self.tcond = cond
         self._alias_rx = re.compile(cond.link_alias_regex)
-        self._series: dict[tuple[tuple[str, str], ...], _Series] = {}
+        self._series: dict[SeriesId, _Series] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not self._wanted(item):
@@ -193,14 +208,9 @@ class ThresholdEval(_FilterMixin):
         return self.ctx.link_port is not None and self.ctx.link_port(device, ifname)
 
     def active(self, now_ns: int) -> dict[Subject, Observation]:
-        horizon = now_ns - int(self.tcond.stale_secs * _NS)
-        for sid in [s for s, v in self._series.items() if v.seen_ns < horizon]:
-            del self._series[sid]
-        groups: dict[Subject, list[_Series]] = {}
-        for s in self._series.values():
-            groups.setdefault(s.subject, []).append(s)
         out: dict[Subject, Observation] = {}
-        for subject, series in groups.items():
+        for subject, series in _fresh_groups(self._series, self.tcond.stale_secs,
+                                             now_ns).items():
             truths = [s.truth for s in series]
             hit = all(truths) if self.tcond.reduce == "all" else any(truths)
             if hit:
@@ -238,7 +248,7 @@ class RatioEval(_FilterMixin):
     def __init__(self, cond: RatioCondition, ctx: EvalContext) -> None:
         self._init_filter(cond, ctx)
         self.rcond = cond
-        self._series: dict[tuple[tuple[str, str], ...], _Series] = {}
+        self._series: dict[SeriesId, _Series] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not self._wanted(item):
@@ -254,14 +264,9 @@ class RatioEval(_FilterMixin):
         self._series[self._series_id(item)] = _Series(subject, res[0], obs, now_ns)
 
     def active(self, now_ns: int) -> dict[Subject, Observation]:
-        horizon = now_ns - int(self.rcond.stale_secs * _NS)
-        for sid in [s for s, v in self._series.items() if v.seen_ns < horizon]:
-            del self._series[sid]
-        groups: dict[Subject, list[_Series]] = {}
-        for s in self._series.values():
-            groups.setdefault(s.subject, []).append(s)
         out: dict[Subject, Observation] = {}
-        for subject, series in groups.items():
+        for subject, series in _fresh_groups(self._series, self.rcond.stale_secs,
+                                             now_ns).items():
             count = sum(1 for s in series if s.truth)
             total = len(series)
             if count >= self.rcond.min_count and count / total >= self.rcond.min_ratio:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from agent.alerts.rules import check_regexes
 from config.base import StrictModel
 
 
@@ -26,12 +27,7 @@ class Matchers(StrictModel):
     @field_validator("match_regex")
     @classmethod
     def _regex_ok(cls, v: dict[str, str]) -> dict[str, str]:
-        for k, pattern in v.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"match_regex.{k}: bad regular expression: {exc}") from None
-        return v
+        return check_regexes(v)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         for k, v in self.match.items():

@@ -35,6 +35,16 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 Op = Literal["<", "<=", "==", "!=", ">=", ">"]
 
 
+def check_regexes(patterns: dict[str, str]) -> dict[str, str]:
+    """A validator's body: every value must compile as a regular expression."""
+    for k, pattern in patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{k}: bad regular expression: {exc}") from None
+    return patterns
+
+
 class DeviceSelector(StrictModel):
     """Restricts a rule to inventory devices; all given criteria must hold (AND)."""
 
@@ -67,12 +77,7 @@ class SeriesFilter(StrictModel):
     @field_validator("tags_regex")
     @classmethod
     def _regex_ok(cls, v: dict[str, str]) -> dict[str, str]:
-        for k, pattern in v.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"tags_regex.{k}: bad regular expression: {exc}") from None
-        return v
+        return check_regexes(v)
 
 
 class ThresholdCondition(SeriesFilter):
