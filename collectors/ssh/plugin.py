@@ -85,6 +85,7 @@ class SshCollector:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._live: set[CliSession] = set()
+        self._extra_vendors = {k.strip().lower(): v for k, v in cfg.vendors.items()}
 
     @property
     def session_timeout_s(self) -> float:
@@ -141,13 +142,8 @@ class SshCollector:
             f"devices.{target.id}.credential)"))
 
     def _vendor_platform(self, vendor: str | None) -> Platform | None:
-        if vendor and vendor.strip().lower() in self._extra_vendors:
-            return self._extra_vendors[vendor.strip().lower()]
-        return platform_for_vendor(vendor)
-
-    @property
-    def _extra_vendors(self) -> dict[str, Platform]:
-        return {k.lower(): v for k, v in self.cfg.vendors.items()}
+        key = (vendor or "").strip().lower()
+        return self._extra_vendors.get(key) or platform_for_vendor(vendor)
 
     # ------------------------------------------------------------ polling
     async def poll(self, target: Target) -> Sequence[Item]:

@@ -283,6 +283,8 @@ class FakeDevices:
     key_users: frozenset[str] = frozenset({"h3c"})
     port: int = 0
     sessions: int = 0  # logins that reached a shell
+    active: dict[str, int] = field(default_factory=dict)  # open shells per login name
+    max_active: dict[str, int] = field(default_factory=dict)
     connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
     host_key: asyncssh.SSHKey | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -291,12 +293,15 @@ class FakeDevices:
 
     async def _handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
         self.sessions += 1
-        p = self.personalities[process.get_extra_info("username")]
+        user = process.get_extra_info("username")
+        self.active[user] = self.active.get(user, 0) + 1
+        self.max_active[user] = max(self.max_active.get(user, 0), self.active[user])
         try:
-            await _Cli(p, process).run()
+            await _Cli(self.personalities[user], process).run()
         except (_Closed, asyncssh.BreakReceived, ConnectionError, asyncssh.DisconnectError):
             pass
         finally:
+            self.active[user] -= 1
             process.exit(0)
 
     def start(self) -> FakeDevices:

@@ -95,10 +95,12 @@ async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
         _target(fake_devices, "rj-acc", "锐捷", "ruijie", DeviceKind.ACCESS_SWITCH),
         _target(fake_devices, "cisco-agg", "Cisco", "cisco", DeviceKind.AGGREGATION_SWITCH),
     ]
+    logins = fake_devices.sessions
     try:
         results = await asyncio.gather(*(col.poll(t) for t in targets))
     finally:
         await col.close()
+    assert fake_devices.sessions - logins == 4  # one login per device for all its commands
     hw, h3c, rj, cisco = results
 
     info = _one(hw, "ssh_device_info").tags
@@ -269,3 +271,17 @@ async def test_known_hosts_file(fake_devices: FakeDevices, tmp_path: Path) -> No
         assert _one(await col.poll(t), "ssh_device_info")
     finally:
         await col.close()
+
+
+@pytest.mark.timeout(40)
+async def test_one_session_per_device_at_a_time(fake_devices: FakeDevices) -> None:
+    """Two polls of one device (e.g. two instances, or a slow tick) never overlap sessions."""
+    fake_devices.max_active.pop("h3c", None)
+    col = _collector(fake_devices, workers=4)
+    t = _target(fake_devices, "h3c-core", "H3C", "h3c-key")
+    try:
+        first, second = await asyncio.gather(col.poll(t), col.poll(t))
+    finally:
+        await col.close()
+    assert _one(first, "ssh_device_info") and _one(second, "ssh_device_info")
+    assert fake_devices.max_active["h3c"] == 1
