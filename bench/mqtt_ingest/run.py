@@ -3,9 +3,10 @@
 Method (shared/reference/baselines.md): our side pinned to core 0, mosquitto and the publisher
 pinned to core 1, CPU counted per side — getrusage of this process (paho's thread, the event
 loop, parsing, validation, metrics) for campusmon; wait4() of the child for mosquitto_sub — on
-the same messages (QoS 0, ~200-byte JSON telemetry of 100 environment sensors) in the same run.
-Rounds alternate between the two; medians are reported. Bounded: ROUNDS × MESSAGES messages
-per side, every wait has a deadline.
+the same messages (QoS 0, ~200-byte JSON telemetry of 100 environment sensors, MQTT 3.1.1 on
+both sides) in the same run. Rounds alternate between the two; medians are reported. One more,
+smaller round over MQTT 5 is printed for information. Bounded: ROUNDS × MESSAGES +
+MQTT5_MESSAGES messages per side, every wait has a deadline.
 
     .venv/bin/python bench/mqtt_ingest/run.py
 """
@@ -37,6 +38,8 @@ from inventory.models import Building, Campus, Device, DeviceKind, Inventory  # 
 
 MESSAGES = 100_000
 ROUNDS = 3
+PROTOCOL = "3.1.1"  # the collector's default; MQTT 5 gets one informational round
+MQTT5_MESSAGES = 50_000
 DEVICES = 100
 FILTER = "campus/+/+/+/+/telemetry"
 OUR_CORE, FAR_CORE = 0, 1
@@ -99,15 +102,17 @@ class Publisher:
             self.proc.kill()
 
 
-def run_mosquitto_sub(port: int, pub: Publisher) -> tuple[float, float]:
-    """CPU-seconds and wall seconds for mosquitto_sub to receive MESSAGES messages."""
+def run_mosquitto_sub(port: int, pub: Publisher, protocol: str,
+                      n: int) -> tuple[float, float]:
+    """CPU-seconds and wall seconds for mosquitto_sub to receive `n` messages."""
     proc = subprocess.Popen(
         ["taskset", "-c", str(OUR_CORE), "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port),
-         "-t", FILTER, "-q", "0", "-C", str(MESSAGES), "-i", "bench-mosquitto-sub"],
+         "-V", "5" if protocol == "5" else "mqttv311",
+         "-t", FILTER, "-q", "0", "-C", str(n), "-i", "bench-mosquitto-sub"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # connected and subscribed (mosquitto_sub prints no ready signal)
     t0 = time.monotonic()
-    pub.go(MESSAGES)
+    pub.go(n)
     deadline = time.monotonic() + 120
     while True:
         pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
@@ -124,13 +129,14 @@ def run_mosquitto_sub(port: int, pub: Publisher) -> tuple[float, float]:
     return ru.ru_utime + ru.ru_stime, wall
 
 
-async def run_campusmon(port: int, pub: Publisher) -> tuple[float, float, int, int]:
-    """CPU-seconds and wall seconds for the collector to turn MESSAGES messages into metrics."""
+async def run_campusmon(port: int, pub: Publisher, protocol: str,
+                        n: int) -> tuple[float, float, int, int]:
+    """CPU-seconds and wall seconds for the collector to turn `n` messages into metrics."""
     inv = inventory()
     cfg = MqttConfig.model_validate({
         "host": "127.0.0.1", "port": port, "client_id": "bench-campusmon",
         "heartbeat_secs": {"env_sensor": 3600}, "report_interval_secs": 3600,
-        "queue_max_messages": MESSAGES})
+        "queue_max_messages": n, "protocol": protocol})
     tmp = Path(tempfile.gettempdir())
     lst = build(cfg, BuildContext(instance="mqtt/bench", inventory=inv, credentials={},
                                   data_dir=tmp, config_dir=tmp))
@@ -152,11 +158,11 @@ async def run_campusmon(port: int, pub: Publisher) -> tuple[float, float, int, i
     assert lst.ingest is not None and lst.handover is not None
     ing, ho = lst.ingest, lst.handover
     c0, t0 = cpu_self(), time.monotonic()
-    pub.go(MESSAGES)
+    pub.go(n)
     deadline = time.monotonic() + 120
-    while ing.totals.messages + ho.dropped < MESSAGES:
+    while ing.totals.messages + ho.dropped < n:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"collector got {ing.totals.messages} of {MESSAGES}")
+            raise TimeoutError(f"collector got {ing.totals.messages} of {n}")
         await asyncio.sleep(0.01)
     c1, t1 = cpu_self(), time.monotonic()
     await asyncio.to_thread(pub.wait_done)
@@ -192,25 +198,35 @@ def main() -> int:
         peer: list[tuple[float, float]] = []
         drops = 0
         for r in range(ROUNDS):
-            cpu, wall = run_mosquitto_sub(port, pub)
+            cpu, wall = run_mosquitto_sub(port, pub, PROTOCOL, MESSAGES)
             peer.append((cpu, wall))
-            cpu2, wall2, dropped, emitted = asyncio.run(run_campusmon(port, pub))
+            cpu2, wall2, dropped, emitted = asyncio.run(
+                run_campusmon(port, pub, PROTOCOL, MESSAGES))
             drops += dropped
             ours.append((cpu2, wall2))
-            print(f"round {r + 1}: mosquitto_sub {cpu:.3f} CPU-s {MESSAGES / wall:,.0f} msg/s; "
-                  f"campusmon {cpu2:.3f} CPU-s {MESSAGES / wall2:,.0f} msg/s "
-                  f"({emitted:,} items emitted, {dropped} dropped)", file=sys.stderr)
+            print(f"round {r + 1} (MQTT {PROTOCOL}): mosquitto_sub {cpu:.3f} CPU-s "
+                  f"{MESSAGES / wall:,.0f} msg/s; campusmon {cpu2:.3f} CPU-s "
+                  f"{MESSAGES / wall2:,.0f} msg/s ({emitted:,} items emitted, {dropped} dropped)",
+                  file=sys.stderr, flush=True)
+        p5, _ = run_mosquitto_sub(port, pub, "5", MQTT5_MESSAGES)
+        o5, _, d5, _ = asyncio.run(run_campusmon(port, pub, "5", MQTT5_MESSAGES))
+        drops += d5
         scale = 100_000 / MESSAGES
         x = statistics.median(c for c, _ in ours) * scale
         y = statistics.median(c for c, _ in peer) * scale
         ours_rate = MESSAGES / statistics.median(w for _, w in ours)
         peer_rate = MESSAGES / statistics.median(w for _, w in peer)
-        print(f"payload {pub.payload_bytes} bytes, QoS 0, {DEVICES} devices, "
-              f"{ROUNDS} rounds of {MESSAGES:,} messages")
+        print(f"payload {pub.payload_bytes} bytes, QoS 0, {DEVICES} devices, MQTT {PROTOCOL}, "
+              f"{ROUNDS} rounds of {MESSAGES:,} messages (medians); load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"campusmon:     {ours_rate:10,.0f} messages/s  {x:.3f} CPU-s per 100k "
               f"({x * 10:.1f} µs per message), dropped {drops}")
         print(f"mosquitto_sub: {peer_rate:10,.0f} messages/s  {y:.3f} CPU-s per 100k "
               f"({y * 10:.1f} µs per message)")
+        k5 = 100_000 / MQTT5_MESSAGES
+        print(f"MQTT 5 (one round of {MQTT5_MESSAGES:,}, information only): campusmon "
+              f"{o5 * k5:.3f}, mosquitto_sub {p5 * k5:.3f} CPU-s per 100k "
+              f"(ratio {o5 / p5:.1f})")
         print(json.dumps({"bench": "mqtt_ingest", "unit": "cpu_seconds_per_100k_messages",
                           "campusmon": round(x, 4), "peer": "mosquitto_sub",
                           "peer_value": round(y, 4), "ratio": round(x / y, 2)}))
