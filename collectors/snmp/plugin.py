@@ -79,16 +79,18 @@ class SnmpPoller:
         return None
 
     def _credential(self, target: Target) -> SnmpCredential:
-        name = target.credential or (target.device.credential if target.device else None)
-        name = name or self.cfg.credential
-        if name is None:
-            raise CollectError(ErrorType.AUTH, f"device {target.id}: no SNMP credential set "
-                               "(inventory `credential` or the instance's `credential:`)")
-        cred = self.credentials.get(name)
-        if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
-            raise CollectError(ErrorType.AUTH, f"device {target.id}: credential set '{name}' "
-                               "is missing or is not snmp_v2c/snmp_v3")
-        return cred
+        """The target's own set if it is an SNMP one, else this instance's default."""
+        names = [n for n in (target.credential,
+                             target.device.credential if target.device else None,
+                             self.cfg.credential) if n]
+        for name in names:
+            cred = self.credentials.get(name)
+            if isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
+                return cred
+        tried = ", ".join(f"'{n}'" for n in names) or "none named"
+        raise CollectError(ErrorType.AUTH, f"device {target.id}: no snmp_v2c/snmp_v3 "
+                           f"credential set ({tried}); set the inventory `credential` or "
+                           "the instance's `credential:`")
 
     def _address(self, target: Target) -> str:
         if self.cfg.prefer_ipv6 and target.ipv6:

@@ -118,6 +118,27 @@ async def test_missing_credential_is_a_typed_error(tmp_path: Path) -> None:
     await poller.close()
 
 
+@pytest.mark.timeout(30)
+async def test_a_non_snmp_device_credential_falls_back_to_the_instance_default(
+        snmpsim_fixtures: SnmpAgent, tmp_path: Path) -> None:
+    from config.credentials import SshCredential
+
+    ctx = _ctx(tmp_path, Inventory.empty())
+    creds = {**ctx.credentials, "cli": SshCredential(name="cli", type="ssh", username="u",
+                                                     password="p")}
+    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
+                       data_dir=tmp_path, config_dir=tmp_path)
+    poller = build(SnmpConfig(transport="pysnmp", credential="vrp_ac6605-26",
+                              profiles=["system"]), ctx)
+    try:
+        items = await poller.poll(Target(id="ac", ipv4="127.0.0.1", credential="cli",
+                                         port=snmpsim_fixtures.port))
+    finally:
+        await poller.close()
+    info = next(m for m in items if isinstance(m, Metric) and m.name == "snmp_device_info")
+    assert info.tags["detected_vendor"] == "Huawei"
+
+
 def test_example_config_is_valid() -> None:
     SnmpConfig.model_validate({k: v for k, v in SPEC.example.items()
                                if k not in ("type", "interval_secs", "targets")})
