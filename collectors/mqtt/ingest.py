@@ -166,12 +166,9 @@ class Ingest:
                 if isinstance(s.model_extra, dict) and isinstance(
                         s.model_extra.get("reason"), str):
                     detail += f": {str(s.model_extra['reason'])[:64]}"
-                d = lv.devices[dev]
-                ev = lv.offline(dev, "offline_status", msg.ts_ns, dts)
+                ev = lv.offline(dev, "offline_status", msg.ts_ns, dts, detail)
                 if ev is not None:
-                    items.append(Event(ev.key, ev.kind, ev.state, ev.severity,
-                                       f"{dev} ({d.iot_class.value}) down: {detail}",
-                                       ev.device, ev.labels, ev.ts_ns))
+                    items.append(ev)
                 return items
             if msg.retained:
                 if dts is None:

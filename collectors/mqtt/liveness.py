@@ -79,7 +79,7 @@ class Liveness:
         return up_event(d, now_wall_ns) if was_down else None
 
     def offline(self, device: str, reason: str, wall_ns: int,
-                device_wall_ns: int | None = None) -> Event | None:
+                device_wall_ns: int | None = None, detail: str = "") -> Event | None:
         """An `offline` status or last will: down at once, unless it predates a later sign of
         life (a retained will re-delivered after the device came back)."""
         d = self.devices[device]
@@ -89,7 +89,7 @@ class Liveness:
         if d.up is False:
             return None
         d.up, d.reason = False, reason
-        return down_event(d, reason, wall_ns)
+        return down_event(d, reason, wall_ns, detail)
 
     def _stale(self, d: DeviceLiveness, now_mono: float) -> bool:
         ref = d.last_seen_mono if d.last_seen_mono is not None else d.since_mono
