@@ -137,6 +137,7 @@ def _wlan(data: DeviceData, inventory: Inventory, controller: str, ts: int) -> l
         known = inventory.by_mac(ap.mac) if ap.mac else None
         tags = {"controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
                 "ap_model": ap.model, "ap_state": ap.state.value,
+                "ap_ipv4": ap.ipv4, "ap_ipv6": ap.ipv6,  # management addresses (IPv6 audit)
                 # An AP missing from the inventory must not inherit the controller's place.
                 "building": (known.building or "") if known else "",
                 "room": (known.room or "") if known else ""}

@@ -78,6 +78,7 @@ async def test_controller_poll_places_aps_in_their_rooms(snmpsim_fixtures: SnmpA
     assert ap.tags["ap_model"] == "AP7050DN-E"
     assert (ap.tags["building"], ap.tags["room"]) == ("b-teach", "r-101")
     assert ap.tags["controller"] == "ac-1"
+    assert ap.tags["ap_ipv4"] == "" and ap.tags["ap_ipv6"] == ""  # not in this recording
     radios = sorted((r.tags["band"], r.fields["channel"]) for r in first["wlan_radio"])
     assert radios == [("2.4GHz", 6), ("5GHz", 40)]
     # Raw counters are ints; rates appear from the second poll (static recording: zero).
@@ -237,3 +238,28 @@ async def test_fdb_maps_mac_to_port_vlan_and_ip(snmpsim_fixtures: SnmpAgent,
     # Q-BRIDGE gives the VLAN; ipNetToPhysical/ipNetToMedia give the IP of known MACs.
     assert {m.tags["vlan"] for m in fdb} >= {"10", "20"}
     assert any(m.tags["ip"] == "192.168.100.1" for m in fdb)
+
+
+@pytest.mark.timeout(60)
+async def test_aruba_instant_aps_with_addresses_state_and_uptime(snmpsim_fixtures: SnmpAgent,
+                                                                 tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, Inventory.empty())
+    creds = {**ctx.credentials, "iap": SnmpV2cCredential(name="iap", type="snmp_v2c",
+                                                         community="aruba-instant_105")}
+    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
+                       data_dir=tmp_path, config_dir=tmp_path)
+    poller = build(SnmpConfig(transport="pysnmp", credential="iap",
+                              profiles=["system", "wlan"]), ctx)
+    try:
+        got = _by_name(await poller.poll(Target(id="iap", ipv4="127.0.0.1",
+                                                port=snmpsim_fixtures.port)))
+    finally:
+        await poller.close()
+    aps = {m.tags["ap_mac"]: m for m in got["wlan_ap"]}
+    assert set(aps) == {"24:de:c6:c3:50:a4", "24:de:c6:c3:52:da"}
+    ap = aps["24:de:c6:c3:50:a4"]
+    assert ap.tags["ap_ipv4"] == "10.4.1.27" and ap.tags["ap_state"] == "up"
+    assert ap.tags["ap_model"] == "105" and ap.fields["up"] == 1
+    assert ap.fields["uptime_seconds"] == 85817.0  # aiAPUptime TimeTicks 8581700
+    (ctrl,) = got["wlan_controller"]
+    assert (ctrl.fields["aps_total"], ctrl.fields["aps_up"]) == (2, 2)
