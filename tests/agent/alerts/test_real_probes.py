@@ -176,7 +176,8 @@ def _targets(*ids: str) -> list[Target]:
     return out
 
 
-async def _tick(lab: CampusLab, rig: Rig, clock: FakeClock, targets: list[Target]) -> None:
+async def _tick(lab: CampusLab, rig: Rig, clock: FakeClock, targets: list[Target],
+                secs: float = 30) -> None:
     # leaves first: their failures reach the processor before their switch's
     for target, items in sorted(lab.poll(targets), key=lambda r: r[0].id != "acc-1",
                                 reverse=True):
@@ -184,7 +185,7 @@ async def _tick(lab: CampusLab, rig: Rig, clock: FakeClock, targets: list[Target
     await rig.flush()
     for name in rig.outputs:
         await rig.deliver(name)
-    clock.advance(30)
+    clock.advance(secs)
 
 
 @pytest.mark.timeout(150)
@@ -256,4 +257,35 @@ async def test_security_and_service_rules_from_real_probes(
         a["annotations"]["key"] for a in ours.values())
     assert [r.verdict for r in robots.received] == ["ok", "ok"]  # one message per robot
     assert len(logged(tmp_path / "alerts.jsonl")) == 4
+    rig.close()
+
+
+@pytest.mark.timeout(150)
+async def test_flapping_uplink_for_ten_minutes_is_bounded(
+        tmp_path: Path, campus_lab: CampusLab, alertmanager_e2e: Alertmanager,
+        robots: RobotReceiver, mosquitto: Mosquitto) -> None:
+    """The uplink goes down and up on every 30 s tick for 10 minutes (fake time; real probes):
+    a handful of notifications, not 20, then one resolve once it has been calm."""
+    run = f"flap-{time.time_ns()}"
+    clock = FakeClock(now_ns=time.time_ns() - 3 * 3600 * 10**9)
+    proc = processor(INV, clock, {"overrides": {"device_down_icmp": {"for_secs": 0}},
+                                  "topology": {"settle_secs": 0}},
+                     rule_names=["device_down_icmp"])
+    rig = Rig(tmp_path, proc, all_sinks(tmp_path, alertmanager_e2e, robots, mosquitto, run))
+    targets = _targets("acc-1")
+    try:
+        for tick in range(20):
+            campus_lab.uplink(tick % 2 == 1)
+            await _tick(campus_lab, rig, clock, targets)
+    finally:
+        campus_lab.uplink(True)
+    during = logged(tmp_path / "alerts.jsonl")
+    assert 1 <= len(during) <= 4, during
+    assert len(robots.received) == len(during) * 2  # DingTalk and WeCom, one message each
+    assert all(r.verdict == "ok" for r in robots.received)
+    for _ in range(6):  # calm for longer than the flap window (600 s)
+        await _tick(campus_lab, rig, clock, targets, secs=120)
+    after = logged(tmp_path / "alerts.jsonl")[len(during):]
+    assert after == [("device_down_icmp:acc-1", "resolved")]
+    assert not [a for a in alertmanager_e2e.alerts() if a["labels"].get("run") == run]
     rig.close()
