@@ -107,6 +107,9 @@ async def test_dual_stack_firewall_reports_ipv6_addresses(snmpsim_fixtures: Snmp
     (v6,) = got["snmp_ipv6"]
     assert v6.fields["global_addresses"] == sum(1 for m in addrs if m.tags["scope"] == "global")
     assert v6.fields["global_addresses"] >= 1
+    traffic = {m.tags["ip_version"]: m for m in got["snmp_ip_traffic"]}
+    assert set(traffic) == {"ipv4", "ipv6"}  # ipSystemStatsTable per IP version
+    assert all(isinstance(traffic[v].fields["in_octets"], int) for v in traffic)
     assert got["snmp_lldp_neighbor"], "the FortiGate recording has LLDP neighbours"
     assert all(m.tags["remote_chassis"] for m in got["snmp_lldp_neighbor"])
 
