@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from agent.errors import ConfigError
+from agent.model import Event, Metric
 from collectors.mqtt.classes import IotClass, class_of
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
+from collectors.mqtt.ingest import Ingest
 from collectors.mqtt.liveness import Liveness
 from collectors.mqtt.payloads import (
     BadPayload,
@@ -25,7 +28,14 @@ from collectors.mqtt.plugin import subscriptions_for
 from collectors.mqtt.topics import TopicTemplate
 from config.credentials import SnmpV2cCredential
 from inventory.models import Device, DeviceKind
-from tests.collectors.mqtt.helpers import inventory, iot_device, make_listener, wait_for
+from tests.collectors.mqtt.helpers import (
+    inventory,
+    iot_device,
+    js,
+    make_listener,
+    targets_of,
+    wait_for,
+)
 
 
 def test_topic_template_match_render_and_filters() -> None:
@@ -162,3 +172,34 @@ def test_config_validation(tmp_path: Path) -> None:
         make_listener({"credential": "v2c"}, inv, tmp_path, credentials={"v2c": v2c})
     with pytest.raises(ConfigError, match="does not exist"):
         make_listener({"tls": {"ca_file": "missing.pem"}}, inv, tmp_path)
+
+
+def test_ingest_unregistered_unmatched_and_retained() -> None:
+    dev = iot_device("env-x", IotClass.ENV_SENSOR, heartbeat_secs=10)
+    inv = inventory([dev])
+    ing = Ingest(MqttConfig(max_unregistered_tracked=2), targets_of(inv), now_mono=0.0)
+    now = time.time_ns()
+
+    def msg(topic: str, payload: bytes, retained: bool = False) -> Received:
+        return Received(topic, payload, retained, 0, now)
+
+    base = "campus/t-campus/a/sensor"
+    out = ing.process([
+        msg(f"{base}/ghost-1/telemetry", b"{}"), msg(f"{base}/ghost-1/status", b"online"),
+        msg(f"{base}/ghost-2/telemetry", b"{}"), msg(f"{base}/ghost-3/telemetry", b"{}"),
+        msg("elsewhere/x", b"{}"),
+        msg(f"{base}/env-x/telemetry", b'{"co2_ppm": 500}', retained=True),  # no ts: skipped
+        msg(f"{base}/env-x/telemetry", js({"co2_ppm": 600, "ts": now / 1e9 - 5}), True),
+        msg(f"{base}/env-x/config", b"{}"),
+    ], now_mono=1.0)
+    t = ing.totals
+    assert (t.unregistered_messages, t.unregistered_overflow, t.unmatched_topics) == (4, 1, 1)
+    assert t.retained_skipped == 1
+    events = [i for _, items in out.values() for i in items if isinstance(i, Event)]
+    assert sorted(e.labels["device_id"] for e in events) == ["ghost-1", "ghost-2"]  # once each
+    metrics = [i for i in out["env-x"][1] if isinstance(i, Metric)]
+    assert [m.fields["co2_ppm"] for m in metrics] == [600]
+    assert abs(metrics[0].ts_ns - (now - 5 * 10**9)) < 10**6  # stamped by the device
+    assert ing.devices["env-x"].topics[f"{base}/env-x/config"].by_reason == {BadReason.STREAM: 1}
+    report = ing.report(2.0, now)
+    assert [getattr(m, "name", "") for m in report[""][1]] == ["iot_unregistered"] * 2
