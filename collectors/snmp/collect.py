@@ -92,7 +92,9 @@ class DevicePoller:
         """Raises CollectError only when nothing at all arrived (the system GET failed)."""
         vbs = await self.session.get([o.instance for o in O.SYSTEM])
         system = parse_system({vb.oid: vb for vb in vbs})
-        data = DeviceData(system=system, identity=identify(Facts(None, "")),
+        # Identity from the system group alone until the vendor probes refine it.
+        data = DeviceData(system=system,
+                          identity=identify(Facts(system.object_id, system.descr)),
                           profiles=self.profiles)
         try:
             await self._identify(data)
