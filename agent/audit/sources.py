@@ -2,9 +2,11 @@
 Prometheus through the standard query API (`GET /api/v1/query` with a range selector returns
 the raw samples of the window, on both servers).
 
-Influx line protocol `M f=…` is stored centrally as `M_f` (VictoriaMetrics' mapping), so each
-measurement of `inputs.MEASUREMENTS` is fetched with a regex of its own field names and split
-back into (measurement, field) without ambiguity (`snmp_ip_traffic` vs `snmp_ip_if_traffic`).
+Influx line protocol `M f=…` is stored centrally as `M_f` (VictoriaMetrics' mapping; a
+Prometheus that scraped our exporter has `M_f_total` for counters and `M` for `*_info`), so
+each measurement of `inputs.MEASUREMENTS` is fetched with a regex of its own field names and
+split back into (measurement, field) without ambiguity (`snmp_ip_traffic` vs
+`snmp_ip_if_traffic`).
 """
 
 from __future__ import annotations
@@ -114,14 +116,30 @@ class PromClient:
                 extra += _regex_matcher("device", sorted(egress))
             elif meas == "snmp_fdb":
                 extra += ',ip=~".*:.*"'  # only IPv6 neighbours matter (IoT IPv6 audit)
-            names = "|".join(f"{meas}_{f}" for f in MEASUREMENTS[meas])
+            names = "|".join(n for f in MEASUREMENTS[meas] for n in _stored_names(meas, f))
             for labels, values in self.range_samples(f'{{__name__=~"{names}"{extra}}}',
                                                      start_ns, end_ns):
-                field = labels.get("__name__", "")[len(meas) + 1:]
+                field = _field_of(meas, labels.get("__name__", ""))
                 tags = {k: v for k, v in labels.items() if k not in _DROP_LABELS}
                 for ts, v in values:
                     rows.append((meas, tags, field, ts, v))
         return merge_fields(rows)
+
+
+def _stored_names(meas: str, field: str) -> list[str]:
+    """The names a field may have centrally: `M_f` (VictoriaMetrics' Influx mapping), and as a
+    Prometheus server scraped it from our exporter (exporters/prometheus/naming.py): counters
+    end in `_total`, an `*_info` measurement's `info` field is the measurement itself."""
+    names = [f"{meas}_{field}", f"{meas}_{field}_total"]
+    if field == "info" and meas.endswith("_info"):
+        names.append(meas)
+    return names
+
+
+def _field_of(meas: str, name: str) -> str:
+    if name == meas:
+        return "info"
+    return name[len(meas) + 1:].removesuffix("_total")
 
 
 EGRESS_COUNTERS = frozenset({"snmp_interface", "snmp_ip_traffic", "snmp_ip_if_traffic"})

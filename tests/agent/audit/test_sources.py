@@ -78,3 +78,41 @@ def test_counters_fetched_for_egress_devices_only(victoria_metrics) -> None:
     got = PromClient(victoria_metrics.url).points(t0 - MIN, t0 + 10 * MIN, ["c1"])
     assert {m.tags["device"] for m in got if m.name == "snmp_interface"} == {"gw"}
     assert [m.tags["ip"] for m in got if m.name == "snmp_fdb"] == ["2001:db8::9"]
+
+
+@pytest.mark.timeout(120)
+def test_prometheus_names_give_the_same_answer(victoria_metrics) -> None:
+    """As a Prometheus that scraped our exporter stores them (`_total` counters, `*_info`
+    without a field suffix, exporters/prometheus/naming.py), loaded through VictoriaMetrics'
+    Prometheus import; campus renamed so it does not mix with the other tests' data."""
+    from agent.model import MetricKind
+    from exporters.prometheus.naming import family_for, labels_for, sample_value
+
+    inv = inventory()
+    t0 = (time.time_ns() // 10**9 - 25 * 60) * 10**9
+    pts = points(inv, t0)
+    lines = []
+    for m in [*pts, *inventory_metrics(inv, t0)]:
+        counter = m.name in ("snmp_interface", "snmp_ip_traffic")
+        m2 = type(m)(m.name, {**m.tags, "campus": "c1p"}, m.fields, m.ts_ns,
+                     MetricKind.COUNTER if counter else m.kind)
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(labels_for(m2).items()))
+        for f, v in m2.fields.items():
+            value = sample_value(v)
+            if value is not None:
+                fam = family_for(m2, f, v)
+                lines.append(f"{fam.sample_name}{{{labels}}} {value!r} {m2.ts_ns // 10**6}")
+    assert any(line.startswith("snmp_interface_in_octets_total{") for line in lines)
+    assert any(line.startswith("snmp_device_info{") for line in lines)
+    req = urllib.request.Request(f"{victoria_metrics.url}/api/v1/import/prometheus",
+                                 data="\n".join(lines).encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+    with urllib.request.urlopen(f"{victoria_metrics.url}/internal/force_flush", timeout=30):
+        pass
+    start, end = t0 - MIN, t0 + 10 * MIN
+    local = run_audit(AuditInput.from_inventory(inv, pts, start, end))
+    central = central_audits(victoria_metrics.url, start, end, ["c1p"], 90.0)[0]
+    want = {(i.id, i.scope): i.value for i in local.indicators}
+    got = {(i.id, i.scope): i.value for i in central.indicators}
+    assert got == pytest.approx(want)
