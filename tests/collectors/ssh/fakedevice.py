@@ -49,6 +49,7 @@ class Personality:
     hang_after: Mapping[str, int] = field(default_factory=dict)  # command → lines, then silence
     garbage: bool = False
     page_lines: int = 23
+    login_question: str = ""  # asked after the banner; any answer goes on to the prompt
 
 
 _VRP_ERROR = "{caret}^\nError: Unrecognized command found at '^' position."
@@ -64,6 +65,9 @@ _H3C_BANNER = (
     "* Without the owner's prior written consent,                                 *\n"
     "* no decompiling or reverse-engineering shall be allowed.                    *\n"
     "******************************************************************************\n\n")
+# VRP asks this on every login while the initial password is unchanged; netmiko answers N
+_VRP_CHANGE_PASSWORD = ("Warning: The initial password poses security risks.\n"
+                        "The password needs to be changed. Change now? [Y/N]: ")
 _VRP_PAGING = {"screen-length 0 temporary":
                "Info: The configuration takes effect on the current user terminal interface "
                "only."}
@@ -81,7 +85,8 @@ def personalities() -> dict[str, Personality]:
     }
     ps = [
         Personality("huawei", "Huawei@123", "HUAWEI", "<{h}>", None, None, _VRP_PAGING,
-                    HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER),
+                    HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER,
+                    login_question=_VRP_CHANGE_PASSWORD),
         Personality("h3c", None, "H3C", "<{h}>", None, None, {"screen-length disable": ""},
                     HUAWEI_MORE, _CMW_ERROR, {
                         "display version": _data("h3c_display_version.raw"),
@@ -176,7 +181,11 @@ class _Cli:
         return line
 
     async def run(self) -> None:
-        self.write(self.p.banner + self.prompt)
+        self.write(self.p.banner)
+        if self.p.login_question:
+            self.write(self.p.login_question)
+            await self.readline()
+        self.write(self.prompt)
         for _ in range(self.MAX_COMMANDS):
             line = (await self.readline()).strip()
             if line in ("quit", "exit", "logout"):

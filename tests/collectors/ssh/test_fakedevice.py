@@ -36,8 +36,10 @@ async def _shell(fake: FakeDevices, user: str, password: str
 async def test_huawei_pager_until_screen_length_0(fake_devices: FakeDevices) -> None:
     conn, proc = await _shell(fake_devices, "huawei", "Huawei@123")
     async with conn:
-        banner = await _read_until(proc, "<HUAWEI>")
+        banner = await _read_until(proc, "Change now? [Y/N]: ")
         assert "VTY users" in banner
+        proc.stdin.write("N\n")
+        await _read_until(proc, "<HUAWEI>")
         proc.stdin.write("display lldp neighbor\n")
         first = await _read_until(proc, "---- More ----")
         assert "  ---- More ----" in first and "GigabitEthernet0/0/10" not in first
