@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from agent.audit import standards as S
 from agent.audit.counters import deltas, share
@@ -52,16 +53,41 @@ def global_unicast(addr: str) -> bool:
     return a.version == 6 and a in _GLOBAL_UNICAST
 
 
-def _addresses_by_device(inp: AuditInput) -> dict[str, dict[str, str]]:
-    """Global unicast IPv6 addresses per device (address → ifindex/ifname), from the address
-    tables the collectors publish (IP-MIB ipAddressTable, CLI)."""
-    out: dict[str, dict[str, str]] = {}
+@dataclass(slots=True)
+class AddressTable:
+    """A device's addresses as its address table lists them (IP-MIB ipAddressTable, CLI)."""
+
+    global_v6: dict[str, str] = field(default_factory=dict)  # address → interface
+    l3_interfaces: set[str] = field(default_factory=set)  # interfaces with any IPv4/global IPv6
+
+    @property
+    def v6_interfaces(self) -> set[str]:
+        return set(self.global_v6.values())
+
+
+def _address_tables(inp: AuditInput) -> dict[str, AddressTable]:
+    out: dict[str, AddressTable] = {}
     for name in ("ssh_ip_address", "snmp_ip_address"):
         for m in inp.latest(name, current_only=True):
             dev, addr = m.tags.get("device"), m.tags.get("address", "")
-            if dev and global_unicast(addr):
-                out.setdefault(dev, {})[addr] = m.tags.get("ifindex") or m.tags.get("ifname", "")
+            if not dev:
+                continue
+            ifc = m.tags.get("ifindex") or m.tags.get("ifname") or "?"
+            table = out.setdefault(dev, AddressTable())
+            if global_unicast(addr):
+                table.global_v6[addr] = ifc
+                table.l3_interfaces.add(ifc)
+            elif _routable_v4(addr):
+                table.l3_interfaces.add(ifc)
     return out
+
+
+def _routable_v4(addr: str) -> bool:
+    try:
+        a = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return a.version == 4 and not (a.is_loopback or a.is_link_local or a.is_unspecified)
 
 
 def device_indicators(inp: AuditInput) -> list[Indicator]:
@@ -69,10 +95,13 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
     # devices that are read over the CLI only
     facts = {**inp.latest_by_device("ssh_ipv6"), **inp.latest_by_device("snmp_ipv6")}
     # the address tables, when published, decide what counts as global (2000::/3): the
-    # summary's own `global_addresses` follows each collector's scope rule
-    addresses = _addresses_by_device(inp)
+    # summary's own `global_addresses` follows each collector's scope rule. They also say which
+    # interfaces are L3 (an address on them: VLAN interfaces, routed ports), the population
+    # of the interface share; without a table the summary's interface counts are used.
+    tables = _address_tables(inp)
     mgmt_ev: list[Evidence] = []
     fwd_ev: list[Evidence] = []
+    if_ev: list[Evidence] = []
     with_addr = measured = routers = v6_routers = 0
     ifs_total = ifs_v6 = 0.0
     for dev_id in _network_devices(inp):
@@ -84,20 +113,26 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
                                     "no snmp_ipv6 / ssh_ipv6 data", b))
             continue
         measured += 1
-        if dev_id in addresses:
-            g = float(len(addresses[dev_id]))
-            g_ifs = float(len(set(addresses[dev_id].values())))
-            how = "address table, 2000::/3"
+        table = tables.get(dev_id)
+        if table is not None:
+            g = float(len(table.global_v6))
+            n_ifs, g_ifs = float(len(table.l3_interfaces)), float(len(table.v6_interfaces))
+            how, what = "address table, 2000::/3", "L3 interfaces"
         else:
             g = _f(m, "global_addresses") or 0.0
+            n_ifs = _f(m, "interfaces") or 0.0
             g_ifs = _f(m, "interfaces_with_global_ipv6") or 0.0
-            how = m.name
+            how, what = m.name, "interfaces"
         ok = g > 0
         with_addr += ok
         mgmt_ev.append(Evidence(dev_id, "device", Status.OK if ok else Status.FAIL,
                                 f"{int(g)} global IPv6 address(es) ({how})", b))
-        ifs_total += _f(m, "interfaces") or 0.0
+        ifs_total += n_ifs
         ifs_v6 += g_ifs
+        if n_ifs:
+            if_ev.append(Evidence(dev_id, "device", Status.OK if g_ifs >= n_ifs else
+                                  Status.FAIL, f"{int(g_ifs)} of {int(n_ifs)} {what} with a "
+                                  f"global IPv6 address ({how})", b))
         v4f, v6f = _f(m, "ipv4_forwarding"), _f(m, "ipv6_forwarding")
         if v4f == 1:  # a device that routes IPv4 should route IPv6 too (dual stack, a5/b2)
             routers += 1
@@ -118,10 +153,11 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
                   target=S.IPV6_ALL_NETWORKS, numerator=v6_routers, denominator=routers,
                   counted="devices",
                   evidence=tuple(fwd_ev)),
-        Indicator("ipv6_interfaces", FAMILY, "接口/VLAN具有全局IPv6地址比例",
-                  "Interfaces / VLANs with a global IPv6 address", share(ifs_v6, ifs_total), "%",
-                  numerator=ifs_v6, denominator=ifs_total, note=S.NO_TARGET_GENERIC,
-                  counted="interfaces"),
+        Indicator("ipv6_interfaces", FAMILY, "三层接口/VLAN具有全局IPv6地址比例",
+                  "L3 interfaces / VLANs with a global IPv6 address", share(ifs_v6, ifs_total),
+                  "%", numerator=ifs_v6, denominator=ifs_total, evidence=tuple(if_ev),
+                  note=S.NO_TARGET_GENERIC + "; L3 = interfaces holding an IPv4 or global "
+                  "IPv6 address in the device's address table", counted="interfaces"),
     ]
 
 

@@ -104,4 +104,25 @@ def test_address_table_decides_global_unicast():
     acc = next(e for e in addr.evidence if e.subject == "acc")
     assert acc.detail == "2 global IPv6 address(es) (address table, 2000::/3)"
     ifs = _get(inds, "ipv6_interfaces")
-    assert ifs.numerator == 4 + 2  # gw 2, core 1, fw 1 from snmp_ipv6; acc 2 interfaces
+    # gw 2, core 1, fw 1 of 4 interfaces each (snmp_ipv6); acc: its address table names two
+    # L3 interfaces, both with a global address (the link-local one adds no interface)
+    assert (ifs.numerator, ifs.denominator) == (4 + 2, 3 * 4 + 2)
+    acc_if = next(e for e in ifs.evidence if e.subject == "acc")
+    assert acc_if.detail.startswith("2 of 2 L3 interfaces")
+
+
+def test_l3_interfaces_from_the_address_table():
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0, tags
+
+    inv = inventory()
+    pts = [p for p in points(inv) if p.name != "snmp_ipv6"]
+    pts.append(Metric("snmp_ipv6", tags(inv, "core"), {"interfaces": 52, "global_addresses": 0,
+                                                       "ipv4_forwarding": 1}, T0))
+    for a, ifx in (("10.0.0.2", "100"), ("10.1.0.1", "101"), ("2001:db8:1::1", "101"),
+                   ("127.0.0.1", "200"), ("10.2.0.1", "102")):
+        pts.append(Metric("snmp_ip_address", tags(inv, "core", address=a, ifindex=ifx),
+                          {"present": 1}, T0))
+    ifs = _get(ipv6.device_indicators(audit_input(inv, pts)), "ipv6_interfaces")
+    # three VLAN interfaces hold IPv4 (loopback aside), one of them also a global IPv6
+    assert (ifs.numerator, ifs.denominator) == (1, 3)
