@@ -60,6 +60,7 @@ class DeviceEntry:
 class Totals:
     messages: int = 0
     unmatched_topics: int = 0
+    other_campus: int = 0  # a shared (provincial) broker: other campuses' devices
     unregistered_messages: int = 0
     unregistered_overflow: int = 0
     retained_skipped: int = 0
@@ -70,7 +71,8 @@ Out = dict[str, tuple[Target | None, list[Item]]]
 
 
 class Ingest:
-    def __init__(self, cfg: MqttConfig, targets: Sequence[Target], now_mono: float) -> None:
+    def __init__(self, cfg: MqttConfig, targets: Sequence[Target], now_mono: float,
+                 campus: str | None = None) -> None:
         self.cfg = cfg
         self.templates = [TopicTemplate(t, cfg.streams.telemetry) for t in cfg.topic_templates]
         self.liveness = Liveness(cfg.stale_factor)
@@ -84,6 +86,11 @@ class Ingest:
             self.devices[t.device.id] = DeviceEntry(t, cls)
             interval = heartbeat_override(t.device) or cfg.heartbeat_for(cls)
             self.liveness.track(t.device.id, cls, interval, now_mono)
+        # the inventory's campus (and, to be safe, every campus a selected device is in)
+        self.campuses = {e.target.device.campus for e in self.devices.values()
+                         if e.target.device is not None}
+        if campus:
+            self.campuses.add(campus)
         self.unregistered: dict[str, int] = {}
         self.totals = Totals()
         s = cfg.streams
@@ -102,6 +109,9 @@ class Ingest:
             m = match_any(self.templates, msg.topic)
             if m is None:
                 totals.unmatched_topics += 1
+                continue
+            if m.campus is not None and m.campus not in self.campuses:
+                totals.other_campus += 1
                 continue
             entry = self.devices.get(m.device)
             if entry is None:

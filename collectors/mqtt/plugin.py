@@ -46,8 +46,10 @@ def subscriptions_for(cfg: MqttConfig) -> list[tuple[str, int]]:
 
 
 class MqttListener:
-    def __init__(self, cfg: MqttConfig, opts: BrokerOptions, logger: logging.Logger) -> None:
+    def __init__(self, cfg: MqttConfig, opts: BrokerOptions, logger: logging.Logger,
+                 campus: str | None = None) -> None:
         self.cfg = cfg
+        self.campus = campus
         self.opts = opts
         self.log = logger
         self.subscriptions = subscriptions_for(cfg)
@@ -57,7 +59,7 @@ class MqttListener:
 
     async def run(self, ctx: ListenerContext) -> None:
         loop = asyncio.get_running_loop()
-        ingest = Ingest(self.cfg, ctx.targets, time.monotonic())
+        ingest = Ingest(self.cfg, ctx.targets, time.monotonic(), self.campus)
         self.ingest = ingest
 
         def emit(out: Out) -> None:
@@ -130,6 +132,7 @@ class MqttListener:
             "queue_depth": h.depth(),
             "processed_total": t.messages,
             "unmatched_topics_total": t.unmatched_topics,
+            "other_campus_total": t.other_campus,
             "unregistered_messages_total": t.unregistered_messages,
             "unregistered_devices": len(self.ingest.unregistered),
             "retained_skipped_total": t.retained_skipped,
@@ -181,7 +184,7 @@ def broker_options(cfg: MqttConfig, ctx: BuildContext) -> BrokerOptions:
 def build(cfg: MqttConfig, ctx: BuildContext) -> MqttListener:
     for raw in cfg.topic_templates:
         TopicTemplate(raw)  # raises ConfigError naming the template
-    return MqttListener(cfg, broker_options(cfg, ctx), ctx.logger)
+    return MqttListener(cfg, broker_options(cfg, ctx), ctx.logger, ctx.inventory.campus.code)
 
 
 IOT_KINDS = tuple(k for k in DeviceKind if k.is_iot)

@@ -21,6 +21,7 @@ class TopicMatch:
     device: str
     stream: str
     kind: str | None  # the `{kind}` level, informational: the inventory decides the class
+    campus: str | None = None  # the `{campus}` level: another campus' devices are not ours
 
 
 class TopicTemplate:
@@ -29,7 +30,7 @@ class TopicTemplate:
         self.default_stream = default_stream
         levels = template.split("/")
         self._literal: list[str | None] = []
-        self._device = self._stream = self._kind = -1
+        self._device = self._stream = self._kind = self._campus = -1
         for i, level in enumerate(levels):
             m = _PLACEHOLDER.match(level)
             if m is None:
@@ -52,6 +53,8 @@ class TopicTemplate:
                 self._stream = i
             elif name == "kind":
                 self._kind = i
+            elif name == "campus":
+                self._campus = i
         if self._device < 0:
             raise ConfigError.one(f"topic template {template!r}", "needs a {device} level")
         self._len = len(levels)
@@ -81,7 +84,8 @@ class TopicTemplate:
             return None
         stream = levels[self._stream] if self._stream >= 0 else self.default_stream
         kind = levels[self._kind] if self._kind >= 0 else None
-        return TopicMatch(device, stream, kind)
+        campus = levels[self._campus] if self._campus >= 0 else None
+        return TopicMatch(device, stream, kind, campus)
 
     def render(self, **values: str) -> str:
         """The topic for given placeholder values (the simulator publishes with this)."""

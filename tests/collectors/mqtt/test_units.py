@@ -203,3 +203,12 @@ def test_ingest_unregistered_unmatched_and_retained() -> None:
     assert ing.devices["env-x"].topics[f"{base}/env-x/config"].by_reason == {BadReason.STREAM: 1}
     report = ing.report(2.0, now)
     assert [getattr(m, "name", "") for m in report[""][1]] == ["iot_unregistered"] * 2
+
+
+def test_other_campus_on_a_shared_broker() -> None:
+    inv = inventory([iot_device("env-x", IotClass.ENV_SENSOR)])
+    ing = Ingest(MqttConfig(), targets_of(inv), 0.0, campus="t-campus")
+    ing.process([Received("campus/other/a/sensor/env-x/telemetry", b"{}", False, 0, 1),
+                 Received("campus/other/a/sensor/ghost/telemetry", b"{}", False, 0, 1)], 1.0)
+    assert ing.totals.other_campus == 2 and not ing.unregistered
+    assert ing.devices["env-x"].messages == 0
