@@ -49,7 +49,7 @@ def _ip(oid: str, v: str) -> Line:
     return oid_from_str(oid), f"{oid}|64x|{ipaddress.IPv4Address(v).packed.hex()}"
 
 
-def _counter(oid: str, initial: int, rate: int, bits: int = 64) -> Line:
+def counter_line(oid: str, initial: int, rate: int, bits: int = 64) -> Line:
     tag = 70 if bits == 64 else 65
     if bits == 32:
         initial %= _C32
@@ -120,20 +120,20 @@ def _interface(i: Interface) -> Iterator[Line]:
     yield _int(f"{IF}.7.{x}", 1)
     yield _int(f"{IF}.8.{x}", status)
     yield _int(f"{IF}.9.{x}", 0, 67)
-    yield _counter(f"{IF}.10.{x}", i.in_initial, i.in_rate, 32)
-    yield _counter(f"{IF}.11.{x}", i.in_initial // 700, i.in_rate // 700, 32)
+    yield counter_line(f"{IF}.10.{x}", i.in_initial, i.in_rate, 32)
+    yield counter_line(f"{IF}.11.{x}", i.in_initial // 700, i.in_rate // 700, 32)
     yield _int(f"{IF}.13.{x}", 0, 65)
     yield _int(f"{IF}.14.{x}", 0, 65)
     yield _int(f"{IF}.15.{x}", 0, 65)
-    yield _counter(f"{IF}.16.{x}", i.out_initial, i.out_rate, 32)
-    yield _counter(f"{IF}.17.{x}", i.out_initial // 900, i.out_rate // 900, 32)
+    yield counter_line(f"{IF}.16.{x}", i.out_initial, i.out_rate, 32)
+    yield counter_line(f"{IF}.17.{x}", i.out_initial // 900, i.out_rate // 900, 32)
     yield _int(f"{IF}.19.{x}", 0, 65)
     yield _int(f"{IF}.20.{x}", 0, 65)
     yield _str(f"{IFX}.1.{x}", i.name)
-    yield _counter(f"{IFX}.6.{x}", i.in_initial, i.in_rate)
-    yield _counter(f"{IFX}.7.{x}", i.in_initial // 700, i.in_rate // 700)
-    yield _counter(f"{IFX}.10.{x}", i.out_initial, i.out_rate)
-    yield _counter(f"{IFX}.11.{x}", i.out_initial // 900, i.out_rate // 900)
+    yield counter_line(f"{IFX}.6.{x}", i.in_initial, i.in_rate)
+    yield counter_line(f"{IFX}.7.{x}", i.in_initial // 700, i.in_rate // 700)
+    yield counter_line(f"{IFX}.10.{x}", i.out_initial, i.out_rate)
+    yield counter_line(f"{IFX}.11.{x}", i.out_initial // 900, i.out_rate // 900)
     yield _int(f"{IFX}.15.{x}", i.speed_mbps, 66)
     yield _int(f"{IFX}.17.{x}", 1 if not loopback else 2)
     yield _str(f"{IFX}.18.{x}", i.alias)
@@ -169,16 +169,16 @@ def _ip_mib(d: Device) -> Iterator[Line]:
         yield _int(f"{IP}.30.1.8.{mgmt}", 1 if router else 2)
     for t in d.ip_traffic:
         v = t.version
-        yield _counter(f"{IP}.31.1.1.4.{v}", t.in_initial // 800, t.in_pkts_rate)
-        yield _counter(f"{IP}.31.1.1.6.{v}", t.in_initial, t.in_rate)
-        yield _counter(f"{IP}.31.1.1.13.{v}", t.in_initial // 1000, t.in_pkts_rate // 2)
-        yield _counter(f"{IP}.31.1.1.21.{v}", t.out_initial // 600, t.out_pkts_rate)
-        yield _counter(f"{IP}.31.1.1.31.{v}", t.out_initial // 600, t.out_pkts_rate)
-        yield _counter(f"{IP}.31.1.1.33.{v}", t.out_initial, t.out_rate)
+        yield counter_line(f"{IP}.31.1.1.4.{v}", t.in_initial // 800, t.in_pkts_rate)
+        yield counter_line(f"{IP}.31.1.1.6.{v}", t.in_initial, t.in_rate)
+        yield counter_line(f"{IP}.31.1.1.13.{v}", t.in_initial // 1000, t.in_pkts_rate // 2)
+        yield counter_line(f"{IP}.31.1.1.21.{v}", t.out_initial // 600, t.out_pkts_rate)
+        yield counter_line(f"{IP}.31.1.1.31.{v}", t.out_initial // 600, t.out_pkts_rate)
+        yield counter_line(f"{IP}.31.1.1.33.{v}", t.out_initial, t.out_rate)
         yield _int(f"{IP}.31.1.1.46.{v}", 0, 67)
         # ipIfStatsTable: all of it crosses the ISP uplink
-        yield _counter(f"{IP}.31.3.1.6.{v}.{d.uplink_if}", t.in_initial, t.in_rate)
-        yield _counter(f"{IP}.31.3.1.33.{v}.{d.uplink_if}", t.out_initial, t.out_rate)
+        yield counter_line(f"{IP}.31.3.1.6.{v}.{d.uplink_if}", t.in_initial, t.in_rate)
+        yield counter_line(f"{IP}.31.3.1.33.{v}.{d.uplink_if}", t.out_initial, t.out_rate)
 
 
 def _entity(d: Device) -> Iterator[Line]:

@@ -22,8 +22,10 @@ from agent.cli import main as cli_main
 from collectors.snmp.fast import FastOptions, FastSession
 from collectors.snmp.session import Oid, oid_from_str
 from collectors.snmp.sim import SimCampus, SimServer, generate, serve
+from collectors.snmp.sim.snmprec import counter_line
 from inventory.loader import load_inventory
 from inventory.models import DeviceKind
+from tests.collectors.snmp.conftest import start_snmpsim
 from tests.collectors.snmp.simhelpers import world_readable_dir
 from tests.servers import REPO, snmpsim_binary
 
@@ -239,3 +241,37 @@ def test_cli_generate_and_serve_until_sigterm(workdir: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=40)
     assert rc == 0
+
+
+@pytest.mark.timeout(60)
+async def test_counter32_wraps_at_2_pow_32(workdir: Path) -> None:
+    """The Counter32 lines the generator writes wrap like a real ifInOctets does."""
+    data = workdir / "wrap"
+    data.mkdir()
+    data.chmod(0o755)
+    rate = 500_000_000  # octets/s: wraps every 8.6 s
+    oid = f"{IF_IN32}.1"
+    line = counter_line(oid, 2**32 - 2 * rate, rate, 32)[1]
+    assert "max=4294967296,wrap=1" in line
+    rec = data / "wrap.snmprec"
+    rec.write_text(f"1.3.6.1.2.1.1.3.0|67|1\n{line}\n")
+    rec.chmod(0o644)
+    agent = start_snmpsim(data, workdir / "wrap-run", "wrap")
+    s = FastSession(agent.host, "wrap", FastOptions(port=agent.port, timeout_s=2.0))
+    try:
+        samples: list[tuple[float, int]] = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            t0 = time.monotonic()
+            (v,) = await _get_ints(s, [oid_from_str(oid)])
+            samples.append(((t0 + time.monotonic()) / 2, v))
+            if len(samples) > 1 and samples[-1][1] < samples[-2][1]:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await s.close()
+        agent.stop()
+    assert samples[-1][1] < samples[-2][1], "no wrap seen"
+    (ta, a), (tb, b) = samples[-2], samples[-1]
+    assert ((b - a) % 2**32) / (tb - ta) == pytest.approx(rate, rel=0.1)
+    assert all(v < 2**32 for _, v in samples)
