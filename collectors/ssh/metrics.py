@@ -77,11 +77,15 @@ def ap_metrics(aps: Sequence[AccessPoint], controller: str, inventory: Inventory
     out: list[Metric] = []
     clients_known = [a.clients for a in aps if a.clients is not None]
     for a in aps:
+        v6 = ":" in a.ip
         tags = _tags(controller=controller, ap_name=a.name, ap_mac=a.mac, ap_model=a.model,
-                     ap_state=a.state.value)
+                     ap_state=a.state.value, ap_ipv4="" if v6 else a.ip,
+                     ap_ipv6=a.ip if v6 else "")
         dev = inventory.by_mac(a.mac) if a.mac else None
-        if dev is not None:  # the AP's own place, not the controller's
-            tags.update(_tags(building=dev.building or "", room=dev.room or ""))
+        # the AP's own place; an AP missing from the inventory must not inherit the
+        # controller's (the pipeline adds the target's tags; "" wins and is not rendered)
+        tags["building"] = (dev.building or "") if dev else ""
+        tags["room"] = (dev.room or "") if dev else ""
         fields: dict[str, FieldValue] = {"up": 1 if a.state is ApState.UP else 0}
         if a.clients is not None:
             fields["clients"] = a.clients

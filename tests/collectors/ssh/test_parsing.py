@@ -131,7 +131,10 @@ def test_huawei_ap_list_real_output_to_wlan_metrics() -> None:
     assert first.name == "wlan_ap"
     assert first.tags == {"controller": "ac-1", "ap_name": "APW_0055(WC VIP)",
                           "ap_mac": "aa:aa:aa:aa:aa:aa", "ap_model": "AirEngine1111-11",
-                          "ap_state": "up", "building": "teach-a", "room": "a-101"}
+                          "ap_state": "up", "ap_ipv4": "11.11.11.11", "building": "teach-a",
+                          "room": "a-101"}
+    # not in the inventory: explicitly no place, so it does not inherit the controller's
+    assert (ms[1].tags["building"], ms[1].tags["room"]) == ("", "")
     assert first.fields == {"up": 1, "clients": 0, "uptime_seconds": 349800}
     assert ms[-1].name == "wlan_controller"
     assert ms[-1].fields == {"aps_total": 4, "aps_up": 1, "clients": 0}
