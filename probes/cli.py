@@ -39,8 +39,8 @@ def _inventory(config: str | None) -> Any:
 def cmd_probe(args: argparse.Namespace) -> int:
     from agent.plugin import Target
     from probes.dualstack.config import DualStackConfig
-    from probes.dualstack.engine import Engine, Plan
-    from probes.dualstack.plugin import plan_for
+    from probes.dualstack.engine import Engine
+    from probes.dualstack.plan import Plan, plan_for
 
     cfg = DualStackConfig.model_validate({
         "family": args.family, "resolvers": args.resolver or [],
@@ -85,7 +85,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_ipv6_check(args: argparse.Namespace) -> int:
-    from probes.web_ipv6.check import SiteCheck, WebIpv6Options
+    from probes.web_ipv6.check import SiteCheck
+    from probes.web_ipv6.config import WebIpv6Options
 
     opts = WebIpv6Options.model_validate({
         "resolvers": args.resolver or [], "tries": args.tries,

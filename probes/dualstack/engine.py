@@ -17,23 +17,12 @@ from agent.model import ErrorType, ProbeResult
 from probes.clients import dns as dnsclient
 from probes.common import Endpoint, Family, ProbeFailure, families, normalise_ip
 from probes.dualstack.config import DualStackConfig
+from probes.dualstack.plan import Plan
 from probes.http import fetch
 from probes.icmp import IcmpUnavailable, Pinger
 from probes.regression import Regression, assess
 from probes.resolve import Resolver
 from probes.tcp import tcp_connect
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    target: str
-    hostname: str | None = None
-    ipv4: str | None = None
-    ipv6: str | None = None
-    icmp: bool = True
-    tcp_ports: tuple[int, ...] = ()
-    dns_names: tuple[str, ...] = ()  # non-empty: the target is a resolver to probe
-    urls: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

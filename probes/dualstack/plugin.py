@@ -10,50 +10,15 @@ Items per target: `ProbeResult`s tagged `family` (→ `probe_icmp|tcp|dns|http`)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from agent.model import Item
 from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
-from probes.common import is_ip
-from probes.dualstack.config import SERVICE_PORTS, DualStackConfig
-from probes.dualstack.engine import Engine, Plan
+from probes.dualstack.config import DualStackConfig
+from probes.dualstack.plan import plan_for
 
-
-def plan_for(target: Target, cfg: DualStackConfig) -> Plan:
-    """What to probe on a target: inventory `services` (or a static target's port) decide."""
-    services = set(target.device.services) if target.device is not None else set()
-    port = target.port
-    if port == 53:
-        services.add("dns")
-    elif port == 443:
-        services.add("https")
-    elif port == 80:
-        services.add("http")
-    ports = {SERVICE_PORTS[s] for s in services if s in SERVICE_PORTS}
-    ports.update(cfg.tcp.ports)
-    if port is not None:
-        ports.add(port)
-    host = target.hostname
-    ipv4, ipv6 = target.ipv4, target.ipv6
-    if host and is_ip(host):
-        if ":" in host:
-            ipv6 = ipv6 or host
-        else:
-            ipv4 = ipv4 or host
-        host = None
-    urls: list[str] = []
-    if target.id in cfg.http.urls:
-        urls.append(cfg.http.urls[target.id])
-    else:
-        name = host or ipv4 or (f"[{ipv6}]" if ipv6 else None)
-        for scheme in ("http", "https"):
-            if scheme in services and name:
-                default = 80 if scheme == "http" else 443
-                suffix = f":{port}" if port not in (None, default) and len(services) == 1 else ""
-                urls.append(f"{scheme}://{name}{suffix}{cfg.http.path}")
-    return Plan(target=target.id, hostname=host, ipv4=ipv4, ipv6=ipv6, icmp=True,
-                tcp_ports=tuple(sorted(ports)),
-                dns_names=tuple(cfg.dns.names) if "dns" in services else (),
-                urls=tuple(urls))
+if TYPE_CHECKING:
+    from probes.dualstack.engine import Engine
 
 
 class DualStackPoller:
@@ -63,6 +28,9 @@ class DualStackPoller:
 
     async def start(self) -> None:
         if self.engine is None:
+            # imported here: dnspython and cryptography load only where probes run, not in
+            # every `campusmon` command
+            from probes.dualstack.engine import Engine
             self.engine = Engine(self.cfg)
 
     async def poll(self, target: Target) -> Sequence[Item]:

@@ -18,7 +18,7 @@ from pydantic import Field
 from agent.errors import CollectError
 from agent.model import ErrorType, Item
 from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
-from probes.web_ipv6.check import SiteCheck, WebIpv6Options
+from probes.web_ipv6.config import WebIpv6Options
 from probes.web_ipv6.result import WebIpv6Result
 
 
@@ -52,6 +52,7 @@ class WebIpv6Poller:
         url = homepage_of(target, self.cfg.urls)
         if url is None:
             raise CollectError(ErrorType.PARSE, f"{target.id}: no hostname or URL to test")
+        from probes.web_ipv6.check import SiteCheck  # dnspython/cryptography only when used
         result = await SiteCheck(url, self.cfg).run()
         self.last[target.id] = result
         if self.out_dir is not None and self.cfg.save_json:

@@ -10,7 +10,8 @@ import pytest
 from agent.model import ProbeResult
 from agent.plugin import Target
 from probes.dualstack.config import DualStackConfig
-from probes.dualstack.engine import Engine, Plan
+from probes.dualstack.engine import Engine
+from probes.dualstack.plan import Plan
 from probes.dualstack.plugin import DualStackPoller
 from tests.probes.conftest import (
     RESOLVER4,

@@ -8,7 +8,7 @@ from agent.plugin import Target
 from inventory.models import Device, DeviceKind
 from probes.discovery.oui import OuiTable
 from probes.dualstack.config import DualStackConfig
-from probes.dualstack.plugin import plan_for
+from probes.dualstack.plan import plan_for
 from probes.web_ipv6 import html
 
 

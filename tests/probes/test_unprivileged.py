@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from probes.dualstack.engine import Plan
+from probes.dualstack.plan import Plan
 from tests.probes.conftest import ZONE, DualStackLab
 from tests.probes.test_dualstack import _probes, _run
 

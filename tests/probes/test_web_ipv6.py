@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from probes.web_ipv6.check import SiteCheck, WebIpv6Options
+from probes.web_ipv6.check import SiteCheck
+from probes.web_ipv6.config import WebIpv6Options
 from probes.web_ipv6.result import SCHEMA
 from tests.probes.conftest import RESOLVER6, ZONE, DualStackLab
 
