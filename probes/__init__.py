@@ -8,9 +8,13 @@ Layout (blackbox_exporter's prober design: one file per prober, shared family lo
                   `x509.py` (cryptography, certificate expiry)
 - `resolve.py`    name → address per family through explicit resolvers
 - `regression.py` the per-target IPv6 regression signal (pure)
-- `dualstack/`    the `dualstack` poller: the name → prober map (`engine.PROBERS`), a plan
-                  per target, both families in one cycle
-- `web_ipv6/`     the `web_ipv6` poller and its versioned JSON result (standards.md b.4)
+- `dualstack/`    the `dualstack` poller: `plan.py` (what to probe on a target), `engine.py`
+                  (the name → prober map `PROBERS`, both families in one cycle)
+- `web_ipv6/`     the `web_ipv6` poller: `check.py` (the test), `html.py`, `config.py`, and
+                  `result.py`, its versioned JSON result (standards.md b.4)
 - `discovery/`    the `lan_discovery` listener (scapy in `client.py` only)
 - `cli.py`        `campusmon probe`, `campusmon ipv6-check`, `campusmon discover`
+
+Plugin modules import only their config and plans; the engines (dnspython, cryptography,
+scapy) load when a probe first runs, so other `campusmon` commands start no slower.
 """
