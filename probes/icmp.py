@@ -54,7 +54,11 @@ class IcmpMode(enum.StrEnum):
 
 
 class IcmpUnavailable(Exception):
-    """Neither socket kind may be opened; `str()` says why and how to fix it."""
+    """No ICMP socket of this family can be opened; `str()` says why and how to fix it."""
+
+    def __init__(self, message: str, error_type: ErrorType = ErrorType.PERMISSION) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 @dataclass(slots=True)
@@ -206,6 +210,14 @@ class FamilySocket:
 
     @staticmethod
     def _open(family: Family, mode: IcmpMode) -> tuple[socket.socket, str]:
+        try:
+            return FamilySocket._try_open(family, mode)
+        except OSError as exc:  # e.g. IPv6 disabled in the kernel: not a permission problem
+            raise IcmpUnavailable(f"{family.value} ICMP socket: {describe(exc)}",
+                                  error_type_of(exc)) from None
+
+    @staticmethod
+    def _try_open(family: Family, mode: IcmpMode) -> tuple[socket.socket, str]:
         proto = socket.IPPROTO_ICMP if family is Family.IPV4 else socket.IPPROTO_ICMPV6
         why: list[str] = []
         if mode in (IcmpMode.AUTO, IcmpMode.DGRAM):
@@ -334,19 +346,20 @@ class Pinger:
     def __init__(self, mode: IcmpMode = IcmpMode.AUTO) -> None:
         self.mode = mode
         self._socks: dict[Family, FamilySocket] = {}
-        self._unavailable: dict[Family, str] = {}
+        self._unavailable: dict[Family, IcmpUnavailable] = {}
 
     def socket_for(self, family: Family) -> FamilySocket:
         """Raises IcmpUnavailable (with the reason) when ICMP of this family cannot run."""
         fs = self._socks.get(family)
         if fs is not None:
             return fs
-        if family in self._unavailable:
-            raise IcmpUnavailable(self._unavailable[family])
+        if family in self._unavailable:  # a fresh exception: re-raising one grows its traceback
+            known = self._unavailable[family]
+            raise IcmpUnavailable(str(known), known.error_type)
         try:
             fs = FamilySocket(family, self.mode)
         except IcmpUnavailable as exc:
-            self._unavailable[family] = str(exc)
+            self._unavailable[family] = exc
             raise
         fs.attach(asyncio.get_running_loop())
         self._socks[family] = fs

@@ -72,7 +72,7 @@ async def probe_icmp(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]
         stats = await eng.pinger.ping(ep.address, count=o.count, interval_s=o.interval_secs,
                                       timeout_s=o.timeout_secs)
     except IcmpUnavailable as exc:
-        return [ProbeResult("icmp", False, 0.0, tags, error=ErrorType.PERMISSION,
+        return [ProbeResult("icmp", False, 0.0, tags, error=exc.error_type,
                             detail=str(exc), values={"loss_ratio": 1.0})]
     return [ProbeResult("icmp", stats.ok, time.perf_counter() - t0, tags, error=stats.error,
                         detail=stats.detail, values=stats.summary())]

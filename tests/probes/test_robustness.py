@@ -263,3 +263,33 @@ def test_discovery_events_raise_once_and_resolve_later() -> None:
     assert ld._transitions([]) == []  # missed once
     [resolved] = ld._transitions([])
     assert resolved.state is EventState.RESOLVED and resolved.key == "unregistered:aa"
+
+
+async def test_icmp_socket_that_cannot_open_is_a_typed_result(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """IPv6 switched off in the kernel (EAFNOSUPPORT): UNREACHABLE with the reason, no crash."""
+    import errno
+    import socket as socketmod
+
+    from probes.dualstack.config import DualStackConfig
+    from probes.dualstack.engine import Engine
+    from probes.dualstack.plan import Plan
+
+    real = socketmod.socket
+
+    def fake(family: int = -1, *args: object, **kw: object) -> socketmod.socket:
+        if family == socketmod.AF_INET6 and args and args[0] in (
+                socketmod.SOCK_DGRAM, socketmod.SOCK_RAW) and args[1:2] == (
+                socketmod.IPPROTO_ICMPV6,):
+            raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
+        return real(family, *args, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr("probes.icmp.socket.socket", fake)
+    eng = Engine(DualStackConfig.model_validate({"icmp": {"count": 1, "timeout_secs": 0.5}}))
+    try:
+        rep = await eng.run(Plan("lo", ipv4="127.0.0.1", ipv6="::1"))
+        rep2 = await eng.run(Plan("lo", ipv4="127.0.0.1", ipv6="::1"))  # cached reason
+    finally:
+        eng.close()
+    for r in (rep, rep2):
+        [v6] = [x for x in r.results if x.tags["family"] == "ipv6"]
+        assert not v6.ok and v6.error is ErrorType.UNREACHABLE
+        assert "not supported" in v6.detail
