@@ -69,6 +69,7 @@ class CliSession:
         self.privileged = False
         self.deadline = 0.0
         self._prompt = ""
+        self.hostname = ""
 
     def _fail(self, error_type: ErrorType, what: str) -> CollectError:
         return CollectError(error_type, f"{self.params.name}: {what}")
@@ -92,6 +93,8 @@ class CliSession:
                 self._conn.enable()
             self.privileged = bool(self._conn.check_enable_mode())
             self._prompt = str(self._conn.find_prompt())  # after enable: "Switch#"
+            # the prompt without its decoration is the device's configured name (sysname)
+            self.hostname = str(self._conn.base_prompt or "")
         except CollectError:
             self.close()
             raise

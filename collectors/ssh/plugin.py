@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class CommandOutput:
 @dataclass(frozen=True, slots=True)
 class SessionResult:
     privileged: bool
+    hostname: str  # from the prompt
     outputs: tuple[CommandOutput, ...]
 
 
@@ -75,7 +77,7 @@ def run_session(session: CliSession, commands: Sequence[Command]) -> SessionResu
                 break  # a timeout or a dropped session leaves nothing to reuse
     finally:
         session.close()
-    return SessionResult(session.privileged, tuple(outputs))
+    return SessionResult(session.privileged, session.hostname, tuple(outputs))
 
 
 class SshCollector:
@@ -193,6 +195,8 @@ class SshCollector:
             except CollectError as exc:
                 errors.append(exc)
                 continue
+            rows = [dataclasses.replace(r, hostname=result.hostname)
+                    if isinstance(r, VersionInfo) and not r.hostname else r for r in rows]
             items.extend(self._metrics(target, plan.platform, out.command.kind, rows, now))
         if not errors:
             return items

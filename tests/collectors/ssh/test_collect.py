@@ -106,6 +106,7 @@ async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
     info = _one(hw, "ssh_device_info").tags
     assert (info["detected_vendor"], info["model"], info["os_version"], info["domestic"]) == (
         "Huawei", "AR617VW-LTE4EA", "V300R019C13SPC200", "yes")
+    assert info["hostname"] == "HUAWEI"  # from the prompt <HUAWEI>
     assert len(_all(hw, "wlan_ap")) == 4
     assert _one(hw, "wlan_controller").fields["aps_up"] == 1
     assert len(_all(hw, "ssh_interface_ipv6")) == 10
@@ -119,6 +120,7 @@ async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
     assert _one(rj, "ssh_ipv6").fields["global_addresses"] == 2  # privileged-only command
 
     assert _one(cisco, "ssh_device_info").tags["domestic"] == "no"
+    assert _one(cisco, "ssh_device_info").tags["hostname"] == "router1"  # show version wins
     # 78 interfaces, ~190 lines: only complete because `terminal length 0` turned the pager off
     assert _one(cisco, "ssh_ipv6").fields == {
         "interfaces": 78, "interfaces_with_global_ipv6": 18, "global_addresses": 30}
