@@ -11,15 +11,16 @@ from agent.model import FieldValue, Metric
 def run_audit(inp: AuditInput,
               saturation_percent: float = bandwidth.DEFAULT_SATURATION_PERCENT) -> CampusAudit:
     bw, charts = bandwidth.analyse(inp, saturation_percent)
+    rooms_wifi = wireless.room_wifi(inp)
     indicators: list[Indicator] = [
         *ipv6.indicators(inp),
-        *wireless.indicators(inp),
+        *wireless.indicators(inp, rooms_wifi),
         *cellular.indicators(inp),
         *bw,
         *localization.indicators(inp),
     ]
     return CampusAudit(inp.campus, inp.start_ns, inp.end_ns, tuple(indicators), tuple(charts),
-                       (rooms.teaching_places(inp),))
+                       (rooms.teaching_places(inp, rooms_wifi),))
 
 
 def audit_metrics(audit: CampusAudit, ts_ns: int) -> list[Metric]:

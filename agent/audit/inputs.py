@@ -60,6 +60,9 @@ class AuditInput:
     start_ns: int
     end_ns: int
     _by_id: Mapping[str, Device] = field(default_factory=dict, repr=False, compare=False)
+    # grouped views, computed once per input (every family reads the same measurements)
+    _cache: dict[tuple[str, bool], object] = field(default_factory=dict, repr=False,
+                                                    compare=False)
 
     @staticmethod
     def build(campus: CampusInfo, buildings: Iterable[Building], rooms: Iterable[Room],
@@ -89,11 +92,14 @@ class AuditInput:
         return next((b.name for b in self.buildings if b.id == building_id), building_id)
 
     def series(self, measurement: str) -> dict[SeriesKey, list[Metric]]:
-        """Points of each series (one tag set), oldest first."""
-        out: dict[SeriesKey, list[Metric]] = defaultdict(list)
-        for p in self.points.get(measurement, ()):
-            out[series_key(p.tags)].append(p)
-        return dict(out)
+        """Points of each series (one tag set), oldest first. Callers must not modify it."""
+        hit = self._cache.get((measurement, False))
+        if hit is None:
+            grouped: dict[SeriesKey, list[Metric]] = defaultdict(list)
+            for p in self.points.get(measurement, ()):
+                grouped[series_key(p.tags)].append(p)
+            hit = self._cache[(measurement, False)] = dict(grouped)
+        return hit  # type: ignore[return-value]
 
     def latest(self, measurement: str, current_only: bool = False) -> list[Metric]:
         """The last point of each series; fields of points sharing that last timestamp merged.
@@ -102,6 +108,9 @@ class AuditInput:
         that are gone (an address removed, an AP no longer listed by its controller) drop out
         instead of lingering until the window ends (a collector stamps one poll with one time).
         """
+        hit = self._cache.get((f"latest:{measurement}", current_only))
+        if hit is not None:
+            return hit  # type: ignore[return-value]
         out = []
         for pts in self.series(measurement).values():
             last_ts = pts[-1].ts_ns
@@ -116,6 +125,7 @@ class AuditInput:
                 dev = m.tags.get("device", "")
                 newest[dev] = max(newest.get(dev, m.ts_ns), m.ts_ns)
             out = [m for m in out if m.ts_ns == newest[m.tags.get("device", "")]]
+        self._cache[(f"latest:{measurement}", current_only)] = out
         return out
 
     def latest_by_device(self, measurement: str) -> dict[str, Metric]:

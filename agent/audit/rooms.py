@@ -8,10 +8,10 @@ from agent.audit.inputs import AuditInput
 from agent.audit.model import Table
 
 
-def teaching_places(inp: AuditInput) -> Table:
+def teaching_places(inp: AuditInput, rooms: list[wireless.RoomWifi] | None = None) -> Table:
     g5, _ = cellular.samples_by_room(inp)
     rows = []
-    for rw in wireless.room_wifi(inp):
+    for rw in wireless.room_wifi(inp) if rooms is None else rooms:
         working = [a for a in rw.aps if a.working]
         util = [u for a in rw.aps for u in a.utilization]
         rows.append((

@@ -94,11 +94,11 @@ def room_wifi(inp: AuditInput) -> list[RoomWifi]:
                               num(m, "clients") or 0.0)
         if room:
             ap_room[key] = room
+    by_ap_name = {s.name: s for s in states.values()}
     for m in inp.latest("wlan_radio", current_only=True):
         t = m.tags
         key = t.get("ap_mac", "").lower() or t.get("ap_name", "")
-        st = states.get(key) or next((s for k, s in states.items()
-                                      if s.name == t.get("ap_name")), None)
+        st = states.get(key) or by_ap_name.get(t.get("ap_name", ""))
         if st is None:
             continue
         st.radios += 1
@@ -140,8 +140,8 @@ def _coverage(rooms: list[RoomWifi], scope: str, title_suffix: tuple[str, str]) 
                      counted="rooms")
 
 
-def indicators(inp: AuditInput) -> list[Indicator]:
-    rooms = room_wifi(inp)
+def indicators(inp: AuditInput, rooms: list[RoomWifi] | None = None) -> list[Indicator]:
+    rooms = room_wifi(inp) if rooms is None else rooms
     out = [_coverage(rooms, "campus", ("", ""))]
     uncovered = [rw for rw in rooms if not rw.covered]
     out.append(Indicator(
