@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from agent.model import ErrorType
 from probes.clients.x509 import not_after
@@ -52,7 +52,16 @@ def _split(url: str) -> tuple[str, str, int, str]:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, parts.hostname, port, path
+    host = parts.hostname
+    if not host.isascii():  # 校园.cn → xn--... for Host and SNI (and for DNS, equivalently)
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ProbeFailure(ErrorType.PARSE, f"bad internationalised name in {url!r}") \
+                from None
+    if not path.isascii():
+        path = quote(path, safe="/?&=%:@!$'()*+,;~")
+    return parts.scheme, host, port, path
 
 
 async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:

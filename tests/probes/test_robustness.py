@@ -293,3 +293,19 @@ async def test_icmp_socket_that_cannot_open_is_a_typed_result(monkeypatch) -> No
         [v6] = [x for x in r.results if x.tags["family"] == "ipv6"]
         assert not v6.ok and v6.error is ErrorType.UNREACHABLE
         assert "not supported" in v6.detail
+
+
+async def test_internationalised_names_and_paths_are_encoded() -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    srv = await _serve(handler)
+    async with srv:
+        res = await fetch(f"http://校园.cn:{_port(srv)}/新闻/", EP, _no_resolve)
+    assert res.status == 200
+    assert seen[0].startswith(b"GET /%E6%96%B0%E9%97%BB/ HTTP/1.1\r\n")
+    assert f"Host: xn--fcs331b.cn:{_port(srv)}\r\n".encode() in seen[0]
