@@ -304,8 +304,9 @@ async def test_internationalised_names_and_paths_are_encoded() -> None:
         await writer.drain()
         writer.close()
     srv = await _serve(handler)
+    port = _port(srv)
     async with srv:
-        res = await fetch(f"http://校园.cn:{_port(srv)}/新闻/", EP, _no_resolve)
+        res = await fetch(f"http://校园.cn:{port}/新闻/", EP, _no_resolve)
     assert res.status == 200
     assert seen[0].startswith(b"GET /%E6%96%B0%E9%97%BB/ HTTP/1.1\r\n")
-    assert f"Host: xn--fcs331b.cn:{_port(srv)}\r\n".encode() in seen[0]
+    assert f"Host: xn--fcs331b.cn:{port}\r\n".encode() in seen[0]
