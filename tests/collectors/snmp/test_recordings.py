@@ -17,7 +17,9 @@ from collectors.snmp.transport import TransportKind, TransportOptions, open_sess
 from config.credentials import SnmpV2cCredential
 from tests.collectors.snmp.conftest import SnmpAgent, fixtures_dir
 
-OPTIONS = TransportOptions(timeout_s=0.5, retries=1, transport=TransportKind.PYSNMP)
+# Both transports must see every recording the same way (the fast path is engineer B's; this
+# checks the collector on top of it).
+TRANSPORTS = (TransportKind.PYSNMP, TransportKind.FAST)
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,13 @@ def _v2c(community: str) -> SnmpV2cCredential:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("transport", TRANSPORTS, ids=lambda t: t.value)
 @pytest.mark.parametrize("exp", EXPECTED, ids=lambda e: e.community)
-async def test_recording_identified_as_expected(snmpsim_fixtures: SnmpAgent,
-                                                exp: Expected) -> None:
+async def test_recording_identified_as_expected(snmpsim_fixtures: SnmpAgent, exp: Expected,
+                                                transport: TransportKind) -> None:
+    options = TransportOptions(timeout_s=0.5, retries=1, transport=transport)
     doc, problems = await identify_host(snmpsim_fixtures.host, snmpsim_fixtures.port,
-                                        _v2c(exp.community), OPTIONS)
+                                        _v2c(exp.community), options)
     assert problems == []
     got = (doc["vendor"], doc["domestic"], doc["kind"], doc["sys_object_id"] or "-",
            doc["interfaces"], len(doc["ipv6_addresses"]), doc["wlan_aps"])
