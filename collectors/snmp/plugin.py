@@ -130,7 +130,7 @@ class SnmpPoller:
 
 
 def build(cfg: SnmpConfig, ctx: BuildContext) -> SnmpPoller:
-    if cfg.credential is not None and ctx.credentials:
+    if cfg.credential is not None:
         cred = ctx.credentials.get(cfg.credential)
         if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
             raise ConfigError.one(f"inputs {ctx.instance}", f"credential '{cfg.credential}' "
