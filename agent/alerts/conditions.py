@@ -50,9 +50,57 @@ class Observation:
     values: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Changes:
+    """What an evaluator learnt since it was last asked. Kept incremental on purpose: the
+    processor runs for every target's poll, so rescanning every series each time would cost
+    O(devices²) per tick on a large campus."""
+
+    up: dict[Subject, Observation] = field(default_factory=dict)  # newly active
+    refreshed: dict[Subject, Observation] = field(default_factory=dict)  # still active
+    down: set[Subject] = field(default_factory=set)  # evaluated inactive (maybe already)
+
+
 class Evaluator(Protocol):
     def observe(self, item: Item, now_ns: int) -> None: ...
-    def active(self, now_ns: int) -> dict[Subject, Observation]: ...
+    def changes(self, now_ns: int) -> Changes: ...
+
+
+class _Tracker:
+    """The set of active subjects, and the changes to report. `_sweep` runs the time-based
+    part (staleness, absence, auto-resolve) at most every `_sweep_every_ns`."""
+
+    _sweep_every_ns = 5 * 10**9
+
+    def __init__(self) -> None:
+        self._active: dict[Subject, Observation] = {}
+        self._pending = Changes()
+        self._next_sweep = 0
+
+    def _set(self, subject: Subject, obs: Observation | None) -> None:
+        ch = self._pending
+        if obs is None:
+            self._active.pop(subject, None)
+            ch.up.pop(subject, None)
+            ch.refreshed.pop(subject, None)
+            ch.down.add(subject)
+            return
+        ch.down.discard(subject)
+        if subject in self._active and subject not in ch.up:
+            ch.refreshed[subject] = obs
+        else:
+            ch.up[subject] = obs
+        self._active[subject] = obs
+
+    def _sweep(self, now_ns: int) -> None:
+        """Time-based changes; evaluators with any override it."""
+
+    def changes(self, now_ns: int) -> Changes:
+        if now_ns >= self._next_sweep:
+            self._next_sweep = now_ns + self._sweep_every_ns
+            self._sweep(now_ns)
+        out, self._pending = self._pending, Changes()
+        return out
 
 
 def fmt(v: FieldValue) -> str:
@@ -134,27 +182,15 @@ class _FilterMixin:
                             if k not in self.cond.ignore_tags))
 
 
+SeriesId = tuple[tuple[str, str], ...]
+
+
 @dataclass(slots=True)
 class _Series:
     subject: Subject
     truth: bool
     obs: Observation
     seen_ns: int
-
-
-SeriesId = tuple[tuple[str, str], ...]
-
-
-def _fresh_groups(series: dict[SeriesId, _Series], stale_secs: float,
-                  now_ns: int) -> dict[Subject, list[_Series]]:
-    """Forget series not seen for `stale_secs`; group the rest by subject."""
-    horizon = now_ns - int(stale_secs * _NS)
-    for sid in [sid for sid, v in series.items() if v.seen_ns < horizon]:
-        del series[sid]
-    groups: dict[Subject, list[_Series]] = {}
-    for v in series.values():
-        groups.setdefault(v.subject, []).append(v)
-    return groups
 
 
 def _field_truth(m: Metric, fields: list[str], op: str, value: float) -> tuple[bool, float] | None:
@@ -172,12 +208,49 @@ def _field_truth(m: Metric, fields: list[str], op: str, value: float) -> tuple[b
     return found
 
 
-class ThresholdEval(_FilterMixin):
-    def __init__(self, cond: ThresholdCondition, ctx: EvalContext) -> None:
+class _SeriesGroups(_FilterMixin, _Tracker):
+    """Series grouped by subject; a subject's verdict is recomputed when one of its series
+    changes or goes stale."""
+
+    def __init__(self, cond: SeriesFilter, ctx: EvalContext, stale_secs: float) -> None:
+        _Tracker.__init__(self)
         self._init_filter(cond, ctx)
+        self._stale_ns = int(stale_secs * _NS)
+        self._sweep_every_ns = min(self._sweep_every_ns, max(self._stale_ns // 10, 1))
+        self._series: dict[SeriesId, _Series] = {}
+        self._by_subject: dict[Subject, set[SeriesId]] = {}
+
+    def _verdict(self, series: list[_Series]) -> Observation | None:
+        raise NotImplementedError
+
+    def _store(self, sid: SeriesId, s: _Series) -> None:
+        self._series[sid] = s
+        self._by_subject.setdefault(s.subject, set()).add(sid)
+        self._judge(s.subject)
+
+    def _judge(self, subject: Subject) -> None:
+        sids = self._by_subject.get(subject, set())
+        series = [self._series[x] for x in sids]
+        self._set(subject, self._verdict(series) if series else None)
+        if not series:
+            self._by_subject.pop(subject, None)
+
+    def _sweep(self, now_ns: int) -> None:
+        horizon = now_ns - self._stale_ns
+        touched = set()
+        for sid in [sid for sid, v in self._series.items() if v.seen_ns < horizon]:
+            subject = self._series.pop(sid).subject
+            self._by_subject.get(subject, set()).discard(sid)
+            touched.add(subject)
+        for subject in touched:
+            self._judge(subject)
+
+
+class ThresholdEval(_SeriesGroups):
+    def __init__(self, cond: ThresholdCondition, ctx: EvalContext) -> None:
+        super().__init__(cond, ctx, cond.stale_secs)
         self.tcond = cond
         self._alias_rx = re.compile(cond.link_alias_regex)
-        self._series: dict[SeriesId, _Series] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not self._wanted(item):
@@ -199,7 +272,7 @@ class ThresholdEval(_FilterMixin):
         obs.values.update({k: fmt(v) for k, v in item.fields.items()})
         obs.values["observed"] = fmt(observed)
         obs.values["observed_days"] = f"{observed / 86400:.1f}"
-        self._series[self._series_id(item)] = _Series(subject, truth, obs, now_ns)
+        self._store(self._series_id(item), _Series(subject, truth, obs, now_ns))
 
     def _is_link(self, m: Metric) -> bool:
         ifname, device = m.tags.get("ifname", ""), m.tags.get("device", "")
@@ -207,48 +280,16 @@ class ThresholdEval(_FilterMixin):
             return True
         return self.ctx.link_port is not None and self.ctx.link_port(device, ifname)
 
-    def active(self, now_ns: int) -> dict[Subject, Observation]:
-        out: dict[Subject, Observation] = {}
-        for subject, series in _fresh_groups(self._series, self.tcond.stale_secs,
-                                             now_ns).items():
-            truths = [s.truth for s in series]
-            hit = all(truths) if self.tcond.reduce == "all" else any(truths)
-            if hit:
-                out[subject] = next(s.obs for s in series if s.truth)
-        return out
+    def _verdict(self, series: list[_Series]) -> Observation | None:
+        truths = [s.truth for s in series]
+        hit = all(truths) if self.tcond.reduce == "all" else any(truths)
+        return next(s.obs for s in series if s.truth) if hit else None
 
 
-class AbsentEval(_FilterMixin):
-    def __init__(self, cond: AbsentCondition, ctx: EvalContext) -> None:
-        self._init_filter(cond, ctx)
-        self.acond = cond
-        self._seen: dict[Subject, tuple[int, Observation]] = {}
-
-    def observe(self, item: Item, now_ns: int) -> None:
-        if not isinstance(item, Metric) or not self._wanted(item):
-            return
-        subject = subject_of(item.tags, self.acond.by)
-        if subject is not None:
-            self._seen[subject] = (now_ns, base_observation(item.tags, self.acond.by, subject))
-
-    def active(self, now_ns: int) -> dict[Subject, Observation]:
-        out: dict[Subject, Observation] = {}
-        absent_ns, forget_ns = int(self.acond.absent_secs * _NS), int(self.acond.forget_secs * _NS)
-        for subject, (seen, obs) in list(self._seen.items()):
-            age = now_ns - seen
-            if age > forget_ns:
-                del self._seen[subject]
-            elif age > absent_ns:
-                obs.values["silent_secs"] = str(age // _NS)
-                out[subject] = obs
-        return out
-
-
-class RatioEval(_FilterMixin):
+class RatioEval(_SeriesGroups):
     def __init__(self, cond: RatioCondition, ctx: EvalContext) -> None:
-        self._init_filter(cond, ctx)
+        super().__init__(cond, ctx, cond.stale_secs)
         self.rcond = cond
-        self._series: dict[SeriesId, _Series] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not self._wanted(item):
@@ -261,26 +302,56 @@ class RatioEval(_FilterMixin):
         labels = {k: item.tags[k] for k in ("campus",) if k in item.tags}
         labels.update({n: v for n, v in zip(c.by, subject, strict=True) if v})
         obs = Observation(labels, None, dict(labels))
-        self._series[self._series_id(item)] = _Series(subject, res[0], obs, now_ns)
+        self._store(self._series_id(item), _Series(subject, res[0], obs, now_ns))
 
-    def active(self, now_ns: int) -> dict[Subject, Observation]:
-        out: dict[Subject, Observation] = {}
-        for subject, series in _fresh_groups(self._series, self.rcond.stale_secs,
-                                             now_ns).items():
-            count = sum(1 for s in series if s.truth)
-            total = len(series)
-            if count >= self.rcond.min_count and count / total >= self.rcond.min_ratio:
-                obs = series[0].obs
-                obs.values.update(count=str(count), total=str(total),
-                                  percent=str(round(100 * count / total)))
-                out[subject] = obs
-        return out
+    def _verdict(self, series: list[_Series]) -> Observation | None:
+        count = sum(1 for s in series if s.truth)
+        total = len(series)
+        if count < self.rcond.min_count or count / total < self.rcond.min_ratio:
+            return None
+        base = series[0].obs
+        return Observation(base.labels, None, {
+            **base.values, "count": str(count), "total": str(total),
+            "percent": str(round(100 * count / total))})
 
 
-class EventEval:
+class AbsentEval(_FilterMixin, _Tracker):
+    def __init__(self, cond: AbsentCondition, ctx: EvalContext) -> None:
+        _Tracker.__init__(self)
+        self._init_filter(cond, ctx)
+        self.acond = cond
+        self._sweep_every_ns = min(self._sweep_every_ns, int(cond.absent_secs * _NS) // 10)
+        self._seen: dict[Subject, tuple[int, Observation]] = {}
+
+    def observe(self, item: Item, now_ns: int) -> None:
+        if not isinstance(item, Metric) or not self._wanted(item):
+            return
+        subject = subject_of(item.tags, self.acond.by)
+        if subject is None:
+            return
+        self._seen[subject] = (now_ns, base_observation(item.tags, self.acond.by, subject))
+        self._set(subject, None)  # it reports: not absent
+
+    def _sweep(self, now_ns: int) -> None:
+        absent_ns, forget_ns = int(self.acond.absent_secs * _NS), int(self.acond.forget_secs * _NS)
+        for subject, (seen, obs) in list(self._seen.items()):
+            age = now_ns - seen
+            if age > forget_ns:
+                del self._seen[subject]
+                self._set(subject, None)
+            elif age > absent_ns and subject not in self._active:
+                obs.values["silent_secs"] = str(age // _NS)
+                self._set(subject, obs)
+
+
+class EventEval(_Tracker):
     def __init__(self, cond: EventCondition, ctx: EvalContext) -> None:
+        super().__init__()
         self.cond, self.ctx = cond, ctx
-        self._open: dict[Subject, tuple[int, Observation]] = {}
+        if cond.auto_resolve_secs is not None:
+            self._sweep_every_ns = min(self._sweep_every_ns,
+                                       int(cond.auto_resolve_secs * _NS) // 10)
+        self._seen: dict[Subject, int] = {}
 
     def _subject(self, e: Event) -> Subject:
         out = []
@@ -308,7 +379,8 @@ class EventEval:
                 return
         subject = self._subject(item)
         if item.kind in c.resolve_kinds or item.state is EventState.RESOLVED:
-            self._open.pop(subject, None)
+            self._seen.pop(subject, None)
+            self._set(subject, None)
             return
         labels = {k: item.labels[k] for k in STATIC_TAGS if k in item.labels}
         if device:
@@ -318,22 +390,17 @@ class EventEval:
                 labels[name] = v
         labels["source_key"] = item.key
         values = {**item.labels, **labels, "summary": item.summary, "event_kind": item.kind}
-        prev = self._open.get(subject)
-        if prev is not None:
-            prev[1].values.update(values)  # keep labels stable, refresh the text
-            self._open[subject] = (now_ns, prev[1])
-        else:
-            self._open[subject] = (now_ns, Observation(labels, device, values))
+        self._seen[subject] = now_ns
+        self._set(subject, Observation(labels, device, values))
 
-    def active(self, now_ns: int) -> dict[Subject, Observation]:
+    def _sweep(self, now_ns: int) -> None:
         limit = self.cond.auto_resolve_secs
-        out: dict[Subject, Observation] = {}
-        for subject, (seen, obs) in list(self._open.items()):
-            if limit is not None and now_ns - seen > int(limit * _NS):
-                del self._open[subject]
-            else:
-                out[subject] = obs
-        return out
+        if limit is None:
+            return
+        for subject, seen in list(self._seen.items()):
+            if now_ns - seen > int(limit * _NS):
+                del self._seen[subject]
+                self._set(subject, None)
 
 
 def credential_problem(cred: Credential | None, cond: CredentialCondition) -> str | None:
@@ -350,10 +417,11 @@ def credential_problem(cred: Credential | None, cond: CredentialCondition) -> st
     return None
 
 
-class CredentialEval:
+class CredentialEval(_Tracker):
     def __init__(self, cond: CredentialCondition, ctx: EvalContext) -> None:
+        super().__init__()
         self.cond, self.ctx = cond, ctx
-        self._seen: dict[Subject, tuple[int, Observation]] = {}
+        self._seen: dict[Subject, int] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not item.name.startswith(self.cond.metric_prefix):
@@ -364,27 +432,29 @@ class CredentialEval:
             return
         if self.cond.device is not None and not self.cond.device.matches(dev):
             return
-        problem = credential_problem(self.ctx.credentials.get(dev.credential), self.cond)
         subject = subject_of(item.tags, self.cond.by)
         if subject is None:
             return
+        if subject in self._active and now_ns - self._seen.get(subject, 0) < _NS:
+            self._seen[subject] = now_ns  # one poll sends many series: judge it once
+            return
+        problem = credential_problem(self.ctx.credentials.get(dev.credential), self.cond)
         if problem is None:
             self._seen.pop(subject, None)
+            self._set(subject, None)
             return
         obs = base_observation(item.tags, self.cond.by, subject)
         obs.values["problem"] = problem
         obs.values["credential"] = dev.credential
-        self._seen[subject] = (now_ns, obs)
+        self._seen[subject] = now_ns
+        self._set(subject, obs)
 
-    def active(self, now_ns: int) -> dict[Subject, Observation]:
+    def _sweep(self, now_ns: int) -> None:
         limit = int(self.cond.stale_secs * _NS)
-        out: dict[Subject, Observation] = {}
-        for subject, (seen, obs) in list(self._seen.items()):
+        for subject, seen in list(self._seen.items()):
             if now_ns - seen > limit:
                 del self._seen[subject]
-            else:
-                out[subject] = obs
-        return out
+                self._set(subject, None)
 
 
 def evaluator_for(rule: Rule, ctx: EvalContext) -> Evaluator:

@@ -27,6 +27,7 @@ from agent.plugin import BuildContext, PluginKind, PluginSpec
 from config.base import StrictModel
 
 log = logging.getLogger("campusmon.alerts")
+_SETTLE_EVERY_NS = 10**9
 
 
 class FlapOptions(StrictModel):
@@ -86,6 +87,7 @@ class AlertsProcessor:
         self.book = AlertBook(self.topology, settings,
                               mute if (silences or windows) else None)
         self._next_metrics = 0
+        self._last_settle = 0
         if state_path is not None:
             self._restore(state_path)
 
@@ -113,10 +115,15 @@ class AlertsProcessor:
                 ev.observe(it, now)
         if self.topology is not None:
             self.topology.expire(now)
+        changed = False
         for rule, ev in self.evaluators:
-            self.book.update(rule, ev.active(now), now)
+            changed = self.book.update(rule, ev.changes(now), now) or changed
         out: list[Item] = list(items)
-        out.extend(self.book.settle(now))
+        # decisions walk every alert: on a change, else at most once a second (the pipeline
+        # calls us for every target's poll, hundreds of times a second on a large campus)
+        if changed or now - self._last_settle >= _SETTLE_EVERY_NS:
+            self._last_settle = now
+            out.extend(self.book.settle(now))
         if now >= self._next_metrics:
             out.extend(self.book.metrics(now, {"campus": self.campus}))
             self._next_metrics = now + int(self.cfg.metrics_interval_secs * 1e9)

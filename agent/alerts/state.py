@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.alerts.conditions import Observation, Subject
+from agent.alerts.conditions import Changes, Subject
 from agent.alerts.contract import ALERTNAME, HELD_BACK, NOTIFY_REASON
 from agent.alerts.rules import Rule, TopologyRole, render
 from agent.alerts.topology import Topology, same_port
@@ -89,32 +89,49 @@ class AlertBook:
     def _flap(self, key: str, now: int) -> None:
         self._flaps.setdefault(key, deque(maxlen=_FLAP_HISTORY)).append(now)
 
-    def update(self, rule: Rule, active: dict[Subject, Observation], now: int) -> None:
+    def update(self, rule: Rule, ch: Changes, now: int) -> bool:
+        """Apply what the rule's evaluator learnt; True when an alert changed state."""
         alerts = self.by_rule.setdefault(rule.name, {})
-        seen: set[str] = set()
-        for subject, obs in active.items():
+        changed = False
+        for subject, obs in ch.up.items():
             key = alert_key(rule.name, subject)
-            seen.add(key)
             a = alerts.get(key)
             if a is None:
                 labels = {**obs.labels, **rule.labels, ALERTNAME: rule.name}
-                a = Alert(key, rule, labels, obs.device, dict(obs.values), Phase.PENDING, now)
-                alerts[key] = a
+                alerts[key] = Alert(key, rule, labels, obs.device, dict(obs.values),
+                                    Phase.PENDING, now)
                 self._flap(key, now)
+                changed = True
             elif not a.active:
-                a.active = True
-                a.active_since_ns = now
+                a.active, a.active_since_ns = True, now
+                a.values.update(obs.values)
                 self._flap(key, now)
+                changed = True
             else:
                 a.values.update(obs.values)
-            if a.phase is Phase.PENDING and now - a.active_since_ns >= rule.for_secs * _NS:
-                self._fire(a, now)
-        for key, a in alerts.items():
-            if key in seen:
                 a.unconfirmed_until_ns = 0
-            elif a.active and now >= a.unconfirmed_until_ns:
-                a.active = False
-                self._flap(key, now)
+        for subject, obs in ch.refreshed.items():
+            a = alerts.get(alert_key(rule.name, subject))
+            if a is not None:
+                a.values.update(obs.values)
+                a.unconfirmed_until_ns = 0
+        for subject in ch.down:
+            a = alerts.get(alert_key(rule.name, subject))
+            if a is not None and a.active:
+                a.active, a.unconfirmed_until_ns = False, 0
+                self._flap(a.key, now)
+                changed = True
+        return changed
+
+    def _tick(self, now: int) -> None:
+        """Time-based changes: for-durations elapsed, reopened alerts never confirmed."""
+        for a in self.alerts():
+            if a.unconfirmed_until_ns and now >= a.unconfirmed_until_ns:
+                a.active, a.unconfirmed_until_ns = False, 0
+                self._flap(a.key, now)
+            if (a.active and a.phase is Phase.PENDING
+                    and now - a.active_since_ns >= a.rule.for_secs * _NS):
+                self._fire(a, now)
 
     def _fire(self, a: Alert, now: int) -> None:
         a.phase = Phase.FIRING
@@ -195,6 +212,7 @@ class AlertBook:
             a.suppressed_by = by
 
     def settle(self, now: int) -> list[Event]:
+        self._tick(now)
         self._update_flapping(now)
         self._update_suppression(now)
         held: dict[str, int] = {}

@@ -41,6 +41,7 @@ class Topology:
         self._fdb: dict[tuple[str, str, str], int] = {}
         self._links: dict[str, Link] | None = None
         self._ports: set[tuple[str, str]] | None = None
+        self._next_expiry = 0
 
     # ------------------------------------------------------------ learning
     def _resolve(self, name: str, chassis: str = "") -> str | None:
@@ -75,6 +76,9 @@ class Topology:
                 self._fdb[key3] = now_ns
 
     def expire(self, now_ns: int) -> None:
+        if now_ns < self._next_expiry:
+            return
+        self._next_expiry = now_ns + min(self._ttl_ns // 10, 60 * _NS)
         horizon = now_ns - self._ttl_ns
         old_l = [k for k, (_, seen) in self._lldp.items() if seen < horizon]
         old_f = [k for k, seen in self._fdb.items() if seen < horizon]
