@@ -59,7 +59,7 @@ def _collector(fake: FakeDevices, **cfg: object) -> SshCollector:
     ctx = BuildContext(instance="ssh/ssh", inventory=Inventory.empty("hn-demo"),
                        credentials=_creds(fake), data_dir=Path("/nonexistent"),
                        config_dir=Path("/nonexistent"))
-    return SshCollector(SshConfig.model_validate({"session_timeout_secs": 6.0, **cfg}), ctx)
+    return SshCollector(SshConfig.model_validate({"session_timeout_secs": 10.0, **cfg}), ctx)
 
 
 def _one(items: Sequence[Item], name: str) -> Metric:
@@ -135,7 +135,7 @@ async def test_tick_with_broken_devices(fake_devices: FakeDevices,
     """Wrong password, a device that hangs mid-command and one answering garbage each get a
     clear error type; the healthy devices of the same tick are collected within the timeout."""
     caplog.set_level(logging.WARNING)
-    col = _collector(fake_devices, session_timeout_secs=20.0)  # the framework's timeout acts
+    col = _collector(fake_devices, session_timeout_secs=30.0)  # the framework's timeout acts
     await col.start()
     targets = [
         _target(fake_devices, "hw-ok", "Huawei", "huawei"),
@@ -153,7 +153,7 @@ async def test_tick_with_broken_devices(fake_devices: FakeDevices,
         outcomes[target.id], items[target.id] = outcome, its
 
     runner = PollerRunner(
-        "ssh/ssh", col, targets, PollerTiming(interval_s=60, timeout_s=8.0, jitter_s=0),
+        "ssh/ssh", col, targets, PollerTiming(interval_s=60, timeout_s=12.0, jitter_s=0),
         asyncio.Semaphore(16), asyncio.Semaphore(16), sink, PluginStats("ssh", "ssh/ssh"))
     try:
         await runner.run_once()
@@ -182,7 +182,7 @@ async def test_hang_ends_by_netmiko_read_timeout_when_budget_is_smaller(
     """With the session budget below the tick timeout, the session ends itself: partial data
     (version arrived) and a timeout for the command that hung."""
     err = await _partial(fake_devices, _target(fake_devices, "hung-sw", "Huawei", "hang"),
-                         session_timeout_secs=4.0)
+                         session_timeout_secs=8.0)
     assert err.error_type is ErrorType.TIMEOUT
     assert "display ipv6 interface brief" in str(err)
 
