@@ -33,6 +33,7 @@ from probes.discovery.model import Observation
 from probes.discovery.oui import DEFAULT_PATH, OuiTable
 
 log = logging.getLogger("campusmon.discovery")
+MAX_OBSERVATIONS = 65536  # distinct facts kept between two passes of one interface
 
 
 class DiscoveryConfig(StrictModel):
@@ -97,12 +98,15 @@ class Pass:
                  oui: OuiTable) -> None:
         self.iface, self.cfg, self.inventory, self.oui = iface, cfg, inventory, oui
         self.info = iface_info(iface)
-        self.observations: list[Observation] = []
+        # distinct observations only (a busy LAN repeats the same ARP/NDP facts all day),
+        # bounded between passes
+        self.observations: dict[Observation, None] = {}
+        self.dropped = 0
         self.capture: Any = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         from probes.discovery import client  # scapy loads only where discovery runs
-        self.capture = client.Capture(self.iface, self.info.mac, self.observations.append)
+        self.capture = client.Capture(self.iface, self.info.mac, self._observe)
         self.capture.start(loop)
 
     async def wait_started(self, timeout_s: float = 10.0) -> None:
@@ -140,8 +144,19 @@ class Pass:
         return notes
 
     def take(self) -> list[Observation]:
-        obs, self.observations[:] = list(self.observations), []
+        obs = list(self.observations)
+        self.observations.clear()
+        if self.dropped:
+            log.warning("%s: %d observations over the limit of %d were dropped this pass",
+                        self.iface, self.dropped, MAX_OBSERVATIONS)
+            self.dropped = 0
         return obs
+
+    def _observe(self, o: Observation) -> None:
+        if len(self.observations) < MAX_OBSERVATIONS or o in self.observations:
+            self.observations[o] = None
+        else:
+            self.dropped += 1
 
     def analyse(self, observations: Sequence[Observation]) -> Discovery:
         return analyse(self.iface, observations, self.inventory, self.cfg.allowed_routers,
