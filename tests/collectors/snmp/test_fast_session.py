@@ -4,13 +4,17 @@ IPv6) and against a scripted agent for timeouts, malformed replies, tooBig and i
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.errors import CollectError
 from agent.model import ErrorType
 from collectors.snmp.fast import FastOptions, FastSession
+from collectors.snmp.fast.ber import GETBULK, BerError, RequestEncoder, decode_response
 from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str
 from collectors.snmp.walker import PartialWalk
 from tests.collectors.snmp.conftest import SnmpAgent, Snmpd, fixtures_dir
@@ -231,3 +235,70 @@ async def test_non_increasing_oids_stop_the_walk() -> None:
         with pytest.raises(CollectError) as err:
             await s.walk(root)
     assert err.value.error_type is ErrorType.PROTOCOL
+
+
+# -- against pysnmp, and fuzzing real replies ----------------------------------------------------
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("community", ["fortigate_60fospfv3", "vrp_ac6605-26", "zxr10_5950"])
+async def test_same_varbinds_as_the_pysnmp_transport(snmpsim_fixtures: SnmpAgent,
+                                                     community: str) -> None:
+    """Both transports behind the one factory return identical varbinds (types, values)."""
+    from pydantic import SecretStr
+
+    from collectors.snmp.transport import TransportKind, TransportOptions, open_session
+    from config.credentials import SnmpV2cCredential
+
+    cred = SnmpV2cCredential(name="t", type="snmp_v2c", community=SecretStr(community))
+    roots = [(1, 3, 6, 1, 2, 1, 1), (1, 3, 6, 1, 2, 1, 2), (1, 3, 6, 1, 2, 1, 31, 1, 1),
+             (1, 3, 6, 1, 2, 1, 4, 34)]
+    got: dict[TransportKind, list[VarBind]] = {}
+    for kind in (TransportKind.FAST, TransportKind.PYSNMP):
+        s = await open_session(snmpsim_fixtures.host, snmpsim_fixtures.port, cred,
+                               TransportOptions(timeout_s=2.0, max_repetitions=5,
+                                                transport=kind))
+        try:
+            got[kind] = [vb for r in roots for vb in await s.walk(r)]
+        finally:
+            await s.close()
+    assert type(s).__name__ == "PysnmpSession"
+    assert got[TransportKind.FAST] == got[TransportKind.PYSNMP]
+    assert len(got[TransportKind.FAST]) > 20
+
+
+def _capture_reply(host: str, port: int, community: str, root: Oid) -> bytes:
+    """One real GETBULK reply datagram from snmpsim."""
+    payload = RequestEncoder(community.encode()).encode(GETBULK, 77, [root], 0, 10)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(payload, (host, port))
+        return sock.recv(65535)
+
+
+@pytest.fixture(scope="module")
+def real_replies(snmpsim_fixtures: SnmpAgent) -> list[bytes]:
+    h, p = snmpsim_fixtures.host, snmpsim_fixtures.port
+    return [_capture_reply(h, p, "vrp_5720", (1, 3, 6, 1, 2, 1, 2, 2, 1)),  # ifTable
+            _capture_reply(h, p, "fortigate_60fospfv3", (1, 3, 6, 1, 2, 1, 4, 34)),  # IPv6
+            _capture_reply(h, p, "comware", (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6)),  # Counter64
+            _capture_reply(h, p, "ios_2960x", (1, 3, 6, 1, 2, 1, 1))]  # strings, OIDs
+
+
+@settings(max_examples=600, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_real_replies_give_only_the_typed_error(real_replies: list[bytes],
+                                                        data: st.DataObject) -> None:
+    reply = data.draw(st.sampled_from(real_replies))
+    assert len(decode_response(reply).varbinds) > 0  # the unmutated reply decodes
+    edits = data.draw(st.lists(st.tuples(st.integers(0, len(reply) - 1), st.integers(0, 255)),
+                               min_size=1, max_size=8))
+    cut = data.draw(st.integers(1, len(reply)))
+    mutated = bytearray(reply)
+    for pos, byte in edits:
+        mutated[pos] = byte
+    try:
+        resp = decode_response(bytes(mutated[:cut]))
+    except BerError:
+        return
+    assert all(isinstance(vb, VarBind) for vb in resp.varbinds)
