@@ -122,7 +122,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("identify", help="poll one SNMP device once; print its identity")
     p.add_argument("target", metavar="HOST[:PORT]", help="name, IPv4, IPv6 or [IPv6]:port")
-    p.add_argument("--community", help="SNMPv2c community")
+    p.add_argument("--community", help="SNMPv2c community (visible in the process list: "
+                   "prefer --config with --credential)")
     p.add_argument("--v3-user", help="SNMPv3 user name")
     p.add_argument("--auth-proto", choices=[a.value for a in SnmpAuthProtocol])
     p.add_argument("--auth-key")

@@ -36,6 +36,16 @@ DEFAULT_PROFILES = [Profile.SYSTEM, Profile.INTERFACES, Profile.IP, Profile.IPV6
                     Profile.ENTITY, Profile.LLDP, Profile.WLAN]
 
 
+class DeviceOverrides(StrictModel):
+    """Per-device transport settings (a weak agent, a device across a slow WAN link)."""
+
+    request_timeout_secs: float | None = Field(default=None, gt=0, le=60)
+    retries: int | None = Field(default=None, ge=0, le=5)
+    max_repetitions: int | None = Field(default=None, ge=1, le=200)
+    max_inflight_per_device: int | None = Field(default=None, ge=1, le=16)
+    transport: TransportKind | None = None
+
+
 class SnmpConfig(StrictModel):
     credential: str | None = None  # default credential set for devices that name none
     port: int = Field(default=161, ge=1, le=65535)
@@ -49,14 +59,19 @@ class SnmpConfig(StrictModel):
     max_inflight_global: int = Field(default=256, ge=1)
     prefer_ipv6: bool = False  # poll a dual-stack device over its IPv6 address
     aes_key_extension: AesKeyExtension = AesKeyExtension.REEDER  # AES-192/256 only
+    devices: dict[str, DeviceOverrides] = Field(default_factory=dict)  # by target id
 
-    def transport_options(self) -> TransportOptions:
+    def transport_options(self, device_id: str | None = None) -> TransportOptions:
+        o = self.devices.get(device_id or "", DeviceOverrides())
+        max_reps = o.max_repetitions or self.max_repetitions
         return TransportOptions(
-            timeout_s=self.request_timeout_secs, retries=self.retries,
-            max_repetitions=self.max_repetitions,
-            min_repetitions=min(self.min_repetitions, self.max_repetitions),
-            max_inflight_per_device=self.max_inflight_per_device,
-            max_inflight_global=self.max_inflight_global, transport=self.transport,
+            timeout_s=o.request_timeout_secs or self.request_timeout_secs,
+            retries=self.retries if o.retries is None else o.retries,
+            max_repetitions=max_reps,
+            min_repetitions=min(self.min_repetitions, max_reps),
+            max_inflight_per_device=o.max_inflight_per_device or self.max_inflight_per_device,
+            max_inflight_global=self.max_inflight_global,
+            transport=o.transport or self.transport,
             aes_key_extension=self.aes_key_extension)
 
 
@@ -72,7 +87,6 @@ class SnmpPoller:
         self.cfg = cfg
         self.credentials = ctx.credentials
         self.inventory: Inventory = ctx.inventory
-        self.options = cfg.transport_options()
         self._devices: dict[str, _Device] = {}
 
     async def start(self) -> None:
@@ -108,7 +122,8 @@ class SnmpPoller:
         if dev is not None:
             await dev.session.close()
             del self._devices[target.id]
-        session = await open_session(key[0], key[1], cred, self.options)
+        session = await open_session(key[0], key[1], cred,
+                                     self.cfg.transport_options(target.id))
         dev = self._devices[target.id] = _Device(key, session, RateTracker())
         return dev
 

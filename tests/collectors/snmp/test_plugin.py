@@ -266,3 +266,23 @@ async def test_aruba_instant_aps_with_addresses_state_and_uptime(snmpsim_fixture
     assert ap.fields["uptime_seconds"] == 85817.0  # aiAPUptime TimeTicks 8581700
     (ctrl,) = got["wlan_controller"]
     assert (ctrl.fields["aps_total"], ctrl.fields["aps_up"]) == (2, 2)
+
+
+@pytest.mark.timeout(60)
+async def test_per_device_overrides(snmpsim_fixtures: SnmpAgent, tmp_path: Path) -> None:
+    cfg = SnmpConfig.model_validate({
+        "transport": "pysnmp", "credential": "vrp_ac6605-26", "profiles": ["system"],
+        "max_repetitions": 25,
+        "devices": {"ac-weak": {"max_repetitions": 5, "request_timeout_secs": 0.7,
+                                "retries": 0}}})
+    weak, other = cfg.transport_options("ac-weak"), cfg.transport_options("ac-2")
+    assert (weak.max_repetitions, weak.timeout_s, weak.retries) == (5, 0.7, 0)
+    assert (other.max_repetitions, other.retries) == (25, 1)
+    poller = build(cfg, _ctx(tmp_path, Inventory.empty()))
+    target = Target(id="ac-weak", ipv4="127.0.0.1", port=snmpsim_fixtures.port)
+    try:
+        await poller.poll(target)
+        session = poller._devices["ac-weak"].session
+        assert session.max_repetitions == 5  # type: ignore[attr-defined]
+    finally:
+        await poller.close()
