@@ -148,6 +148,15 @@ class Engine:
         self.lookup = self.resolver.lookup
         self.resolve = self.resolver.resolve
 
+    def applicable(self, plan: Plan) -> list[str]:
+        """The probers (keys of PROBERS) this plan needs and the config enables."""
+        c = self.cfg
+        wanted = {"icmp": plan.icmp and c.icmp.enabled,
+                  "tcp": bool(plan.tcp_ports) and c.tcp.enabled,
+                  "dns": bool(plan.dns_names) and c.dns.enabled,
+                  "http": bool(plan.urls) and c.http.enabled}
+        return [name for name in PROBERS if wanted[name]]
+
     def _wanted(self, plan: Plan) -> Sequence[Family]:
         return families(self.cfg.family.value)
 
@@ -184,14 +193,7 @@ class Engine:
             if addr is None:
                 continue
             ep = Endpoint(fam, addr, plan.hostname)
-            if plan.icmp and self.cfg.icmp.enabled:
-                jobs.append(probe_icmp(self, ep, plan))
-            if plan.tcp_ports and self.cfg.tcp.enabled:
-                jobs.append(probe_tcp(self, ep, plan))
-            if plan.dns_names and self.cfg.dns.enabled:
-                jobs.append(probe_dns(self, ep, plan))
-            if plan.urls and self.cfg.http.enabled:
-                jobs.append(probe_http(self, ep, plan))
+            jobs.extend(PROBERS[name](self, ep, plan) for name in self.applicable(plan))
         for batch in await asyncio.gather(*jobs):
             rep.results.extend(batch)
         if len(fams) == 2:
