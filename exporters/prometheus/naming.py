@@ -18,6 +18,9 @@ _BAD = re.compile(r"[^a-zA-Z0-9_]")
 # Fields of a counter measurement that are gauges all the same (rates, speeds, states).
 _GAUGE_SUFFIXES = ("_bps", "_mbps", "_percent", "_per_second", "_ratio", "_status", "_seconds",
                    "_state", "_count")
+# Integer fields with these endings are counters in every MIB and collector we know of.
+_COUNTER_SUFFIXES = ("_octets", "_pkts", "_packets", "_errors", "_discards", "_receives",
+                     "_transmits", "_datagrams")
 _RESERVED = ("_count", "_sum", "_bucket", "_created")
 _UNITS = {
     "seconds": "in seconds", "bytes": "in bytes", "percent": "in percent (0-100)",
@@ -62,8 +65,11 @@ def cached_family(m: Metric, field: str, value: FieldValue) -> Family:
 def is_counter(m: Metric, field: str, value: FieldValue) -> bool:
     if field.endswith("_total"):
         return True
-    return (m.kind is MetricKind.COUNTER and isinstance(value, int)
-            and not isinstance(value, bool) and not field.endswith(_GAUGE_SUFFIXES))
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    if field.endswith(_COUNTER_SUFFIXES):  # interface and IP-MIB counters, however marked
+        return True
+    return m.kind is MetricKind.COUNTER and not field.endswith(_GAUGE_SUFFIXES)
 
 
 def family_for(m: Metric, field: str, value: FieldValue) -> Family:

@@ -40,6 +40,8 @@ def _snapshot(ttl: float = 300.0) -> Snapshot:
         Metric("probe_http", {**PLACE, "url": "http://x/", "family": "ipv6"},
                {"success": True, "duration_seconds": 0.031, "status_code": 200}, now),
         Metric("event", {"campus": "hnvc"}, {"summary": "text is not a sample"}, now),
+        Metric("snmp_interface", {**PLACE, "ifname": "GE0/0/1"},  # marked a gauge by its maker
+               {"in_octets": 2**40, "speed_mbps": 1000, "in_bps": 12.5, "oper_status": 1}, now),
     ])
     return snap
 
@@ -77,6 +79,11 @@ async def test_exposition_follows_conventions_and_promtool_agrees(tmp_path: Path
     assert "# TYPE agent_plugin_last_poll_seconds gauge" in text
     assert "probe_http_success{" in text and "event_summary" not in text
     assert "host_cpu_count_value{" in text  # `_count` belongs to histograms
+    assert "# TYPE snmp_interface_in_octets_total counter" in text or \
+        "# TYPE snmp_interface_in_octets counter" in text
+    assert "snmp_interface_in_octets_total{" in text
+    assert "# TYPE snmp_interface_speed_mbps gauge" in text
+    assert "# TYPE snmp_interface_in_bps gauge" in text
     check = await asyncio.to_thread(
         subprocess.run, [promtool, "check", "metrics"], input=text.encode(),
         capture_output=True, timeout=30)
