@@ -187,7 +187,7 @@ class Engine:
         rep = Report(plan)
         fams = self._wanted(plan)
         await asyncio.gather(*(self._address(plan, f, rep) for f in fams))
-        jobs = []
+        jobs: list[Awaitable[list[ProbeResult]]] = []
         for fam in fams:
             addr = rep.addresses.get(fam)
             if addr is None:
