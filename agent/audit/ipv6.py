@@ -281,6 +281,27 @@ def iot_indicator(inp: AuditInput) -> Indicator:
         note="no target: b3/b5/b8 give national IoT IPv6 connection counts, not a share")
 
 
+def ap_indicator(inp: AuditInput) -> Indicator:
+    """APs (as their controllers list them) with a global IPv6 management address."""
+    ev = []
+    for m in sorted(inp.latest("wlan_ap", current_only=True),
+                    key=lambda m: m.tags.get("ap_name", "")):
+        t = m.tags
+        name = t.get("ap_name") or t.get("ap_mac", "?")
+        addr = t.get("ap_ipv6", "")
+        ok = global_unicast(addr)
+        ev.append(Evidence(name, "device", Status.OK if ok else Status.FAIL,
+                           f"IPv6 management address {addr}" if ok else
+                           "no global IPv6 management address listed by the controller",
+                           t.get("building", ""), f"controller {t.get('device', '?')}"))
+    yes = sum(e.status is Status.OK for e in ev)
+    return Indicator(
+        "ipv6_ap_management", FAMILY, "AP具有全局IPv6管理地址比例",
+        "APs with a global IPv6 management address", share(yes, len(ev)), "%",
+        target=S.IPV6_ALL_NETWORKS, numerator=yes, denominator=len(ev), evidence=tuple(ev),
+        counted="APs", note="" if ev else "no wlan_ap data from a controller")
+
+
 def indicators(inp: AuditInput) -> list[Indicator]:
-    return [*device_indicators(inp), egress_traffic_indicator(inp), web_indicator(inp),
-            iot_indicator(inp)]
+    return [*device_indicators(inp), ap_indicator(inp), egress_traffic_indicator(inp),
+            web_indicator(inp), iot_indicator(inp)]

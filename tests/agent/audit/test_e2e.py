@@ -313,6 +313,11 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
                    if i["indicator"] == "ipv6_device_global_address")
         assert (ind["numerator"], ind["denominator"]) == (
             t["counts"]["dual_stack_devices"], t["counts"]["snmp_devices"])
+        # APs with an IPv6 management address, as the controller lists them
+        ap = next(i for c in doc["campuses"] if c["code"] == code for i in c["indicators"]
+                  if i["indicator"] == "ipv6_ap_management")
+        assert (ap["numerator"], ap["denominator"]) == (
+            sum(a["ipv6"] for a in t["wlan"]["aps"].values()), t["wlan"]["aps_total"])
         # Wi-Fi coverage of teaching places, overall and per building
         rooms = {r["id"]: (b["id"], r["kind"]) for b in inv["buildings"] for r in b["rooms"]}
         teaching = {r for r, (_, kind) in rooms.items() if kind in TEACHING}

@@ -126,3 +126,19 @@ def test_l3_interfaces_from_the_address_table():
     ifs = _get(ipv6.device_indicators(audit_input(inv, pts)), "ipv6_interfaces")
     # three VLAN interfaces hold IPv4 (loopback aside), one of them also a global IPv6
     assert (ifs.numerator, ifs.denominator) == (1, 3)
+
+
+def test_ap_management_ipv6_from_the_controller():
+    from agent.model import Metric
+    from tests.agent.audit.crafted import T0, tags
+
+    inv = inventory()
+    pts = [p for p in points(inv) if p.name != "wlan_ap"]
+    for name, v6 in (("ap1", "2001:db8:ff::1"), ("ap2", ""), ("ap3", "fe80::3")):
+        extra = {"ap_ipv6": v6} if v6 else {}
+        pts.append(Metric("wlan_ap", tags(inv, "ac", ap_name=name, **extra), {"up": 1}, T0))
+    ind = ipv6.ap_indicator(audit_input(inv, pts))
+    assert (ind.numerator, ind.denominator) == (1, 3)  # a link-local address does not count
+    assert ind.target is not None and ind.target.source.row == "b2"
+    empty = ipv6.ap_indicator(audit_input(inv, []))
+    assert empty.value is None and "no wlan_ap data" in empty.note
