@@ -127,6 +127,15 @@ class FdbEntry:
 
 
 @dataclass(slots=True)
+class Neighbour:
+    """An ipNetToPhysicalTable row (ARP / IPv6 ND) on the gateway."""
+
+    if_index: int
+    ip: str
+    mac: str
+
+
+@dataclass(slots=True)
 class IpTraffic:
     """Per-IP-version octet rates of the egress router (ipSystemStatsTable / ipIfStatsTable)."""
 
@@ -178,6 +187,7 @@ class Device:
     interfaces: list[Interface] = field(default_factory=list)
     neighbors: list[Neighbor] = field(default_factory=list)
     fdb: list[FdbEntry] = field(default_factory=list)
+    arp: list[Neighbour] = field(default_factory=list)  # the core switch is the L3 gateway
     ipv6_globals: list[str] = field(default_factory=list)
     ip_traffic: list[IpTraffic] = field(default_factory=list)
     uplink_if: int = 0  # ifIndex of the uplink / ISP port
@@ -436,6 +446,12 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
             ap_list.append(ap)
             sw.fdb.append(FdbEntry(mac, 1, itf.index))
             sw.neighbors.append(Neighbor(itf.index, mac, "GE0/0/0", ap.id))
+            # the core learns the AP behind the access switch and resolves its addresses
+            toward = next(i.index for i in core.interfaces if i.name == sw.parent_port)
+            core.fdb.append(FdbEntry(mac, 1, toward))
+            core.arp.append(Neighbour(toward, ap.ipv4, mac))
+            if ap.ipv6:
+                core.arp.append(Neighbour(toward, ap.ipv6, mac))
         # the up-links' rates follow the access ports that now carry APs
         for sw in access:
             up = sw.interfaces[24]

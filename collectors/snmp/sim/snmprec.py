@@ -167,6 +167,12 @@ def _ip_mib(d: Device) -> Iterator[Line]:
     if d.ipv6_globals:
         yield _int(f"{IP}.30.1.5.{mgmt}", 1)
         yield _int(f"{IP}.30.1.8.{mgmt}", 1 if router else 2)
+    # ipNetToPhysicalTable: INDEX { ifIndex, ipNetToPhysicalNetAddressType, NetAddress }
+    for n in d.arp:
+        ix = f"{n.if_index}.{_v6_index(n.ip) if ':' in n.ip else '1.4.' + n.ip}"
+        yield _str(f"{IP}.35.1.4.{ix}", _mac_bytes(n.mac))
+        yield _int(f"{IP}.35.1.6.{ix}", 3)  # dynamic
+        yield _int(f"{IP}.35.1.7.{ix}", 1)  # reachable
     for t in d.ip_traffic:
         v = t.version
         yield counter_line(f"{IP}.31.1.1.4.{v}", t.in_initial // 800, t.in_pkts_rate)

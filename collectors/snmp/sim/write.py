@@ -95,6 +95,7 @@ def truth_dict(plan: CampusPlan) -> dict[str, Any]:
             "ipv6_addresses": len(d.ipv6_globals) + (1 if d.ipv6_globals else 0),
             "lldp_neighbors": sorted(n.sys_name for n in d.neighbors),
             "fdb_entries": len(d.fdb),
+            "arp_entries": len(d.arp),
             "uplink_ifindex": d.uplink_if,
             # octets/s the counters advance by; bits/s = 8 x
             "rates": {str(i.index): {"name": i.name, "in_octets_per_s": i.in_rate,
