@@ -53,7 +53,7 @@ class MqttConfig(StrictModel):
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=1, le=65535)  # None: 1883, or 8883 with TLS
     # 3.1.1 by default: what most campus devices and gateways speak, and paho parses an MQTT 5
-    # PUBLISH (properties) at about 1.5× the CPU (bench/mqtt_ingest). 5 when wanted.
+    # PUBLISH at ~1.6× the CPU (it builds a Properties object per message; bench/mqtt_ingest).
     protocol: Literal["3.1.1", "5"] = "3.1.1"
     client_id: str | None = None  # None: campusmon-<hostname>-<instance name>, stable
     credential: str | None = None  # a `user_password` credential set
