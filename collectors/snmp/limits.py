@@ -8,10 +8,15 @@ from collections.abc import AsyncIterator
 
 
 class RequestLimiter:
-    """Held around every single request (one GET, one GETBULK) a session sends."""
+    """Held around every single request (one GET, one GETBULK) a session sends.
 
-    def __init__(self, per_device: int, global_limit: asyncio.Semaphore | None) -> None:
-        self._device = asyncio.Semaphore(per_device)
+    `device_slots` lets every session to one agent share one bound (two plugin instances
+    polling the same switch still send it one request at a time).
+    """
+
+    def __init__(self, per_device: int, global_limit: asyncio.Semaphore | None,
+                 device_slots: asyncio.Semaphore | None = None) -> None:
+        self._device = device_slots or asyncio.Semaphore(per_device)
         self._global = global_limit
 
     @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import weakref
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,6 +63,34 @@ def _global_limit(limit: int) -> asyncio.Semaphore:
     return sem
 
 
+AgentKey = tuple[str, int, str]
+_DEVICE_SLOTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[AgentKey, asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
+
+
+def _agent_key(host: str, port: int, credential: SnmpCredential) -> AgentKey:
+    """Address plus the community / v3 user: one agent may host several virtual devices
+    (contexts, community-indexed instances, simulators), each polled independently."""
+    if isinstance(credential, SnmpV2cCredential):
+        who = hashlib.sha256(credential.community.get_secret_value().encode()).hexdigest()
+    else:
+        who = f"v3:{credential.user}:{credential.context}"
+    return host, port, who
+
+
+def _device_slots(key: AgentKey, limit: int) -> asyncio.Semaphore:
+    """One in-flight bound per agent and event loop, shared by all sessions to it (the first
+    session's limit sets it; it lives as long as a session uses it)."""
+    per_loop = _DEVICE_SLOTS.setdefault(asyncio.get_running_loop(),
+                                        weakref.WeakValueDictionary())
+    sem = per_loop.get(key)
+    if sem is None:
+        sem = asyncio.Semaphore(limit)
+        per_loop[key] = sem
+    return sem
+
+
 def split_host_port(text: str, default_port: int = 161) -> tuple[str, int]:
     """`host`, `host:port`, `[v6]:port`, bare IPv6 literal → (host, port)."""
     if text.startswith("["):
@@ -77,7 +106,9 @@ def split_host_port(text: str, default_port: int = 161) -> tuple[str, int]:
 async def open_session(host: str, port: int, credential: SnmpCredential,
                        options: TransportOptions) -> SnmpSession:
     limiter = RequestLimiter(options.max_inflight_per_device,
-                             _global_limit(options.max_inflight_global))
+                             _global_limit(options.max_inflight_global),
+                             _device_slots(_agent_key(host, port, credential),
+                                           options.max_inflight_per_device))
     reps = Repetitions(options.max_repetitions, options.min_repetitions)
     kind = options.transport
     if kind is TransportKind.FAST and not isinstance(credential, SnmpV2cCredential):

@@ -47,3 +47,21 @@ async def test_global_inflight_bound_across_devices(snmpsim_fixtures: SnmpAgent)
             await s.close()
         transport.close()
     assert relay.max_inflight == 2
+
+
+@pytest.mark.timeout(60)
+async def test_two_sessions_to_one_agent_share_its_bound(snmpsim_fixtures: SnmpAgent) -> None:
+    """Two plugin instances polling the same switch still send it one request at a time."""
+    transport, relay, port = await start_relay(
+        (snmpsim_fixtures.host, snmpsim_fixtures.port), delay_s=0.05)
+    options = TransportOptions(timeout_s=2.0, retries=0, transport=TransportKind.PYSNMP)
+    cred = SnmpV2cCredential(name="c", type="snmp_v2c", community="vrp_5720")
+    a = await open_session("127.0.0.1", port, cred, options)
+    b = await open_session("127.0.0.1", port, cred, options)
+    try:
+        await asyncio.gather(*(s.get([UPTIME]) for s in (a, b) for _ in range(4)))
+    finally:
+        await a.close()
+        await b.close()
+        transport.close()
+    assert relay.max_inflight == 1
