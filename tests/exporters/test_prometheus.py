@@ -175,3 +175,52 @@ scrape_configs:
     finally:
         server.stop()
         await exp.close()
+
+
+@pytest.mark.timeout(60)
+async def test_served_by_the_agent_and_after_a_reload(tmp_path: Path) -> None:
+    from agent.builtins import builtin_registry
+    from agent.runtime import Agent
+    from config.loader import load_config
+
+    port = free_port()
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"""agent: {{data_dir: data, interval_secs: 0.5, flush_interval_secs: 0.2}}
+inputs:
+  - type: host
+    network: false
+outputs:
+  - type: prometheus
+    port: {port}
+""")
+    agent = Agent(load_config(cfg, builtin_registry()), builtin_registry())
+    runner = asyncio.create_task(agent.run())
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    async def scrape_until(word: str) -> str:
+        text = ""
+        for _ in range(100):  # bounded: 10 s
+            try:
+                text = await asyncio.to_thread(_get, url)
+            except OSError:
+                text = ""
+            if word in text:
+                break
+            await asyncio.sleep(0.1)
+        return text
+
+    try:
+        assert "host_cpu_usage_percent{" in await scrape_until("host_cpu_usage_percent{")
+        before = agent.built
+        agent.request_reload()
+        for _ in range(100):  # bounded: 10 s
+            if agent.built is not before:
+                break
+            await asyncio.sleep(0.1)
+        assert agent.built is not before, "the reload did not happen"
+        assert "host_cpu_usage_percent{" in await scrape_until("host_cpu_usage_percent{")
+    finally:
+        agent.request_stop()
+        await asyncio.wait_for(runner, 20)
+    with pytest.raises(OSError):  # stopped with the agent
+        await asyncio.to_thread(_get, url)
