@@ -68,6 +68,7 @@ class ClientStats:
     connects: int = 0
     disconnects: int = 0
     subscribe_failures: int = 0
+    undecodable: int = 0  # messages whose topic was not UTF-8 (dropped in paho's thread)
     session_present: bool = False
     last_error: str = ""
     last_error_type: ErrorType | None = None
@@ -190,7 +191,8 @@ class Subscriber:
             payload = msg.payload  # bytes in practice; the annotation allows bytearray
             self._deliver(Received(msg.topic, cast(bytes, payload), bool(msg.retain), msg.qos,
                                    time.time_ns()))
-        except Exception:  # a topic that is not UTF-8 and the like: drop, never stop
+        except Exception:  # a topic that is not UTF-8 and the like: count, drop, never stop
+            self.stats.undecodable += 1
             log.debug("message dropped in the network thread", exc_info=True)
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: paho.ConnectFlags,

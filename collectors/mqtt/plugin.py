@@ -127,6 +127,7 @@ class MqttListener:
             "connects_total": st.connects,
             "disconnects_total": st.disconnects,
             "subscribe_failures_total": st.subscribe_failures,
+            "undecodable_total": st.undecodable,
             "received_total": h.accepted,
             "dropped_total": h.dropped,
             "queue_depth": h.depth(),

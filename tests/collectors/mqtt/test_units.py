@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from agent.errors import ConfigError
 from agent.model import Event, Metric
 from collectors.mqtt.classes import IotClass, class_of
+from collectors.mqtt.client import BrokerOptions, Subscriber
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
 from collectors.mqtt.ingest import Ingest
@@ -212,3 +213,19 @@ def test_other_campus_on_a_shared_broker() -> None:
                  Received("campus/other/a/sensor/ghost/telemetry", b"{}", False, 0, 1)], 1.0)
     assert ing.totals.other_campus == 2 and not ing.unregistered
     assert ing.devices["env-x"].messages == 0
+
+
+def test_network_thread_callback_never_raises() -> None:
+    """A message paho cannot decode is counted and dropped; the callback returns normally."""
+    got: list[Received] = []
+    sub = Subscriber(BrokerOptions("127.0.0.1", 1, "x"), [("t/#", 0)], got.append)
+
+    class BadTopic:
+        @property
+        def topic(self) -> str:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+        payload, retain, qos = b"{}", 0, 0
+
+    sub._on_message(sub._client, None, BadTopic())  # type: ignore[arg-type]
+    assert sub.stats.undecodable == 1 and got == []
