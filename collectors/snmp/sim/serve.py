@@ -146,8 +146,10 @@ def serve(out_dir: Path, port: int | None = None, ipv6: bool = False,
     server = SimServer(proc, endpoints, log_path, ipv6)
     deadline = time.monotonic() + timeout_s
     try:
-        for e in endpoints[:1] + endpoints[-1:]:
-            while probe(e.host, e.port, e.community) is None:
+        # Every device once: snmpsim opens a recording on its first request, which would
+        # otherwise land in (and slow down) the agent's first poll.
+        for e in endpoints:
+            while probe(e.host, e.port, e.community, timeout_s=2.0) is None:
                 if proc.poll() is not None:
                     raise SimError(f"snmpsim exited: {_tail(log_path)}")
                 if time.monotonic() > deadline:
