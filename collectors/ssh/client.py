@@ -35,6 +35,7 @@ class SessionParams:
     key_file: str | None = None
     passphrase: str | None = None
     secret: str | None = None  # enable secret
+    uses_enable: bool = False  # the platform has an IOS-like privileged EXEC level
     timeout_s: float = 8.0  # the whole session: login and commands
     known_hosts_file: str | None = None
 
@@ -89,9 +90,12 @@ class CliSession:
             # the override bounded every read of the login; commands instead get what is left
             # of the session budget (CliSession.run)
             self._conn.read_timeout_override = None
-            if p.secret and not self._conn.check_enable_mode():
-                self._conn.enable()
-            self.privileged = bool(self._conn.check_enable_mode())
+            if p.uses_enable:
+                if p.secret and not self._conn.check_enable_mode():
+                    self._conn.enable()
+                self.privileged = bool(self._conn.check_enable_mode())
+            else:  # user view is where display commands belong
+                self.privileged = True
             self._prompt = str(self._conn.find_prompt())  # after enable: "Switch#"
             # the prompt without its decoration is the device's configured name (sysname)
             self.hostname = str(self._conn.base_prompt or "")

@@ -93,6 +93,12 @@ COMMAND_SETS: Mapping[Platform, tuple[Command, ...]] = {
     ),
 }
 
+# Platforms with an IOS-like privileged EXEC level entered by `enable` + secret. VRP and Comware
+# have none: display commands run in user view, and netmiko's enable() on Comware would enter
+# system-view (configuration mode), which a monitoring session must never do.
+ENABLE_PLATFORMS = frozenset({Platform.CISCO_IOS, Platform.CISCO_XE, Platform.RUIJIE_OS,
+                              Platform.ZTE_ZXROS, Platform.ARUBA_OS})
+
 # Inventory vendor (lower case) → platform. Chinese names as written in school asset lists.
 VENDOR_PLATFORMS: Mapping[str, Platform] = {
     "huawei": Platform.HUAWEI, "华为": Platform.HUAWEI,

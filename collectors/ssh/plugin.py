@@ -30,6 +30,7 @@ from collectors.ssh.metrics import ap_metrics, ipv6_metrics, lldp_metrics, versi
 from collectors.ssh.normalize import NORMALIZERS, NormalizeError, Row
 from collectors.ssh.parsing import ParseFailure, parse
 from collectors.ssh.platforms import (
+    ENABLE_PLATFORMS,
     Command,
     CommandKind,
     Platform,
@@ -124,6 +125,7 @@ class SshCollector:
             port=opts.port or target.port or self.cfg.port, username=cred.username,
             password=_secret(cred.password), key_file=cred.key_file,
             passphrase=_secret(cred.passphrase), secret=_secret(cred.enable_secret),
+            uses_enable=platform in ENABLE_PLATFORMS,
             timeout_s=self.session_timeout_s,
             known_hosts_file=self.cfg.known_hosts_file)
         return Plan(platform, params, commands_for(platform, kind, wanted))

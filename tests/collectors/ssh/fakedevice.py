@@ -128,9 +128,12 @@ class _Cli:
 
     MAX_COMMANDS = 500  # every loop bounded
 
-    def __init__(self, p: Personality, process: asyncssh.SSHServerProcess[str]) -> None:
+    def __init__(self, p: Personality, process: asyncssh.SSHServerProcess[str],
+                 on_config: Callable[[], None] = lambda: None) -> None:
         self.p = p
         self.proc = process
+        self.on_config = on_config  # told when the session enters system-view
+        self.in_config = False
         self.buf = ""
         self.privileged = p.priv_prompt is None
         self.paging = True
@@ -138,6 +141,8 @@ class _Cli:
 
     @property
     def prompt(self) -> str:
+        if self.in_config:
+            return f"[{self.p.hostname}]"
         fmt = self.p.priv_prompt if (self.privileged and self.p.priv_prompt) else self.p.user_prompt
         return fmt.format(h=self.p.hostname)
 
@@ -188,6 +193,10 @@ class _Cli:
         self.write(self.prompt)
         for _ in range(self.MAX_COMMANDS):
             line = (await self.readline()).strip()
+            if self.in_config and line in ("quit", "return"):
+                self.in_config = False
+                self.write(self.prompt)
+                continue
             if line in ("quit", "exit", "logout"):
                 return
             if line:
@@ -200,6 +209,11 @@ class _Cli:
             self.paging = False
             if p.paging_off[line]:
                 self.write(p.paging_off[line] + "\n")
+            return
+        if line == "system-view" and p.priv_prompt is None:  # VRP / Comware configuration
+            self.in_config = True
+            self.on_config()
+            self.write("System View: return to User View with Ctrl+Z.\n")
             return
         if line == "enable" and p.priv_prompt is not None:
             await self._enable()
@@ -294,6 +308,7 @@ class FakeDevices:
     sessions: int = 0  # logins that reached a shell
     active: dict[str, int] = field(default_factory=dict)  # open shells per login name
     max_active: dict[str, int] = field(default_factory=dict)
+    config_views: int = 0  # times any session entered system-view (a monitor never should)
     connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
     host_key: asyncssh.SSHKey | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -306,12 +321,15 @@ class FakeDevices:
         self.active[user] = self.active.get(user, 0) + 1
         self.max_active[user] = max(self.max_active.get(user, 0), self.active[user])
         try:
-            await _Cli(self.personalities[user], process).run()
+            await _Cli(self.personalities[user], process, self._config_entered).run()
         except (_Closed, asyncssh.BreakReceived, ConnectionError, asyncssh.DisconnectError):
             pass
         finally:
             self.active[user] -= 1
             process.exit(0)
+
+    def _config_entered(self) -> None:
+        self.config_views += 1
 
     def start(self) -> FakeDevices:
         ready = threading.Event()

@@ -36,6 +36,7 @@ def _creds(fake: FakeDevices) -> dict[str, SshCredential]:
     cs = [
         _cred("huawei", "huawei", "Huawei@123"),
         _cred("h3c-key", "h3c", key=fake.client_key_path),
+        _cred("h3c-key-enable", "h3c", key=fake.client_key_path, enable="not-for-comware"),
         _cred("ruijie", "ruijie", "Ruijie@123", enable="ruijie-en"),
         _cred("rj-bad-enable", "ruijie", "Ruijie@123", enable="nope"),
         _cred("cisco", "cisco", "Cisco@123", enable="cisco-en"),
@@ -280,10 +281,12 @@ async def test_one_session_per_device_at_a_time(fake_devices: FakeDevices) -> No
     """Two polls of one device (e.g. two instances, or a slow tick) never overlap sessions."""
     fake_devices.max_active.pop("h3c", None)
     col = _collector(fake_devices, workers=4)
-    t = _target(fake_devices, "h3c-core", "H3C", "h3c-key")
+    # a shared credential set with an enable secret must not send Comware into system-view
+    t = _target(fake_devices, "h3c-core", "H3C", "h3c-key-enable")
     try:
         first, second = await asyncio.gather(col.poll(t), col.poll(t))
     finally:
         await col.close()
     assert _one(first, "ssh_device_info") and _one(second, "ssh_device_info")
     assert fake_devices.max_active["h3c"] == 1
+    assert fake_devices.config_views == 0
