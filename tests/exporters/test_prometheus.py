@@ -54,6 +54,15 @@ def _get(url: str, auth: str | None = None, ctx: ssl.SSLContext | None = None) -
         return str(r.read().decode())
 
 
+async def _promtool_clean(text: str) -> None:
+    promtool = require_binary("promtool")
+    check = await asyncio.to_thread(
+        subprocess.run, [promtool, "check", "metrics"], input=text.encode(),
+        capture_output=True, timeout=30)
+    assert check.returncode == 0 and not check.stdout.strip() and not check.stderr.strip(), \
+        check.stdout.decode() + check.stderr.decode()
+
+
 async def _exporter(snap: Snapshot, **cfg: object) -> PrometheusExporter:
     exp = PrometheusExporter(PrometheusConfig.model_validate({"port": 0, **cfg}), snap.current)
     await exp.start()
@@ -62,7 +71,6 @@ async def _exporter(snap: Snapshot, **cfg: object) -> PrometheusExporter:
 
 @pytest.mark.timeout(30)
 async def test_exposition_follows_conventions_and_promtool_agrees(tmp_path: Path) -> None:
-    promtool = require_binary("promtool")
     exp = await _exporter(_snapshot())
     try:
         text = _get(f"http://127.0.0.1:{exp.port}/metrics")
@@ -84,11 +92,7 @@ async def test_exposition_follows_conventions_and_promtool_agrees(tmp_path: Path
     assert "snmp_interface_in_octets_total{" in text
     assert "# TYPE snmp_interface_speed_mbps gauge" in text
     assert "# TYPE snmp_interface_in_bps gauge" in text
-    check = await asyncio.to_thread(
-        subprocess.run, [promtool, "check", "metrics"], input=text.encode(),
-        capture_output=True, timeout=30)
-    assert check.returncode == 0 and not check.stdout.strip() and not check.stderr.strip(), \
-        check.stdout.decode() + check.stderr.decode()
+    await _promtool_clean(text)
 
 
 @pytest.mark.timeout(30)
@@ -211,6 +215,9 @@ outputs:
 
     try:
         assert "host_cpu_usage_percent{" in await scrape_until("host_cpu_usage_percent{")
+        # the agent's real series (host facts, its own telemetry) pass promtool too
+        text = await scrape_until("agent_plugin_polls_total{")
+        await _promtool_clean(text)
         before = agent.built
         agent.request_reload()
         for _ in range(100):  # bounded: 10 s
