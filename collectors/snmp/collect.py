@@ -25,6 +25,7 @@ from collectors.snmp.records import (
     parse_interfaces,
     parse_ip_stats,
     parse_lldp,
+    parse_neighbors,
     parse_system,
 )
 from collectors.snmp.session import SnmpSession, VarBind
@@ -154,6 +155,12 @@ class DevicePoller:
         fwd = await self._get([O.IP_FORWARDING, O.IPV6_FORWARDING])
         data.ipv4_forwarding = number(fwd.get(O.IP_FORWARDING))
         data.ipv6_forwarding = number(fwd.get(O.IPV6_FORWARDING))
+        await self._neighbors(data)
+
+    async def _neighbors(self, data: DeviceData) -> None:
+        """ipNetToPhysicalTable, read once per poll (IPv6 clients count, FDB IPs)."""
+        if data.neighbors is None:
+            data.neighbors = parse_neighbors(await self._walk([O.IP_NET_TO_PHYS_ADDR]))
 
     async def _ip(self, data: DeviceData) -> None:
         data.ip_stats = parse_ip_stats(await self._walk(O.IP_SYSTEM_STATS),
@@ -166,11 +173,12 @@ class DevicePoller:
                               O.LLDP_REM_PORT_ID, O.LLDP_REM_SYS_NAME]))
 
     async def _fdb(self, data: DeviceData) -> None:
+        await self._neighbors(data)
         data.fdb = parse_fdb(
             await self._walk([O.DOT1D_BASE_PORT_IFINDEX]),
             await self._walk([O.DOT1Q_TP_FDB_PORT]),
             await self._walk([O.DOT1D_TP_FDB_PORT]),
-            await self._walk([O.IP_NET_TO_PHYS_ADDR]),
+            data.neighbors or [],
             await self._walk([O.IP_NET_TO_MEDIA_ADDR]))
 
     async def _wlan_step(self, data: DeviceData) -> None:

@@ -9,10 +9,12 @@ from agent.model import FieldValue, Metric
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Counter, DeviceData, Interface, IpStats, Profile
 from collectors.snmp.session import oid_to_str
+from collectors.snmp.values import scope
 from collectors.snmp.wlan import ApState
 from inventory.models import Inventory
 
 _TRUE = 1  # ipForwarding / ipv6IpForwarding forwarding(1), notForwarding(2)
+_ROUTABLE = frozenset({"global", "ula", "private"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,12 @@ def _ipv6_summary(data: DeviceData, clock: Clock) -> Metric:
                                             if a.if_index is not None}),
         "interfaces": len(data.interface_indexes),
     }
+    if data.neighbors is not None:
+        # Hosts (distinct MACs) the device sees with a routable address, per family.
+        for family in ("ipv4", "ipv6"):
+            fields[f"{family}_neighbor_hosts"] = len({
+                n.mac for n in data.neighbors if n.family == family
+                and scope(n.address) in _ROUTABLE})
     if data.ipv6_forwarding is not None:
         fields["ipv6_forwarding"] = int(data.ipv6_forwarding == _TRUE)
     if data.ipv4_forwarding is not None:

@@ -99,6 +99,16 @@ class LldpNeighbor:
 
 
 @dataclass(frozen=True, slots=True)
+class Neighbor:
+    """One ipNetToPhysicalTable row: an IP neighbour (ARP / IPv6 ND cache entry)."""
+
+    if_index: int
+    family: str
+    address: str
+    mac: str
+
+
+@dataclass(frozen=True, slots=True)
 class FdbEntry:
     mac: str
     if_index: int | None
@@ -119,6 +129,7 @@ class DeviceData:
     ipv6_forwarding: int | None = None
     ip_stats: list[IpStats] = field(default_factory=list)
     lldp: list[LldpNeighbor] = field(default_factory=list)
+    neighbors: list[Neighbor] | None = None  # None: ipNetToPhysicalTable not read
     fdb: list[FdbEntry] = field(default_factory=list)
     wlan: Controller | None = None  # None: the device has no AP table
     profiles: frozenset[Profile] = frozenset()
@@ -268,17 +279,25 @@ def parse_lldp(local: Walks, remote: Walks) -> list[LldpNeighbor]:
     return out
 
 
-def parse_fdb(base_ports: Walks, q_fdb: Walks, d_fdb: Walks, arp: Walks,
+def parse_neighbors(walks: Walks) -> list[Neighbor]:
+    """ipNetToPhysicalTable: INDEX ifIndex, InetAddressType, InetAddress → MAC."""
+    out = []
+    for idx, r in rows(walks).items():
+        decoded = inet_index(idx[1:]) if idx else None
+        phys = raw(r.get(O.IP_NET_TO_PHYS_ADDR))
+        if decoded and len(phys) == 6:
+            out.append(Neighbor(idx[0], decoded[0], decoded[1], mac(phys)))
+    return out
+
+
+def parse_fdb(base_ports: Walks, q_fdb: Walks, d_fdb: Walks, neighbors: list[Neighbor],
               arp_legacy: Walks) -> list[FdbEntry]:
     """MAC ↔ port ↔ VLAN (Q-BRIDGE first, BRIDGE as fallback) ↔ IP (ipNetToPhysicalTable)."""
     port_if = {idx[0]: number(r.get(O.DOT1D_BASE_PORT_IFINDEX))
                for idx, r in rows(base_ports).items() if len(idx) == 1}
     mac_ip: dict[str, str] = {}
-    for idx, r in rows(arp).items():  # ifIndex, InetAddressType, InetAddress
-        decoded = inet_index(idx[1:])
-        phys = raw(r.get(O.IP_NET_TO_PHYS_ADDR))
-        if decoded and len(phys) == 6:
-            mac_ip.setdefault(mac(phys), decoded[1])
+    for n in neighbors:
+        mac_ip.setdefault(n.mac, n.address)
     for idx, r in rows(arp_legacy).items():  # ifIndex, IpAddress
         phys = raw(r.get(O.IP_NET_TO_MEDIA_ADDR))
         if len(idx) == 5 and len(phys) == 6:

@@ -286,3 +286,24 @@ async def test_per_device_overrides(snmpsim_fixtures: SnmpAgent, tmp_path: Path)
         assert session.max_repetitions == 5  # type: ignore[attr-defined]
     finally:
         await poller.close()
+
+
+@pytest.mark.timeout(60)
+async def test_ipv6_neighbor_hosts_from_the_nd_cache(snmpsim_fixtures: SnmpAgent,
+                                                     tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, Inventory.empty())
+    creds = {**ctx.credentials, "ne": SnmpV2cCredential(name="ne", type="snmp_v2c",
+                                                        community="vrp_ne")}
+    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
+                       data_dir=tmp_path, config_dir=tmp_path)
+    poller = build(SnmpConfig(transport="pysnmp", credential="ne",
+                              profiles=["system", "ipv6"]), ctx)
+    try:
+        got = _by_name(await poller.poll(Target(id="ne", ipv4="127.0.0.1",
+                                                port=snmpsim_fixtures.port)))
+    finally:
+        await poller.close()
+    (v6,) = got["snmp_ipv6"]
+    # vrp_ne's ipNetToPhysicalTable: one IPv6 neighbour (2a03:2760::1:0:0:0:2), nine IPv4.
+    assert v6.fields["ipv6_neighbor_hosts"] == 1
+    assert int(v6.fields["ipv4_neighbor_hosts"]) >= 1
