@@ -13,6 +13,7 @@ import asyncio
 import logging
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import CollectError, ConfigError
@@ -26,7 +27,17 @@ from collectors.mqtt.topics import TopicTemplate
 from config.credentials import UserPasswordCredential
 from inventory.models import DeviceKind
 
-_DISCONNECTED_LOG_EVERY_S = 60.0
+_NAG_EVERY_S = 60.0
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What the supervision remembers between ticks."""
+
+    disconnected_since: float | None = None
+    last_nag: float = 0.0
+    dropped: int = 0
+    dropping: bool = False
 
 
 def subscriptions_for(cfg: MqttConfig) -> list[tuple[str, int]]:
@@ -87,28 +98,13 @@ class MqttListener:
                                                     5.0)
         tick_s = min(tick_s, self.cfg.report_interval_secs)
         next_report = time.monotonic()
-        disconnected_since: float | None = None
-        last_nag = 0.0
+        watch = _Watch()
         try:
             while True:
                 await asyncio.sleep(tick_s)
                 now, wall = time.monotonic(), time.time_ns()
                 emit(ingest.tick(now, wall))
-                st = sub.stats
-                while st.errors:
-                    ctx.count_error(st.errors.pop(0).value)
-                if not sub.thread_alive():
-                    raise CollectError(ErrorType.INTERNAL, "the MQTT network thread ended")
-                if st.connected:
-                    disconnected_since = None
-                elif disconnected_since is None:
-                    disconnected_since = now
-                elif now - disconnected_since >= _DISCONNECTED_LOG_EVERY_S and \
-                        now - last_nag >= _DISCONNECTED_LOG_EVERY_S:
-                    last_nag = now
-                    self.log.error("not connected to %s:%d for %.0fs (last error: %s); "
-                                   "still retrying", self.opts.host, self.opts.port,
-                                   now - disconnected_since, st.last_error or "none")
+                self._supervise(sub, handover, ctx, watch, now)
                 if now >= next_report:
                     next_report = now + self.cfg.report_interval_secs
                     emit(ingest.report(now, wall))
@@ -117,6 +113,35 @@ class MqttListener:
             handover.closed = True
             await asyncio.to_thread(sub.stop)
             handover.drain_now()
+
+    def _supervise(self, sub: Subscriber, handover: HandOver, ctx: ListenerContext,
+                   w: _Watch, now: float) -> None:
+        """Never a silent stop: count client errors, raise if paho's thread is gone, say so
+        every minute while disconnected, and log when the hand-over starts and stops dropping."""
+        st = sub.stats
+        while st.errors:
+            ctx.count_error(st.errors.pop(0).value)
+        if not sub.thread_alive():
+            raise CollectError(ErrorType.INTERNAL, "the MQTT network thread ended")
+        if st.connected:
+            w.disconnected_since = None
+        elif w.disconnected_since is None:
+            w.disconnected_since = now
+        elif now - w.disconnected_since >= _NAG_EVERY_S and now - w.last_nag >= _NAG_EVERY_S:
+            w.last_nag = now
+            self.log.error("not connected to %s:%d for %.0fs (last error: %s); still retrying",
+                           self.opts.host, self.opts.port, now - w.disconnected_since,
+                           st.last_error or "none")
+        dropping = handover.dropped > w.dropped
+        if dropping != w.dropping:
+            if dropping:
+                self.log.warning("hand-over queue full (%d messages): dropping, counted in "
+                                 "mqtt_client dropped_total", self.cfg.queue_max_messages)
+            else:
+                self.log.info("hand-over queue no longer dropping (%d dropped in all)",
+                              handover.dropped)
+            w.dropping = dropping
+        w.dropped = handover.dropped
 
     def _client_metric(self, wall_ns: int) -> Metric:
         assert self.subscriber is not None and self.handover is not None
