@@ -35,4 +35,6 @@ class SshConfig(StrictModel):
     commands: list[CommandKind] = Field(default_factory=lambda: list(CommandKind))
     vendors: dict[str, Platform] = Field(default_factory=dict)  # extra vendor name → platform
     devices: dict[str, SshDeviceOptions] = Field(default_factory=dict)
-    known_hosts_file: str | None = None  # when set, unknown or changed host keys are refused
+    # when set, unknown or changed host keys are refused; relative paths (here and in a
+    # credential's key_file) are relative to the config file
+    known_hosts_file: str | None = None

@@ -14,6 +14,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from agent.errors import CollectError, PartialCollect
@@ -123,12 +124,19 @@ class SshCollector:
         params = SessionParams(
             name=target.id, device_type=platform.value, host=target.address,
             port=opts.port or target.port or self.cfg.port, username=cred.username,
-            password=_secret(cred.password), key_file=cred.key_file,
+            password=_secret(cred.password), key_file=self._path(cred.key_file),
             passphrase=_secret(cred.passphrase), secret=_secret(cred.enable_secret),
             uses_enable=platform in ENABLE_PLATFORMS,
             timeout_s=self.session_timeout_s,
-            known_hosts_file=self.cfg.known_hosts_file)
+            known_hosts_file=self._path(self.cfg.known_hosts_file))
         return Plan(platform, params, commands_for(platform, kind, wanted))
+
+    def _path(self, path: str | None) -> str | None:
+        """Relative paths are relative to the config file, as everywhere in the config."""
+        if not path:
+            return None
+        p = Path(path).expanduser()
+        return str(p if p.is_absolute() else self.ctx.config_dir / p)
 
     def _credential(self, target: Target, opts: SshDeviceOptions) -> SshCredential:
         """Per-target override, else the device's own set when it is an SSH one (a device

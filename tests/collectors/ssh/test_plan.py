@@ -21,13 +21,13 @@ CREDS: dict[str, Credential] = {
                                     community=SecretStr("public")),
     "campus-ssh": SshCredential(name="campus-ssh", type="ssh", username="mon",
                                 password=SecretStr("pw"), enable_secret=SecretStr("en")),
-    "ac-ssh": SshCredential(name="ac-ssh", type="ssh", username="ac", key_file="/k"),
+    "ac-ssh": SshCredential(name="ac-ssh", type="ssh", username="ac", key_file="keys/ac"),
 }
 
 
 def _collector(**cfg: object) -> SshCollector:
     ctx = BuildContext(instance="ssh/ssh", inventory=Inventory.empty(), credentials=CREDS,
-                       data_dir=Path("/nonexistent"), config_dir=Path("/nonexistent"),
+                       data_dir=Path("/nonexistent"), config_dir=Path("/etc/campusmon"),
                        timeout_s=10.0)
     return SshCollector(SshConfig.model_validate(cfg), ctx)
 
@@ -54,7 +54,8 @@ def test_overrides_per_target() -> None:
         "ac-1": {"credential": "ac-ssh", "port": 2222, "commands": ["version", "ap_list"]},
         "old": {"platform": "hp_comware"}})
     ac = col.plan(_target("ac-1", "华为", DeviceKind.WLAN_CONTROLLER))
-    assert (ac.params.username, ac.params.key_file, ac.params.port) == ("ac", "/k", 2222)
+    assert (ac.params.username, ac.params.port) == ("ac", 2222)
+    assert ac.params.key_file == "/etc/campusmon/keys/ac"  # relative to the config file
     assert [c.cli for c in ac.commands] == ["display version", "display ap all"]
     assert col.plan(_target("q", "Quidway")).platform is Platform.HUAWEI
     assert col.plan(_target("old", "3Com")).platform is Platform.HP_COMWARE
