@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,33 @@ async def test_network_cut_with_persistent_session_loses_nothing(
         assert await wait_for(lambda: len(_seqs(rec, dev.id)) == 300, 15)
         assert lst.subscriber.stats.connects == 2 and lst.subscriber.stats.session_present
     assert _seqs(rec, dev.id) == set(range(300))
+
+
+@pytest.mark.timeout(60)
+async def test_event_loop_stall_drops_are_counted_and_logged_once(
+        mosquitto: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The event loop is stuck (a slow flush, say): paho's thread never blocks; what does not
+    fit in the bounded hand-over is dropped, counted, and logged once."""
+    dev = iot_device(unique("env"), IotClass.ENV_SENSOR, heartbeat_secs=600)
+    inv = inventory([dev])
+    rec = Recorder(targets_of(inv))
+    lst = make_listener({"host": mosquitto.host, "port": mosquitto.port, "telemetry_qos": 1,
+                         "queue_max_messages": 50, "liveness_tick_secs": 0.1,
+                         "report_interval_secs": 0.2}, inv, tmp_path)
+    with caplog.at_level("INFO"):
+        async with running(lst, rec):
+            await wait_connected(lst)
+            pub = publisher(mosquitto.host, mosquitto.port)
+            infos = [pub.publish(topic(dev, "telemetry"), js({"seq": i}), 1) for i in range(500)]
+            time.sleep(3.0)  # noqa: ASYNC251 - the stall under test
+            assert pub.wait_published(infos, 10)
+            pub.stop()
+            assert lst.handover is not None and lst.ingest is not None
+            h, ing = lst.handover, lst.ingest
+            assert await wait_for(lambda: ing.totals.messages + h.dropped == 500, 10)
+            await asyncio.sleep(0.5)
+    assert h.dropped > 0 and ing.totals.messages >= 50
+    assert len(_seqs(rec, dev.id)) == ing.totals.messages
+    assert rec.metrics("mqtt_client")[-1].fields["dropped_total"] == h.dropped
+    starts = [r for r in caplog.records if "dropping, counted" in r.getMessage()]
+    assert len(starts) == 1
