@@ -23,7 +23,7 @@ from agent.alerts.rules import (
     SeriesFilter,
     ThresholdCondition,
 )
-from agent.model import Event, EventState, FieldValue, Item, Metric
+from agent.model import Event, EventState, FieldValue, Item, Metric, Tags
 from config.credentials import Credential, SnmpV2cCredential, SnmpV3Credential
 from inventory.models import Inventory
 
@@ -61,9 +61,26 @@ class Changes:
     down: set[Subject] = field(default_factory=set)  # evaluated inactive (maybe already)
 
 
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """Which items an evaluator wants, so the processor routes each item only to those."""
+
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    events: bool = False
+
+
 class Evaluator(Protocol):
+    interest: Interest
+
     def observe(self, item: Item, now_ns: int) -> None: ...
     def changes(self, now_ns: int) -> Changes: ...
+
+
+def metric_interest(metric: str) -> Interest:
+    if metric.endswith("*"):
+        return Interest(prefixes=(metric[:-1],))
+    return Interest(names=frozenset({metric}))
 
 
 class _Tracker:
@@ -157,6 +174,7 @@ class _FilterMixin:
 
     def _init_filter(self, cond: SeriesFilter, ctx: EvalContext) -> None:
         self.cond, self.ctx = cond, ctx
+        self.interest = metric_interest(cond.metric)
         self._regex = {k: re.compile(p) for k, p in cond.tags_regex.items()}
 
     def _wanted(self, m: Metric) -> bool:
@@ -189,7 +207,8 @@ SeriesId = tuple[tuple[str, str], ...]
 class _Series:
     subject: Subject
     truth: bool
-    obs: Observation
+    metric: Metric  # the observation is built from it only when needed (most samples are fine)
+    observed: float
     seen_ns: int
 
 
@@ -268,11 +287,7 @@ class ThresholdEval(_SeriesGroups):
         for f, want in c.require.items():
             if numeric(item.fields.get(f)) != want:
                 truth = False
-        obs = base_observation(item.tags, c.by, subject)
-        obs.values.update({k: fmt(v) for k, v in item.fields.items()})
-        obs.values["observed"] = fmt(observed)
-        obs.values["observed_days"] = f"{observed / 86400:.1f}"
-        self._store(self._series_id(item), _Series(subject, truth, obs, now_ns))
+        self._store(self._series_id(item), _Series(subject, truth, item, observed, now_ns))
 
     def _is_link(self, m: Metric) -> bool:
         ifname, device = m.tags.get("ifname", ""), m.tags.get("device", "")
@@ -281,9 +296,18 @@ class ThresholdEval(_SeriesGroups):
         return self.ctx.link_port is not None and self.ctx.link_port(device, ifname)
 
     def _verdict(self, series: list[_Series]) -> Observation | None:
-        truths = [s.truth for s in series]
-        hit = all(truths) if self.tcond.reduce == "all" else any(truths)
-        return next(s.obs for s in series if s.truth) if hit else None
+        if self.tcond.reduce == "all":
+            hit = all(s.truth for s in series)
+        else:
+            hit = any(s.truth for s in series)
+        if not hit:
+            return None
+        win = next(s for s in series if s.truth)
+        obs = base_observation(win.metric.tags, self.tcond.by, win.subject)
+        obs.values.update({k: fmt(v) for k, v in win.metric.fields.items()})
+        obs.values["observed"] = fmt(win.observed)
+        obs.values["observed_days"] = f"{win.observed / 86400:.1f}"
+        return obs
 
 
 class RatioEval(_SeriesGroups):
@@ -299,19 +323,18 @@ class RatioEval(_SeriesGroups):
         subject = subject_of(item.tags, c.by)
         if res is None or subject is None:
             return
-        labels = {k: item.tags[k] for k in ("campus",) if k in item.tags}
-        labels.update({n: v for n, v in zip(c.by, subject, strict=True) if v})
-        obs = Observation(labels, None, dict(labels))
-        self._store(self._series_id(item), _Series(subject, res[0], obs, now_ns))
+        self._store(self._series_id(item), _Series(subject, res[0], item, res[1], now_ns))
 
     def _verdict(self, series: list[_Series]) -> Observation | None:
         count = sum(1 for s in series if s.truth)
         total = len(series)
         if count < self.rcond.min_count or count / total < self.rcond.min_ratio:
             return None
-        base = series[0].obs
-        return Observation(base.labels, None, {
-            **base.values, "count": str(count), "total": str(total),
+        first = series[0]
+        labels = {k: first.metric.tags[k] for k in ("campus",) if k in first.metric.tags}
+        labels.update({n: v for n, v in zip(self.rcond.by, first.subject, strict=True) if v})
+        return Observation(labels, None, {
+            **labels, "count": str(count), "total": str(total),
             "percent": str(round(100 * count / total))})
 
 
@@ -321,7 +344,7 @@ class AbsentEval(_FilterMixin, _Tracker):
         self._init_filter(cond, ctx)
         self.acond = cond
         self._sweep_every_ns = min(self._sweep_every_ns, int(cond.absent_secs * _NS) // 10)
-        self._seen: dict[Subject, tuple[int, Observation]] = {}
+        self._seen: dict[Subject, tuple[int, Tags]] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:
         if not isinstance(item, Metric) or not self._wanted(item):
@@ -329,22 +352,25 @@ class AbsentEval(_FilterMixin, _Tracker):
         subject = subject_of(item.tags, self.acond.by)
         if subject is None:
             return
-        self._seen[subject] = (now_ns, base_observation(item.tags, self.acond.by, subject))
-        self._set(subject, None)  # it reports: not absent
+        self._seen[subject] = (now_ns, item.tags)
+        self._set(subject, None)  # it reports: not absent (also ends a reopened alert)
 
     def _sweep(self, now_ns: int) -> None:
         absent_ns, forget_ns = int(self.acond.absent_secs * _NS), int(self.acond.forget_secs * _NS)
-        for subject, (seen, obs) in list(self._seen.items()):
+        for subject, (seen, tags) in list(self._seen.items()):
             age = now_ns - seen
             if age > forget_ns:
                 del self._seen[subject]
                 self._set(subject, None)
             elif age > absent_ns and subject not in self._active:
+                obs = base_observation(tags, self.acond.by, subject)
                 obs.values["silent_secs"] = str(age // _NS)
                 self._set(subject, obs)
 
 
 class EventEval(_Tracker):
+    interest = Interest(events=True)
+
     def __init__(self, cond: EventCondition, ctx: EvalContext) -> None:
         super().__init__()
         self.cond, self.ctx = cond, ctx
@@ -421,6 +447,7 @@ class CredentialEval(_Tracker):
     def __init__(self, cond: CredentialCondition, ctx: EvalContext) -> None:
         super().__init__()
         self.cond, self.ctx = cond, ctx
+        self.interest = Interest(prefixes=(cond.metric_prefix,))
         self._seen: dict[Subject, int] = {}
 
     def observe(self, item: Item, now_ns: int) -> None:

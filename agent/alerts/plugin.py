@@ -75,6 +75,8 @@ class AlertsProcessor:
             ctx = replace(ctx, link_port=self.topology.is_link_port)
         self.evaluators: list[tuple[Rule, Evaluator]] = [
             (r, evaluator_for(r, ctx)) for r in self.rules]
+        self._event_evaluators = [ev for _, ev in self.evaluators if ev.interest.events]
+        self._routes: dict[str, list[Evaluator]] = {}  # metric name → evaluators wanting it
         settings = BookSettings(
             renotify_secs=cfg.renotify_secs, flap_window_secs=cfg.flap.window_secs,
             flap_start=cfg.flap.start_transitions, flap_stop=cfg.flap.stop_transitions,
@@ -90,6 +92,10 @@ class AlertsProcessor:
         self._last_settle = 0
         if state_path is not None:
             self._restore(state_path)
+
+    def _route(self, name: str) -> list[Evaluator]:
+        return [ev for _, ev in self.evaluators
+                if name in ev.interest.names or name.startswith(ev.interest.prefixes)]
 
     def _restore(self, path: Path) -> None:
         # build time, not process(): reading a file here is like reading the rule files
@@ -107,11 +113,19 @@ class AlertsProcessor:
     def process(self, items: Sequence[Item]) -> Sequence[Item]:
         now = self.clock()
         for it in items:
-            if self.topology is not None and isinstance(it, Metric):
-                self.topology.observe(it, now)
-            if isinstance(it, Event) and "alertname" in it.labels:
-                continue  # our own output coming round again is not input
-            for _, ev in self.evaluators:
+            if isinstance(it, Metric):
+                if self.topology is not None:
+                    self.topology.observe(it, now)
+                targets = self._routes.get(it.name)
+                if targets is None:
+                    targets = self._routes[it.name] = self._route(it.name)
+            elif isinstance(it, Event):
+                if "alertname" in it.labels:
+                    continue  # our own output coming round again is not input
+                targets = self._event_evaluators
+            else:
+                continue
+            for ev in targets:
                 ev.observe(it, now)
         if self.topology is not None:
             self.topology.expire(now)

@@ -115,7 +115,7 @@ class AlertBook:
             if a is not None:
                 a.values.update(obs.values)
                 a.unconfirmed_until_ns = 0
-        for subject in ch.down:
+        for subject in ch.down if alerts else ():
             a = alerts.get(alert_key(rule.name, subject))
             if a is not None and a.active:
                 a.active, a.unconfirmed_until_ns = False, 0
