@@ -50,6 +50,7 @@ class Personality:
     garbage: bool = False
     page_lines: int = 23
     login_question: str = ""  # asked after the banner; any answer goes on to the prompt
+    mute: bool = False  # accepts the login, then never shows a prompt (overloaded CPU)
 
 
 _VRP_ERROR = "{caret}^\nError: Unrecognized command found at '^' position."
@@ -113,6 +114,8 @@ def personalities() -> dict[str, Personality]:
                     hang_after={"display ipv6 interface brief": 6}),
         Personality("nopager", "NoPager@123", "OLD-VRP", "<{h}>", None, None, {},
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER),
+        Personality("mute", "Mute@123", "MUTE-SW", "<{h}>", None, None, _VRP_PAGING,
+                    HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER, mute=True),
         Personality("garbage", "Garbage@123", "JUNK-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, garbage=True),
     ]
@@ -187,6 +190,9 @@ class _Cli:
 
     async def run(self) -> None:
         self.write(self.p.banner)
+        if self.p.mute:
+            for _ in range(100_000):  # swallow input until the client leaves
+                await self.getch()
         if self.p.login_question:
             self.write(self.p.login_question)
             await self.readline()

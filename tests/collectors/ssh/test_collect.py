@@ -44,6 +44,7 @@ def _creds(fake: FakeDevices) -> dict[str, SshCredential]:
         _cred("hang", "hang", "Hang@123"),
         _cred("garbage", "garbage", "Garbage@123"),
         _cred("nopager", "nopager", "NoPager@123"),
+        _cred("mute", "mute", "Mute@123"),
     ]
     return {c.name: c for c in cs}
 
@@ -287,3 +288,21 @@ async def test_one_session_per_device_at_a_time(fake_devices: FakeDevices) -> No
     assert _one(first, "ssh_device_info") and _one(second, "ssh_device_info")
     assert fake_devices.max_active["h3c"] == 1
     assert fake_devices.config_views == 0
+
+
+@pytest.mark.timeout(30)
+async def test_cancel_during_login_ends_the_thread(fake_devices: FakeDevices) -> None:
+    """A switch that accepts the login but never shows a prompt: when the tick gives up, the
+    login is cut (not left to netmiko's timeouts) and the worker thread ends."""
+    col = _collector(fake_devices, session_timeout_secs=60.0)
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(3.0):
+                await col.poll(_target(fake_devices, "mute-sw", "Huawei", "mute"))
+        for _ in range(100):  # bounded wait for the worker to notice the abort
+            if not col._live:
+                break
+            await asyncio.sleep(0.05)
+        assert not col._live
+    finally:
+        await col.close()
