@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,9 @@ class DualStackLab:
     s1: str
     s2: str
 
-    def run(self, fn, *args, uid=None, prepare=None, timeout=60.0):
+    def run(self, fn: Callable[..., Any], *args: Any, uid: int | None = None,
+            prepare: Callable[[], None] | None = None, timeout: float = 60.0) -> Any:
+        """fn(*args) inside the client namespace (see netns.run_in)."""
         return run_in(self.client, fn, *args, uid=uid, prepare=prepare, timeout=timeout)
 
 

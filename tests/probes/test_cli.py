@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agent.model import Metric
 from agent.plugin import Target
 from probes.web_ipv6.plugin import WebIpv6Config, WebIpv6Poller
 from tests.probes.conftest import RESOLVER4, RESOLVER6, ZONE, DualStackLab
@@ -59,7 +60,9 @@ def _poll_web(target: Target, out: Path) -> tuple[list[Any], str]:
                                             "try_interval_secs": 0, "timeout_secs": 2})
         poller = WebIpv6Poller(cfg, out)
         items = await poller.poll(target)
-        return [(m.name, dict(m.tags), dict(m.fields)) for m in items], \
+        metrics = [m for m in items if isinstance(m, Metric)]
+        assert len(metrics) == len(items)
+        return [(m.name, dict(m.tags), dict(m.fields)) for m in metrics], \
             (out / f"www.{ZONE}.json").read_text()
     return asyncio.run(go())
 

@@ -20,7 +20,7 @@ import pytest
 
 from inventory.models import Campus, Device, DeviceKind, Inventory
 from probes.discovery.analyse import analyse
-from probes.discovery.model import AddressSeen, DhcpServer, RouterAdvert
+from probes.discovery.model import AddressSeen, DhcpServer, Observation, RouterAdvert
 from probes.discovery.oui import OuiTable
 from tests.probes.netns import Lab
 from tests.servers import REPO, require_binary, require_root
@@ -152,7 +152,8 @@ def test_address_conflicts_from_observations() -> None:
         Device("cam-1", DeviceKind.CAMERA, "lab", None, None, ipv4="10.0.0.5",
                mac="c0:56:e3:00:00:05"),
         Device("nas", DeviceKind.SERVER, "lab", None, None, ipv4="10.0.0.6")))
-    obs = [AddressSeen("c0:56:e3:00:00:05", "10.0.0.5", "arp"),
+    obs: list[Observation] = [
+           AddressSeen("c0:56:e3:00:00:05", "10.0.0.5", "arp"),
            AddressSeen("02:00:00:00:00:99", "10.0.0.5", "arp"),  # impostor
            AddressSeen("02:00:00:00:00:07", "10.0.0.6", "arp"),  # matches a MAC-less device
            AddressSeen("02:00:00:00:00:08", "10.0.0.8", "arp"),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.model import ProbeResult
+from agent.model import Metric, ProbeResult
 from agent.plugin import Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.engine import Engine
@@ -151,8 +151,8 @@ def _poll_plugin(target: Target) -> list[tuple[str, dict[str, str], dict[str, An
         out = []
         for it in items:
             m = it.to_metric() if isinstance(it, ProbeResult) else it
-            assert not hasattr(m, "kind") or m.name.startswith("probe_")
-            out.append((m.name, dict(m.tags), dict(m.fields)))  # type: ignore[union-attr]
+            assert isinstance(m, Metric) and m.name.startswith("probe_")
+            out.append((m.name, dict(m.tags), dict(m.fields)))
         return out
     return asyncio.run(go())
 

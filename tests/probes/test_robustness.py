@@ -171,7 +171,8 @@ async def bad_dns() -> AsyncIterator[Callable[[Callable[[bytes], bytes]], Awaita
         tr.close()
 
 
-async def test_malformed_dns_answers_are_typed(bad_dns) -> None:  # type: ignore[no-untyped-def]
+async def test_malformed_dns_answers_are_typed(
+        bad_dns: Callable[[Callable[[bytes], bytes]], Awaitable[int]]) -> None:
     # same id and flags as the query, then garbage where the records should be
     port = await bad_dns(lambda q: q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xff")
     with pytest.raises(ProbeFailure) as ei:
@@ -265,7 +266,8 @@ def test_discovery_events_raise_once_and_resolve_later() -> None:
     assert resolved.state is EventState.RESOLVED and resolved.key == "unregistered:aa"
 
 
-async def test_icmp_socket_that_cannot_open_is_a_typed_result(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_icmp_socket_that_cannot_open_is_a_typed_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """IPv6 switched off in the kernel (EAFNOSUPPORT): UNREACHABLE with the reason, no crash."""
     import errno
     import socket as socketmod
