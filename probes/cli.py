@@ -5,7 +5,8 @@
     campusmon discover IFACE [--config FILE]            one LAN discovery pass vs the inventory
 
 Exit status: 0 when the check ran and passed (probe: something answered; ipv6-check: the site
-passed), 1 when it ran and failed, 2 on bad input.
+passed; discover: the pass ran), 1 when it ran and failed (discover: no CAP_NET_RAW), 2 on bad
+input.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     cfg = DiscoveryConfig.model_validate({**base, **cfg_doc})
     doc = asyncio.run(discover_once(args.iface, cfg, _inventory(args.config)))
     _dump(doc)
-    return 0
+    return 1 if "error_type" in doc else 0
 
 
 def _discovery_section(config: str) -> dict[str, Any]:
