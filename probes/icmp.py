@@ -238,9 +238,13 @@ class FamilySocket:
             "sysctl net.ipv4.ping_group_range='0 2147483647' or grant CAP_NET_RAW")
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._loop is None:
-            self._loop = loop
-            loop.add_reader(self.sock.fileno(), self._on_readable)
+        """Read replies in `loop` (moving from a previous loop, e.g. after asyncio.run ended)."""
+        if self._loop is loop:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.sock.fileno())
+        self._loop = loop
+        loop.add_reader(self.sock.fileno(), self._on_readable)
 
     def close(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -352,6 +356,7 @@ class Pinger:
         """Raises IcmpUnavailable (with the reason) when ICMP of this family cannot run."""
         fs = self._socks.get(family)
         if fs is not None:
+            fs.attach(asyncio.get_running_loop())  # a no-op unless the loop changed
             return fs
         if family in self._unavailable:  # a fresh exception: re-raising one grows its traceback
             known = self._unavailable[family]

@@ -312,3 +312,20 @@ async def test_internationalised_names_and_paths_are_encoded() -> None:
     assert res.status == 200
     assert seen[0].startswith(b"GET /%E6%96%B0%E9%97%BB/ HTTP/1.1\r\n")
     assert f"Host: xn--fcs331b.cn:{port}\r\n".encode() in seen[0]
+
+
+def test_pinger_survives_a_new_event_loop() -> None:
+    """One Pinger used from two asyncio.run() calls: the reader follows the running loop."""
+    from probes.icmp import Pinger
+
+    p = Pinger()
+
+    async def once() -> bool:
+        try:
+            return (await p.ping("127.0.0.1", count=1, timeout_s=1.0)).ok
+        except Exception as exc:  # ICMP not allowed here: nothing to test
+            pytest.skip(f"no ICMP socket: {exc}")
+    try:
+        assert asyncio.run(once()) and asyncio.run(once())
+    finally:
+        p.close()
