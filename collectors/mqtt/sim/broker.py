@@ -37,6 +37,7 @@ class LocalBroker:
     port: int
     workdir: Path
     proc: subprocess.Popen[bytes]
+    owns_workdir: bool = False  # a temporary directory of ours: removed on stop
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -46,6 +47,8 @@ class LocalBroker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     @property
     def log_path(self) -> Path:
@@ -73,9 +76,10 @@ def start_local_broker(workdir: str | Path | None = None, port: int | None = Non
         if proc.poll() is not None:
             return None, f"mosquitto exited at start (see {wd / 'mosquitto.log'})"
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return LocalBroker("127.0.0.1", port, wd, proc), ""
+            return LocalBroker("127.0.0.1", port, wd, proc, owns_workdir=workdir is None), ""
         time.sleep(0.05)
     proc.kill()
+    proc.wait(5)
     return None, f"mosquitto did not listen on 127.0.0.1:{port} within {timeout_s:.0f}s"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from collectors.mqtt.client import TlsFiles
+from collectors.mqtt.sim.broker import start_local_broker
 from collectors.mqtt.sim.fleet import FleetOptions, start_fleet, write_truth
 from collectors.mqtt.sim.inventory_gen import generate_inventory
 
@@ -35,7 +36,23 @@ def _run(args: argparse.Namespace) -> int:
         password=password, tls=tls, seed=args.seed, outage_fraction=args.outage_fraction,
         malformed_rate=args.malformed_rate, telemetry_qos=args.telemetry_qos)
     duration = args.duration if args.duration > 0 else None
-    handle = start_fleet(args.host, args.port, args.inventory, duration, opts)
+    broker = None
+    if args.local_broker:
+        broker, why = start_local_broker()
+        if broker is None:
+            print(f"sim-iot: no local broker: {why}", file=sys.stderr)
+            return 2
+        opts = FleetOptions(**{**opts.__dict__, "host": broker.host, "port": broker.port})
+        print(f"sim-iot: local mosquitto on {broker.host}:{broker.port}", file=sys.stderr)
+    try:
+        return _run_fleet(args, opts, duration)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+def _run_fleet(args: argparse.Namespace, opts: FleetOptions, duration: float | None) -> int:
+    handle = start_fleet(opts.host, opts.port, args.inventory, duration, opts)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -44,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     how_long = f"for {duration:.0f}s" if duration else "until SIGTERM"
-    print(f"sim-iot: {len(handle.fleet.devices)} devices → {args.host}:{args.port} {how_long}",
+    print(f"sim-iot: {len(handle.fleet.devices)} devices → {opts.host}:{opts.port} {how_long}",
           file=sys.stderr)
     while handle.running and not stop.wait(0.2):
         pass
@@ -73,6 +90,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     r.add_argument("--inventory", "-i", required=True)
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=1883)
+    r.add_argument("--local-broker", action="store_true",
+                   help="start a throw-away mosquitto on a free loopback port (ignores --host/"
+                        "--port)")
     r.add_argument("--protocol", choices=("3.1.1", "5"), default="5")
     r.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until SIGTERM")
     r.add_argument("--truth", help="write the ground truth JSON here")
