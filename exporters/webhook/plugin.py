@@ -45,7 +45,8 @@ class WeComReceiver(SecretsFromFiles):
     kind: Literal["wecom"]
     url: str = Field(default="https://qyapi.weixin.qq.com/cgi-bin/webhook/send", pattern=_URL)
     key: SecretStr
-    mentioned_mobile_list: list[str] = Field(default_factory=list)
+    # WeCom markdown mentions by userid (`<@userid>`), not by mobile number
+    mention_userids_on_critical: list[str] = Field(default_factory=list)
 
 
 Receiver = Annotated[GenericReceiver | DingTalkReceiver | WeComReceiver,
@@ -105,12 +106,9 @@ class WebhookExporter:
                 "at": {"atMobiles": r.at_mobiles,
                        "isAtAll": bool(r.at_all_on_critical and critical)},
             }, {}
+        if r.mention_userids_on_critical and critical:
+            text += "\n" + " ".join(f"<@{u}>" for u in r.mention_userids_on_critical)
         body: dict[str, object] = {"msgtype": "markdown", "markdown": {"content": text}}
-        if r.mentioned_mobile_list and critical:
-            # markdown cannot mention; a short text message right after would, but two
-            # messages per batch halves the robot's budget: mention in the text instead
-            body["markdown"] = {"content": text + "\n" + " ".join(
-                f"<@{m}>" for m in r.mentioned_mobile_list)}
         return wecom_url(r.url, r.key.get_secret_value()), body, {}
 
     async def write(self, batch: Batch) -> None:

@@ -145,3 +145,23 @@ async def test_superseded_raise_is_not_delivered_after_its_resolve(
     await exp.write(Batch(BatchKind.EVENTS, ["{}"], events=[down]))
     await exp.write(Batch(BatchKind.EVENTS, ["{}"], events=[up]))
     assert len(robots.received) == 1 and exp.order.superseded == 1
+
+
+def test_mentions_only_on_critical_raises() -> None:
+    crit = Event("k", "rogue_dhcp", EventState.RAISED, Severity.CRITICAL, "rogue DHCP",
+                 labels={"alertname": "rogue_dhcp"})
+    warn = Event("k2", "insecure_telnet", EventState.RAISED, Severity.WARNING, "telnet",
+                 labels={"alertname": "insecure_telnet"})
+    ding = exporter({"kind": "dingtalk", "access_token": "t", "secret": "SECs",
+                     "at_mobiles": ["13800000000"], "at_all_on_critical": True})
+    url, body, _ = ding.request([crit], 1700000000000)
+    assert url.startswith("https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=")
+    assert body["at"] == {"atMobiles": ["13800000000"], "isAtAll": True}
+    _, body, _ = ding.request([warn], 1700000000000)
+    assert body["at"] == {"atMobiles": ["13800000000"], "isAtAll": False}
+    wecom = exporter({"kind": "wecom", "key": "k", "mention_userids_on_critical": ["zhangsan"]})
+    url, body, _ = wecom.request([crit], 0)
+    assert url == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"
+    assert body["markdown"]["content"].endswith("<@zhangsan>")  # type: ignore[index]
+    _, body, _ = wecom.request([warn], 0)
+    assert "<@zhangsan>" not in body["markdown"]["content"]  # type: ignore[index]
