@@ -97,3 +97,24 @@ def test_agent_once_renders_paired_probe_series(dslab: DualStackLab, tmp_path: P
                        and "success=1" in line and "target=portal" in line for line in lines)
     assert any(line.startswith("probe_ipv6_regression,") and "reason=none" in line
                for line in lines)
+
+
+def test_probe_command_takes_an_inventory_device(dslab: DualStackLab, tmp_path: Path) -> None:
+    """TARGET may be a device id: its addresses and `services` decide the probes."""
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("campus: {code: lab, name: Lab}\ndevices:\n"
+                   "  - {id: web-1, kind: server, ipv4: 10.99.1.2, ipv6: 'fd00:99:1::2',"
+                   " services: [http, dns]}\n")
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(f"agent:\n  inventory: {inv}\n  data_dir: {tmp_path}/data\n"
+                   "inputs:\n  - type: host\n")
+    rc, doc = _cli(dslab, "probe", "web-1", "--config", str(cfg), "--count", "1",
+                   "--dns-name", f"both.{ZONE}")
+    assert rc == 0 and doc["target"] == "web-1"
+    for fam in ("ipv4", "ipv6"):
+        kinds = {(p["probe"], p["tags"].get("port") or p["tags"].get("qtype", ""))
+                 for p in doc["families"][fam]["probes"]}
+        assert {("icmp", ""), ("tcp", "53"), ("tcp", "80"), ("http", ""), ("dns", "A"),
+                ("dns", "AAAA"), ("dns", "NS")} <= kinds
+        assert all(p["ok"] for p in doc["families"][fam]["probes"]
+                   if p["probe"] != "tcp" or p["tags"]["port"] != "53")
