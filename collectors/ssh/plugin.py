@@ -162,9 +162,9 @@ class SshCollector:
         plan = self.plan(target)
         session = CliSession(plan.params)
         # keyed by device (target id), not address: two inventory entries are two devices
-        result = await self._in_thread(target.id, session,
-                                       lambda: run_session(session, plan.commands))
-        return self._to_items(target, plan, result)
+        # TextFSM is CPU work too: parse in the worker, keep the event loop free
+        return await self._in_thread(target.id, session, lambda: self._to_items(
+            target, plan, run_session(session, plan.commands)))
 
     async def _in_thread(self, key: str, session: CliSession,
                          fn: Callable[[], T]) -> T:
