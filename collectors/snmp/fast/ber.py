@@ -151,6 +151,32 @@ def decode_oid(raw: bytes) -> Oid:
         return _FIRST2[raw[0]] + tuple(raw[1:])
     if raw[-1] & 0x80:
         raise BerError("OID ends inside a sub-identifier")
+    # The rows of a table column differ only after a shared prefix (1.3.6.1.4.1.2011.… or
+    # ifHCInOctets.<ifIndex ≥ 128>): decode everything before the last sub-identifier once and
+    # only the last one per varbind.
+    i = len(raw) - 1
+    while i > 0 and raw[i - 1] & 0x80:
+        i -= 1
+    if i == 0:
+        return _decode_oid_slow(raw)
+    head = raw[:i]
+    prefix = _PREFIXES.get(head)
+    if prefix is None:
+        prefix = _decode_oid_slow(head)
+        if len(_PREFIXES) >= _PREFIXES_MAX:  # bounded: index-heavy tables would miss anyway
+            _PREFIXES.clear()
+        _PREFIXES[head] = prefix
+    last = 0
+    for b in raw[i:]:
+        last = (last << 7) | (b & 0x7F)
+    return (*prefix, last)
+
+
+_PREFIXES: dict[bytes, Oid] = {}
+_PREFIXES_MAX = 4096
+
+
+def _decode_oid_slow(raw: bytes) -> Oid:
     subs: list[int] = []
     acc = 0
     for b in raw:
