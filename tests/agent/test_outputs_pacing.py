@@ -63,7 +63,7 @@ async def test_fresh_data_flows_while_backlog_is_paced(tmp_path: Path) -> None:
     # live data did not wait for the backlog: each fresh point left soon after it was queued
     delivered = {x: t for t, lines in rec.calls for x in lines if x.startswith("new")}
     late = {x: delivered[x] - fresh_put[x] for x in fresh_put}
-    assert max(late.values()) < 1.0, late
+    assert max(late.values()) < 1.5, late
     assert min(delivered.values()) < old_times[-1]  # interleaved, not after the backlog
 
 
