@@ -6,8 +6,9 @@ the peer runs the same points in the same run; medians of 3 alternating rounds.
 
 - campusmon: Metric objects → render line protocol → disk queue put (rows of one flush) →
   PushOutput peek → influxdb exporter write (gzip level 1, its default) → ack.
-- peer: `urllib` POST of the same points, pre-rendered, same batch size, no compression
-  (rendering not counted: the floor for any writer).
+- peer: `urllib` POST of the same series and values (the next timestamps, so neither side
+  rewrites samples the other wrote), pre-rendered, same batch size, no compression (rendering
+  not counted: the floor for any writer).
 - memory: RSS of a real `campusmon run` process whose disk queue holds a 1,000,000-point
   backlog while its centre is unreachable, next to the same agent with an empty queue.
 
