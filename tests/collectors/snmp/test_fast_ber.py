@@ -205,3 +205,15 @@ def test_hostile_lengths(prefix: bytes) -> None:
 def test_truncated_oid_subidentifier() -> None:
     with pytest.raises(BerError):
         decode_oid(b"\x2b\x06\x81")  # ends inside a multi-byte sub-identifier
+
+
+def test_table_columns_with_multi_byte_prefixes() -> None:
+    """Rows sharing a prefix (decoded once, then reused) still decode exactly as pysnmp encodes."""
+    col = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1, 5)
+    for start in (1, 120, 16_380, 2**31 - 40):
+        vbs: list[tuple[Oid, Any]] = [((*col, i), (SnmpType.GAUGE32, i % 2**32))
+                                      for i in range(start, start + 30)]
+        vbs += [((1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, i), (SnmpType.COUNTER64, i))
+                for i in range(start, start + 10)]
+        resp = decode_response(pysnmp_response(b"c", 1, vbs), b"c")
+        assert resp.varbinds == [VarBind(o, t, v) for o, (t, v) in vbs]
