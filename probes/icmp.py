@@ -389,13 +389,14 @@ class Pinger:
                 try:
                     await fs.send(address, batch, i)
                     stats.sent += 1
-                except OSError as exc:
+                except OSError as exc:  # e.g. no route: lost, and no reason to wait for it
                     stats.sent += 1
                     stats.error, stats.detail = error_type_of(exc), describe(exc)
+                    batch.hit(i, math.nan)
             await batch.wait(timeout_s)
         finally:
             fs.forget(batch)
-        stats.rtts = [r for r in batch.rtts if r is not None]
+        stats.rtts = [r for r in batch.rtts if r is not None and not math.isnan(r)]
         if stats.rtts:
             stats.error, stats.detail = None, ""
         elif stats.error is None:
@@ -403,8 +404,8 @@ class Pinger:
         return stats
 
     async def sweep(self, addresses: list[str], *, timeout_s: float = 1.0) -> list[float | None]:
-        """One echo to each address at once (addresses already normalised, one family each
-        call is not required); returns the RTT or None per address, in order."""
+        """One echo to each address at once, both families mixed as given; addresses in the
+        canonical form of `normalise_ip`. Returns the RTT or None per address, in order."""
         loop = asyncio.get_running_loop()
         batch = _Batch(len(addresses), loop.create_future())
         used: dict[bool, FamilySocket] = {}  # is IPv6 → its socket, looked up once

@@ -167,15 +167,15 @@ def test_plugin_emits_paired_probe_metrics(dslab: DualStackLab) -> None:
     assert reg[1] == {"reason": "none"} and reg[2] == {"regression": 0}
 
 
-def _ping(address: str) -> tuple[bool, str]:
-    async def go() -> tuple[bool, str]:
+def _ping(address: str) -> tuple[bool, str, str]:
+    async def go() -> tuple[bool, str, str]:
         from probes.icmp import Pinger
         p = Pinger()
         try:
             stats = await p.ping(address, count=2, interval_s=0.01, timeout_s=1.0)
         finally:
             p.close()
-        return stats.ok, stats.detail
+        return stats.ok, stats.detail, stats.error.value if stats.error else ""
     return asyncio.run(go())
 
 
@@ -183,5 +183,11 @@ def test_link_local_address_with_scope(dslab: DualStackLab) -> None:
     out = dslab.lab.exec(dslab.s1, "ip", "-6", "-o", "addr", "show", "dev", "s1", "scope",
                          "link")
     lladdr = out.split()[3].split("/")[0]
-    ok, detail = dslab.run(_ping, f"{lladdr}%c1")
+    ok, detail, _ = dslab.run(_ping, f"{lladdr}%c1")
     assert ok, detail
+
+
+def test_no_route_is_unreachable_not_a_timeout(dslab: DualStackLab) -> None:
+    """The client namespace has no default route: sendto fails, typed, no wait."""
+    ok, detail, error = dslab.run(_ping, "10.99.77.1")
+    assert not ok and error == "unreachable", detail
