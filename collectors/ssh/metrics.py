@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from agent.model import FieldValue, Metric
+from agent.model import Event, EventState, FieldValue, Metric, Severity
 from collectors.ssh.platforms import Platform
 from collectors.ssh.rows import AccessPoint, ApState, Ipv6Interface, LldpNeighbor, VersionInfo
 from inventory.models import Inventory
@@ -14,6 +14,35 @@ from inventory.models import Inventory
 # standards.md d.1: domestic vendors; HPE-branded Comware is not (same CLI as H3C)
 DOMESTIC_VENDORS = frozenset({"Huawei", "H3C", "Ruijie", "ZTE"})
 FOREIGN_VENDORS = frozenset({"HPE", "Cisco", "Aruba"})
+
+
+# how asset registers spell the vendors whose CLI we identify (lower case → our name)
+CANONICAL_VENDORS = {
+    "huawei": "Huawei", "华为": "Huawei", "h3c": "H3C", "new h3c": "H3C", "华三": "H3C",
+    "新华三": "H3C", "hpe": "HPE", "hp": "HPE", "ruijie": "Ruijie", "锐捷": "Ruijie",
+    "zte": "ZTE", "中兴": "ZTE", "cisco": "Cisco", "aruba": "Aruba",
+}
+
+
+def vendor_mismatch(target: str, declared: str | None, v: VersionInfo,
+                    was: bool | None) -> tuple[bool, Event | None]:
+    """Compare the inventory's vendor with the CLI's; an event only when the state changes.
+
+    Returns (mismatch now, event or None). An unknown declared spelling is no mismatch: we
+    cannot tell, and the localization audit already prefers the CLI's identification.
+    """
+    canon = CANONICAL_VENDORS.get((declared or "").strip().lower())
+    now = canon is not None and canon != v.vendor
+    if now == bool(was):  # no change (first sight counts as "matching")
+        return now, None
+    key = f"ssh:{target}:vendor"
+    labels = {"declared_vendor": declared or "", "detected_vendor": v.vendor}
+    if now:
+        return now, Event(key, "inventory_mismatch", EventState.RAISED, Severity.WARNING,
+                          f"{target}: the inventory says vendor {declared}, the CLI shows "
+                          f"{v.vendor} {v.model}".strip(), target, labels)
+    return now, Event(key, "inventory_mismatch", EventState.RESOLVED, Severity.INFO,
+                      f"{target}: inventory vendor matches the CLI ({v.vendor})", target, labels)
 
 
 def _tags(**kv: str) -> dict[str, str]:

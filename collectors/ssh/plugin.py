@@ -27,7 +27,13 @@ from collectors.ssh.config import (
     SshConfig,
     SshDeviceOptions,
 )
-from collectors.ssh.metrics import ap_metrics, ipv6_metrics, lldp_metrics, version_metrics
+from collectors.ssh.metrics import (
+    ap_metrics,
+    ipv6_metrics,
+    lldp_metrics,
+    vendor_mismatch,
+    version_metrics,
+)
 from collectors.ssh.normalize import NORMALIZERS, NormalizeError, Row
 from collectors.ssh.parsing import ParseFailure, parse
 from collectors.ssh.platforms import (
@@ -90,6 +96,7 @@ class SshCollector:
         self._locks: dict[str, asyncio.Lock] = {}
         self._live: set[CliSession] = set()
         self._extra_vendors = {k.strip().lower(): v for k, v in cfg.vendors.items()}
+        self._mismatch: dict[str, bool] = {}  # target id → inventory vendor ≠ CLI vendor
 
     @property
     def session_timeout_s(self) -> float:
@@ -208,12 +215,25 @@ class SshCollector:
             rows = [dataclasses.replace(r, hostname=result.hostname)
                     if isinstance(r, VersionInfo) and not r.hostname else r for r in rows]
             items.extend(self._metrics(target, plan.platform, out.command.kind, rows, now))
+            items.extend(self._mismatch_events(target, rows))
         if not errors:
             return items
         message = "; ".join(str(e) for e in errors)
         if items:
             raise PartialCollect(items, errors[0].error_type, message)
         raise CollectError(errors[0].error_type, message)
+
+    def _mismatch_events(self, target: Target, rows: Sequence[Row]) -> list[Item]:
+        # state per device; only this device's worker touches its entry (per-device lock)
+        out: list[Item] = []
+        for r in rows:
+            if isinstance(r, VersionInfo) and target.device is not None:
+                now, event = vendor_mismatch(target.id, target.device.vendor, r,
+                                             self._mismatch.get(target.id))
+                self._mismatch[target.id] = now
+                if event is not None:
+                    out.append(event)
+        return out
 
     @staticmethod
     def _rows(name: str, command: Command, text: str, privileged: bool) -> list[Row]:

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import ErrorType
-from collectors.ssh.metrics import address_scope, ap_metrics, ipv6_metrics, version_metrics
+from agent.model import ErrorType, EventState
+from collectors.ssh.metrics import (
+    address_scope,
+    ap_metrics,
+    ipv6_metrics,
+    vendor_mismatch,
+    version_metrics,
+)
 from collectors.ssh.normalize import NORMALIZERS, NormalizeError, normalize_mac, parse_uptime
 from collectors.ssh.parsing import ParseFailure, parse, template_path
 from collectors.ssh.platforms import (
@@ -206,3 +212,17 @@ def test_aruba_ap_database_real_output() -> None:
     first = aps[0]
     assert (first.name, first.model, first.state, first.uptime_seconds) == (
         "ap-building-1", "635", ApState.UP, 2 * 86400 + 17 * 3600 + 8 * 60 + 4)
+
+
+def test_vendor_mismatch_events_on_change_only() -> None:
+    hpe = VersionInfo("HPE", "5130 48G PoE+ 4SFP+ 1-slot HI Switch JH326A", "Comware 7.1.070",
+                      "7.1.070 3507P18")
+    now, ev = vendor_mismatch("core-sw", "新华三", hpe, None)
+    assert now and ev is not None and ev.state is EventState.RAISED
+    assert ev.kind == "inventory_mismatch" and ev.key == "ssh:core-sw:vendor"
+    assert "the inventory says vendor 新华三, the CLI shows HPE" in ev.summary
+    assert vendor_mismatch("core-sw", "新华三", hpe, True) == (True, None)  # still: no event
+    h3c = VersionInfo("H3C", "S7510E", "Comware 5.20", "5.20 6709L25")
+    now, ev = vendor_mismatch("core-sw", "新华三", h3c, True)
+    assert not now and ev is not None and ev.state is EventState.RESOLVED
+    assert vendor_mismatch("x", "Some OEM", h3c, None) == (False, None)  # cannot tell
