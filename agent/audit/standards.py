@@ -33,6 +33,10 @@ CERNET_PORTAL = Source(
     "b.3", "教育网IPv6规模部署监测报告(2023年7月)",
     "CERNET portal IPv6 support 1666/2030 = 82.07% (July 2023)",
     "http://www.591qyd.net/magazine/article/qsg_4111185.html")
+NATIONAL_2025 = Source(
+    "b.2", "国家IPv6发展监测平台 (新华社报道, 2025年6月)",
+    "measured national fixed-network IPv6 traffic share 28.32% (June 2025)",
+    "http://m.alexandertzhao.com/news/guonei/2025-08-02/1754446.html")
 C3 = Source(
     "c3'", "《关于开展“信号升格”专项行动的通知》(工信部联通信〔2023〕257号)",
     "5G downlink mean >= 200 Mbps, uplink mean >= 40 Mbps, >= 90% of samples meeting the rate",
@@ -60,6 +64,8 @@ EGRESS_CAPACITY_HIGHER_ED_MBPS = Target(1000.0, A8, Op.GE)
 IPV6_EGRESS_REFS = (
     Reference("2022年目标 固网IPv6流量占比", "2022 target, fixed-network IPv6 traffic", 13.0, B5),
     Reference("2023年目标 固网IPv6流量占比", "2023 target, fixed-network IPv6 traffic", 15.0, B6),
+    Reference("全国固网IPv6流量占比实测 2025年6月", "national fixed-network measured, June 2025",
+              28.32, NATIONAL_2025),
 )
 CERNET_PORTAL_REF = (
     Reference("教育网门户IPv6支持度 2023年7月", "CERNET portal IPv6 support, July 2023",

@@ -132,9 +132,10 @@ def _charts(a: CampusAudit) -> str:
     out = []
     shares = [i for i in a.indicators if i.unit == "%" and i.scope == "campus"
               and i.family in ("ipv6", "wireless", "5g")]
-    out.append(svg.bar_chart("IPv6 / 无线 / 5G 比例 shares (黑线 = 目标 target)", [
-        svg.Bar(i.title_en, i.value, i.target.value if i.target else None, i.passed)
-        for i in shares]))
+    out.append(svg.bar_chart(
+        "IPv6 / 无线 / 5G 比例 shares (黑线 = 目标 target, 灰虚线 = 参考 cited reference)", [
+            svg.Bar(i.title_en, i.value, i.target.value if i.target else None, i.passed,
+                    tuple(r.value for r in i.references)) for i in shares]))
     g5 = [i for i in a.indicators if i.family == "5g" and i.unit == "Mbps"]
     if g5:
         out.append(svg.bar_chart("5G 平均速率 mean rate (Mbps)", [

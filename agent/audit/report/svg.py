@@ -17,6 +17,7 @@ class Bar:
     value: float | None
     target: float | None = None
     passed: bool | None = None
+    references: tuple[float, ...] = ()  # cited context figures: thin grey ticks
 
 
 def _short(text: str, limit: int) -> str:
@@ -51,6 +52,10 @@ def bar_chart(title: str, bars: Sequence[Bar], unit: str = "%", max_value: float
             parts.append(_t(label_w + plot_w + 4, y + 14, f"{b.value:.2f}{unit}"))
         else:
             parts.append(_t(label_w + 4, y + 14, "no data / 无数据", fill="#888"))
+        for ref in b.references:
+            x = label_w + plot_w * min(ref, vmax) / vmax
+            parts.append(f'<line x1="{x:.1f}" y1="{y + 2}" x2="{x:.1f}" y2="{y + row_h - 4}" '
+                         'stroke="#888" stroke-width="1" stroke-dasharray="2 2"/>')
         if b.target is not None:
             x = label_w + plot_w * min(b.target, vmax) / vmax
             parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + row_h - 2}" '

@@ -31,7 +31,7 @@ def test_egress_share_skips_counter_reset():
     assert ind.value == 25.0
     assert ind.passed is False  # 27 % by end-2025 (b8)
     assert ind.target is not None and ind.target.source.row == "b8"
-    assert {r.source.row for r in ind.references} == {"b5", "b6"}
+    assert {r.source.row for r in ind.references} == {"b5", "b6", "b.2"}
     assert "1 counter reset" in ind.note
 
 
