@@ -73,6 +73,15 @@ def _all(items: Sequence[Item], name: str) -> list[Metric]:
     return [i for i in items if isinstance(i, Metric) and i.name == name]
 
 
+async def _workers_done(col: SshCollector) -> None:
+    """Bounded wait for every worker thread to notice an abort and end its session."""
+    for _ in range(100):
+        if not col._live:
+            return
+        await asyncio.sleep(0.05)
+    assert not col._live, "a worker thread kept its session after the poll was cancelled"
+
+
 async def _partial(fake: FakeDevices, target: Target, **cfg: object) -> PartialCollect:
     """Poll expecting part of the data: the version must have arrived before the failure."""
     col = _collector(fake, **cfg)
@@ -166,11 +175,7 @@ async def test_tick_with_broken_devices(fake_devices: FakeDevices) -> None:
         assert outcomes["junk-sw"].error is ErrorType.PARSE
         assert "junk-sw: display version:" in outcomes["junk-sw"].detail
         # the hung device's worker thread ends soon after the framework gave up on it
-        for _ in range(100):
-            if not col._live:
-                break
-            await asyncio.sleep(0.05)
-        assert not col._live
+        await _workers_done(col)
     finally:
         await col.close()
 
@@ -299,10 +304,6 @@ async def test_cancel_during_login_ends_the_thread(fake_devices: FakeDevices) ->
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(3.0):
                 await col.poll(_target(fake_devices, "mute-sw", "Huawei", "mute"))
-        for _ in range(100):  # bounded wait for the worker to notice the abort
-            if not col._live:
-                break
-            await asyncio.sleep(0.05)
-        assert not col._live
+        await _workers_done(col)
     finally:
         await col.close()
