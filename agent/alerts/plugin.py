@@ -86,8 +86,9 @@ class AlertsProcessor:
         def mute(labels: dict[str, str], now_ns: int) -> str | None:
             return muted_by(labels, now_ns, silences, windows)
 
+        inhibited = frozenset(n for r in self.rules if r.inhibits for n in r.inhibits.rules)
         self.book = AlertBook(self.topology, settings,
-                              mute if (silences or windows) else None)
+                              mute if (silences or windows) else None, inhibited)
         self._next_metrics = 0
         self._last_settle = 0
         if state_path is not None:

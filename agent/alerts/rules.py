@@ -169,6 +169,15 @@ class TopologyRole(enum.StrEnum):
     NONE = "none"  # never held back (security facts: rogue DHCP is news even when a link is down)
 
 
+class Inhibit(StrictModel):
+    """While this rule's alert is active, alerts of `rules` with the same `equal` labels are
+    held back (storm control where topology does not reach: a whole IoT class offline at
+    once pages once, not once per camera)."""
+
+    rules: list[str] = Field(min_length=1)
+    equal: list[str] = Field(default_factory=list)
+
+
 class Rule(StrictModel):
     name: str = Field(pattern=_NAME_RE)
     description: str = ""
@@ -178,6 +187,7 @@ class Rule(StrictModel):
     labels: dict[str, str] = Field(default_factory=dict)
     summary: str
     topology: TopologyRole = TopologyRole.NONE
+    inhibits: Inhibit | None = None
     renotify_secs: float | None = Field(default=None, gt=0)  # None: the processor default
     enabled: bool = True
     where: str = Field(default="", exclude=True)  # file:line, filled in by the loader
@@ -289,6 +299,11 @@ def merge_rules(base: Sequence[Rule], extra: Sequence[Rule],
     unknown = sorted(set(overrides) - set(by_name))
     if unknown:
         raise ConfigError.one(where_overrides, f"overrides name unknown rules: {unknown}")
+    for rule in by_name.values():
+        missing = [n for n in (rule.inhibits.rules if rule.inhibits else []) if n not in by_name]
+        if missing:
+            raise ConfigError.one(rule.where or where_overrides,
+                                  f"rule '{rule.name}' inhibits unknown rules: {missing}")
     out: list[Rule] = []
     for name, rule in by_name.items():
         ov = overrides.get(name)

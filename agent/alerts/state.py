@@ -67,6 +67,16 @@ class Alert:
         return self.labels.get("ifname")
 
 
+def _label(a: Alert, name: str) -> str | None:
+    return a.labels.get(name) or a.values.get(name)
+
+
+def _inhibits(source: Alert, target: Alert) -> bool:
+    inh = source.rule.inhibits
+    return (inh is not None and target.rule.name in inh.rules and source.key != target.key
+            and all(_label(source, k) == _label(target, k) for k in inh.equal))
+
+
 def alert_key(rule: str, subject: Subject) -> str:
     return f"{rule}:{'/'.join(subject)}"
 
@@ -76,8 +86,9 @@ MuteFn = Callable[[dict[str, str], int], str | None]
 
 class AlertBook:
     def __init__(self, topology: Topology | None, settings: BookSettings,
-                 mute: MuteFn | None = None) -> None:
+                 mute: MuteFn | None = None, inhibited: frozenset[str] = frozenset()) -> None:
         self.topology = topology
+        self.inhibited = inhibited  # rules some other rule may hold back
         self.s = settings
         self.mute = mute
         self.by_rule: dict[str, dict[str, Alert]] = {}
@@ -136,7 +147,8 @@ class AlertBook:
     def _fire(self, a: Alert, now: int) -> None:
         a.phase = Phase.FIRING
         a.fired_ns = now
-        if (a.rule.topology is not TopologyRole.NONE and a.device and self.topology
+        if a.rule.name in self.inhibited or (
+                a.rule.topology is not TopologyRole.NONE and a.device and self.topology
                 and self.topology.ancestors(a.device)):
             # give an upstream failure a moment to show up before paging for this one
             a.hold_until_ns = max(a.hold_until_ns, now + int(self.s.settle_secs * _NS))
@@ -192,24 +204,34 @@ class AlertBook:
     def _update_suppression(self, now: int) -> None:
         topo = self.topology
         roots: dict[str, list[Alert]] = {}
+        inhibitors: list[Alert] = []
         for a in self.alerts():
-            if a.rule.topology is TopologyRole.ROOT and a.device and (a.active or a.flapping):
+            if not (a.active or a.flapping):
+                continue
+            if a.rule.topology is TopologyRole.ROOT and a.device:
                 roots.setdefault(a.device, []).append(a)
+            if a.rule.inhibits is not None:
+                inhibitors.append(a)
         for a in self.alerts():
+            by: str | None = None
+            if a.rule.name in self.inhibited:
+                by = next((i.key for i in inhibitors if _inhibits(i, a)), None)
             if a.rule.topology is TopologyRole.NONE or not a.device or topo is None:
+                self._hold(a, by, now)
                 continue
             # the farthest upstream root wins: that is the one failure everyone pages for
-            by: str | None = None
             if roots:
                 for link in topo.ancestors(a.device):
                     for r in roots.get(link.parent, ()):
                         port = r.port
                         if port is None or (link.port is not None and same_port(link.port, port)):
                             by = r.key
-            if a.suppressed_by and by is None:
-                a.hold_until_ns = max(a.hold_until_ns,
-                                      now + int(self.s.release_grace_secs * _NS))
-            a.suppressed_by = by
+            self._hold(a, by, now)
+
+    def _hold(self, a: Alert, by: str | None, now: int) -> None:
+        if a.suppressed_by and by is None:  # released: give it the grace to clear by itself
+            a.hold_until_ns = max(a.hold_until_ns, now + int(self.s.release_grace_secs * _NS))
+        a.suppressed_by = by
 
     def settle(self, now: int) -> list[Event]:
         self._tick(now)
@@ -257,7 +279,7 @@ class AlertBook:
             a.notified = False
         labels = dict(a.labels)
         labels[NOTIFY_REASON] = reason
-        if a.rule.topology is TopologyRole.ROOT:
+        if a.rule.topology is TopologyRole.ROOT or a.rule.inhibits is not None:
             labels[HELD_BACK] = str(held.get(a.key, 0))
         return Event(a.key, a.rule.name, state, a.rule.severity, render(a.rule.summary, a.values),
                      a.device, labels, now)

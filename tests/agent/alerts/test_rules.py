@@ -232,3 +232,34 @@ def test_uplink_down_only_for_link_ports_and_admin_up() -> None:
         port("XGE1/0/49", "Uplink-to-CERNET", 1), port("XGE1/0/50", "uplink spare", 2)]))
     assert sorted(e.key for e in out) == ["uplink_down:core-sw/GE1/0/1",
                                           "uplink_down:core-sw/XGE1/0/49"]
+
+
+def test_iot_class_offline_holds_back_the_per_device_alerts() -> None:
+    clock = FakeClock()
+    p = processor(INV, clock, {"overrides": {"device_down_mqtt": {"for_secs": 0},
+                                             "iot_class_offline": {"for_secs": 0}},
+                               "topology": {"settle_secs": 30}}, CREDS,
+                  rule_names=["device_down_mqtt", "iot_class_offline"])
+    events = alert_events(p.process([iot(0, 0), iot(1, 1), iot(2, 1), iot(3, 1)]))
+    clock.advance(10)
+    events += alert_events(p.process([iot(1, 0), iot(2, 0)]))  # now 3 of 4: the class
+    clock.advance(60)
+    events += alert_events(p.process([]))
+    assert [(e.key, e.state) for e in events] == [("iot_class_offline:camera",
+                                                   EventState.RAISED)]
+    assert events[0].labels["held_back"] == "3"
+    clock.advance(30)
+    events += alert_events(p.process([iot(0, 1), iot(1, 1), iot(2, 1)]))
+    clock.advance(90)
+    events += alert_events(p.process([]))
+    assert [(e.key, e.state) for e in events[1:]] == [("iot_class_offline:camera",
+                                                       EventState.RESOLVED)]
+
+
+def test_inhibit_names_must_exist(tmp_path: Path) -> None:
+    f = tmp_path / "rules.yaml"
+    f.write_text("rules:\n  - name: a\n    summary: s\n    condition: {type: event, kinds: [x]}\n"
+                 "    inhibits: {rules: [nope]}\n")
+    cfg = {"builtin_rules": False, "rule_files": [str(f)]}
+    with pytest.raises(ConfigError, match=r"rules\.yaml:2: rule 'a' inhibits unknown rules"):
+        processor(INV, FakeClock(), cfg)
