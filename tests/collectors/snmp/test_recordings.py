@@ -126,3 +126,18 @@ def test_identify_command_reports_a_dead_device(capsys: pytest.CaptureFixture[st
                "--retries", "0", "--transport", "pysnmp"])
     assert rc == 1
     assert "timeout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["identify", "127.0.0.1"],  # no credential at all
+    ["identify", "127.0.0.1", "--community", "x", "--v3-user", "u"],  # two
+    ["identify", "127.0.0.1", "--credential", "core"],  # a set needs --config
+    ["identify", "127.0.0.1", "--v3-user", "u", "--auth-proto", "SHA", "--auth-key", "short"],
+])
+def test_identify_refuses_bad_credentials(argv: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("campusmon: identify") and len(err.splitlines()) == 1
