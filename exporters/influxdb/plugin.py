@@ -20,6 +20,8 @@ from typing import Literal, NoReturn
 from pydantic import Field, SecretStr
 
 from agent.errors import RetryableExportError
+from agent.lineprotocol import parse, render
+from agent.model import Metric
 from agent.outputs import LinesExportError
 from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
 from config.base import SecretsFromFiles
@@ -37,11 +39,29 @@ class InfluxConfig(SecretsFromFiles):
     gzip: bool = True
     gzip_level: int = Field(default=1, ge=1, le=9)  # 1: a quarter of level 9's CPU
     precision: Literal["ns", "us", "ms", "s"] = "ns"  # VictoriaMetrics keeps milliseconds
+    # VictoriaMetrics stores a text field as a bogus 0 series: `false` leaves text fields out
+    # (text facts belong in tags of *_info measurements anyway); InfluxDB keeps them.
+    text_fields: bool = True
     verify_tls: bool = True
     ca_file: str | None = None
     # Wait at least this long between sends of a batch that is not full, so batches grow on
     # a slow uplink (0: send on every agent flush).
     flush_interval_secs: float = Field(default=0.0, ge=0)
+
+
+def without_text_fields(lines: list[str]) -> list[str]:
+    """Drop string fields (a line left with no field is dropped). Only lines with a quote
+    are parsed, so numeric-only batches cost one scan."""
+    out = []
+    for line in lines:
+        if '"' not in line:
+            out.append(line)
+            continue
+        m = parse(line)
+        numeric = {k: v for k, v in m.fields.items() if not isinstance(v, str)}
+        if numeric:
+            out.append(render(Metric(m.name, m.tags, numeric, m.ts_ns)))
+    return out
 
 
 def to_precision(lines: list[str], precision: str) -> list[str]:
@@ -76,8 +96,13 @@ class InfluxExporter:
     async def write(self, batch: Batch) -> None:
         if self._writer is None:
             await self.start()
-        lines = to_precision(list(batch.lines), self.cfg.precision)
-        await asyncio.to_thread(self._deliver, lines, list(batch.lines))
+        originals = list(batch.lines)
+        if not self.cfg.text_fields:
+            originals = without_text_fields(originals)
+            if not originals:
+                return
+        lines = to_precision(originals, self.cfg.precision)
+        await asyncio.to_thread(self._deliver, lines, originals)
 
     def _post(self, lines: list[str]) -> None:
         assert self._writer is not None
