@@ -62,7 +62,10 @@ def local_audit(config: Path, start_ns: int, end_ns: int, saturation: float) -> 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    end = time.time_ns()
+    from agent.cli import parse_time
+
+    now = time.time_ns()
+    end = parse_time(args.end, now) if args.end else now
     start = end - parse_window(args.window)
     if args.from_url:
         audits = central_audits(args.from_url, start, end, args.campus or [],
@@ -92,6 +95,8 @@ def register(sub: Any) -> None:
     sp.add_argument("--campus", action="append", help="only this campus code (repeatable)")
     sp.add_argument("--out", "-o", required=True, help="output directory")
     sp.add_argument("--window", default="24h", help="audit window, e.g. 1h, 24h, 7d")
+    sp.add_argument("--end", help="end of the window (default now): 2h (ago), epoch seconds "
+                                  "or ISO-8601, for a report on an earlier period")
     sp.add_argument("--saturation-percent", type=float, default=DEFAULT_SATURATION_PERCENT,
                     help="utilisation counted as saturation (configuration, not a target)")
     sp.set_defaults(func=cmd_report)

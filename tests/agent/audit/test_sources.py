@@ -116,3 +116,30 @@ def test_prometheus_names_give_the_same_answer(victoria_metrics) -> None:
     want = {(i.id, i.scope): i.value for i in local.indicators}
     got = {(i.id, i.scope): i.value for i in central.indicators}
     assert got == pytest.approx(want)
+
+
+@pytest.mark.timeout(120)
+def test_report_for_an_earlier_period(victoria_metrics, tmp_path) -> None:
+    """`--end` moves the window: the same data gives the same figures later on."""
+    import json as _json
+
+    from agent.cli import main
+
+    inv = inventory()
+    t0 = (time.time_ns() // 10**9 - 50 * 60) * 10**9
+    pts = [type(m)(m.name, {**m.tags, "campus": "c1e"}, m.fields, m.ts_ns)
+           for m in [*points(inv, t0), *inventory_metrics(inv, t0)]]
+    _write(victoria_metrics.url, pts)
+    end = str((t0 + 10 * MIN) / 1e9)
+    assert main(["report", "--from", victoria_metrics.url, "--campus", "c1e", "--end", end,
+                 "--window", "15m", "--out", str(tmp_path)]) == 0
+    doc = _json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    share = next(i for i in doc["campuses"][0]["indicators"]
+                 if i["indicator"] == "ipv6_egress_traffic_share")
+    assert share["value"] == 25.0
+    # the window that ends before the data has none of it
+    assert main(["report", "--from", victoria_metrics.url, "--campus", "c1e", "--end",
+                 str((t0 - 20 * MIN) / 1e9), "--window", "15m",
+                 "--out", str(tmp_path / "before")]) == 0
+    before = _json.loads((tmp_path / "before" / "report.json").read_text(encoding="utf-8"))
+    assert before["campuses"] == []
