@@ -82,8 +82,13 @@ outputs:
         proc.wait(timeout=10)
         owed = {x for x in _queued(db) if x.startswith(meas)}
         assert 0 < len(owed) < N, (tmp_path / "agent1.log").read_text()[-2000:]
-        sent = set(_stored(victoria_metrics.url, meas))
         owed_values = {int(x.split(" v=")[1].split("i")[0]) for x in owed}
+        sent: set[int] = set()
+        for _ in range(20):  # what VictoriaMetrics acknowledged becomes searchable shortly
+            sent = set(_stored(victoria_metrics.url, meas))
+            if sent | owed_values == set(range(N)):
+                break
+            time.sleep(0.5)
         # acknowledged batches left the queue; at most the one in flight is in both places
         assert len(sent & owed_values) <= BATCH
         assert sent | owed_values == set(range(N)), "a point is neither stored nor queued"
