@@ -174,7 +174,11 @@ outputs:
              "run", "--config", str(cfg)], cwd=REPO, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         time.sleep(6)  # started, opened the queue, tried (and failed) to deliver a batch
-        peak = max(rss_mb(proc.pid) for _ in range(5) if time.sleep(0.2) is None)
+        samples = []
+        for _ in range(5):
+            samples.append(rss_mb(proc.pid))
+            time.sleep(0.2)
+        peak = max(samples)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
         size = db.stat().st_size if db.exists() else 0
