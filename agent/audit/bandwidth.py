@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from agent.audit import standards as S
 from agent.audit.counters import Interval, deltas, percentile
 from agent.audit.egress import EgressLink, egress_links
-from agent.audit.inputs import AuditInput
+from agent.audit.inputs import AuditInput, num
 from agent.audit.model import Chart, Evidence, Indicator, Status
-from agent.audit.wireless import num
 
 FAMILY = "bandwidth"
 DEFAULT_SATURATION_PERCENT = 90.0

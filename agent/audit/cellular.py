@@ -11,9 +11,8 @@ from collections import defaultdict
 
 from agent.audit import standards as S
 from agent.audit.counters import share
-from agent.audit.inputs import AuditInput
+from agent.audit.inputs import AuditInput, num
 from agent.audit.model import Evidence, Indicator, Status
-from agent.audit.wireless import num
 
 FAMILY = "5g"
 

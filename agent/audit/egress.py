@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.audit.inputs import AuditInput
+from agent.audit.inputs import AuditInput, to_float
 from agent.model import Metric
 from inventory.models import Device
 
@@ -52,15 +52,6 @@ def egress_devices(inp: AuditInput) -> list[Device]:
     return [d for d in inp.devices if EGRESS_ROLE in d.roles]
 
 
-def _num(v: object) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float | str):
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        return None
-
-
 def egress_links(inp: AuditInput) -> tuple[list[EgressLink], list[Device]]:
     """The egress links found, and the egress devices on which none could be identified."""
     interfaces: dict[str, list[Metric]] = {}
@@ -92,12 +83,12 @@ def egress_links(inp: AuditInput) -> tuple[list[EgressLink], list[Device]]:
             name = m.tags.get("ifname", "")
             isp = isp or d.labels.get("isp", "") or m.tags.get("ifalias", "") or "unknown"
             cap: float | None
-            if name in caps and _num(caps[name]) is not None:
-                cap, cap_rule = _num(caps[name]), "inventory label egress_capacity_mbps"
-            elif len(chosen) == 1 and _num(d.labels.get("capacity_mbps")) is not None:
-                cap, cap_rule = _num(d.labels["capacity_mbps"]), "inventory label capacity_mbps"
+            if name in caps and to_float(caps[name]) is not None:
+                cap, cap_rule = to_float(caps[name]), "inventory label egress_capacity_mbps"
+            elif len(chosen) == 1 and to_float(d.labels.get("capacity_mbps")) is not None:
+                cap, cap_rule = to_float(d.labels["capacity_mbps"]), "inventory label capacity_mbps"
             else:
-                speed = _num(m.fields.get("speed_mbps"))
+                speed = to_float(m.fields.get("speed_mbps"))
                 cap = speed if speed else None
                 cap_rule = "ifHighSpeed (port speed as capacity proxy, standards.md e.1)" \
                     if cap else "unknown: no speed reported"

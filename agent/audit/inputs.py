@@ -46,6 +46,23 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def to_float(v: object) -> float | None:
+    """A field or label value as a number (counters arrive as int, gauges as float, labels
+    and some stores as text); None when it is not one."""
+    if isinstance(v, bool | int | float):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def num(m: Metric, name: str) -> float | None:
+    return to_float(m.fields.get(name))
+
+
 def series_key(tags: Mapping[str, str]) -> SeriesKey:
     return tuple(sorted(tags.items()))
 

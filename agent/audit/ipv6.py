@@ -14,23 +14,11 @@ from dataclasses import dataclass, field
 from agent.audit import standards as S
 from agent.audit.counters import deltas, share
 from agent.audit.egress import egress_devices, egress_links
-from agent.audit.inputs import AuditInput
+from agent.audit.inputs import AuditInput, num
 from agent.audit.model import Evidence, Indicator, Status
 from agent.model import Metric
 
 FAMILY = "ipv6"
-
-
-def _f(m: Metric, name: str) -> float | None:
-    v = m.fields.get(name)
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, int | float):
-        return float(v)
-    try:
-        return float(v) if isinstance(v, str) else None
-    except ValueError:
-        return None
 
 
 def _network_devices(inp: AuditInput) -> list[str]:
@@ -119,9 +107,9 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
             n_ifs, g_ifs = float(len(table.l3_interfaces)), float(len(table.v6_interfaces))
             how, what = "address table, 2000::/3", "L3 interfaces"
         else:
-            g = _f(m, "global_addresses") or 0.0
-            n_ifs = _f(m, "interfaces") or 0.0
-            g_ifs = _f(m, "interfaces_with_global_ipv6") or 0.0
+            g = num(m, "global_addresses") or 0.0
+            n_ifs = num(m, "interfaces") or 0.0
+            g_ifs = num(m, "interfaces_with_global_ipv6") or 0.0
             how, what = m.name, "interfaces"
         ok = g > 0
         with_addr += ok
@@ -133,7 +121,7 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
             if_ev.append(Evidence(dev_id, "device", Status.OK if g_ifs >= n_ifs else
                                   Status.FAIL, f"{int(g_ifs)} of {int(n_ifs)} {what} with a "
                                   f"global IPv6 address ({how})", b))
-        v4f, v6f = _f(m, "ipv4_forwarding"), _f(m, "ipv6_forwarding")
+        v4f, v6f = num(m, "ipv4_forwarding"), num(m, "ipv6_forwarding")
         if v4f == 1:  # a device that routes IPv4 should route IPv6 too (dual stack, a5/b2)
             routers += 1
             v6_routers += v6f == 1
@@ -164,7 +152,7 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
 def _octet_samples(points: Sequence[Metric]) -> list[tuple[int, float]]:
     out = []
     for p in points:
-        i, o = _f(p, "in_octets"), _f(p, "out_octets")
+        i, o = num(p, "in_octets"), num(p, "out_octets")
         if i is not None and o is not None:
             out.append((p.ts_ns, i + o))
     return out
@@ -229,12 +217,12 @@ def web_indicator(inp: AuditInput) -> Indicator:
     passed = n = 0
     for m in sorted(inp.latest("web_ipv6_support"), key=lambda m: m.tags.get("site", "")):
         site = m.tags.get("site", "?")
-        ok = _f(m, "pass") == 1
+        ok = num(m, "pass") == 1
         n += 1
         passed += ok
-        details = ", ".join(f"{k}={_f(m, k):g}" for k in ("aaaa", "homepage_ipv6", "ns_ipv6",
+        details = ", ".join(f"{k}={num(m, k):g}" for k in ("aaaa", "homepage_ipv6", "ns_ipv6",
                                                           "success_ratio")
-                            if _f(m, k) is not None)
+                            if num(m, k) is not None)
         ev.append(Evidence(site, "site", Status.OK if ok else Status.FAIL, details,
                            m.tags.get("building", "")))
     return Indicator(

@@ -14,19 +14,11 @@ from statistics import median
 
 from agent.audit import standards as S
 from agent.audit.counters import share
-from agent.audit.inputs import AuditInput
+from agent.audit.inputs import AuditInput, num
 from agent.audit.model import Evidence, Indicator, Status
-from agent.model import Metric
 from inventory.models import DeviceKind, Room
 
 FAMILY = "wireless"
-
-
-def num(m: Metric, name: str) -> float | None:
-    v = m.fields.get(name)
-    if isinstance(v, bool | int | float):
-        return float(v)
-    return None
 
 
 @dataclass(slots=True)
