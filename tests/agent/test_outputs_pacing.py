@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import RetryableExportError
 from agent.plugin import Batch, BatchKind
 from tests.exporters.helpers import make_output
 
@@ -76,3 +77,25 @@ async def test_unpaced_backlog_goes_in_full_batches(tmp_path: Path) -> None:
     while out.sink.queue.stats().items:
         await out.deliver_once()
     assert [len(x) for _, x in rec.calls] == [700, 700, 700, 700, 200]
+
+
+class Down(Recorder):
+    async def write(self, batch: Batch) -> None:
+        raise RetryableExportError("centre down", retry_after_s=120)
+
+
+@pytest.mark.timeout(30)
+async def test_stop_cuts_a_long_backoff_short_and_keeps_the_batch(tmp_path: Path) -> None:
+    out = make_output(tmp_path, Down(), retry_initial_secs=30, retry_max_secs=60)
+    out.sink.queue.put(BatchKind.METRICS, ["m v=1i 1"])
+    stop = asyncio.Event()
+    runner = asyncio.create_task(out.run(stop))
+    await asyncio.sleep(0.3)  # now in a 120 s Retry-After wait
+    t0 = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(runner, 5)
+    assert time.monotonic() - t0 < 2
+    assert out.sink.queue.stats().items == 1
+    t0 = time.monotonic()
+    await out.drain(time.monotonic() + 0.5)  # shutdown drain honours its deadline
+    assert time.monotonic() - t0 < 2
