@@ -43,9 +43,17 @@ def test_json_logs(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "--log-format", "json", "--log-level", "info",
          "run", "--config", str(cfg)], cwd=REPO, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    assert proc.stderr is not None
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # signal handlers are in place once it says so
+        line = proc.stderr.readline()
+        seen.append(line)
+        if "campusmon running" in line or not line:
+            break
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=15)
+    err = "".join(seen) + err
     assert proc.returncode == 0
     lines = [x for x in err.splitlines() if x.strip()]
     assert lines
