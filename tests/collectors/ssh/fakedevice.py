@@ -1,6 +1,7 @@
 """A real SSH server (asyncssh) on loopback that behaves like campus switches' CLIs.
 
-One server, one port; the login name picks the device personality. Each personality has its
+One server, one port; the login name picks the device personality (Huawei, H3C, Ruijie, Cisco,
+ZTE, and the misbehaving ones). Each personality has its
 login banner, its prompts (`<HUAWEI>`, `<H3C>`, `Ruijie>`/`Ruijie#`, `Switch>`/`Switch#`), its
 privilege levels (`enable` + password on RGOS and IOS), its pager (`  ---- More ----` on
 VRP/Comware, ` --More-- ` on IOS/RGOS) until the session turns paging off with the command the
@@ -109,6 +110,9 @@ def personalities() -> dict[str, Personality]:
                     privileged_only=frozenset({"show ipv6 interface brief",
                                                "show lldp neighbors"}),
                     banner="\nAuthorized access only.\n"),
+        Personality("zte", "Zte@1234", "ZXCTN-6120H", "{h}>", "{h}#", "zte-en",
+                    {"terminal length 0": ""}, CISCO_MORE, _IOS_ERROR,
+                    {"show version": _data("zte_show_version.raw")}),
         Personality("hang", "Hang@123", "HANG-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER,
                     hang_after={"display ipv6 interface brief": 6}),

@@ -39,6 +39,7 @@ def _creds(fake: FakeDevices) -> dict[str, SshCredential]:
         _cred("ruijie", "ruijie", "Ruijie@123", enable="ruijie-en"),
         _cred("rj-bad-enable", "ruijie", "Ruijie@123", enable="nope"),
         _cred("cisco", "cisco", "Cisco@123", enable="cisco-en"),
+        _cred("zte", "zte", "Zte@1234", enable="zte-en"),
         _cred("cisco-no-enable", "cisco", "Cisco@123"),
         _cred("wrong", "huawei", "not-the-password"),
         _cred("hang", "hang", "Hang@123"),
@@ -95,8 +96,9 @@ async def _partial(fake: FakeDevices, target: Target, **cfg: object) -> PartialC
 
 
 @pytest.mark.timeout(60)
-async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
-    """Huawei (password, AC: AP list), H3C (SSH key), Ruijie and Cisco (enable + secret)."""
+async def test_vendors_concurrently(fake_devices: FakeDevices) -> None:
+    """Huawei (password, AC: AP list), H3C (SSH key), Ruijie, Cisco and ZTE (enable +
+    secret), polled at the same time."""
     col = _collector(fake_devices)
     await col.start()
     targets = [
@@ -104,14 +106,15 @@ async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
         _target(fake_devices, "h3c-core", "H3C", "h3c-key"),
         _target(fake_devices, "rj-acc", "锐捷", "ruijie", DeviceKind.ACCESS_SWITCH),
         _target(fake_devices, "cisco-agg", "Cisco", "cisco", DeviceKind.AGGREGATION_SWITCH),
+        _target(fake_devices, "zte-agg", "中兴", "zte", DeviceKind.AGGREGATION_SWITCH),
     ]
     logins = fake_devices.sessions
     try:
         results = await asyncio.gather(*(col.poll(t) for t in targets))
     finally:
         await col.close()
-    assert fake_devices.sessions - logins == 4  # one login per device for all its commands
-    hw, h3c, rj, cisco = results
+    assert fake_devices.sessions - logins == 5  # one login per device for all its commands
+    hw, h3c, rj, cisco, zte = results
 
     info = _one(hw, "ssh_device_info").tags
     assert (info["detected_vendor"], info["model"], info["os_version"], info["domestic"]) == (
@@ -135,6 +138,9 @@ async def test_four_vendors_concurrently(fake_devices: FakeDevices) -> None:
     assert _one(cisco, "ssh_ipv6").fields == {
         "interfaces": 78, "interfaces_with_global_ipv6": 18, "global_addresses": 30}
     assert len(_all(cisco, "ssh_lldp_neighbor")) == 4
+    zte_info = _one(zte, "ssh_device_info").tags
+    assert (zte_info["model"], zte_info["os_version"], zte_info["domestic"]) == (
+        "ZXCTN 6120H-S", "V5.10.00.50", "yes")
     wlan_ap = _all(hw, "wlan_ap")[0]
     assert wlan_ap.tags["controller"] == "ac-1" and wlan_ap.tags["ap_state"] == "up"
 
