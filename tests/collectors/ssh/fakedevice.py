@@ -1,13 +1,14 @@
 """A real SSH server (asyncssh) on loopback that behaves like campus switches' CLIs.
 
-One server, one port; the login name picks the device personality (Huawei, H3C, Ruijie, Cisco,
-ZTE, and the misbehaving ones). Each personality has its
-login banner, its prompts (`<HUAWEI>`, `<H3C>`, `Ruijie>`/`Ruijie#`, `Switch>`/`Switch#`), its
-privilege levels (`enable` + password on RGOS and IOS), its pager (`  ---- More ----` on
-VRP/Comware, ` --More-- ` on IOS/RGOS) until the session turns paging off with the command the
-real device accepts, its error message for unknown or unauthorised commands, and command outputs
-taken from real devices (data/SOURCES.md). Three misbehaving personalities: `hang` (stops
-answering part-way through a command), `garbage` (answers nonsense), and any wrong password.
+One server, one port; the login name picks the device personality. Each has its login banner
+(Huawei also asks to change the initial password), its prompts (`<HUAWEI>`, `<H3C>`,
+`Ruijie>`/`Ruijie#`, `Switch>`/`Switch#`, `ZXCTN-6120H>`/`#`, `[HUAWEI]` in system-view), its
+privilege levels (`enable` + password on RGOS, IOS and ZXROS), its pager (`  ---- More ----` on
+VRP/Comware, ` --More-- ` on IOS/RGOS/ZXROS) until the session turns paging off with the command
+the real device accepts, its error message for unknown or unauthorised commands, and command
+outputs taken from real devices (data/SOURCES.md). Misbehaving personalities: `hang` (stops
+answering part-way through a command), `mute` (never shows a prompt after login), `garbage`
+(answers nonsense), `nopager` (refuses to turn paging off); and any wrong password.
 
 Input is read raw (no asyncssh line editor) and echoed character by character, as a device does:
 netmiko waits for the echo of every command it sends.
