@@ -22,7 +22,7 @@ steps = st.lists(
     min_size=1, max_size=120)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(history=steps, for_secs=st.sampled_from([0, 30, 60]))
 def test_notifications_are_well_formed_and_end_resolved(
         history: list[tuple[str, bool, int]], for_secs: int) -> None:
