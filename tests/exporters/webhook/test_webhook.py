@@ -132,6 +132,7 @@ async def test_generic_webhook_and_min_severity(robots: RobotReceiver) -> None:
         await unauth.write(Batch(BatchKind.EVENTS, ["{}"], events=events[:1]))
 
 
+@pytest.mark.timeout(60)
 async def test_superseded_raise_is_not_delivered_after_its_resolve(
         robots: RobotReceiver) -> None:
     """After an outage the queue sends live rows first: a resolve may go before the raise it
