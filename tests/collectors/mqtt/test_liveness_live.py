@@ -105,6 +105,9 @@ async def test_last_will_marks_down_at_once(mosquitto: Mosquitto, tmp_path: Path
             assert "last_will" in down.summary
     finally:
         device.stop()
+        cleaner = publisher(mosquitto.host, mosquitto.port)  # the retained will, for others
+        cleaner.wait_published([cleaner.publish(topic(dev, "status"), b"", 1, True)], 5)
+        cleaner.stop()
 
 
 @pytest.mark.timeout(60)

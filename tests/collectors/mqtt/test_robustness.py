@@ -181,10 +181,12 @@ async def test_event_loop_stall_drops_are_counted_and_logged_once(
             pub.stop()
             assert lst.handover is not None and lst.ingest is not None
             h, ing = lst.handover, lst.ingest
-            assert await wait_for(lambda: ing.totals.messages + h.dropped == 500, 10)
+            mine = ing.devices[dev.id]
+            # retained messages of other tests on the shared broker may be dropped too: >=
+            assert await wait_for(lambda: mine.messages + h.dropped >= 500, 10)
             await asyncio.sleep(0.5)
-    assert h.dropped > 0 and ing.totals.messages >= 50
-    assert len(_seqs(rec, dev.id)) == ing.totals.messages
+    assert h.dropped > 0 and mine.messages >= 50
+    assert len(_seqs(rec, dev.id)) == mine.messages
     assert rec.metrics("mqtt_client")[-1].fields["dropped_total"] == h.dropped
     starts = [r for r in caplog.records if "dropping, counted" in r.getMessage()]
     assert len(starts) == 1
