@@ -127,7 +127,7 @@ def _snmp_ready(url: str, code: str, truth: dict[str, Any]) -> bool:
         f'snmp_ip_traffic_in_octets{{campus="{code}",ip_version="ipv6"}}', start, end)
     summaries = client.range_samples(f'snmp_ipv6_interfaces{{campus="{code}"}}', start, end)
     aps = client.range_samples(f'wlan_ap_up{{campus="{code}"}}', start, end)
-    return (sum(len(v) for _, v in v6) >= 3
+    return (sum(len(v) for _, v in v6) >= 2
             and len({lbl.get("device") for lbl, _ in summaries}) == truth["counts"]["snmp_devices"]
             and len(aps) == truth["wlan"]["aps_total"])
 
@@ -200,7 +200,7 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
                 for h in handles.values() for d in h.fleet.devices):
             time.sleep(0.2)
         # run until every campus has what the audit needs from SNMP (the machine may be busy:
-        # wait for the data, never for a fixed time): three polls of the egress counters,
+        # wait for the data, never for a fixed time): two polls of the egress counters (a delta),
         # every SNMP device's IPv6 summary, the controller's APs; IoT beats meanwhile (1 s)
         time.sleep(5)
         deadline = time.monotonic() + 150
