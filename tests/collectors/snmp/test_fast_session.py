@@ -60,7 +60,8 @@ async def test_full_walk_equals_the_recording(snmpsim_fixtures: SnmpAgent,
 
 
 # net-snmp cross-check on a spread of vendors (every recording is compared value by value above)
-IF_MIB_SAMPLE = ("bison", "comware", "fortigate_60fospfv3", "ios_2960x", "ruijie_s6150",
+# (the two largest IF tables, comware and ios_2960x, are left to the value-by-value test: time)
+IF_MIB_SAMPLE = ("bison", "fortigate_60fospfv3", "jetstream_sg2218p", "ruijie_s6150",
                  "unifi_nanohd", "vrp_5720", "zxr10_5950")
 
 
