@@ -143,7 +143,12 @@ class FastSession:
                 for _ in range(tries):
                     fut = d.expect(rid, addr)
                     timer = loop.call_later(timeout, _expire, fut)
-                    d.send(self._family, addr, payload)
+                    try:
+                        d.send(self._family, addr, payload)
+                    except OSError as exc:  # no route, broadcast refused, family disabled
+                        timer.cancel()
+                        raise CollectError(ErrorType.UNREACHABLE,
+                                           f"{self.host}: cannot send: {exc}") from None
                     self.requests += 1
                     try:
                         data = await fut

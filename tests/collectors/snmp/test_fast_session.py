@@ -303,3 +303,16 @@ def test_mutated_real_replies_give_only_the_typed_error(real_replies: list[bytes
     except BerError:
         return
     assert all(isinstance(vb, VarBind) for vb in resp.varbinds)
+
+
+@pytest.mark.timeout(30)
+async def test_local_send_error_is_unreachable() -> None:
+    """The kernel refusing the datagram (broadcast without SO_BROADCAST: nothing leaves the
+    host) is a typed UNREACHABLE, not an OSError out of the session."""
+    s = FastSession("255.255.255.255", "c", _opts(161, timeout_s=0.2, retries=0))
+    try:
+        with pytest.raises(CollectError) as err:
+            await s.get([SYS_DESCR])
+    finally:
+        await s.close()
+    assert err.value.error_type is ErrorType.UNREACHABLE
