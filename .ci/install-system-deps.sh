@@ -14,6 +14,7 @@ PACKAGES=(
   sqlite3 procps
   python3-venv                           # .venv-sim (snmpsim on Debian's Python)
   chromium                               # headless screenshot of the HTML report
+  fonts-wqy-microhei                     # Chinese glyphs in that screenshot
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: not root; skipping apt (tests needing these servers will skip)" >&2
