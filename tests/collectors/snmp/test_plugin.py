@@ -50,6 +50,22 @@ def _by_name(items: Sequence[Item]) -> dict[str, list[Metric]]:
     return out
 
 
+async def _poll_recording(agent: SnmpAgent, tmp_path: Path, community: str,
+                          profiles: list[str]) -> dict[str, list[Metric]]:
+    """One poll through the plugin of one recording, by its community."""
+    creds = {community: SnmpV2cCredential(name=community, type="snmp_v2c",
+                                          community=community)}
+    ctx = BuildContext(instance="snmp/test", inventory=Inventory.empty(), credentials=creds,
+                       data_dir=tmp_path, config_dir=tmp_path)
+    poller = build(SnmpConfig(transport="pysnmp", request_timeout_secs=0.5,
+                              credential=community, profiles=profiles), ctx)
+    try:
+        return _by_name(await poller.poll(Target(id=community, ipv4="127.0.0.1",
+                                                 port=agent.port)))
+    finally:
+        await poller.close()
+
+
 @pytest.mark.timeout(60)
 async def test_controller_poll_places_aps_in_their_rooms(snmpsim_fixtures: SnmpAgent,
                                                          tmp_path: Path) -> None:
@@ -93,15 +109,8 @@ async def test_controller_poll_places_aps_in_their_rooms(snmpsim_fixtures: SnmpA
 @pytest.mark.timeout(60)
 async def test_dual_stack_firewall_reports_ipv6_addresses(snmpsim_fixtures: SnmpAgent,
                                                           tmp_path: Path) -> None:
-    poller = build(SnmpConfig(transport="pysnmp", request_timeout_secs=0.5,
-                              credential="fortigate_60fospfv3",
-                              profiles=["system", "interfaces", "ipv6", "ip", "lldp"]),
-                   _ctx(tmp_path, Inventory.empty()))
-    target = Target(id="fw-1", ipv4="127.0.0.1", port=snmpsim_fixtures.port)
-    try:
-        got = _by_name(await poller.poll(target))
-    finally:
-        await poller.close()
+    got = await _poll_recording(snmpsim_fixtures, tmp_path, "fortigate_60fospfv3",
+                                ["system", "interfaces", "ipv6", "ip", "lldp"])
     addrs = [m for m in got["snmp_ip_address"] if m.tags["family"] == "ipv6"]
     assert len(addrs) == 6
     (v6,) = got["snmp_ipv6"]
@@ -223,18 +232,8 @@ async def test_walk_steps_down_on_too_big_and_keeps_rows_on_failure() -> None:
 @pytest.mark.timeout(60)
 async def test_fdb_maps_mac_to_port_vlan_and_ip(snmpsim_fixtures: SnmpAgent,
                                                 tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, Inventory.empty())
-    creds = dict(ctx.credentials)
-    creds["arubaos"] = SnmpV2cCredential(name="arubaos", type="snmp_v2c", community="arubaos")
-    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
-                       data_dir=tmp_path, config_dir=tmp_path)
-    poller = build(SnmpConfig(transport="pysnmp", request_timeout_secs=0.5, credential="arubaos",
-                              profiles=["system", "interfaces", "fdb"]), ctx)
-    try:
-        got = _by_name(await poller.poll(Target(id="sw", ipv4="127.0.0.1",
-                                                port=snmpsim_fixtures.port)))
-    finally:
-        await poller.close()
+    got = await _poll_recording(snmpsim_fixtures, tmp_path, "arubaos",
+                                ["system", "interfaces", "fdb"])
     fdb = got["snmp_fdb"]
     assert len(fdb) == 38
     assert all(m.tags["mac"].count(":") == 5 and m.tags["port"] for m in fdb)
@@ -246,18 +245,8 @@ async def test_fdb_maps_mac_to_port_vlan_and_ip(snmpsim_fixtures: SnmpAgent,
 @pytest.mark.timeout(60)
 async def test_aruba_instant_aps_with_addresses_state_and_uptime(snmpsim_fixtures: SnmpAgent,
                                                                  tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, Inventory.empty())
-    creds = {**ctx.credentials, "iap": SnmpV2cCredential(name="iap", type="snmp_v2c",
-                                                         community="aruba-instant_105")}
-    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
-                       data_dir=tmp_path, config_dir=tmp_path)
-    poller = build(SnmpConfig(transport="pysnmp", credential="iap",
-                              profiles=["system", "wlan"]), ctx)
-    try:
-        got = _by_name(await poller.poll(Target(id="iap", ipv4="127.0.0.1",
-                                                port=snmpsim_fixtures.port)))
-    finally:
-        await poller.close()
+    got = await _poll_recording(snmpsim_fixtures, tmp_path, "aruba-instant_105",
+                                ["system", "wlan"])
     aps = {m.tags["ap_mac"]: m for m in got["wlan_ap"]}
     assert set(aps) == {"24:de:c6:c3:50:a4", "24:de:c6:c3:52:da"}
     ap = aps["24:de:c6:c3:50:a4"]
@@ -291,18 +280,7 @@ async def test_per_device_overrides(snmpsim_fixtures: SnmpAgent, tmp_path: Path)
 @pytest.mark.timeout(60)
 async def test_ipv6_neighbor_hosts_from_the_nd_cache(snmpsim_fixtures: SnmpAgent,
                                                      tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path, Inventory.empty())
-    creds = {**ctx.credentials, "ne": SnmpV2cCredential(name="ne", type="snmp_v2c",
-                                                        community="vrp_ne")}
-    ctx = BuildContext(instance=ctx.instance, inventory=ctx.inventory, credentials=creds,
-                       data_dir=tmp_path, config_dir=tmp_path)
-    poller = build(SnmpConfig(transport="pysnmp", credential="ne",
-                              profiles=["system", "ipv6"]), ctx)
-    try:
-        got = _by_name(await poller.poll(Target(id="ne", ipv4="127.0.0.1",
-                                                port=snmpsim_fixtures.port)))
-    finally:
-        await poller.close()
+    got = await _poll_recording(snmpsim_fixtures, tmp_path, "vrp_ne", ["system", "ipv6"])
     (v6,) = got["snmp_ipv6"]
     # vrp_ne's ipNetToPhysicalTable: one IPv6 neighbour (2a03:2760::1:0:0:0:2), nine IPv4.
     assert v6.fields["ipv6_neighbor_hosts"] == 1
