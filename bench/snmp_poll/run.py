@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.snmp_poll.farside import FarSide  # noqa: E402
 from collectors.snmp.fast import FastOptions, FastSession  # noqa: E402
-from collectors.snmp.session import oid_from_str  # noqa: E402
+from collectors.snmp.session import SnmpSession, oid_from_str  # noqa: E402
 
 AGENTS = 4
 INTERFACES = 201
@@ -84,8 +84,9 @@ def _proc_cpu(pid: int) -> float:
 
 # -- campusmon ----------------------------------------------------------------------------------
 
-async def _fast_round(sessions: list[FastSession]) -> int:
-    async def one(s: FastSession) -> int:
+async def _round(sessions: Sequence[SnmpSession]) -> int:
+    """Every device walks both subtrees, one request in flight each; devices concurrently."""
+    async def one(s: SnmpSession) -> int:
         n = 0
         for root in ROOTS:
             n += len(await s.walk(oid_from_str(root)))
@@ -93,18 +94,23 @@ async def _fast_round(sessions: list[FastSession]) -> int:
     return sum(await asyncio.gather(*(one(s) for s in sessions)))
 
 
-def measure_fast(hosts: list[str], rounds: int) -> Run:
-    async def go() -> Run:
-        opts = FastOptions(timeout_s=2.0, retries=1, max_repetitions=MAX_REPETITIONS)
-        sessions = [FastSession(h, "public", opts) for h in hosts]
-        await _fast_round(sessions)  # warm-up: sockets, address parsing, code paths
+async def _measure(sessions: Sequence[SnmpSession], rounds: int) -> Run:
+    try:
+        await _round(sessions)  # warm-up: sockets, address parsing, code paths
         c0, t0, n = _self_cpu(), time.perf_counter(), 0
         for _ in range(rounds):
-            n += await _fast_round(sessions)
-        run = Run(n, _self_cpu() - c0, time.perf_counter() - t0)
+            n += await _round(sessions)
+        return Run(n, _self_cpu() - c0, time.perf_counter() - t0)
+    finally:
         for s in sessions:
             await s.close()
-        return run
+
+
+def measure_fast(hosts: list[str], rounds: int) -> Run:
+    opts = FastOptions(timeout_s=2.0, retries=1, max_repetitions=MAX_REPETITIONS)
+
+    async def go() -> Run:
+        return await _measure([FastSession(h, "public", opts) for h in hosts], rounds)
     return asyncio.run(go())
 
 
@@ -120,21 +126,7 @@ def measure_pysnmp(hosts: list[str], rounds: int) -> Run:
                             transport=TransportKind.PYSNMP)
 
     async def go() -> Run:
-        sessions = [await open_session(h, 161, cred, opts) for h in hosts]
-
-        async def round_() -> int:
-            async def one(i: int) -> int:
-                return sum([len(await sessions[i].walk(oid_from_str(r))) for r in ROOTS])
-            return sum(await asyncio.gather(*(one(i) for i in range(len(sessions)))))
-
-        await sessions[0].walk(oid_from_str(ROOTS[0]))  # warm-up
-        c0, t0, n = _self_cpu(), time.perf_counter(), 0
-        for _ in range(rounds):
-            n += await round_()
-        run = Run(n, _self_cpu() - c0, time.perf_counter() - t0)
-        for s in sessions:
-            await s.close()
-        return run
+        return await _measure([await open_session(h, 161, cred, opts) for h in hosts], rounds)
     return asyncio.run(go())
 
 
