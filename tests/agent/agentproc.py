@@ -24,6 +24,16 @@ def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def wait_running(log: Path, timeout: float = 90) -> None:
+    """Block until the agent logged that it runs (its signal handlers are installed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and "campusmon running" in log.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"agent did not start within {timeout}s: {log.read_text()[-2000:]}")
+
+
 def stop_agent(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM,
                timeout: float = 10) -> tuple[int, float]:
     t0 = time.monotonic()

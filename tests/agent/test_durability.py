@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.agentproc import start_agent, stop_agent
+from tests.agent.agentproc import start_agent, stop_agent, wait_running
 from tests.agent.lp_receiver import LineReceiver
 from tests.agent.test_lifecycle import host_config, queue_lines
 
@@ -50,6 +50,7 @@ def test_kill9_during_backlog_flush(tmp_path: Path) -> None:
         rx.state.acked.clear()
         rx.set_mode("ack")
         proc = start_agent(cfg, tmp_path / "agent2.log")
+        wait_running(tmp_path / "agent2.log")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and queue_lines(db):
             time.sleep(0.3)

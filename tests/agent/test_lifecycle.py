@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.lineprotocol import parse
-from tests.agent.agentproc import campusmon, start_agent, stop_agent
+from tests.agent.agentproc import campusmon, start_agent, stop_agent, wait_running
 from tests.agent.lp_receiver import LineReceiver
 
 
@@ -43,6 +43,7 @@ def test_once_prints_line_protocol(tmp_path: Path) -> None:
 def test_run_three_intervals_sigterm_and_query(tmp_path: Path) -> None:
     cfg = host_config(tmp_path)
     proc = start_agent(cfg, tmp_path / "agent.log")
+    wait_running(tmp_path / "agent.log")
     time.sleep(3.8)
     rc, took = stop_agent(proc)
     log = (tmp_path / "agent.log").read_text()
@@ -81,6 +82,7 @@ def test_sighup_reloads_without_losing_queued_data(tmp_path: Path) -> None:
 """
         cfg = host_config(tmp_path, extra=extra)
         proc = start_agent(cfg, tmp_path / "agent.log")
+        wait_running(tmp_path / "agent.log")
         time.sleep(2.5)
         cfg.write_text(cfg.read_text().replace("network: false", "network: false\n"
                                                "    tags: {reloaded: 'yes'}"))
