@@ -14,11 +14,14 @@ cutoff (live data while a backlog drains), `settle` resolves a batch the server 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from agent.plugin import BatchKind
 
@@ -40,7 +43,13 @@ CREATE TABLE IF NOT EXISTS rejected (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+log = logging.getLogger("campusmon.diskqueue")
+T = TypeVar("T")
 _REJECTED_KEEP = 1000  # set-aside batches kept for inspection
+
+
+class QueueError(Exception):
+    """The queue's disk refused a write (full or failing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +81,23 @@ class DiskQueue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # survive reboots, not only kill -9
         self._db.executescript(_SCHEMA)
+        self._unsaved_drops = 0  # items the disk refused to take (full or failing)
+        self._bytes = self._items = self._rows = 0
+        self._oldest_ns: int | None = None
+        self._recount()
+
+    def _recount(self) -> None:
         row = self._db.execute(
-            "SELECT COALESCE(SUM(LENGTH(payload)),0), COALESCE(SUM(items),0), COUNT(*), "
-            "MIN(enqueued_ns) FROM queue").fetchone()
+            "SELECT COALESCE(SUM(LENGTH(payload)),0), COALESCE(SUM(items),0), COUNT(*) "
+            "FROM queue").fetchone()
         self._bytes, self._items, self._rows = int(row[0]), int(row[1]), int(row[2])
-        self._oldest_ns: int | None = row[3]
+        self._oldest_ns = self._head_ns()
+
+    def _rollback_and_recount(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._recount()  # _make_room may have changed the counters before the failure
 
     def _head_ns(self) -> int | None:
         # the head row is the oldest (FIFO by id; settle keeps the head's age): an index
@@ -102,23 +123,55 @@ class DiskQueue:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
+    def _txn(self, body: Callable[[], T]) -> T:
+        """Run `body` in a write transaction (caller holds the lock).
+
+        On a full or failing disk: roll back, fold the WAL into the database (it may hold the
+        only free space) and try once more; then raise QueueError. The counters are recounted
+        from the file after a rollback.
+        """
+        for attempt in (1, 2):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                result = body()
+                self._db.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as exc:
+                self._rollback_and_recount()
+                if attempt == 2:
+                    raise QueueError(f"{self.path}: {exc}") from exc
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except BaseException:
+                self._rollback_and_recount()
+                raise
+        raise AssertionError("unreachable")
+
     def put(self, kind: BatchKind, lines: list[str]) -> int:
-        """Append one row; returns how many items had to be dropped to make room."""
+        """Append one row; returns how many items had to be dropped to make room.
+
+        A disk that is full (below the quota) or failing does not stop the agent: these items
+        are dropped and counted (in memory: the disk cannot take the count either).
+        """
         if not lines:
             return 0
         payload = "\n".join(lines).encode()
         now = time.time_ns()
+
+        def body() -> int:
+            dropped = self._make_room(len(payload))
+            self._db.execute(
+                "INSERT INTO queue(enqueued_ns, kind, items, payload) VALUES(?,?,?,?)",
+                (now, kind.value, len(lines), payload))
+            return dropped
+
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                dropped = self._make_room(len(payload))
-                self._db.execute(
-                    "INSERT INTO queue(enqueued_ns, kind, items, payload) VALUES(?,?,?,?)",
-                    (now, kind.value, len(lines), payload))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                dropped = self._txn(body)
+            except QueueError as exc:
+                self._unsaved_drops += len(lines)
+                log.error("cannot queue %d items: %s", len(lines), exc)
+                return len(lines)
             self._bytes += len(payload)
             self._items += len(lines)
             self._rows += 1
@@ -190,54 +243,58 @@ class DiskQueue:
                 for rid, ts, kind, items in chosen]
 
     def ack(self, ids: list[int]) -> None:
+        """Delete delivered rows. Raises QueueError when the disk refuses (sent again later)."""
         if not ids:
             return
+        marks = ",".join("?" * len(ids))
+
+        def body() -> tuple[int, int, int]:
+            row = self._db.execute(
+                f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), "
+                f"COUNT(*) FROM queue WHERE id IN ({marks})", ids).fetchone()
+            self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+            return int(row[0]), int(row[1]), int(row[2])
+
         with self._lock:
-            marks = ",".join("?" * len(ids))
             # An ack need not reach the platter before we go on: if power fails first, the
             # batch is sent once more (at-least-once allows it); a put must (FULL), or data is
             # lost. This saves one fsync per delivered batch: backlog drains faster.
             # (kill -9 loses nothing either way: the WAL is in the OS page cache)
             self._db.execute("PRAGMA synchronous=NORMAL")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute(
-                    f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), "
-                    f"COUNT(*) FROM queue WHERE id IN ({marks})", ids).fetchone()
-                self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
-                self._db.execute("COMMIT")
+                items, size, rows = self._txn(body)
             finally:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
                 self._db.execute("PRAGMA synchronous=FULL")
-            self._items -= int(row[0])
-            self._bytes -= int(row[1])
-            self._rows -= int(row[2])
+            self._items -= items
+            self._bytes -= size
+            self._rows -= rows
             self._oldest_ns = self._head_ns()
 
     def set_aside(self, ids: list[int], reason: str) -> int:
         """Move rows the server refused for good into `rejected`; returns items moved."""
         if not ids:
             return 0
-        with self._lock:
-            marks = ",".join("?" * len(ids))
-            now = time.time_ns()
-            self._db.execute("BEGIN IMMEDIATE")
-            rows = self._db.execute(
-                f"SELECT items, LENGTH(payload) FROM queue WHERE id IN ({marks})", ids
-            ).fetchall()
+        marks = ",".join("?" * len(ids))
+        now = time.time_ns()
+
+        def body() -> tuple[int, int, int]:
+            items, size, rows = self._db.execute(
+                f"SELECT COALESCE(SUM(items),0), COALESCE(SUM(LENGTH(payload)),0), COUNT(*) "
+                f"FROM queue WHERE id IN ({marks})", ids).fetchone()
             self._db.execute(
                 f"INSERT INTO rejected(rejected_ns, kind, items, reason, payload)"
                 f" SELECT ?, kind, items, ?, payload FROM queue WHERE id IN ({marks}) ORDER BY id",
                 [now, reason[:2000], *ids])
             self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
             self._trim_rejected()
-            moved = int(sum(r[0] for r in rows))
-            self._meta_add("rejected_items", moved)
-            self._db.execute("COMMIT")
+            self._meta_add("rejected_items", int(items))
+            return int(items), int(size), int(rows)
+
+        with self._lock:
+            moved, size, rows = self._txn(body)
             self._items -= moved
-            self._bytes -= sum(r[1] for r in rows)
-            self._rows -= len(rows)
+            self._bytes -= size
+            self._rows -= rows
             self._oldest_ns = self._head_ns()
             return moved
 
@@ -251,39 +308,39 @@ class DiskQueue:
         """
         if not ids:
             return
+        marks = ",".join("?" * len(ids))
+        now = time.time_ns()
+        kept_payload = "\n".join(keep).encode()
+
+        def body() -> tuple[int, int, int] | None:
+            head = self._db.execute(
+                f"SELECT MIN(id), MIN(enqueued_ns), kind, COALESCE(SUM(items),0), "
+                f"COALESCE(SUM(LENGTH(payload)),0), COUNT(*) FROM queue "
+                f"WHERE id IN ({marks})", ids).fetchone()
+            if head[0] is None:
+                return None  # already gone (dropped by the quota meanwhile)
+            first_id, first_ns, kind = int(head[0]), int(head[1]), str(head[2])
+            self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
+            if keep:
+                self._db.execute(
+                    "INSERT INTO queue(id, enqueued_ns, kind, items, payload) "
+                    "VALUES(?,?,?,?,?)", (first_id, first_ns, kind, len(keep), kept_payload))
+            if rejected:
+                self._db.execute(
+                    "INSERT INTO rejected(rejected_ns, kind, items, reason, payload) "
+                    "VALUES(?,?,?,?,?)",
+                    (now, kind, len(rejected), reason[:2000], "\n".join(rejected).encode()))
+                self._trim_rejected()
+                self._meta_add("rejected_items", len(rejected))
+            return int(head[3]), int(head[4]), int(head[5])
+
         with self._lock:
-            marks = ",".join("?" * len(ids))
-            now = time.time_ns()
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                head = self._db.execute(
-                    f"SELECT MIN(id), MIN(enqueued_ns), kind, COALESCE(SUM(items),0), "
-                    f"COALESCE(SUM(LENGTH(payload)),0), COUNT(*) FROM queue "
-                    f"WHERE id IN ({marks})", ids).fetchone()
-                if head[0] is None:
-                    self._db.execute("ROLLBACK")
-                    return
-                first_id, first_ns, kind = int(head[0]), int(head[1]), str(head[2])
-                self._db.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)
-                kept_payload = "\n".join(keep).encode()
-                if keep:
-                    self._db.execute(
-                        "INSERT INTO queue(id, enqueued_ns, kind, items, payload) "
-                        "VALUES(?,?,?,?,?)", (first_id, first_ns, kind, len(keep), kept_payload))
-                if rejected:
-                    self._db.execute(
-                        "INSERT INTO rejected(rejected_ns, kind, items, reason, payload) "
-                        "VALUES(?,?,?,?,?)",
-                        (now, kind, len(rejected), reason[:2000], "\n".join(rejected).encode()))
-                    self._trim_rejected()
-                    self._meta_add("rejected_items", len(rejected))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._items += len(keep) - int(head[3])
-            self._bytes += (len(kept_payload) if keep else 0) - int(head[4])
-            self._rows += (1 if keep else 0) - int(head[5])
+            gone = self._txn(body)
+            if gone is None:
+                return
+            self._items += len(keep) - gone[0]
+            self._bytes += (len(kept_payload) if keep else 0) - gone[1]
+            self._rows += (1 if keep else 0) - gone[2]
             self._oldest_ns = self._head_ns()
 
     def rejected_reasons(self, limit: int = 20) -> list[tuple[int, str]]:
@@ -294,7 +351,8 @@ class DiskQueue:
     def stats(self) -> QueueStats:
         with self._lock:
             return QueueStats(self._rows, self._items, self._bytes, self._oldest_ns,
-                              self._meta("dropped_items"), self._meta("rejected_items"))
+                              self._meta("dropped_items") + self._unsaved_drops,
+                              self._meta("rejected_items"))
 
     def close(self) -> None:
         with self._lock, contextlib.suppress(sqlite3.Error):

@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.diskqueue import QueueRow
+from agent.diskqueue import QueueError, QueueRow
 from agent.errors import PartialExportError, PermanentExportError, RetryableExportError
 from agent.lineprotocol import parse
 from agent.model import ErrorType, Event, Metric
@@ -149,7 +149,12 @@ class PushOutput:
                 return Step.PACED, 0
             self._bucket.take(n)
         self._last_send = time.monotonic()
-        sent = await self._send(rows)
+        try:
+            sent = await self._send(rows)
+        except QueueError as exc:  # delivered, but the disk would not record it: sent again
+            self.sink.stats.count_error(ErrorType.INTERNAL)
+            await self._retry_wait(None, f"queue: {exc}")
+            return Step.FAILED, 0
         return (Step.SENT, sent) if sent >= 0 else (Step.FAILED, 0)
 
     async def deliver_once(self) -> int:

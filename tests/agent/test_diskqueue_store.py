@@ -3,12 +3,14 @@ and memory that does not grow with the backlog."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import time
 from pathlib import Path
 
 import psutil
 
-from agent.diskqueue import DiskQueue
+from agent.diskqueue import DiskQueue, QueueError
 from agent.plugin import BatchKind
 
 
@@ -113,3 +115,35 @@ def test_set_aside_batches_are_bounded_too(tmp_path: Path) -> None:
     assert 1 < len(reasons) < 10
     assert q.stats().rejected_items == 40 * 500  # the count is never trimmed
     q.close()
+
+
+def test_a_full_disk_below_the_quota_counts_drops_and_recovers(tmp_path: Path) -> None:
+    """A real full file system (a 4 MiB tmpfs) under a quota larger than the disk: no
+    exception reaches the agent, every item is queued or counted, and once the disk has room
+    again (grown here) delivery and queueing go on."""
+    from tests.servers import require_root
+
+    require_root()
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True,
+                   timeout=30)
+    q = DiskQueue(mnt / "q.db", max_bytes=64 * 2**20)
+    try:
+        dropped = 0
+        for i in range(40):
+            dropped += q.put(BatchKind.METRICS, _batch(f"f{i}", 500, width=200))
+        st = q.stats()
+        assert dropped > 0 and st.dropped_items == dropped  # counted, no exception
+        assert st.items + dropped == 40 * 500
+        rows = q.peek(10**9)
+        assert st.items == sum(r.items for r in rows)  # the counters match the disk
+        with contextlib.suppress(QueueError):  # a full disk may refuse even a delete
+            q.ack([rows[0].id])
+        subprocess.run(["mount", "-o", "remount,size=32m", str(mnt)], check=True, timeout=30)
+        q.ack([r.id for r in q.peek(10**9)])
+        assert q.stats().items == 0
+        assert q.put(BatchKind.METRICS, _batch("after", 10)) == 0
+    finally:
+        q.close()  # before unmounting: an open file keeps the mount busy
+        subprocess.run(["umount", "-l", str(mnt)], check=False, timeout=30)
