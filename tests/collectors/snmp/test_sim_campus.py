@@ -27,7 +27,7 @@ from inventory.loader import load_inventory
 from inventory.models import DeviceKind
 from tests.collectors.snmp.conftest import start_snmpsim
 from tests.collectors.snmp.simhelpers import world_readable_dir
-from tests.servers import REPO, snmpsim_binary
+from tests.servers import REPO, require_binary, snmpsim_binary
 
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.10"
@@ -275,3 +275,25 @@ async def test_counter32_wraps_at_2_pow_32(workdir: Path) -> None:
     (ta, a), (tb, b) = samples[-2], samples[-1]
     assert ((b - a) % 2**32) / (tb - ta) == pytest.approx(rate, rel=0.1)
     assert all(v < 2**32 for _, v in samples)
+
+
+@pytest.mark.timeout(60)
+def test_two_snmpget_calls_see_the_configured_rate(served: SimServer,
+                                                   truth: dict[str, Any]) -> None:
+    """The same check with net-snmp's snmpget, independent of our own client."""
+    snmpget = require_binary("snmpget")
+    ep = served.endpoint("egress-router")
+    up = str(truth["devices"]["egress-router"]["uplink_ifindex"])
+
+    def read() -> tuple[float, int]:
+        t0 = time.monotonic()
+        out = subprocess.run([snmpget, "-v2c", "-c", ep.community, "-On", "-Oqv", "-t", "2",
+                              f"{ep.host}:{ep.port}", f"{IF_HC_IN}.{up}"],
+                             capture_output=True, text=True, check=True, timeout=20)
+        return (t0 + time.monotonic()) / 2, int(out.stdout.strip())
+
+    ta, a = read()
+    time.sleep(2.0)
+    tb, b = read()
+    expected = truth["devices"]["egress-router"]["rates"][up]["in_octets_per_s"]
+    assert (b - a) / (tb - ta) == pytest.approx(expected, rel=0.05)
