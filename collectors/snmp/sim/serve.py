@@ -1,8 +1,8 @@
 """Serve a generated campus with snmpsim on loopback: one UDP endpoint per device address.
 
 snmpsim runs from its own venv (`.venv-sim`, on Debian's Python): as root it insists on
-dropping privileges to nobody, who cannot read a Python installed under /root. Hence also the
-permission check on the data directory before starting.
+dropping privileges to nobody, who cannot read a Python installed under /root. For the same
+reason a campus generated below a private directory is served from a world-readable copy.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,14 +43,11 @@ def snmpsim_binary() -> str:
     raise SimError("snmpsim-command-responder not found (make setup creates .venv-sim)")
 
 
-def _check_readable_by_others(path: Path) -> None:
+def _readable_by_others(path: Path) -> bool:
     """As root snmpsim reads the data as nobody: every parent must be searchable by others."""
     if os.geteuid() != 0:
-        return
-    for p in [path, *path.parents]:
-        if not p.stat().st_mode & stat.S_IXOTH:
-            raise SimError(f"{p} is not searchable by other users; snmpsim runs as nobody "
-                           "(choose an --out directory outside it, e.g. under /tmp)")
+        return True
+    return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
 
 
 @dataclass
@@ -68,6 +66,7 @@ class SimServer:
     endpoints: list[Endpoint]
     log_path: Path
     ipv6: bool = False
+    scratch: Path | None = None  # a world-readable copy of the data, removed on stop()
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -89,6 +88,8 @@ class SimServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> SimServer:
         return self
@@ -125,10 +126,20 @@ def serve(out_dir: Path, port: int | None = None, ipv6: bool = False,
     data = out_dir / DATA
     if not data.is_dir():
         raise SimError(f"{data} does not exist: run `campusmon sim-campus generate` first")
-    _check_readable_by_others(data)
     devices, planned_port = _load_devices(out_dir)
     port = port or planned_port
-    cache = out_dir / "cache"
+    # snmpsim (as nobody) needs its data and cache where nobody can reach them; when out_dir
+    # sits below a private directory (/root/...), serve a world-readable copy instead.
+    scratch: Path | None = None
+    work = out_dir
+    if not _readable_by_others(out_dir):
+        scratch = Path(tempfile.mkdtemp(prefix="campusmon-simcampus-"))
+        scratch.chmod(0o755)
+        shutil.copytree(data, scratch / DATA)
+        for p in [scratch / DATA, *(scratch / DATA).iterdir()]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        work, data = scratch, scratch / DATA
+    cache = work / "cache"
     cache.mkdir(exist_ok=True)
     # per-request logging at info level costs snmpsim more CPU than answering
     argv = [snmpsim_binary(), f"--data-dir={data}", f"--cache-dir={cache}", "--log-level=error"]
@@ -143,7 +154,7 @@ def serve(out_dir: Path, port: int | None = None, ipv6: bool = False,
     with log_path.open("ab") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    server = SimServer(proc, endpoints, log_path, ipv6)
+    server = SimServer(proc, endpoints, log_path, ipv6, scratch=scratch)
     deadline = time.monotonic() + timeout_s
     try:
         # Every device once: snmpsim opens a recording on its first request, which would

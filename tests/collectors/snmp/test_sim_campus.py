@@ -22,6 +22,7 @@ from agent.cli import main as cli_main
 from collectors.snmp.fast import FastOptions, FastSession
 from collectors.snmp.session import Oid, oid_from_str
 from collectors.snmp.sim import SimCampus, SimServer, generate, serve
+from collectors.snmp.sim.serve import probe
 from collectors.snmp.sim.snmprec import counter_line
 from inventory.loader import load_inventory
 from inventory.models import DeviceKind
@@ -297,3 +298,23 @@ def test_two_snmpget_calls_see_the_configured_rate(served: SimServer,
     tb, b = read()
     expected = truth["devices"]["egress-router"]["rates"][up]["in_octets_per_s"]
     assert (b - a) / (tb - ta) == pytest.approx(expected, rel=0.05)
+
+
+@pytest.mark.timeout(60)
+def test_serves_a_campus_generated_in_a_private_directory(workdir: Path) -> None:
+    """As root snmpsim reads as nobody: a campus below a 0700 directory is served from a copy."""
+    if os.geteuid() != 0:
+        pytest.skip("only root's snmpsim drops privileges")
+    snmpsim_binary()
+    private = workdir / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    campus = generate(private / "c", 2, 1, campus="priv", seed=1, port=_free_udp_port())
+    server = serve(campus.out_dir)
+    try:
+        assert server.scratch is not None and server.scratch.exists()
+        e = server.endpoint("core-sw")
+        assert probe(e.host, e.port, e.community) is not None
+    finally:
+        server.stop()
+    assert not server.scratch.exists()
