@@ -30,11 +30,15 @@ class SnapshotCollector(Collector):
         self._current = current
 
     def collect(self) -> Iterable[PromFamily]:
+        rows = [(m, *labels_for(m)) for m in self._current()]
+        # The snapshot holds one series per measurement and tag set, so a sample can repeat
+        # only when tags were renamed or left out: check for repeats only then.
+        check = not all(exact for _, _, exact in rows)
         families: dict[str, PromFamily] = {}
+        owner: dict[str, tuple[str, str]] = {}  # family name -> the (measurement, field)
         seen: set[tuple[str, frozenset[tuple[str, str]]]] = set()
-        for m in self._current():
-            labels = labels_for(m)
-            frozen = frozenset(labels.items())
+        for m, labels, _ in rows:
+            frozen = frozenset(labels.items()) if check else frozenset()
             for field, raw in m.fields.items():
                 value = sample_value(raw)
                 if value is None:
@@ -43,14 +47,15 @@ class SnapshotCollector(Collector):
                 pf = families.get(fam.name)
                 if pf is None:
                     pf = families[fam.name] = PromFamily(fam.name, fam.help, fam.kind)
-                elif pf.type != fam.kind:
-                    continue  # one name, one type: the first one seen wins
-                sample_name = fam.sample_name
-                key = (sample_name, frozen)
-                if key in seen:  # two measurements that sanitise to one series
-                    continue
-                seen.add(key)
-                pf.add_sample(sample_name, labels, value)
+                    owner[fam.name] = (m.name, field)
+                elif owner[fam.name] != (m.name, field) or pf.type != fam.kind:
+                    continue  # one name, one source and one type: the first one seen wins
+                if check:
+                    key = (fam.name, frozen)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                pf.add_sample(fam.sample_name, labels, value)
         return list(families.values())
 
     def describe(self) -> Iterable[PromFamily]:

@@ -103,15 +103,20 @@ def sample_value(value: FieldValue) -> float | None:
     return None
 
 
-def labels_for(m: Metric) -> dict[str, str]:
+def labels_for(m: Metric) -> tuple[dict[str, str], bool]:
+    """(labels, exact): not exact when a tag was renamed or left out (an empty value), the
+    only ways two series of one measurement can end up with the same labels."""
     out = {}
+    exact = True
     for k, v in m.tags.items():
         if v == "":
+            exact = False
             continue
         name = _label_names.get(k)
         if name is None:
             if len(_label_names) >= _CACHE_MAX:
                 _label_names.clear()
             name = _label_names[k] = sanitize(k)
+        exact = exact and name == k
         out[name] = v
-    return out
+    return out, exact

@@ -231,3 +231,27 @@ outputs:
         await asyncio.wait_for(runner, 20)
     with pytest.raises(OSError):  # stopped with the agent
         await asyncio.to_thread(_get, url)
+
+
+@pytest.mark.timeout(30)
+async def test_names_and_labels_that_collide_never_make_duplicate_series() -> None:
+    snap = Snapshot(ttl_secs=300)
+    snap.update([
+        Metric("up_link", {"x": "1"}, {"state": 1.0}),
+        Metric("up", {"x": "1"}, {"link_state": 2.0}),  # up_link_state too: the first keeps it
+        Metric("m", {"if-name": "ge1", "y": ""}, {"v": 1.0}),
+        Metric("m", {"if_name": "ge1"}, {"v": 2.0}),  # same labels once sanitised
+        Metric("m", {"if_name": "ge2"}, {"v": 3.0}),
+        Metric("k", {}, {"n": 1}, kind=MetricKind.COUNTER),
+        Metric("k", {"z": "1"}, {"n": 1.5}, kind=MetricKind.COUNTER),  # float: not a counter
+    ])
+    exp = await _exporter(snap)
+    try:
+        text = await asyncio.to_thread(_get, f"http://127.0.0.1:{exp.port}/metrics")
+    finally:
+        await exp.close()
+    samples = [x.split(" ")[0] for x in text.splitlines() if x and not x.startswith("#")]
+    assert len(samples) == len(set(samples)), samples
+    assert sum(x.startswith("up_link_state") for x in samples) == 1
+    assert sum(x.startswith("m_v{") for x in samples) == 2
+    await _promtool_clean(text)
