@@ -78,9 +78,9 @@ class FastSession:
             if resp.error_status != NO_ERROR:
                 raise CollectError(ErrorType.PROTOCOL, f"{self.host}: GET failed with "
                                    f"errorStatus {resp.error_status} at {resp.error_index}")
-            if len(resp.varbinds) != len(part):
+            if [vb.oid for vb in resp.varbinds] != [tuple(o) for o in part]:
                 raise CollectError(ErrorType.PROTOCOL, f"{self.host}: GET of {len(part)} OIDs "
-                                   f"answered with {len(resp.varbinds)} varbinds")
+                                   f"answered with {len(resp.varbinds)} other varbinds")
             out.extend(resp.varbinds)
             i += len(part)
         return out

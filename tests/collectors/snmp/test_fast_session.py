@@ -316,3 +316,15 @@ async def test_local_send_error_is_unreachable() -> None:
     finally:
         await s.close()
     assert err.value.error_type is ErrorType.UNREACHABLE
+
+
+@pytest.mark.timeout(30)
+async def test_get_answered_with_other_oids_is_a_protocol_error() -> None:
+    def reply(req: DecodedRequest) -> bytes:
+        return pysnmp_response(req.community, req.request_id,
+                               [((*o[:-1], o[-1] + 1), (SnmpType.INTEGER, 1)) for o in req.oids])
+
+    async with scripted(reply) as (_agent, s):
+        with pytest.raises(CollectError) as err:
+            await s.get([SYS_DESCR])
+    assert err.value.error_type is ErrorType.PROTOCOL
