@@ -76,26 +76,6 @@ def _tcp_ready(host: str, port: int) -> Callable[[], bool]:
     return check
 
 
-def merge_inventory(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Add the buildings, rooms and devices of `extra` to `base` (one campus)."""
-    buildings = {b["id"]: b for b in base.setdefault("buildings", [])}
-    for b in extra.get("buildings", []):
-        if b["id"] not in buildings:
-            base["buildings"].append(b)
-            buildings[b["id"]] = b
-            continue
-        mine = buildings[b["id"]]
-        rooms = {r["id"]: r for r in mine.setdefault("rooms", [])}
-        for r in b.get("rooms", []):
-            if r["id"] in rooms:
-                rooms[r["id"]].setdefault("devices", []).extend(r.get("devices", []))
-            else:
-                mine["rooms"].append(r)
-        mine.setdefault("devices", []).extend(b.get("devices", []))
-    base.setdefault("devices", []).extend(extra.get("devices", []))
-    return base
-
-
 # --------------------------------------------------------------------------- parts
 def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
     from collectors.snmp.sim import SimError, generate, serve
@@ -121,31 +101,22 @@ def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
 
 
 def iot_fleet(run: DemoRun, args: argparse.Namespace) -> None:
+    from collectors.mqtt.sim.broker import mqtt_input, start_local_broker
     from collectors.mqtt.sim.fleet import FleetOptions, start_fleet
     from collectors.mqtt.sim.inventory_gen import generate_inventory
 
-    broker = _binary("mosquitto")
-    if broker is None:
-        run.skip("the IoT fleet over MQTT", "mosquitto is not installed "
-                 "(apt-get install mosquitto, or make system-deps as root)")
-        return
     if run.inventory is None:
         run.skip("the IoT fleet over MQTT", "it joins the simulated campus, which is absent")
         return
-    port = _free_port()
-    conf = run.workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
-    if not _daemon(run, [broker, "-c", str(conf)], run.workdir / "mosquitto.log",
-                   _tcp_ready("127.0.0.1", port)):
-        run.skip("the IoT fleet over MQTT", f"mosquitto did not start ({run.workdir})")
+    broker, why = start_local_broker(run.workdir / "mosquitto")
+    if broker is None:
+        run.skip("the IoT fleet over MQTT", why)
         return
-    iot_inv = generate_inventory(run.workdir / "iot-inventory.yaml", per_class=3,
-                                 campus="demo", heartbeat_secs=args.interval_secs)
-    merged = merge_inventory(yaml.safe_load(run.inventory.read_text(encoding="utf-8")),
-                             yaml.safe_load(iot_inv.read_text(encoding="utf-8")))
-    run.inventory.write_text(yaml.safe_dump(merged, allow_unicode=True, sort_keys=False),
-                             encoding="utf-8")
-    fleet = start_fleet("127.0.0.1", port, run.inventory,
+    run.cleanups.append(broker.stop)
+    # the fleet joins the simulated campus's rooms (one campus, one inventory)
+    generate_inventory(run.inventory, per_class=3, heartbeat_secs=args.interval_secs,
+                       base=run.inventory)
+    fleet = start_fleet(broker.host, broker.port, run.inventory,
                         opts=FleetOptions(default_heartbeat_secs=args.interval_secs),
                         truth_path=run.workdir / "iot-truth.json")
 
@@ -153,9 +124,9 @@ def iot_fleet(run: DemoRun, args: argparse.Namespace) -> None:
         fleet.stop(5.0)
 
     run.cleanups.append(stop_fleet)
-    run.inputs.append({"type": "mqtt", "name": "iot", "host": "127.0.0.1", "port": port,
-                       "targets": {"kinds": IOT_KINDS}})
-    print(f"  + IoT fleet: {len(IOT_KINDS)} device classes on mosquitto 127.0.0.1:{port}")
+    run.inputs.append(mqtt_input(broker.host, broker.port, targets={"kinds": IOT_KINDS}))
+    print(f"  + IoT fleet: {len(IOT_KINDS)} device classes on mosquitto "
+          f"{broker.host}:{broker.port}")
 
 
 def probes(run: DemoRun, args: argparse.Namespace) -> None:

@@ -166,8 +166,11 @@ def start_mosquitto(workdir: Path, extra_conf: str = "", port: int | None = None
     port = port or free_port(host)
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "mosquitto.conf"
+    # started as root, mosquitto drops to its own user, who cannot write (or even reach)
+    # pytest's 0700 tmp dirs: stay root so persistence survives a restart
+    user = "user root\n" if os.geteuid() == 0 else ""
     conf.write_text(
-        f"listener {port} {host}\nallow_anonymous true\npersistence true\n"
+        f"{user}listener {port} {host}\nallow_anonymous true\npersistence true\n"
         f"persistence_location {workdir}/\nmax_queued_messages 100000\n{extra_conf}\n")
     server = ServerProcess([binary, "-c", str(conf)], lambda: wait_tcp(host, port),
                            workdir / "mosquitto.log")
