@@ -22,7 +22,7 @@ from prometheus_client.metrics_core import Metric as PromFamily
 from prometheus_client.registry import Collector
 
 from agent.model import Metric
-from exporters.prometheus.naming import cached_family, labels_for, sample_value
+from exporters.prometheus.naming import cached_family, labels_exact, sample_value
 
 
 class SnapshotCollector(Collector):
@@ -30,7 +30,7 @@ class SnapshotCollector(Collector):
         self._current = current
 
     def collect(self) -> Iterable[PromFamily]:
-        rows = [(m, *labels_for(m)) for m in self._current()]
+        rows = [(m, *labels_exact(m)) for m in self._current()]
         # The snapshot holds one series per measurement and tag set, so a sample can repeat
         # only when tags were renamed or left out: check for repeats only then.
         check = not all(exact for _, _, exact in rows)

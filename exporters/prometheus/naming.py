@@ -103,7 +103,12 @@ def sample_value(value: FieldValue) -> float | None:
     return None
 
 
-def labels_for(m: Metric) -> tuple[dict[str, str], bool]:
+def labels_for(m: Metric) -> dict[str, str]:
+    """The series' labels: tag names sanitised, empty values left out."""
+    return labels_exact(m)[0]
+
+
+def labels_exact(m: Metric) -> tuple[dict[str, str], bool]:
     """(labels, exact): not exact when a tag was renamed or left out (an empty value), the
     only ways two series of one measurement can end up with the same labels."""
     out = {}
