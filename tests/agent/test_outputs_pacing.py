@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.diskqueue import QueueError
 from agent.errors import RetryableExportError
 from agent.plugin import Batch, BatchKind
 from tests.exporters.helpers import make_output
@@ -99,3 +100,21 @@ async def test_stop_cuts_a_long_backoff_short_and_keeps_the_batch(tmp_path: Path
     t0 = time.monotonic()
     await out.drain(time.monotonic() + 0.5)  # shutdown drain honours its deadline
     assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.timeout(30)
+async def test_an_ack_the_disk_refuses_leaves_the_batch_to_send_again(tmp_path: Path) -> None:
+    rec = Recorder()
+    out = make_output(tmp_path, rec)
+    out.sink.queue.put(BatchKind.METRICS, ["m v=1i 1"])
+    real_ack = out.sink.queue.ack
+
+    def full_disk(ids: list[int]) -> None:
+        raise QueueError("database or disk is full")
+
+    out.sink.queue.ack = full_disk  # type: ignore[method-assign]
+    assert await out.deliver_once() == 0
+    assert out.sink.queue.stats().items == 1 and out.sink.stats.errors["internal"] == 1
+    out.sink.queue.ack = real_ack  # type: ignore[method-assign]
+    assert await out.deliver_once() == 1
+    assert [lines for _, lines in rec.calls] == [["m v=1i 1"], ["m v=1i 1"]]  # at-least-once
