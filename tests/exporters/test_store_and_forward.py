@@ -96,6 +96,11 @@ async def test_outage_every_point_collected_meanwhile_reaches_the_store(tmp_path
         assert len(set(stored)) == collected, (missing, at_stop, during)
         assert sorted(set(stored)) == src.produced[:collected]
         assert set(range(at_stop, at_stop + during)) <= set(stored)  # the outage's points
+        # every series in the store names its campus (the roll-up key), self-metrics included
+        everything = await asyncio.to_thread(vm_export, vm.url, '{__name__=~".+"}')
+        names = {str(row["metric"]["__name__"]) for row in everything}  # type: ignore[index]
+        assert {"test_seq_value", "agent_poll_up", "agent_queue_depth_items"} <= names
+        assert all(row["metric"].get("campus") for row in everything)  # type: ignore[attr-defined]
         assert len(stored) - len(set(stored)) <= 5000  # at most one in-flight batch again
     finally:
         if not runner.done():
