@@ -35,7 +35,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy agent collectors probes exporters config inventory dashboards
+	$(BIN)/mypy agent collectors probes exporters config inventory dashboards tests
+	@for b in bench/*/run.py; do $(BIN)/mypy --no-error-summary $$b || exit 1; done
 
 test: system-deps $(STAMP) $(SIMSTAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

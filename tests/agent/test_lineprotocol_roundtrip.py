@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 from agent.lineprotocol import parse, render
 from agent.model import Metric
 
-names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
-tagvals = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
+names = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+tagvals = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
 fieldvals = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**64 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=20),
 )
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from agent.builtins import BUILTIN_SPECS, builtin_registry
 from agent.plugin import BuildContext, PluginSpec, Registry
-from config.loader import FRAMEWORK_KEYS
+from config.models import FRAMEWORK_KEYS
 from inventory.models import Inventory
 
 
