@@ -219,7 +219,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="campusmon", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="campusmon",
+        description="Campus network and IoT monitoring agent: SNMP, SSH, MQTT, dual-stack "
+                    "probes, audits against cited national indicators, alerts.")
     p.add_argument("--version", action="version", version=f"campusmon {__version__}")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
