@@ -54,6 +54,15 @@ class LinesExportError(PartialExportError):
         self.retry_after_s = retry_after_s
 
 
+class CentreUnavailable(RetryableExportError):
+    """Retryable, with the cause for the telemetry (`agent_plugin_errors{error_type}`)."""
+
+    def __init__(self, message: str, error_type: ErrorType, *,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.error_type = error_type
+
+
 def build_batch(kind: BatchKind, lines: list[str], decode: bool) -> Batch:
     if not decode:
         return Batch(kind, lines)
@@ -171,7 +180,8 @@ class PushOutput:
         try:
             await self.exporter.write(batch)
         except RetryableExportError as exc:
-            st.count_error(ErrorType.UNREACHABLE)
+            st.count_error(exc.error_type if isinstance(exc, CentreUnavailable)
+                           else ErrorType.UNREACHABLE)
             await self._retry_wait(exc.retry_after_s, str(exc))
             return -1
         except PermanentExportError as exc:
@@ -266,4 +276,6 @@ class PushOutput:
                 return  # empty, or the centre is not taking data now: the disk queue keeps it
 
 
-__all__ = ["FRESH_SECS", "LinesExportError", "PushOutput", "Step", "build_batch"]
+__all__ = [
+    "FRESH_SECS", "CentreUnavailable", "LinesExportError", "PushOutput", "Step", "build_batch",
+]

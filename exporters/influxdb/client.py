@@ -15,6 +15,7 @@ import gzip
 import http.client
 import json
 import re
+import ssl
 from dataclasses import dataclass
 
 import urllib3
@@ -22,7 +23,9 @@ from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-
 from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
-from agent.errors import PermanentExportError, RetryableExportError
+from agent.errors import PermanentExportError
+from agent.model import ErrorType
+from agent.outputs import CentreUnavailable
 
 # Statuses that say the request is fine but the centre is not ready for it (misconfigured
 # token or bucket, overloaded): the data is good, so the queue keeps it and we retry.
@@ -91,13 +94,32 @@ class LineWriter:
         except ApiException as exc:
             raise _classify(exc) from None
         except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as exc:
-            raise RetryableExportError(f"{type(exc).__name__}: {exc}") from None
+            raise CentreUnavailable(f"{type(exc).__name__}: {exc}", _cause(exc)) from None
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
 
 
-def _classify(exc: ApiException) -> RetryableExportError | RefusedWrite:
+def _cause(exc: BaseException) -> ErrorType:
+    """What a transport failure was, for the telemetry. (urllib3's NewConnectionError is a
+    ConnectTimeoutError, so the connection cases come before the timeout.)"""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return _cause(exc.reason)
+    if isinstance(exc, ConnectionRefusedError) or isinstance(
+            exc.__cause__ or exc.__context__, ConnectionRefusedError):
+        return ErrorType.REFUSED
+    if isinstance(exc, urllib3.exceptions.NameResolutionError):
+        return ErrorType.DNS
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return ErrorType.UNREACHABLE
+    if isinstance(exc, urllib3.exceptions.SSLError | ssl.SSLError):
+        return ErrorType.TLS
+    if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
+        return ErrorType.TIMEOUT
+    return ErrorType.UNREACHABLE
+
+
+def _classify(exc: ApiException) -> CentreUnavailable | RefusedWrite:
     status = int(exc.status or 0)
     body = _body(exc)
     reason = _message(body) or str(exc.reason)
@@ -108,8 +130,9 @@ def _classify(exc: ApiException) -> RetryableExportError | RefusedWrite:
         if header.strip().isdigit():
             retry_after = float(header)
         hint = " (check the token, org and bucket)" if status in (401, 403, 404) else ""
-        return RetryableExportError(f"HTTP {status}: {reason[:300]}{hint}",
-                                    retry_after_s=retry_after)
+        kind = ErrorType.AUTH if status in (401, 403) else ErrorType.PROTOCOL
+        return CentreUnavailable(f"HTTP {status}: {reason[:300]}{hint}", kind,
+                                 retry_after_s=retry_after)
     partial = "partial write" in body.lower()
     dropped = None
     if m := _DROPPED.search(body):
