@@ -9,7 +9,6 @@ queued (at-least-once); acknowledged ones are never sent again.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import socket
 import string
@@ -97,9 +96,9 @@ class MqttEventsExporter:
         if self._pub is None:
             await self.start()
         assert self._pub is not None
-        messages = [(topic_for(self.cfg.topic, e),
-                     json.dumps(e.to_json_dict(), ensure_ascii=False).encode())
-                    for e in batch.events]
+        # the queued line is already the event's JSON: publish it as it is
+        messages = [(topic_for(self.cfg.topic, e), line.encode())
+                    for e, line in zip(batch.events, batch.lines, strict=True)]
         acked = await asyncio.to_thread(self._pub.publish_many, messages, self.cfg.timeout_secs)
         if all(acked):
             return
