@@ -32,9 +32,9 @@ IOT_KINDS = ["camera", "nvr", "door_access", "attendance", "broadcast", "payment
              "sensor", "smart_classroom", "5g_cpe"]
 
 
-def _free_port(host: str = "127.0.0.1") -> int:
+def _free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
+    with socket.socket(family, kind) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
 
@@ -81,7 +81,9 @@ def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
     from collectors.snmp.sim import SimError, generate, serve
     from collectors.snmp.sim.serve import probe
 
-    sim = generate(run.workdir / "snmp-campus", args.switches, args.aps, campus="demo")
+    # a port of its own, so two demos (or a demo and a test) never share endpoints
+    sim = generate(run.workdir / "snmp-campus", args.switches, args.aps, campus="demo",
+                   port=_free_port(kind=socket.SOCK_DGRAM))
     try:
         server = serve(sim.out_dir)
     except SimError as exc:
