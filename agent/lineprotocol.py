@@ -112,21 +112,10 @@ def _read_token(s: str, i: int, stops: str) -> tuple[str, int]:
 
 def _read_string(s: str, i: int) -> tuple[str, int]:
     """Read a quoted field value starting at the opening quote."""
-    out: list[str] = []
-    i += 1
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "\\" and i + 1 < n:
-            nxt = s[i + 1]
-            out.append("\n" if nxt == "n" else nxt)
-            i += 2
-            continue
-        if c == '"':
-            return "".join(out), i + 1
-        out.append(c)
-        i += 1
-    raise ValueError("unterminated string field")
+    text, end = _read_token(s, i + 1, '"')
+    if end >= len(s):
+        raise ValueError("unterminated string field")
+    return text, end + 1
 
 
 def _parse_value(raw: str) -> FieldValue:

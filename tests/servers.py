@@ -148,9 +148,9 @@ class ServerProcess:
 
 
 @dataclass
-class Mosquitto:
-    host: str
-    port: int
+class Served:
+    """A started server that outage tests can stop and start again on the same port."""
+
     server: ServerProcess
 
     def stop(self) -> None:
@@ -158,6 +158,12 @@ class Mosquitto:
 
     def start(self) -> None:
         self.server.start()
+
+
+@dataclass
+class Mosquitto(Served):
+    host: str
+    port: int
 
 
 def start_mosquitto(workdir: Path, extra_conf: str = "", port: int | None = None,
@@ -175,20 +181,13 @@ def start_mosquitto(workdir: Path, extra_conf: str = "", port: int | None = None
     server = ServerProcess([binary, "-c", str(conf)], lambda: wait_tcp(host, port),
                            workdir / "mosquitto.log")
     server.start()
-    return Mosquitto(host, port, server)
+    return Mosquitto(server, host, port)
 
 
 @dataclass
-class VictoriaMetrics:
+class VictoriaMetrics(Served):
     url: str
     port: int
-    server: ServerProcess
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def start(self) -> None:
-        self.server.start()
 
 
 def start_victoria_metrics(workdir: Path, port: int | None = None) -> VictoriaMetrics:
@@ -202,7 +201,7 @@ def start_victoria_metrics(workdir: Path, port: int | None = None) -> VictoriaMe
          "-memory.allowedPercent=20"],
         lambda: wait_http(f"{url}/health"), workdir / "vm.log")
     server.start()
-    return VictoriaMetrics(url, port, server)
+    return VictoriaMetrics(server, url, port)
 
 
 @contextlib.contextmanager
