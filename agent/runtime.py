@@ -55,6 +55,7 @@ class Built:
     outputs: list[PushOutput] = field(default_factory=list)
     closables: list[Any] = field(default_factory=list)  # plugin objects with close()
     local_store: LocalStore | None = None
+    exporters: list[Any] = field(default_factory=list)  # output plugins (also in closables)
 
 
 class Agent:
@@ -83,6 +84,7 @@ class Agent:
         queues: list[QueueSink] = []
         outputs: list[PushOutput] = []
         closables: list[Any] = []
+        exporters: list[Any] = []
         push_insts = [o for o in cfg.outputs
                       if o.options.enabled and o.spec.kind is PluginKind.PUSH_EXPORTER]
         for inst in cfg.outputs:
@@ -90,6 +92,7 @@ class Agent:
                 continue
             plugin = inst.spec.build(inst.config, self._context(inst, cfg))
             closables.append(plugin)
+            exporters.append(plugin)
             if inst.spec.kind is PluginKind.PUSH_EXPORTER and not for_once:
                 assert isinstance(plugin, PushExporter)
                 qpath = cfg.data_dir / "queue" / f"{inst.spec.name}_{inst.name}.db"
@@ -120,7 +123,8 @@ class Agent:
             base_tags={"campus": cfg.inventory.campus.code}, processors=processors,
             queues=queues, local_store=store, snapshot=self.snapshot,
             on_flush=self._print_flush if self.print_lines else None)
-        built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store)
+        built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store,
+                      exporters=exporters)
         global_limit = asyncio.Semaphore(a.max_concurrency)
         jitter = a.jitter_secs if a.jitter_secs is not None else min(a.interval_secs / 10, 5.0)
         for inst in cfg.inputs:
@@ -160,8 +164,10 @@ class Agent:
             pipeline.submit(items, target, outcome, tags)
         return sink
 
-    async def _start_plugins(self, built: Built) -> None:
+    async def _start_plugins(self, built: Built, *, exporters: bool = True) -> None:
         for p in built.closables:
+            if not exporters and any(p is e for e in built.exporters):
+                continue
             start = getattr(p, "start", None)
             if start is None:
                 continue
@@ -276,7 +282,9 @@ class Agent:
     async def once(self, listen_secs: float = 0.0) -> Built:
         """One cycle of every plugin; items go to `print_lines` (nothing is sent)."""
         built = await self.build(self.cfg, for_once=True)
-        await self._start_plugins(built)
+        # nothing is sent: exporters are built (validated) but never started, so `once` never
+        # binds a /metrics port or connects to a broker beside a running agent
+        await self._start_plugins(built, exporters=False)
         try:
             await asyncio.gather(*(p.run_once() for p in built.pollers))
             if built.listeners and listen_secs > 0:

@@ -108,3 +108,19 @@ def test_sighup_reloads_without_losing_queued_data(tmp_path: Path) -> None:
         assert tagged, "the reloaded config is in force"
     finally:
         rx.close()
+
+
+def test_once_starts_no_exporter(tmp_path: Path) -> None:
+    """`once` beside a running agent: the /metrics port is taken, and `once` must not care."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        extra = (f"outputs:\n  - type: prometheus\n    port: {port}\n"
+                 "  - type: influxdb\n    url: http://127.0.0.1:9\n")
+        r = campusmon("once", "--config", str(host_config(tmp_path, extra=extra)))
+    assert r.returncode == 0, r.stderr
+    assert "host_cpu" in r.stdout
+    assert not (tmp_path / "data" / "queue").exists()  # nothing queued for sending
