@@ -226,15 +226,15 @@ BANDWIDTH = DashboardSpec(
                    Query(f'sum by (device) (snmp_interface_out_bps{{{CAMPUS},'
                          f'roles=~".*egress.*"}})', "{{device}} out")), width=24),
         PanelSpec(K.STAT, "出口利用率 95 分位", "Egress utilisation p95",
-                  "95th percentile of egress utilisation over the dashboard's time range.",
-                  "percent",
-                  (Query(f'quantile_over_time(0.95, max(snmp_interface_in_utilization_percent'
-                         f'{{{CAMPUS},roles=~".*egress.*"}})[$__range:])', instant=True),),
+                  "95th percentile of inbound utilisation over the dashboard's time range, "
+                  "for the busiest egress interface.", "percent",
+                  (Query(f'max(quantile_over_time(0.95, snmp_interface_in_utilization_percent'
+                         f'{{{CAMPUS},roles=~".*egress.*"}}[$__range]))', instant=True),),
                   thresholds=UTIL, width=8, height=5),
         PanelSpec(K.STAT, "出口利用率峰值", "Egress utilisation peak",
                   "Peak egress utilisation over the dashboard's time range.", "percent",
-                  (Query(f'max_over_time(max(snmp_interface_in_utilization_percent'
-                         f'{{{CAMPUS},roles=~".*egress.*"}})[$__range:])', instant=True),),
+                  (Query(f'max(max_over_time(snmp_interface_in_utilization_percent'
+                         f'{{{CAMPUS},roles=~".*egress.*"}}[$__range]))', instant=True),),
                   thresholds=UTIL, width=8, height=5),
         PanelSpec(K.STAT, "每千名师生出口带宽", "Egress Mbps per 1,000 students and staff",
                   "Contracted egress capacity per 1,000 students and staff (inventory "
