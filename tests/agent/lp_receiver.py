@@ -1,4 +1,4 @@
-"""A real HTTP server speaking InfluxDB's /api/v2/write, scriptable for durability tests.
+"""A scriptable centre for durability tests, on the exporters' fake /api/v2/write server.
 
 Modes: 'ack' (204), 'refuse' (503: the centre is down), 'hang_after:N' (acknowledge N more
 batches, then hold the next one without answering, as a centre that dies mid-request).
@@ -6,17 +6,17 @@ batches, then hold the next one without answering, as a centre that dies mid-req
 
 from __future__ import annotations
 
-import gzip
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.exporters.helpers import FakeInflux
 
 
 @dataclass
 class ReceiverState:
     mode: str = "ack"
     acked: list[list[str]] = field(default_factory=list)  # batches answered 204
-    held: list[list[str]] = field(default_factory=list)  # batches received, never answered
+    held: list[list[str]] = field(default_factory=list)  # batches received, not answered
     lock: threading.Lock = field(default_factory=threading.Lock)
     held_event: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -29,48 +29,27 @@ class ReceiverState:
 class LineReceiver:
     def __init__(self) -> None:
         self.state = ReceiverState()
-        state = self.state
+        self._server = FakeInflux(self._decide)
+        self.url = self._server.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                lines = [x for x in body.decode().split("\n") if x]
-                with state.lock:
-                    mode = state.mode
-                    if mode == "refuse":
-                        self.send_response(503)
-                        self.end_headers()
-                        return
-                    if mode.startswith("hang_after:"):
-                        left = int(mode.split(":")[1])
-                        if left <= 0:
-                            state.held.append(lines)
-                            state.held_event.set()
-                            hold = True
-                        else:
-                            state.mode = f"hang_after:{left - 1}"
-                            hold = False
-                    else:
-                        hold = False
-                    if not hold:
-                        state.acked.append(lines)
-                if hold:
-                    state.release.wait(30)
-                    return  # never answer: the client must treat the batch as unacknowledged
-                self.send_response(204)
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+    def _decide(self, lines: list[str]) -> tuple[int, str, dict[str, str]]:
+        st = self.state
+        with st.lock:
+            if st.mode == "refuse":
+                return 503, "", {}
+            if st.mode.startswith("hang_after:"):
+                left = int(st.mode.split(":")[1])
+                if left <= 0:
+                    st.held.append(lines)
+                    st.held_event.set()
+                else:
+                    st.mode = f"hang_after:{left - 1}"
+            if not st.held or st.held[-1] is not lines:
+                st.acked.append(lines)
+                return 204, "", {}
+        # no answer until the test is over: the client must keep the batch unacknowledged
+        st.release.wait(30)
+        return 503, "", {}
 
     def set_mode(self, mode: str) -> None:
         with self.state.lock:
@@ -78,5 +57,4 @@ class LineReceiver:
 
     def close(self) -> None:
         self.state.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.close()
