@@ -9,7 +9,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -29,8 +29,6 @@ EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.audit.cli",
                                    "collectors.snmp.cli", "probes.cli",
                                    "collectors.snmp.sim.cli", "collectors.ssh.cli",
                                    "agent.alerts.cli")
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def _fail(message: str) -> int:

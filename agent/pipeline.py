@@ -8,6 +8,7 @@ buffer to every push output's disk queue and to the local store, off the event l
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from agent.diskqueue import DiskQueue
 from agent.lineprotocol import render_many
 from agent.localstore import LocalStore
-from agent.model import ErrorType, Event, Item, Metric, MetricKind, ProbeResult
+from agent.model import ErrorType, Event, Item, Metric, ProbeResult
 from agent.plugin import BatchKind, Processor, Target
 from agent.scheduler import PollOutcome
 from agent.snapshot import Snapshot
@@ -129,8 +130,6 @@ class Pipeline:
 
     def _write(self, metrics: list[Metric], events: list[Event]) -> None:
         lines = render_many(metrics) if metrics else []
-        import json
-
         event_lines = [json.dumps(e.to_json_dict(), ensure_ascii=False) for e in events]
         for q in self.queues:
             for kind, payload in ((BatchKind.METRICS, lines), (BatchKind.EVENTS, event_lines)):
@@ -145,6 +144,3 @@ class Pipeline:
         if self.local_store is not None:
             self.local_store.write([*metrics, *(event_as_metric(e) for e in events)])
 
-
-def counter(name: str, tags: Mapping[str, str], fields: Mapping[str, int], ts_ns: int) -> Metric:
-    return Metric(name, dict(tags), dict(fields), ts_ns, MetricKind.COUNTER)

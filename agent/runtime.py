@@ -15,7 +15,6 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from agent.diskqueue import DiskQueue
@@ -298,6 +297,3 @@ class Agent:
             await self._close(built)
         return built
 
-
-def default_data_path(cfg: LoadedConfig) -> Path:
-    return cfg.data_dir / "store.db"

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,13 +203,3 @@ def start_victoria_metrics(workdir: Path, port: int | None = None) -> VictoriaMe
     server.start()
     return VictoriaMetrics(server, url, port)
 
-
-@contextlib.contextmanager
-def running(server_factory: Callable[[], object]) -> Iterator[object]:
-    srv = server_factory()
-    try:
-        yield srv
-    finally:
-        stop = getattr(srv, "stop", None)
-        if stop:
-            stop()
