@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -142,5 +143,9 @@ class Pipeline:
                     log.warning("%s: disk queue full, dropped %d oldest items",
                                 q.instance_id, dropped)
         if self.local_store is not None:
-            self.local_store.write([*metrics, *(event_as_metric(e) for e in events)])
+            try:
+                self.local_store.write([*metrics, *(event_as_metric(e) for e in events)])
+            except sqlite3.Error as exc:  # a full or broken disk: the queues still got the data
+                log.error("local store %s: write of %d points failed: %s",
+                          self.local_store.path, len(metrics) + len(events), exc)
 
