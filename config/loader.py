@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agent.errors import ConfigError, Problem
-from agent.plugin import PluginKind, PluginSpec, Registry
-from agent.yamlsource import SourceDict, SourceList, load_yaml_file, where
+from agent.core.errors import ConfigError, Problem
+from agent.core.plugin import PluginKind, PluginSpec, Registry
+from agent.core.yamlsource import SourceDict, SourceList, load_yaml_file, where
 from config.credentials import Credential
 from config.models import FRAMEWORK_KEYS, AgentSection, PluginOptions
 from inventory.loader import load_inventory, pydantic_problems
@@ -174,7 +174,7 @@ def parse_config(src: Any, path: Path, registry: Registry) -> LoadedConfig:
         path, agent, credentials, sections["inputs"], sections["processors"],
         sections["outputs"], inventory, warnings)
     # selectors that match nothing are worth a warning, not an error
-    from agent.targets import select_targets
+    from agent.framework.targets import select_targets
 
     for inst in loaded.inputs:
         sel = inst.options.targets

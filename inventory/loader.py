@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.errors import ConfigError, Problem
-from agent.yamlsource import SourceDict, SourceList, load_yaml_file, locate, where
+from agent.core.errors import ConfigError, Problem
+from agent.core.yamlsource import SourceDict, SourceList, load_yaml_file, locate, where
 from inventory.models import Building, Campus, Device, Inventory, Room
 from inventory.raw import DeviceDefaults, RawDevice, RawInventory
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 from probes.common import is_ip
 
 
@@ -32,13 +32,13 @@ def _inventory(config: str | None) -> Any:
     from inventory.models import Inventory
     if not config:
         return Inventory.empty()
-    from agent.builtins import builtin_registry
+    from agent.app.builtins import builtin_registry
     from config.loader import load_config
     return load_config(Path(config), builtin_registry()).inventory
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from agent.plugin import Target
+    from agent.core.plugin import Target
     from probes.dualstack.config import DualStackConfig
     from probes.dualstack.engine import Engine
     from probes.dualstack.plan import Plan, plan_for
@@ -115,7 +115,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def _discovery_section(config: str) -> dict[str, Any]:
     """The first `lan_discovery` input of the config (allowed lists, sweep options)."""
-    from agent.builtins import builtin_registry
+    from agent.app.builtins import builtin_registry
     from config.loader import load_config
     loaded = load_config(Path(config), builtin_registry())
     for inst in loaded.inputs:

@@ -13,7 +13,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 
 
 class Family(enum.StrEnum):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from probes.clients.x509 import not_after
 from probes.common import Endpoint, Family, ProbeFailure, describe, error_type_of, is_ip
 

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from probes.common import Family, describe, error_type_of, normalise_ip
 
 _ECHO_REQUEST = {Family.IPV4: 8, Family.IPV6: 128}

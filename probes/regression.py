@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.model import Metric, ProbeResult
+from agent.core.model import Metric, ProbeResult
 
 # the latency field that stands for each probe when comparing the two families
 _LATENCY = {"icmp": "rtt_avg_seconds", "tcp": "connect_seconds", "http": "first_byte_seconds",

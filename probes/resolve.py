@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from probes.clients import dns as dnsclient
 from probes.common import Family, ProbeFailure, is_ip, normalise_ip
 

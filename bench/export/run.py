@@ -36,13 +36,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from agent.diskqueue import DiskQueue  # noqa: E402
-from agent.lineprotocol import render_many  # noqa: E402
-from agent.model import Metric, MetricKind  # noqa: E402
-from agent.outputs import PushOutput  # noqa: E402
-from agent.pipeline import QueueSink  # noqa: E402
-from agent.plugin import BatchKind  # noqa: E402
-from agent.telemetry import PluginStats  # noqa: E402
+from agent.core.lineprotocol import render_many  # noqa: E402
+from agent.core.model import Metric, MetricKind  # noqa: E402
+from agent.core.plugin import BatchKind  # noqa: E402
+from agent.framework.diskqueue import DiskQueue  # noqa: E402
+from agent.framework.outputs import PushOutput  # noqa: E402
+from agent.framework.pipeline import QueueSink  # noqa: E402
+from agent.framework.telemetry import PluginStats  # noqa: E402
 from config.models import QueueOptions  # noqa: E402
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter  # noqa: E402
 
@@ -171,7 +171,7 @@ outputs:
                     f"in_errors=0i,in_bps=1.5 {now - i}" for i in range(k, k + FLUSH)])
             q.close()
         proc = subprocess.Popen(
-            ["taskset", "-c", "0", sys.executable, "-m", "agent.cli", "--log-level", "error",
+            ["taskset", "-c", "0", sys.executable, "-m", "agent.app.cli", "--log-level", "error",
              "run", "--config", str(cfg)], cwd=REPO, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         time.sleep(6)  # started, opened the queue, tried (and failed) to deliver a batch
@@ -194,7 +194,7 @@ def scrape_cost() -> tuple[float, float, int]:
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
 
-    from agent.snapshot import Snapshot
+    from agent.framework.snapshot import Snapshot
     from exporters.prometheus.client import SnapshotCollector
 
     metrics = make_metrics(time.time_ns())[: SERIES * 5]

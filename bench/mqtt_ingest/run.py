@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from agent.model import Item  # noqa: E402
-from agent.plugin import BuildContext, ListenerContext, Target  # noqa: E402
+from agent.core.model import Item  # noqa: E402
+from agent.core.plugin import BuildContext, ListenerContext, Target  # noqa: E402
 from collectors.mqtt.config import MqttConfig  # noqa: E402
 from collectors.mqtt.plugin import build  # noqa: E402
 from inventory.models import Building, Campus, Device, DeviceKind, Inventory  # noqa: E402

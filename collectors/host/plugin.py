@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 from pydantic import Field
 
-from agent.model import Item, Metric, MetricKind
-from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.model import Item, Metric, MetricKind
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.host.identity import Identity, classify_cpu, classify_os
 from config.base import StrictModel
 

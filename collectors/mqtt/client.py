@@ -28,7 +28,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from collectors.mqtt.handover import Received
 
 log = logging.getLogger("campusmon.mqtt.client")

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.model import Event, EventState, FieldValue, Item, Metric, Severity
-from agent.plugin import Target
+from agent.core.model import Event, EventState, FieldValue, Item, Metric, Severity
+from agent.core.plugin import Target
 from collectors.mqtt.classes import IotClass, class_of, heartbeat_override
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import Received

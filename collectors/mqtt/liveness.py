@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.model import Event, EventState, Severity
+from agent.core.model import Event, EventState, Severity
 from collectors.mqtt.classes import IotClass
 
 

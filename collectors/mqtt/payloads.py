@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.model import FieldValue, Metric
+from agent.core.model import FieldValue, Metric
 from collectors.mqtt.classes import IotClass
 
 

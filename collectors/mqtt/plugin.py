@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import CollectError, ConfigError
-from agent.model import ErrorType, FieldValue, Metric
-from agent.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec
+from agent.core.errors import CollectError, ConfigError
+from agent.core.model import ErrorType, FieldValue, Metric
+from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec
 from collectors.mqtt.client import BrokerOptions, Subscriber, TlsFiles
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 _PLACEHOLDER = re.compile(r"^\{([a-z_]+)\}$")
 KNOWN_PLACEHOLDERS = frozenset({"campus", "building", "room", "kind", "device", "stream"})

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.errors import CollectError, ConfigError
+from agent.core.errors import CollectError, ConfigError
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.records import DeviceData, Profile
 from collectors.snmp.session import oid_to_str
@@ -86,7 +86,7 @@ def _credential(args: argparse.Namespace) -> SnmpCredential:
             raise ConfigError.one("identify --v3-user", str(exc).splitlines()[-1]) from exc
     if not args.config:
         raise ConfigError.one("identify", "--credential needs --config")
-    from agent.builtins import builtin_registry
+    from agent.app.builtins import builtin_registry
     from config.loader import load_config
 
     cfg = load_config(Path(args.config), builtin_registry())

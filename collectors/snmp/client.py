@@ -3,7 +3,7 @@
 Lean on purpose: requests are built from numeric OIDs and responses decoded straight into
 `VarBind` (no MIB lookup, no per-varbind MIB objects). One `SnmpEngine` per event loop is shared
 by every session (one UDP socket per address family); it closes with its last session.
-pysnmp failures are translated here into `agent.errors` types; nothing above matches on them.
+pysnmp failures are translated here into `agent.core.errors` types; nothing above matches on them.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from pysnmp.hlapi.v3arch.asyncio import auth as hlauth
 from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.limits import RequestLimiter
 from collectors.snmp.session import Oid, SnmpType, VarBind
 from collectors.snmp.walker import Repetitions, TooBigError, bulk_walk

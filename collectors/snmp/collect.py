@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp import oids as O
 from collectors.snmp.identify import Facts, Probe, identify, probes_needed
 from collectors.snmp.oids import Obj

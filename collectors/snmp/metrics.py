@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
-from agent.model import FieldValue, Metric
+from agent.core.model import FieldValue, Metric
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Counter, DeviceData, Interface, IpStats, Profile
 from collectors.snmp.session import oid_to_str

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from agent.errors import CollectError, ConfigError, PartialCollect
-from agent.model import ErrorType, Item
-from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.errors import CollectError, ConfigError, PartialCollect
+from agent.core.model import ErrorType, Item
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.rates import RateTracker

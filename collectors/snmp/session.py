@@ -52,7 +52,7 @@ def oid_to_str(oid: Oid) -> str:
 
 
 class SnmpSession(Protocol):
-    """One device. Raises `agent.errors.CollectError` (timeout, auth, protocol, …)."""
+    """One device. Raises `agent.core.errors.CollectError` (timeout, auth, protocol, …)."""
 
     async def get(self, oids: Sequence[Oid]) -> list[VarBind]: ...
 

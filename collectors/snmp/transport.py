@@ -14,8 +14,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.client import open_pysnmp_session
 from collectors.snmp.limits import RequestLimiter
 from collectors.snmp.session import SnmpSession

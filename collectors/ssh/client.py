@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 
 # pagers: VRP/Comware "  ---- More ----", IOS/RGOS " --More-- "
 _MORE = r"-{2,}\s*More\s*-{2,}"

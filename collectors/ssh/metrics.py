@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from agent.model import Event, EventState, FieldValue, Metric, Severity
+from agent.core.model import Event, EventState, FieldValue, Metric, Severity
 from collectors.ssh.platforms import Platform
 from collectors.ssh.rows import AccessPoint, ApState, Ipv6Interface, LldpNeighbor, VersionInfo
 from inventory.models import Inventory

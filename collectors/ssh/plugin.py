@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from agent.errors import CollectError, PartialCollect
-from agent.model import ErrorType, Item, Metric
-from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.errors import CollectError, PartialCollect
+from agent.core.model import ErrorType, Item, Metric
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.ssh.client import CliSession, SessionParams
 from collectors.ssh.config import (
     DEFAULT_SESSION_SECS,

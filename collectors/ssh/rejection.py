@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 
 _PERMISSION = re.compile(
     r"insufficient\s+(privilege|permission|authority)|permission\s+denied|not\s+authori[sz]ed|"

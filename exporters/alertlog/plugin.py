@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from agent.alerts.contract import is_alert
-from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.shared.alerts import is_alert
 from config.base import StrictModel
 from exporters.alertlog.logfile import RotatingJsonLines
 

@@ -15,9 +15,9 @@ import re
 
 from pydantic import Field, SecretStr
 
-from agent.alerts.contract import identity_labels, is_alert, transient_labels
-from agent.model import Event, EventState
-from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.model import Event, EventState
+from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.shared.alerts import identity_labels, is_alert, transient_labels
 from config.base import SecretsFromFiles
 from exporters.webhook.client import post_json, tls_context
 from exporters.webhook.ordering import LatestPerKey

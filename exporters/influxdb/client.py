@@ -23,9 +23,9 @@ from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-
 from influxdb_client.rest import ApiException
 from influxdb_client.service.write_service import WriteService
 
-from agent.errors import PermanentExportError
-from agent.model import ErrorType
-from agent.outputs import CentreUnavailable
+from agent.core.errors import PermanentExportError
+from agent.core.model import ErrorType
+from agent.framework.outputs import CentreUnavailable
 
 # Statuses that say the request is fine but the centre is not ready for it (misconfigured
 # token or bucket, overloaded): the data is good, so the queue keeps it and we retry.

@@ -1,7 +1,7 @@
 """Influx line protocol to VictoriaMetrics (/api/v2/write) or InfluxDB 2.x/3.x.
 
-Batching, retries and backoff belong to the disk queue (agent/outputs.py); this exporter sends
-one batch and says precisely what happened to it:
+Batching, retries and backoff belong to the disk queue (agent/framework/outputs.py); this
+exporter sends one batch and says precisely what happened to it:
 - the whole batch stored → return;
 - the centre unreachable, overloaded or misconfigured (timeouts, 5xx, 429, 401/403/404) →
   `RetryableExportError` (the queue keeps the batch);
@@ -19,11 +19,11 @@ from typing import Literal, NoReturn
 
 from pydantic import Field, SecretStr
 
-from agent.errors import RetryableExportError
-from agent.lineprotocol import parse, render
-from agent.model import Metric
-from agent.outputs import LinesExportError
-from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.errors import RetryableExportError
+from agent.core.lineprotocol import parse, render
+from agent.core.model import Metric
+from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.framework.outputs import LinesExportError
 from config.base import SecretsFromFiles
 from exporters.influxdb.client import LineWriter, RefusedWrite, WriterOptions
 

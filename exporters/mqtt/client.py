@@ -19,7 +19,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from agent.errors import RetryableExportError
+from agent.core.errors import RetryableExportError
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ import string
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from agent.model import Event
-from agent.outputs import LinesExportError
-from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.model import Event
+from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.framework.outputs import LinesExportError
 from config.base import SecretsFromFiles
 from exporters.mqtt.client import Publisher, PublisherOptions
 

@@ -21,7 +21,7 @@ from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 from prometheus_client.metrics_core import Metric as PromFamily
 from prometheus_client.registry import Collector
 
-from agent.model import Metric
+from agent.core.model import Metric
 from exporters.prometheus.naming import cached_family, labels_exact, sample_value
 
 

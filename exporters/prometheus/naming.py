@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.model import FieldValue, Metric, MetricKind
+from agent.core.model import FieldValue, Metric, MetricKind
 
 _BAD = re.compile(r"[^a-zA-Z0-9_]")
 # Fields of a counter measurement that are gauges all the same (rates, speeds, states).

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from pydantic import Field, SecretStr, model_validator
 
-from agent.errors import StartupError
-from agent.model import Metric
-from agent.plugin import BuildContext, PluginKind, PluginSpec
+from agent.core.errors import StartupError
+from agent.core.model import Metric
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec
 from config.base import SecretsFromFiles
 from exporters.prometheus.client import MetricsServer
 

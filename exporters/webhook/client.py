@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from agent.errors import PermanentExportError, RetryableExportError
+from agent.core.errors import PermanentExportError, RetryableExportError
 
 
 def tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:

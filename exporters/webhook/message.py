@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from agent.alerts.contract import HELD_BACK, NOTIFY_REASON, identity_labels
-from agent.model import Event, EventState
+from agent.core.model import Event, EventState
+from agent.shared.alerts import HELD_BACK, NOTIFY_REASON, identity_labels
 
 _STATE = {EventState.RAISED: "告警 FIRING", EventState.RESOLVED: "恢复 RESOLVED"}
 _SEVERITY = {"critical": "紧急 CRITICAL", "warning": "警告 WARNING", "info": "提示 INFO"}

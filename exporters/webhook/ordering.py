@@ -1,6 +1,6 @@
 """Never deliver an alert event older than one already delivered for the same key.
 
-The disk queue sends live data before backlog after an outage (agent/outputs.py), so a
+The disk queue sends live data before backlog after an outage (agent/framework/outputs.py), so a
 `resolved` raised during the outage's last seconds can go out before the `raised` queued at its
 start. Delivered late, that `raised` would re-open an alert that is over (Alertmanager keeps
 the younger update; a chat group would read "firing" last). Each alert sink keeps the newest
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from agent.model import Event
+from agent.core.model import Event
 
 
 class LatestPerKey:

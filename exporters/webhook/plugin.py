@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 
-from agent.alerts.contract import is_alert
-from agent.model import Event, EventState, Severity
-from agent.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.model import Event, EventState, Severity
+from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.shared.alerts import is_alert
 from config.base import SecretsFromFiles, StrictModel
 from exporters.webhook.client import post_json, tls_context
 from exporters.webhook.message import generic_document, markdown, title

@@ -9,7 +9,7 @@ import hmac
 import json
 import urllib.parse
 
-from agent.errors import PermanentExportError, RetryableExportError
+from agent.core.errors import PermanentExportError, RetryableExportError
 
 # "send too fast" (DingTalk 130101) and "api freq out of limit" (WeCom 45009): wait, retry
 _RATE_LIMITED = {130101: 60.0, 45009: 60.0}

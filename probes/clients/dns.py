@@ -20,7 +20,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from probes.common import ProbeFailure, describe, error_type_of
 
 QTYPES = ("A", "AAAA", "NS")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.model import Event, EventState, Metric, Severity
+from agent.core.model import Event, EventState, Metric, Severity
 from inventory.models import Inventory
 from probes.common import is_ip, normalise_ip
 from probes.discovery.model import AddressSeen, DhcpServer, Host, Observation, RouterAdvert

@@ -23,9 +23,9 @@ from typing import Any
 import psutil
 from pydantic import Field
 
-from agent.errors import ConfigError
-from agent.model import ErrorType, Event, EventState, Item
-from agent.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec
+from agent.core.errors import ConfigError
+from agent.core.model import ErrorType, Event, EventState, Item
+from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec
 from config.base import StrictModel
 from inventory.models import Inventory
 from probes.discovery.analyse import Discovery, analyse

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from agent.model import ErrorType, ProbeResult
+from agent.core.model import ErrorType, ProbeResult
 from probes.clients import dns as dnsclient
 from probes.common import Endpoint, Family, ProbeFailure, families, normalise_ip
 from probes.dualstack.config import DualStackConfig

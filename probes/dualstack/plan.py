@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.plugin import Target
+from agent.core.plugin import Target
 from probes.common import is_ip
 from probes.dualstack.config import SERVICE_PORTS, DualStackConfig
 

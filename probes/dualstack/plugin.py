@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from agent.model import Item
-from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.model import Item
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.plan import plan_for
 

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from agent.model import ErrorType
+from agent.core.model import ErrorType
 from probes.common import Endpoint, Family, ProbeFailure, is_ip, normalise_ip
 from probes.http import HttpResult, fetch
 from probes.resolve import Resolver

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from agent.errors import CollectError
-from agent.model import ErrorType, Item
-from agent.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType, Item
+from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from probes.web_ipv6.config import WebIpv6Options
 from probes.web_ipv6.result import WebIpv6Result
 

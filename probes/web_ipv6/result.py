@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.model import Metric
+from agent.core.model import Metric
 
 SCHEMA = "campusmon.web_ipv6/1"
 

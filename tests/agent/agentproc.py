@@ -13,13 +13,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def campusmon(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "agent.app.cli", *args], capture_output=True,
                           text=True, cwd=REPO, timeout=timeout)
 
 
 def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "--log-level", "info", "run", "--config",
+        [sys.executable, "-m", "agent.app.cli", "--log-level", "info", "run", "--config",
          str(config)], cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
 

@@ -41,7 +41,7 @@ def test_json_logs(tmp_path: Path) -> None:
     cfg = tmp_path / "a.yaml"
     cfg.write_text("agent: {interval_secs: 1, data_dir: data}\ninputs:\n  - type: host\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "--log-format", "json", "--log-level", "info",
+        [sys.executable, "-m", "agent.app.cli", "--log-format", "json", "--log-level", "info",
          "run", "--config", str(cfg)], cwd=REPO, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     seen = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.localstore import LocalStore
+from agent.framework.localstore import LocalStore
 from tests.agent.agentproc import campusmon
 
 

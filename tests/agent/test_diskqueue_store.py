@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psutil
 
-from agent.diskqueue import DiskQueue, QueueError
-from agent.plugin import BatchKind
+from agent.core.plugin import BatchKind
+from agent.framework.diskqueue import DiskQueue, QueueError
 
 
 def _batch(tag: str, n: int, width: int = 80) -> list[str]:

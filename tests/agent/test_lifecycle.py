@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.lineprotocol import parse
+from agent.core.lineprotocol import parse
 from tests.agent.agentproc import campusmon, start_agent, stop_agent, wait_running
 from tests.agent.lp_receiver import LineReceiver
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.lineprotocol import parse, render
-from agent.model import Metric
+from agent.core.lineprotocol import parse, render
+from agent.core.model import Metric
 
 names = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
 tagvals = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)

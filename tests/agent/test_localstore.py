@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.localstore import LocalStore
-from agent.model import Metric
+from agent.core.model import Metric
+from agent.framework.localstore import LocalStore
 
 
 def test_query_by_measurement_tags_and_time(tmp_path: Path) -> None:

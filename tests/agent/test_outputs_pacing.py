@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.diskqueue import QueueError
-from agent.errors import RetryableExportError
-from agent.plugin import Batch, BatchKind
+from agent.core.errors import RetryableExportError
+from agent.core.plugin import Batch, BatchKind
+from agent.framework.diskqueue import QueueError
 from tests.exporters.helpers import make_output
 
 

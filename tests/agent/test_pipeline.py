@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.diskqueue import DiskQueue
-from agent.localstore import LocalStore
-from agent.model import Metric
-from agent.pipeline import Pipeline, QueueSink
-from agent.plugin import BatchKind
-from agent.telemetry import PluginStats
+from agent.core.model import Metric
+from agent.core.plugin import BatchKind
+from agent.framework.diskqueue import DiskQueue
+from agent.framework.localstore import LocalStore
+from agent.framework.pipeline import Pipeline, QueueSink
+from agent.framework.telemetry import PluginStats
 
 
 async def test_broken_local_store_does_not_stop_the_flush(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agent.builtins import BUILTIN_SPECS, builtin_registry
-from agent.plugin import BuildContext, PluginSpec, Registry
+from agent.app.builtins import BUILTIN_SPECS, builtin_registry
+from agent.core.plugin import BuildContext, PluginSpec, Registry
 from config.models import FRAMEWORK_KEYS
 from inventory.models import Inventory
 

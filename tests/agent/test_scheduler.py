@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from agent.errors import CollectError, PartialCollect
-from agent.model import ErrorType, Item, Metric
-from agent.plugin import Target
-from agent.scheduler import PollerRunner, PollerTiming, PollOutcome, jitter_offset
-from agent.telemetry import PluginStats
+from agent.core.errors import CollectError, PartialCollect
+from agent.core.model import ErrorType, Item, Metric
+from agent.core.plugin import Target
+from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome, jitter_offset
+from agent.framework.telemetry import PluginStats
 
 
 class ScriptedPoller:

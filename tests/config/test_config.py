@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.builtins import builtin_registry
-from agent.errors import ConfigError
+from agent.app.builtins import builtin_registry
+from agent.core.errors import ConfigError
 from config.credentials import SnmpV3Credential
 from config.loader import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "config/examples").glob("*.yaml"))
-CLI = [sys.executable, "-m", "agent.cli"]
+CLI = [sys.executable, "-m", "agent.app.cli"]
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from agent.demo import demo_environment, run_agent_for
+from agent.app.demo import demo_environment, run_agent_for
 from tests.dashboards.test_dashboards import all_exprs, substitute
 from tests.servers import require_binary
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from agent.diskqueue import DiskQueue
-from agent.outputs import PushOutput
-from agent.pipeline import QueueSink
-from agent.plugin import PushExporter
-from agent.telemetry import PluginStats
+from agent.core.plugin import PushExporter
+from agent.framework.diskqueue import DiskQueue
+from agent.framework.outputs import PushOutput
+from agent.framework.pipeline import QueueSink
+from agent.framework.telemetry import PluginStats
 from config.models import QueueOptions
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from agent.builtins import BUILTIN_SPECS
-from agent.model import Item, Metric
-from agent.plugin import PluginKind, PluginSpec, Registry, Target
+from agent.app.builtins import BUILTIN_SPECS
+from agent.core.model import Item, Metric
+from agent.core.plugin import PluginKind, PluginSpec, Registry, Target
 from config.base import StrictModel
 from config.loader import LoadedConfig, load_config
 

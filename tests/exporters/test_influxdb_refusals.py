@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.plugin import BatchKind
+from agent.core.plugin import BatchKind
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter
 from tests.exporters.helpers import FakeInflux, drain_all, make_output, self_signed
 

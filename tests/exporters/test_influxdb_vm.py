@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.lineprotocol import render_many
-from agent.model import Metric, MetricKind
-from agent.plugin import BatchKind
+from agent.core.lineprotocol import render_many
+from agent.core.model import Metric, MetricKind
+from agent.core.plugin import BatchKind
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter
 from tests.exporters.helpers import drain_all, make_output, vm_samples
 from tests.servers import VictoriaMetrics

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.diskqueue import DiskQueue
-from agent.plugin import BatchKind
+from agent.core.plugin import BatchKind
+from agent.framework.diskqueue import DiskQueue
 from tests.exporters.helpers import vm_export
 from tests.servers import VictoriaMetrics
 
@@ -26,7 +26,7 @@ BATCH = 1000
 
 def _start(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "--log-level", "info", "run", "--config", str(cfg)],
+        [sys.executable, "-m", "agent.app.cli", "--log-level", "info", "run", "--config", str(cfg)],
         cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
 

@@ -18,8 +18,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.model import Event, EventState, Severity
-from agent.plugin import BatchKind
+from agent.core.model import Event, EventState, Severity
+from agent.core.plugin import BatchKind
 from exporters.mqtt.plugin import MqttEventsConfig, MqttEventsExporter, topic_for
 from tests.exporters.helpers import drain_all, make_output, self_signed
 from tests.servers import Mosquitto, free_port, require_binary, start_mosquitto

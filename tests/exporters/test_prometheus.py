@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.model import Metric, MetricKind
-from agent.snapshot import Snapshot
+from agent.core.model import Metric, MetricKind
+from agent.framework.snapshot import Snapshot
 from exporters.prometheus.plugin import PrometheusConfig, PrometheusExporter
 from tests.exporters.helpers import self_signed
 from tests.servers import ServerProcess, free_port, require_binary, wait_http
@@ -183,8 +183,8 @@ scrape_configs:
 
 @pytest.mark.timeout(60)
 async def test_served_by_the_agent_and_after_a_reload(tmp_path: Path) -> None:
-    from agent.builtins import builtin_registry
-    from agent.runtime import Agent
+    from agent.app.builtins import builtin_registry
+    from agent.framework.runtime import Agent
     from config.loader import load_config
 
     port = free_port()

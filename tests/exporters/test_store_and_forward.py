@@ -10,8 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from agent.model import Metric
-from agent.runtime import Agent
+from agent.core.model import Metric
+from agent.framework.runtime import Agent
 from tests.exporters import seqsource
 from tests.exporters.helpers import vm_export
 from tests.servers import free_port, start_victoria_metrics
@@ -85,7 +85,7 @@ async def test_outage_every_point_collected_meanwhile_reaches_the_store(tmp_path
         assert poller is not None
         collected = poller.received
         assert len(src.produced) - 3 <= collected <= len(src.produced)
-        from agent.diskqueue import DiskQueue
+        from agent.framework.diskqueue import DiskQueue
         q = DiskQueue(tmp_path / "data" / "queue" / "influxdb_central.db", 2**30)
         left = [x for r in q.peek(10**6) for x in r.lines if x.startswith("test_seq")]
         q.close()
@@ -165,7 +165,7 @@ async def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(
     # every item handed to the queue is either still queued or counted as dropped
     sink_stats = agent.telemetry.get("influxdb/central")
     assert sink_stats is not None
-    from agent.diskqueue import DiskQueue
+    from agent.framework.diskqueue import DiskQueue
 
     q = DiskQueue(tmp_path / "data" / "queue" / "influxdb_central.db", 2**20)
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 from inventory.loader import load_inventory
 from inventory.models import DeviceKind, RoomKind
 

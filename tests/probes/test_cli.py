@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agent.model import Metric
-from agent.plugin import Target
+from agent.core.model import Metric
+from agent.core.plugin import Target
 from probes.web_ipv6.plugin import WebIpv6Config, WebIpv6Poller
 from tests.probes.conftest import RESOLVER4, RESOLVER6, ZONE, DualStackLab
 from tests.servers import REPO
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.root, pytest.mark.timeout(120)]
 
 
 def _cli(lab: DualStackLab, *args: str) -> tuple[int, dict[str, Any]]:
-    r = subprocess.run(["ip", "netns", "exec", lab.client, sys.executable, "-m", "agent.cli",
+    r = subprocess.run(["ip", "netns", "exec", lab.client, sys.executable, "-m", "agent.app.cli",
                         *args], capture_output=True, text=True, cwd=REPO, timeout=90)
     assert r.returncode in (0, 1), r.stderr
     return r.returncode, json.loads(r.stdout)
@@ -86,7 +86,7 @@ def test_agent_once_renders_paired_probe_series(dslab: DualStackLab, tmp_path: P
         "  - type: dualstack\n    targets:\n      inventory: false\n      static:\n"
         f"        - {{id: portal, hostname: www.{ZONE}, port: 80}}\n"
         f"    resolvers: [{RESOLVER4}]\n    icmp: {{count: 2, interval_secs: 0.01}}\n")
-    r = subprocess.run(["ip", "netns", "exec", dslab.client, sys.executable, "-m", "agent.cli",
+    r = subprocess.run(["ip", "netns", "exec", dslab.client, sys.executable, "-m", "agent.app.cli",
                         "once", "--config", str(cfg)], capture_output=True, text=True,
                        cwd=REPO, timeout=90)
     assert r.returncode == 0, r.stderr

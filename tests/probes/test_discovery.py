@@ -101,7 +101,7 @@ def lanlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LanLab]:
 
 
 def _discover(ll: LanLab, iface: str) -> dict[str, Any]:
-    r = subprocess.run(["ip", "netns", "exec", ll.mon, sys.executable, "-m", "agent.cli",
+    r = subprocess.run(["ip", "netns", "exec", ll.mon, sys.executable, "-m", "agent.app.cli",
                         "discover", iface, "--config", str(ll.work / "agent.yaml"),
                         "--listen-secs", "5"], capture_output=True, text=True, cwd=REPO,
                        timeout=90)
@@ -181,7 +181,7 @@ def test_listener_in_the_agent_emits_lan_hosts_and_events(lanlab: LanLab) -> Non
     cfg.write_text((lanlab.work / "agent.yaml").read_text().replace(
         "interfaces: [m0, m1]", "interfaces: [m0]\n    listen_secs: 4\n"
         "    sweep_interval_secs: 600"))
-    r = subprocess.run(["ip", "netns", "exec", lanlab.mon, sys.executable, "-m", "agent.cli",
+    r = subprocess.run(["ip", "netns", "exec", lanlab.mon, sys.executable, "-m", "agent.app.cli",
                         "once", "--config", str(cfg), "--listen-secs", "12"],
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.model import Metric, ProbeResult
-from agent.plugin import Target
+from agent.core.model import Metric, ProbeResult
+from agent.core.plugin import Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.engine import Engine
 from probes.dualstack.plan import Plan

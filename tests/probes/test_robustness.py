@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import ErrorType, EventState, ProbeResult
+from agent.core.model import ErrorType, EventState, ProbeResult
 from probes.clients import dns as dnsclient
 from probes.common import Endpoint, Family, ProbeFailure
 from probes.http import fetch
@@ -252,7 +252,7 @@ def test_sniffed_frames_parse_or_are_ignored() -> None:
 
 
 def test_discovery_events_raise_once_and_resolve_later() -> None:
-    from agent.model import Event, Severity
+    from agent.core.model import Event, Severity
     from inventory.models import Inventory
     from probes.discovery.plugin import DiscoveryConfig, LanDiscovery
 

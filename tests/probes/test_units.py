@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.plugin import Target
+from agent.core.plugin import Target
 from inventory.models import Device, DeviceKind
 from probes.discovery.oui import OuiTable
 from probes.dualstack.config import DualStackConfig

@@ -15,8 +15,8 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.fast import dispatcher as _dispatch
 from collectors.snmp.fast.ber import (
     GET,

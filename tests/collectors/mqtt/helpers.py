@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.model import Event, Item, Metric
-from agent.plugin import BuildContext, ListenerContext, Target
+from agent.core.model import Event, Item, Metric
+from agent.core.plugin import BuildContext, ListenerContext, Target
 from collectors.mqtt.classes import CLASS_TO_KIND, WIFI_SURVEY_ROLE, IotClass
 from collectors.mqtt.client import BrokerOptions, Publisher
 from collectors.mqtt.config import MqttConfig

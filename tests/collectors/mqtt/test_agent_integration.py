@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.builtins import builtin_registry
-from agent.errors import CollectError
-from agent.model import Metric
-from agent.runtime import Agent
+from agent.app.builtins import builtin_registry
+from agent.core.errors import CollectError
+from agent.core.model import Metric
+from agent.framework.runtime import Agent
 from collectors.mqtt.classes import IotClass
 from collectors.mqtt.sim import generate_inventory
 from config.loader import load_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import Metric
+from agent.core.model import Metric
 from collectors.mqtt.classes import IotClass, class_of
 from collectors.mqtt.sim import FleetOptions, generate_inventory, start_fleet
 from collectors.mqtt.sim.cli import register

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agent.errors import ConfigError
-from agent.model import Event, Metric
+from agent.core.errors import ConfigError
+from agent.core.model import Event, Metric
 from collectors.mqtt.classes import IotClass, class_of
 from collectors.mqtt.client import BrokerOptions, Subscriber
 from collectors.mqtt.config import MqttConfig

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.fast import FastOptions, FastSession
 from collectors.snmp.fast.ber import GETBULK, BerError, RequestEncoder, decode_response
 from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str

@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.records import Profile
 from collectors.snmp.session import oid_from_str

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import ErrorType, Item, Metric
-from agent.plugin import BuildContext, Target
-from agent.scheduler import PollerRunner, PollerTiming, PollOutcome
-from agent.telemetry import PluginStats
+from agent.core.model import ErrorType, Item, Metric
+from agent.core.plugin import BuildContext, Target
+from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
+from agent.framework.telemetry import PluginStats
 from collectors.snmp.plugin import SnmpConfig, build
 from config.credentials import SnmpV2cCredential
 from inventory.models import Inventory

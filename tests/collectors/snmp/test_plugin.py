@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import CollectError, PartialCollect
-from agent.model import ErrorType, Item, Metric
-from agent.plugin import BuildContext, Target
+from agent.core.errors import CollectError, PartialCollect
+from agent.core.model import ErrorType, Item, Metric
+from agent.core.plugin import BuildContext, Target
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.plugin import SPEC, SnmpConfig, build
 from collectors.snmp.records import Profile

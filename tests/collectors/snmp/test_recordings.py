@@ -103,7 +103,7 @@ async def test_ac6605_vlan_bitmaps_walk_completes_by_stepping_down(
 @pytest.mark.timeout(60)
 def test_identify_command_prints_json(snmpsim_fixtures: SnmpAgent,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli import main
+    from agent.app.cli import main
 
     rc = main(["identify", f"{snmpsim_fixtures.host}:{snmpsim_fixtures.port}",
                "--community", "vrp_ne", "--timeout", "0.5", "--transport", "pysnmp"])
@@ -118,7 +118,7 @@ def test_identify_command_prints_json(snmpsim_fixtures: SnmpAgent,
 
 @pytest.mark.timeout(30)
 def test_identify_command_reports_a_dead_device(capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli import main
+    from agent.app.cli import main
     from tests.servers import free_port
 
     port = free_port("127.0.0.1", kind=2)  # nothing listens there
@@ -136,7 +136,7 @@ def test_identify_command_reports_a_dead_device(capsys: pytest.CaptureFixture[st
 ])
 def test_identify_refuses_bad_credentials(argv: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli import main
+    from agent.app.cli import main
 
     assert main(argv) == 2
     err = capsys.readouterr().err

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from agent.cli import main as cli_main
+from agent.app.cli import main as cli_main
 from collectors.snmp.fast import FastOptions, FastSession
 from collectors.snmp.session import Oid, oid_from_str
 from collectors.snmp.sim import SimCampus, SimServer, generate, serve
@@ -226,7 +226,7 @@ def test_cli_generate_and_serve_until_sigterm(workdir: Path) -> None:
     assert rc == 0
     assert (out / "inventory.yaml").exists() and (out / "data" / "core-sw.snmprec").exists()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "sim-campus", "serve", "--data", str(out)],
+        [sys.executable, "-m", "agent.app.cli", "sim-campus", "serve", "--data", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         assert proc.stdout is not None

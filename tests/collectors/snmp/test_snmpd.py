@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.snmp.cli import identify_host
 from collectors.snmp.session import SnmpType, oid_from_str
 from collectors.snmp.transport import (
@@ -99,7 +99,7 @@ async def test_ipv6_transport_v2c_and_v3(snmpd: Snmpd) -> None:
 def test_identify_over_bracketed_ipv6(snmpd: Snmpd, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from agent.cli import main
+    from agent.app.cli import main
 
     u = snmpd.users[1]
     rc = main(["identify", f"[::1]:{snmpd.port}", "--v3-user", u.user, "--auth-proto",
@@ -115,7 +115,7 @@ def test_identify_with_a_credential_set_from_the_config(
         snmpd: Snmpd, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from agent.cli import main
+    from agent.app.cli import main
 
     u = snmpd.users[0]
     cfg = tmp_path / "agent.yaml"
@@ -172,8 +172,8 @@ async def test_rates_from_live_counters(snmpd: Snmpd, tmp_path) -> None:
     second poll shows a positive bit rate on it, consistent with the raw counter delta."""
     import asyncio
 
-    from agent.model import Metric
-    from agent.plugin import BuildContext, Target
+    from agent.core.model import Metric
+    from agent.core.plugin import BuildContext, Target
     from collectors.snmp.plugin import SnmpConfig, build
     from inventory.models import Inventory
 

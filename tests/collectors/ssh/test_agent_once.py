@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.builtins import builtin_registry
-from agent.model import Metric
-from agent.runtime import Agent
+from agent.app.builtins import builtin_registry
+from agent.core.model import Metric
+from agent.framework.runtime import Agent
 from config.loader import load_config
 from tests.collectors.ssh.fakedevice import FakeDevices
 

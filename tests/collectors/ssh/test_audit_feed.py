@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.audit.plugin import AuditConfig, AuditProcessor
-from agent.model import Metric
+from agent.core.model import Metric
+from agent.processors.audit.plugin import AuditConfig, AuditProcessor
 from collectors.ssh.metrics import version_metrics
 from collectors.ssh.normalize import NORMALIZERS
 from collectors.ssh.parsing import parse

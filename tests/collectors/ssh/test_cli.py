@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from agent.app.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.errors import CollectError, PartialCollect
-from agent.model import ErrorType, Item, Metric
-from agent.plugin import BuildContext, Target
-from agent.scheduler import PollerRunner, PollerTiming, PollOutcome
-from agent.telemetry import PluginStats
+from agent.core.errors import CollectError, PartialCollect
+from agent.core.model import ErrorType, Item, Metric
+from agent.core.plugin import BuildContext, Target
+from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
+from agent.framework.telemetry import PluginStats
 from collectors.ssh.config import SshConfig, SshDeviceOptions
 from collectors.ssh.platforms import Platform
 from collectors.ssh.plugin import SshCollector

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model import ErrorType, EventState
+from agent.core.model import ErrorType, EventState
 from collectors.ssh.metrics import (
     address_scope,
     ap_metrics,

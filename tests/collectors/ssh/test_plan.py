@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.errors import CollectError
-from agent.model import ErrorType
-from agent.plugin import BuildContext, Target
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
+from agent.core.plugin import BuildContext, Target
 from collectors.ssh.config import SshConfig
 from collectors.ssh.platforms import CommandKind, Platform
 from collectors.ssh.plugin import SshCollector

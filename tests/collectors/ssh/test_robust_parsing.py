@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.errors import CollectError
-from agent.model import ErrorType
+from agent.core.errors import CollectError
+from agent.core.model import ErrorType
 from collectors.ssh.platforms import COMMAND_SETS, Command
 from collectors.ssh.plugin import SshCollector
 

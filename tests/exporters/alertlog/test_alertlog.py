@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.model import Event, EventState, Severity
-from agent.plugin import Batch, BatchKind
+from agent.core.model import Event, EventState, Severity
+from agent.core.plugin import Batch, BatchKind
 from exporters.alertlog.logfile import RotatingJsonLines
 from exporters.alertlog.plugin import AlertLogConfig, AlertLogExporter
 

@@ -13,8 +13,8 @@ import pytest
 from exporters.alertlog.plugin import AlertLogConfig, AlertLogExporter
 from exporters.alertmanager.plugin import AlertmanagerConfig, AlertmanagerExporter
 from inventory.models import DeviceKind
-from tests.agent.alerts.helpers import FakeClock, campus, dev, icmp, processor
-from tests.agent.alerts.rig import Rig
+from tests.agent.processors.alerts.helpers import FakeClock, campus, dev, icmp, processor
+from tests.agent.processors.alerts.rig import Rig
 from tests.exporters.alertmanager.amserver import Alertmanager, start_alertmanager
 from tests.servers import free_port
 

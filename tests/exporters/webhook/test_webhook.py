@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from agent.errors import PermanentExportError, RetryableExportError
-from agent.model import Event, EventState, Severity
-from agent.plugin import Batch, BatchKind
+from agent.core.errors import PermanentExportError, RetryableExportError
+from agent.core.model import Event, EventState, Severity
+from agent.core.plugin import Batch, BatchKind
 from exporters.webhook.plugin import WebhookConfig, WebhookExporter
 from exporters.webhook.robots import dingtalk_sign
 from inventory.models import DeviceKind
-from tests.agent.alerts.helpers import FakeClock, campus, dev, icmp, processor
-from tests.agent.alerts.rig import Rig
+from tests.agent.processors.alerts.helpers import FakeClock, campus, dev, icmp, processor
+from tests.agent.processors.alerts.rig import Rig
 from tests.exporters.webhook.receiver import RobotReceiver
 
 INV = campus([dev(f"sw-{i}", DeviceKind.ACCESS_SWITCH) for i in range(300)])

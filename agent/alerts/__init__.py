@@ -1,3 +1,0 @@
-from agent.alerts.plugin import SPEC
-
-__all__ = ["SPEC"]

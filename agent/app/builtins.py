@@ -1,0 +1,42 @@
+"""The built-in plugins, listed explicitly (no import-time magic)."""
+
+from __future__ import annotations
+
+from agent.core.plugin import PluginSpec, Registry
+from agent.processors.alerts import SPEC as ALERTS
+from agent.processors.audit import SPEC as AUDIT
+from collectors.host import SPEC as HOST
+from collectors.mqtt import SPEC as MQTT
+from collectors.snmp import SPEC as SNMP
+from collectors.ssh import SPEC as SSH
+from exporters.alertlog import SPEC as ALERTLOG
+from exporters.alertmanager import SPEC as ALERTMANAGER
+from exporters.influxdb import SPEC as INFLUXDB
+from exporters.mqtt import SPEC as MQTT_EVENTS
+from exporters.prometheus import SPEC as PROMETHEUS
+from exporters.webhook import SPEC as WEBHOOK
+from probes.discovery import SPEC as LAN_DISCOVERY
+from probes.dualstack import SPEC as DUALSTACK
+from probes.web_ipv6 import SPEC as WEB_IPV6
+
+BUILTIN_SPECS: tuple[PluginSpec, ...] = (
+    ALERTS,
+    AUDIT,
+    HOST,
+    MQTT,
+    SNMP,
+    SSH,
+    INFLUXDB,
+    PROMETHEUS,
+    MQTT_EVENTS,
+    ALERTLOG,
+    ALERTMANAGER,
+    WEBHOOK,
+    DUALSTACK,
+    WEB_IPV6,
+    LAN_DISCOVERY,
+)
+
+
+def builtin_registry() -> Registry:
+    return Registry(BUILTIN_SPECS)

@@ -1,0 +1,175 @@
+"""Plugin protocols, the spec each plugin folder exports, and the registry.
+
+A plugin does only its job; the framework owns timing, tags, retries and buffering.
+- `Poller`: the scheduler calls `poll(target)` once per tick per target, under a timeout.
+- `Listener`: `run(ctx)` runs for the agent's life and hands items to `ctx.emit`.
+- `Processor`: pure and synchronous, `process(items) -> items`; may keep state, never does I/O.
+- `PushExporter`: `write(batch)` from its own disk queue; raises typed export errors.
+- `PullExporter`: serves the last-value snapshot (Prometheus).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from agent.core.model import Event, Item, Metric
+
+if TYPE_CHECKING:
+    from agent.framework.snapshot import Snapshot
+    from config.credentials import Credential
+    from inventory.models import Device, Inventory
+
+
+class PluginKind(enum.StrEnum):
+    POLLER = "poller"
+    LISTENER = "listener"
+    PROCESSOR = "processor"
+    PUSH_EXPORTER = "push_exporter"
+    PULL_EXPORTER = "pull_exporter"
+
+    @property
+    def section(self) -> str:
+        """The config section instances of this kind are declared in."""
+        if self in (PluginKind.POLLER, PluginKind.LISTENER):
+            return "inputs"
+        if self is PluginKind.PROCESSOR:
+            return "processors"
+        return "outputs"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One thing a poller polls: an inventory device, or a static target from config."""
+
+    id: str
+    device: Device | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    credential: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return self.ipv4 or self.ipv6 or self.hostname or self.id
+
+    def tags(self) -> dict[str, str]:
+        tags = self.device.tags() if self.device is not None else {"target": self.id}
+        tags.update(self.labels)
+        return tags
+
+
+class Poller(Protocol):
+    async def start(self) -> None: ...
+    async def poll(self, target: Target) -> Sequence[Item]: ...
+    async def close(self) -> None: ...
+
+
+class Emit(Protocol):
+    def __call__(self, items: Sequence[Item], target: Target | None = None) -> None: ...
+
+
+@dataclass(slots=True)
+class ListenerContext:
+    emit: Emit
+    targets: Sequence[Target]
+    count_error: Callable[[str], None]  # count an error type for this instance
+
+
+class Listener(Protocol):
+    async def run(self, ctx: ListenerContext) -> None: ...
+    async def close(self) -> None: ...
+
+
+class Processor(Protocol):
+    def process(self, items: Sequence[Item]) -> Sequence[Item]: ...
+
+
+class BatchKind(enum.StrEnum):
+    METRICS = "metrics"  # payload: Influx line protocol, one point per line
+    EVENTS = "events"  # payload: JSON lines of Event.to_json_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What a push exporter receives from its disk queue."""
+
+    kind: BatchKind
+    lines: Sequence[str]
+    metrics: Sequence[Metric] = ()
+    events: Sequence[Event] = ()
+
+
+@runtime_checkable
+class PushExporter(Protocol):
+    accepts: frozenset[BatchKind]
+
+    async def start(self) -> None: ...
+    async def write(self, batch: Batch) -> None: ...
+    async def close(self) -> None: ...
+
+
+class PullExporter(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """Everything a plugin's build function may use; no hidden globals."""
+
+    instance: str  # "type/name"
+    inventory: Inventory
+    credentials: Mapping[str, Credential]
+    data_dir: Path
+    config_dir: Path
+    snapshot: Snapshot | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("campusmon"))
+    # the instance's per-target poll timeout (pollers whose library keeps its own timeouts,
+    # e.g. netmiko, derive them from it); None outside the agent
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSpec:
+    """What a plugin folder exports as `SPEC`."""
+
+    name: str
+    kind: PluginKind
+    config_model: type[BaseModel]
+    build: Callable[[Any, BuildContext], Any]
+    description: str
+    example: Mapping[str, Any] = field(default_factory=dict)  # a valid instance config
+    default_targets: str | None = None  # "inventory" = every inventory device, None = none
+
+
+class Registry:
+    """Plugin specs by (section, name). Instance state only: registries never share specs."""
+
+    def __init__(self, specs: Sequence[PluginSpec] = ()) -> None:
+        self._specs: dict[tuple[str, str], PluginSpec] = {}
+        for spec in specs:
+            self.register(spec)
+
+    def register(self, spec: PluginSpec) -> None:
+        key = (spec.kind.section, spec.name)
+        if key in self._specs:
+            raise ValueError(f"plugin '{spec.name}' is already registered in {key[0]}")
+        self._specs[key] = spec
+
+    def get(self, section: str, name: str) -> PluginSpec | None:
+        return self._specs.get((section, name))
+
+    def names(self, section: str) -> list[str]:
+        return sorted(n for s, n in self._specs if s == section)
+
+    def all(self) -> list[PluginSpec]:
+        return sorted(self._specs.values(), key=lambda s: (s.kind.section, s.name))

@@ -1,0 +1,151 @@
+"""Enrich, process and fan out what the plugins produce.
+
+submit() runs on the event loop and is cheap: ProbeResults become metrics, inventory tags are
+added, processors run, the snapshot is updated and the items are buffered. flush() writes the
+buffer to every push output's disk queue and to the local store, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from agent.core.lineprotocol import render_many
+from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult
+from agent.core.plugin import BatchKind, Processor, Target
+from agent.framework.diskqueue import DiskQueue
+from agent.framework.localstore import LocalStore
+from agent.framework.scheduler import PollOutcome
+from agent.framework.snapshot import Snapshot
+from agent.framework.telemetry import PluginStats
+
+log = logging.getLogger("campusmon.pipeline")
+
+
+@dataclass(slots=True)
+class QueueSink:
+    """A push output's disk queue and the kinds of batch its exporter accepts."""
+
+    instance_id: str
+    queue: DiskQueue
+    accepts: frozenset[BatchKind]
+    stats: PluginStats
+    notify: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
+class NamedProcessor:
+    instance_id: str
+    processor: Processor
+    stats: PluginStats
+
+
+def event_as_metric(e: Event) -> Metric:
+    """Events also land in the local store (`campusmon query --measurement event`)."""
+    tags = {**e.labels, "key": e.key, "event_kind": e.kind, "state": e.state.value,
+            "severity": e.severity.value}
+    if e.device:
+        tags["device"] = e.device
+    return Metric("event", tags, {"summary": e.summary}, e.ts_ns)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        base_tags: Mapping[str, str],
+        processors: Sequence[NamedProcessor] = (),
+        queues: Sequence[QueueSink] = (),
+        local_store: LocalStore | None = None,
+        snapshot: Snapshot | None = None,
+        on_flush: Callable[[list[Metric], list[Event]], None] | None = None,
+    ) -> None:
+        self.base_tags = dict(base_tags)
+        self.processors = list(processors)
+        self.queues = list(queues)
+        self.local_store = local_store
+        self.snapshot = snapshot
+        self.on_flush = on_flush
+        self._metrics: list[Metric] = []
+        self._events: list[Event] = []
+        self._flush_lock = asyncio.Lock()
+
+    def submit(
+        self,
+        items: Sequence[Item],
+        target: Target | None = None,
+        outcome: PollOutcome | None = None,
+        instance_tags: Mapping[str, str] | None = None,
+    ) -> None:
+        tags = dict(self.base_tags)
+        if instance_tags:
+            tags.update(instance_tags)
+        if target is not None:
+            tags.update(target.tags())
+        out: list[Item] = []
+        for it in items:
+            if isinstance(it, ProbeResult):
+                out.append(it.to_metric().with_tags(tags))
+            elif isinstance(it, Metric):
+                out.append(it.with_tags(tags))
+            else:
+                out.append(it.with_labels({k: v for k, v in tags.items() if k != "device"}))
+        if outcome is not None:
+            fields: dict[str, int | float | bool | str] = {
+                "up": 1 if outcome.ok else 0, "duration_seconds": outcome.duration_s}
+            ptags = dict(tags)
+            if outcome.error is not None:
+                ptags["error_type"] = outcome.error.value
+            out.append(Metric("agent_poll", ptags, fields, outcome.started_ns))
+        for p in self.processors:
+            try:
+                out = list(p.processor.process(out))
+            except Exception:
+                p.stats.count_error(ErrorType.INTERNAL)
+                log.exception("processor %s failed; items passed through", p.instance_id)
+        metrics = [i for i in out if isinstance(i, Metric)]
+        events = [i for i in out if isinstance(i, Event)]
+        if self.snapshot is not None and metrics:
+            self.snapshot.update(metrics)
+        self._metrics.extend(metrics)
+        self._events.extend(events)
+
+    def pending(self) -> int:
+        return len(self._metrics) + len(self._events)
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            metrics, self._metrics = self._metrics, []
+            events, self._events = self._events, []
+            if not metrics and not events:
+                return
+            await asyncio.to_thread(self._write, metrics, events)
+            for q in self.queues:
+                q.notify.set()
+            if self.on_flush is not None:
+                self.on_flush(metrics, events)
+
+    def _write(self, metrics: list[Metric], events: list[Event]) -> None:
+        lines = render_many(metrics) if metrics else []
+        event_lines = [json.dumps(e.to_json_dict(), ensure_ascii=False) for e in events]
+        for q in self.queues:
+            for kind, payload in ((BatchKind.METRICS, lines), (BatchKind.EVENTS, event_lines)):
+                if not payload or kind not in q.accepts:
+                    continue
+                q.stats.received += len(payload)
+                dropped = q.queue.put(kind, payload)
+                if dropped:
+                    q.stats.dropped += dropped
+                    log.warning("%s: disk queue full, dropped %d oldest items",
+                                q.instance_id, dropped)
+        if self.local_store is not None:
+            try:
+                self.local_store.write([*metrics, *(event_as_metric(e) for e in events)])
+            except sqlite3.Error as exc:  # a full or broken disk: the queues still got the data
+                log.error("local store %s: write of %d points failed: %s",
+                          self.local_store.path, len(metrics) + len(events), exc)
+

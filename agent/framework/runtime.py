@@ -1,0 +1,299 @@
+"""The agent: builds plugins from a loaded config and runs them until told to stop.
+
+SIGTERM/SIGINT: stop polling, flush the pipeline, drain outputs within the deadline, exit 0.
+SIGHUP: reload config and inventory; on a bad config keep running the old one. Queued data
+survives a reload: disk queues are files keyed by output instance, reopened by the new build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.core.errors import ConfigError, StartupError
+from agent.core.model import Event, Item, Metric
+from agent.core.plugin import BuildContext, PluginKind, PushExporter, Registry, Target
+from agent.framework.diskqueue import DiskQueue
+from agent.framework.localstore import LocalStore
+from agent.framework.outputs import PushOutput
+from agent.framework.pipeline import NamedProcessor, Pipeline, QueueSink, event_as_metric
+from agent.framework.scheduler import ListenerRunner, PollerRunner, PollerTiming, PollOutcome
+from agent.framework.snapshot import Snapshot
+from agent.framework.targets import select_targets
+from agent.framework.telemetry import Telemetry
+from config.loader import LoadedConfig, PluginInstance, load_config
+
+log = logging.getLogger("campusmon.agent")
+
+
+def self_target() -> Target:
+    return Target(id=socket.gethostname(), hostname="localhost")
+
+
+def targets_for(inst: PluginInstance, cfg: LoadedConfig) -> list[Target]:
+    if inst.options.targets is None and inst.spec.default_targets == "self":
+        return [self_target()]
+    return select_targets(inst.options.targets, cfg.inventory, inst.spec)
+
+
+@dataclass
+class Built:
+    """Everything one config builds; replaced whole on reload."""
+
+    cfg: LoadedConfig
+    pipeline: Pipeline
+    pollers: list[PollerRunner] = field(default_factory=list)
+    listeners: list[ListenerRunner] = field(default_factory=list)
+    outputs: list[PushOutput] = field(default_factory=list)
+    closables: list[Any] = field(default_factory=list)  # plugin objects with close()
+    local_store: LocalStore | None = None
+    exporters: list[Any] = field(default_factory=list)  # output plugins (also in closables)
+
+
+class Agent:
+    def __init__(self, cfg: LoadedConfig, registry: Registry,
+                 *, print_lines: Callable[[list[Metric]], None] | None = None) -> None:
+        self.cfg = cfg
+        self.registry = registry
+        self.telemetry = Telemetry()
+        self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0))
+        self.print_lines = print_lines
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+        self.built: Built | None = None
+
+    # ---------------------------------------------------------------- building
+    def _context(self, inst: PluginInstance, cfg: LoadedConfig) -> BuildContext:
+        return BuildContext(
+            instance=inst.instance_id, inventory=cfg.inventory, credentials=cfg.credentials,
+            data_dir=cfg.data_dir, config_dir=cfg.config_dir, snapshot=self.snapshot,
+            logger=logging.getLogger(f"campusmon.{inst.instance_id}"),
+            timeout_s=inst.options.timeout_secs or cfg.agent.timeout_secs)
+
+    async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
+        a = cfg.agent
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        queues: list[QueueSink] = []
+        outputs: list[PushOutput] = []
+        closables: list[Any] = []
+        exporters: list[Any] = []
+        push_insts = [o for o in cfg.outputs
+                      if o.options.enabled and o.spec.kind is PluginKind.PUSH_EXPORTER]
+        for inst in cfg.outputs:
+            if not inst.options.enabled:
+                continue
+            plugin = inst.spec.build(inst.config, self._context(inst, cfg))
+            closables.append(plugin)
+            exporters.append(plugin)
+            if inst.spec.kind is PluginKind.PUSH_EXPORTER and not for_once:
+                assert isinstance(plugin, PushExporter)
+                qpath = cfg.data_dir / "queue" / f"{inst.spec.name}_{inst.name}.db"
+                dq = await asyncio.to_thread(
+                    DiskQueue, qpath, int(inst.options.queue.max_megabytes * 2**20))
+                st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
+                sink = QueueSink(inst.instance_id, dq, plugin.accepts, st)
+                queues.append(sink)
+                outputs.append(PushOutput(sink, plugin, inst.options.queue,
+                                          decode=getattr(plugin, "wants_objects", False)))
+                closables.append(dq)
+        store: LocalStore | None = None
+        use_store = a.local_store.enabled if a.local_store.enabled is not None else not push_insts
+        if use_store and not for_once:
+            store = await asyncio.to_thread(
+                LocalStore, cfg.data_dir / "store.db", a.local_store.retention_hours,
+                int(a.local_store.max_megabytes * 2**20))
+            closables.append(store)
+        processors = []
+        for inst in cfg.processors:
+            if inst.options.enabled:
+                proc = inst.spec.build(inst.config, self._context(inst, cfg))
+                closables.append(proc)
+                processors.append(NamedProcessor(
+                    inst.instance_id, proc,
+                    self.telemetry.for_instance(inst.spec.name, inst.instance_id)))
+        pipeline = Pipeline(
+            base_tags={"campus": cfg.inventory.campus.code}, processors=processors,
+            queues=queues, local_store=store, snapshot=self.snapshot,
+            on_flush=self._print_flush if self.print_lines else None)
+        built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store,
+                      exporters=exporters)
+        global_limit = asyncio.Semaphore(a.max_concurrency)
+        jitter = a.jitter_secs if a.jitter_secs is not None else min(a.interval_secs / 10, 5.0)
+        for inst in cfg.inputs:
+            if not inst.options.enabled:
+                continue
+            plugin = inst.spec.build(inst.config, self._context(inst, cfg))
+            closables.append(plugin)
+            st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
+            targets = targets_for(inst, cfg)
+            poll_sink = self._sink_for(pipeline, inst)
+            if inst.spec.kind is PluginKind.POLLER:
+                timing = PollerTiming(
+                    interval_s=inst.options.interval_secs or a.interval_secs,
+                    timeout_s=inst.options.timeout_secs or a.timeout_secs,
+                    jitter_s=jitter, backoff_after=a.backoff_after_failures,
+                    max_backoff_ticks=a.max_backoff_ticks)
+                limit = asyncio.Semaphore(inst.options.max_concurrency or a.max_concurrency)
+                built.pollers.append(PollerRunner(
+                    inst.instance_id, plugin, targets, timing, limit, global_limit, poll_sink,
+                    st))
+            else:
+                built.listeners.append(
+                    ListenerRunner(inst.instance_id, plugin, targets, poll_sink, st))
+        return built
+
+    def _print_flush(self, metrics: list[Metric], events: list[Event]) -> None:
+        if self.print_lines is not None:
+            self.print_lines([*metrics, *(event_as_metric(e) for e in events)])
+
+    @staticmethod
+    def _sink_for(pipeline: Pipeline, inst: PluginInstance) -> Callable[
+            [Sequence[Item], Target | None, PollOutcome | None], None]:
+        tags = inst.options.tags
+
+        def sink(items: Sequence[Item], target: Target | None,
+                 outcome: PollOutcome | None) -> None:
+            pipeline.submit(items, target, outcome, tags)
+        return sink
+
+    async def _start_plugins(self, built: Built, *, exporters: bool = True) -> None:
+        for p in built.closables:
+            if not exporters and any(p is e for e in built.exporters):
+                continue
+            start = getattr(p, "start", None)
+            if start is None:
+                continue
+            try:
+                await start()
+            except StartupError as exc:
+                log.error("a plugin failed to start: %s", exc)
+                if not exc.retry:
+                    raise
+
+    async def _close(self, built: Built) -> None:
+        for p in reversed(built.closables):
+            try:
+                res = p.close()
+                if asyncio.iscoroutine(res):
+                    await asyncio.wait_for(res, timeout=2.0)
+            except Exception:
+                log.exception("closing %r failed", p)
+
+    # ---------------------------------------------------------------- running
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def _self_metrics(self, built: Built) -> list[Metric]:
+        now = time.time_ns()
+        out = self.telemetry.metrics(now)
+        for o in built.outputs:
+            s = o.sink.queue.stats()
+            age = (now - s.oldest_ns) / 1e9 if s.oldest_ns else 0.0
+            out.append(Metric("agent_queue", {"instance": o.sink.instance_id}, {
+                "depth_items": s.items, "depth_bytes": s.bytes, "oldest_age_seconds": age,
+                "dropped_total": s.dropped_items, "rejected_total": s.rejected_items}, now))
+        return out
+
+    async def _run_built(self, built: Built, stop: asyncio.Event) -> None:
+        a = built.cfg.agent
+        tasks = [asyncio.create_task(p.run(stop), name=p.instance_id) for p in built.pollers]
+        tasks += [asyncio.create_task(lr.run(stop), name=lr.instance_id)
+                  for lr in built.listeners]
+        tasks += [asyncio.create_task(o.run(stop), name=o.sink.instance_id)
+                  for o in built.outputs]
+        next_self = time.monotonic() + a.self_metrics_interval_secs
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=a.flush_interval_secs)
+                if time.monotonic() >= next_self:
+                    built.pipeline.submit(self._self_metrics(built))
+                    next_self = time.monotonic() + a.self_metrics_interval_secs
+                await built.pipeline.flush()
+        finally:
+            for p in built.pollers:
+                await p.cancel_inflight()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _shutdown(self, built: Built) -> None:
+        deadline = time.monotonic() + built.cfg.agent.shutdown_deadline_secs
+        built.pipeline.submit(self._self_metrics(built))
+        await built.pipeline.flush()
+        if built.outputs:
+            await asyncio.gather(*(o.drain(deadline) for o in built.outputs),
+                                 return_exceptions=True)
+        await self._close(built)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, handler in ((signal.SIGTERM, self.request_stop),
+                             (signal.SIGINT, self.request_stop),
+                             (signal.SIGHUP, self.request_reload)):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, handler)
+        built = await self.build(self.cfg)
+        self.built = built
+        await self._start_plugins(built)
+        log.info("campusmon running: %d pollers, %d listeners, %d push outputs, local store %s",
+                 len(built.pollers), len(built.listeners), len(built.outputs),
+                 "on" if built.local_store else "off")
+        while True:
+            cycle_stop = asyncio.Event()
+            runner = asyncio.create_task(self._run_built(built, cycle_stop))
+            stop_w = asyncio.create_task(self._stop.wait())
+            reload_w = asyncio.create_task(self._reload.wait())
+            await asyncio.wait({runner, stop_w, reload_w}, return_when=asyncio.FIRST_COMPLETED)
+            cycle_stop.set()
+            await runner
+            stop_w.cancel()
+            reload_w.cancel()
+            if self._stop.is_set():
+                await self._shutdown(built)
+                return
+            self._reload.clear()
+            built = await self._reload_built(built)
+
+    async def _reload_built(self, old: Built) -> Built:
+        try:
+            cfg = await asyncio.to_thread(load_config, old.cfg.path, self.registry)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running config: %s", exc)
+            return old
+        await old.pipeline.flush()
+        await self._close(old)
+        self.cfg = cfg
+        new = await self.build(cfg)
+        await self._start_plugins(new)
+        self.built = new
+        log.info("reloaded %s: %d devices", cfg.path, len(cfg.inventory.devices))
+        return new
+
+    async def once(self, listen_secs: float = 0.0) -> Built:
+        """One cycle of every plugin; items go to `print_lines` (nothing is sent)."""
+        built = await self.build(self.cfg, for_once=True)
+        # nothing is sent: exporters are built (validated) but never started, so `once` never
+        # binds a /metrics port or connects to a broker beside a running agent
+        await self._start_plugins(built, exporters=False)
+        try:
+            await asyncio.gather(*(p.run_once() for p in built.pollers))
+            if built.listeners and listen_secs > 0:
+                stop = asyncio.Event()
+                tasks = [asyncio.create_task(lr.run(stop)) for lr in built.listeners]
+                await asyncio.sleep(listen_secs)
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await built.pipeline.flush()
+        finally:
+            await self._close(built)
+        return built
+

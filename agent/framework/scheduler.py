@@ -1,0 +1,206 @@
+"""Runs pollers on aligned ticks and listeners for the agent's life.
+
+- Ticks fall on multiples of the interval plus a stable per-instance jitter offset, so the
+  spacing between two polls of a target stays exactly one interval (rates stay clean).
+- Each target is polled under its own timeout; global and per-plugin semaphores bound the
+  polls in flight. A target whose previous poll still runs is skipped and counted as an
+  overrun, never stacked. A target failing `backoff_after` times in a row is skipped for an
+  exponentially growing number of ticks (capped); one success resets it.
+- This is the one place that catches every exception from a plugin, so one broken device
+  never cancels its siblings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from agent.core.errors import CollectError, PartialCollect
+from agent.core.model import ErrorType, Item
+from agent.core.plugin import Listener, ListenerContext, Poller, Target
+from agent.framework.telemetry import PluginStats
+
+log = logging.getLogger("campusmon.scheduler")
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    target: Target
+    ok: bool
+    error: ErrorType | None
+    duration_s: float
+    started_ns: int
+    detail: str = ""
+
+
+Sink = Callable[[Sequence[Item], Target | None, PollOutcome | None], None]
+
+
+@dataclass(slots=True)
+class _TargetState:
+    inflight: asyncio.Task[None] | None = None
+    failures: int = 0
+    skip_ticks: int = 0
+    last_error: ErrorType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollerTiming:
+    interval_s: float
+    timeout_s: float
+    jitter_s: float
+    backoff_after: int = 3
+    max_backoff_ticks: int = 16
+
+
+def jitter_offset(instance_id: str, jitter_s: float) -> float:
+    """Stable offset in [0, jitter): instances spread out, each keeps its own rhythm."""
+    if jitter_s <= 0:
+        return 0.0
+    return (zlib.crc32(instance_id.encode()) % 10_000) / 10_000 * jitter_s
+
+
+@dataclass
+class PollerRunner:
+    instance_id: str
+    poller: Poller
+    targets: Sequence[Target]
+    timing: PollerTiming
+    plugin_limit: asyncio.Semaphore
+    global_limit: asyncio.Semaphore
+    sink: Sink
+    stats: PluginStats
+    _state: dict[str, _TargetState] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def next_tick(self, now: float) -> float:
+        iv = self.timing.interval_s
+        off = jitter_offset(self.instance_id, min(self.timing.jitter_s, iv))
+        return math.floor((now - off) / iv + 1) * iv + off
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            delay = self.next_tick(time.time()) - time.time()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(0.0, delay))
+                return
+            except TimeoutError:
+                pass
+            self.tick()
+
+    def tick(self) -> list[asyncio.Task[None]]:
+        """Start this tick's polls; returns the tasks started (for `once` and tests)."""
+        started = []
+        for target in self.targets:
+            st = self._state.setdefault(target.id, _TargetState())
+            if st.inflight is not None and not st.inflight.done():
+                self.stats.overruns += 1
+                self.stats.count_error(ErrorType.OVERRUN)
+                continue
+            if st.skip_ticks > 0:
+                st.skip_ticks -= 1
+                continue
+            task = asyncio.create_task(self._poll_one(target, st), name=f"poll {target.id}")
+            st.inflight = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        return started
+
+    async def run_once(self) -> None:
+        tasks = self.tick()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _poll_one(self, target: Target, st: _TargetState) -> None:
+        items: Sequence[Item] = ()
+        error: ErrorType | None = None
+        detail = ""
+        async with self.global_limit, self.plugin_limit:
+            started_ns = time.time_ns()
+            t0 = time.monotonic()
+            try:
+                async with asyncio.timeout(self.timing.timeout_s):
+                    items = await self.poller.poll(target)
+            except TimeoutError:
+                error, detail = ErrorType.TIMEOUT, f"no answer within {self.timing.timeout_s}s"
+            except PartialCollect as exc:
+                items, error, detail = exc.items, exc.error_type, str(exc)
+            except CollectError as exc:
+                error, detail = exc.error_type, str(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the one catch-all: a plugin bug stays with its target
+                error, detail = ErrorType.INTERNAL, f"{type(exc).__name__}: {exc}"
+                log.debug("%s: %s crashed", self.instance_id, target.id, exc_info=True)
+            duration = time.monotonic() - t0
+        self.stats.polls += 1
+        self.stats.poll_seconds_total += duration
+        self.stats.last_poll_seconds = duration
+        self.stats.received += len(items)
+        if error is None:
+            if st.last_error is not None:
+                log.info("%s: %s recovered", self.instance_id, target.id)
+            st.failures, st.skip_ticks, st.last_error = 0, 0, None
+        else:
+            self.stats.count_error(error)
+            if error != st.last_error:  # log once per change of state, not every tick
+                log.warning("%s: %s: %s (%s)", self.instance_id, target.id, error.value, detail)
+            st.last_error = error
+            st.failures += 1
+            if st.failures >= self.timing.backoff_after:
+                exp = st.failures - self.timing.backoff_after
+                st.skip_ticks = min(2 ** min(exp, 16), self.timing.max_backoff_ticks)
+        outcome = PollOutcome(target, error is None, error, duration, started_ns, detail)
+        try:
+            self.sink(items, target, outcome)
+        except Exception:
+            log.exception("%s: pipeline rejected items of %s", self.instance_id, target.id)
+
+    async def cancel_inflight(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+@dataclass
+class ListenerRunner:
+    instance_id: str
+    listener: Listener
+    targets: Sequence[Target]
+    sink: Sink
+    stats: PluginStats
+    restart_max_s: float = 30.0
+
+    def _emit(self, items: Sequence[Item], target: Target | None = None) -> None:
+        self.stats.received += len(items)
+        self.sink(items, target, None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        ctx = ListenerContext(self._emit, self.targets, self.stats.count_error)
+        backoff = 1.0
+        while not stop.is_set():
+            task = asyncio.create_task(self.listener.run(ctx), name=self.instance_id)
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                return
+            stopper.cancel()
+            exc = task.exception()
+            if exc is not None:
+                self.stats.count_error(
+                    exc.error_type if isinstance(exc, CollectError) else ErrorType.INTERNAL)
+                log.error("%s stopped: %s; restarting in %.0fs", self.instance_id, exc, backoff)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+                return
+            except TimeoutError:
+                backoff = min(backoff * 2, self.restart_max_s)

@@ -1,0 +1,3 @@
+from agent.processors.alerts.plugin import SPEC
+
+__all__ = ["SPEC"]

@@ -1,0 +1,96 @@
+"""Localization (国产化) per category: share of domestic items, each with the rule that decided.
+
+Items: inventory devices by kind (network, wireless, security, servers, terminals, IoT), host
+operating systems and CPUs (`host_identity`, rules d.2/d.3 in collectors/host/identity.py), and
+information systems declared in the inventory (a device label `system` names the system hosted
+there, `system_vendor` its developer). SNMP classification (`snmp_device_info` domestic and
+domestic_rule, d.1) wins over the declared vendor. `unknown` items are counted apart and left out
+of the share's denominator: the share is domestic / (domestic + foreign).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.processors.audit import standards as S
+from agent.processors.audit.counters import share
+from agent.processors.audit.inputs import AuditInput
+from agent.processors.audit.model import Evidence, Indicator, Status
+from agent.processors.audit.vendors import classify_vendor
+from inventory.models import Device, DeviceKind
+
+FAMILY = "localization"
+
+_STATUS = {"yes": Status.OK, "no": Status.FAIL}
+
+DEVICE_CATEGORIES: tuple[tuple[str, str, str, Callable[[Device], bool]], ...] = (
+    ("network", "网络设备", "Network devices",
+     lambda d: d.kind.is_switch or d.kind is DeviceKind.ROUTER),
+    ("wireless", "无线设备", "Wireless",
+     lambda d: d.kind in (DeviceKind.AP, DeviceKind.WLAN_CONTROLLER)),
+    ("security", "安全设备", "Security devices", lambda d: d.kind is DeviceKind.FIREWALL),
+    ("servers", "服务器", "Servers", lambda d: d.kind is DeviceKind.SERVER),
+    ("terminals", "终端", "Terminals", lambda d: d.kind is DeviceKind.TERMINAL),
+    ("iot", "物联网设备", "IoT devices", lambda d: d.kind.is_iot),
+)
+
+
+def _indicator(cat: str, zh: str, en: str, items: list[Evidence]) -> Indicator:
+    yes = sum(e.status is Status.OK for e in items)
+    no = sum(e.status is Status.FAIL for e in items)
+    unknown = sum(e.status is Status.UNKNOWN for e in items)
+    return Indicator(
+        f"localization_{cat}", FAMILY, f"国产化率：{zh}", f"Domestic share: {en}",
+        share(yes, yes + no), "%", numerator=yes, denominator=yes + no, counted="items",
+        evidence=tuple(sorted(items, key=lambda e: e.subject)), unknown=unknown,
+        note=S.NO_TARGET_LOCALIZATION + f"; {unknown} unknown item(s) counted apart")
+
+
+def _device_item(inp: AuditInput, d: Device, snmp: dict[str, dict[str, str]]) -> Evidence:
+    t = snmp.get(d.id)
+    if t and t.get("domestic") in ("yes", "no"):
+        vendor = t.get("detected_vendor", "?")
+        return Evidence(d.id, "device", _STATUS[t["domestic"]],
+                        f"identified vendor {vendor}", d.building or "",
+                        t.get("domestic_rule", "device identification"))
+    domestic, rule = classify_vendor(d.vendor)
+    return Evidence(d.id, "device", _STATUS.get(domestic, Status.UNKNOWN),
+                    f"declared vendor {d.vendor or '-'}", d.building or "", rule)
+
+
+def indicators(inp: AuditInput) -> list[Indicator]:
+    # SNMP identification first, then the SSH collector's (both apply the d.1 rules)
+    snmp = {m.tags["device"]: dict(m.tags)
+            for name in ("ssh_device_info", "snmp_device_info")
+            for m in sorted(inp.latest(name), key=lambda m: m.ts_ns) if m.tags.get("device")
+            and m.tags.get("domestic") in ("yes", "no")}
+    out = []
+    for cat, zh, en, pred in DEVICE_CATEGORIES:
+        items = [_device_item(inp, d, snmp) for d in inp.devices if pred(d)]
+        out.append(_indicator(cat, zh, en, items))
+    os_items, cpu_items = [], []
+    for m in inp.latest("host_identity"):
+        t = m.tags
+        host = t.get("device") or t.get("host") or t.get("target") or t.get("campus", "?")
+        b = t.get("building", "")
+        os_items.append(Evidence(host, "host", _STATUS.get(t.get("os_domestic", ""),
+                                                           Status.UNKNOWN),
+                                 f"{t.get('os_vendor', '?')} {t.get('os_name', '')}".strip(),
+                                 b, t.get("os_rule", "")))
+        cpu_items.append(Evidence(host, "host", _STATUS.get(t.get("cpu_domestic", ""),
+                                                            Status.UNKNOWN),
+                                  f"{t.get('cpu_vendor', '?')} {t.get('cpu_model', '')}".strip(),
+                                  b, t.get("cpu_rule", "")))
+    out.append(_indicator("os", "操作系统", "Operating systems", os_items))
+    out.append(_indicator("cpu", "CPU", "CPUs", cpu_items))
+    sys_items = []
+    for d in inp.devices:
+        name = d.labels.get("system")
+        if not name:
+            continue
+        domestic, rule = classify_vendor(d.labels.get("system_vendor"))
+        sys_items.append(Evidence(name, "system", _STATUS.get(domestic, Status.UNKNOWN),
+                                  f"on {d.id}, developer {d.labels.get('system_vendor', '-')}",
+                                  d.building or "", rule))
+    out.append(_indicator("systems", "信息系统", "Information systems", sys_items))
+    return out

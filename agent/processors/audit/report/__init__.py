@@ -1,0 +1,28 @@
+"""Write the inspector report: report.html, report.csv, evidence.csv, report.json."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent.processors.audit.model import CampusAudit
+from agent.processors.audit.province import roll_up
+from agent.processors.audit.report import html, tables
+
+
+def write_report(audits: Sequence[CampusAudit], out_dir: Path, source_desc: str,
+                 generated_ns: int | None = None) -> Path:
+    generated_ns = generated_ns or time.time_ns()
+    audits = sorted(audits, key=lambda a: a.campus.code)
+    province = roll_up(audits) if len(audits) > 1 else []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / "report.html"
+    page.write_text(html.render(audits, province, source_desc, generated_ns), encoding="utf-8")
+    (out_dir / "report.csv").write_text(tables.indicators_csv(audits, province),
+                                        encoding="utf-8")
+    (out_dir / "evidence.csv").write_text(tables.evidence_csv(audits), encoding="utf-8")
+    (out_dir / "report.json").write_text(tables.report_json(
+        audits, province, {"source": source_desc, "generated_ns": generated_ns}),
+        encoding="utf-8")
+    return page

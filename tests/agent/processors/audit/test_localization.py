@@ -1,0 +1,56 @@
+from collections.abc import Sequence
+
+from agent.processors.audit import localization
+from agent.processors.audit.model import Indicator, Status
+from agent.processors.audit.vendors import classify_vendor
+from tests.agent.processors.audit.crafted import audit_input
+
+
+def _get(inds: Sequence[Indicator], id_: str) -> Indicator:
+    return next(i for i in inds if i.id == id_)
+
+
+def test_vendor_table():
+    assert classify_vendor("Huawei") == ("yes", "d.1 declared vendor Huawei")
+    assert classify_vendor("新华三")[0] == "yes"
+    assert classify_vendor("cisco")[0] == "no"
+    assert classify_vendor("ZKTeco")[0] == "unknown"  # not in d.1: never guessed
+    assert classify_vendor(None) == ("unknown", "no vendor declared")
+    assert classify_vendor("  ")[0] == "unknown"
+
+
+def test_categories_rules_and_unknown_counted_apart():
+    inds = localization.indicators(audit_input())
+    net = _get(inds, "localization_network")
+    assert (net.numerator, net.denominator, net.unknown) == (3, 3, 0)
+    sec = _get(inds, "localization_security")
+    # declared Cisco, but SNMP identified a Huawei: the SNMP rule decides and is shown
+    assert sec.value == 100.0 and sec.evidence[0].rule == "d.1 sysObjectID .2011"
+    iot = _get(inds, "localization_iot")
+    # Hikvision camera domestic; ZKTeco door and the unknown-vendor CPE are unknown
+    assert (iot.numerator, iot.denominator, iot.unknown) == (1, 1, 2)
+    assert iot.value == 100.0
+    unknown = {e.subject: e.rule for e in iot.evidence if e.status is Status.UNKNOWN}
+    assert set(unknown) == {"door", "cpe"}
+    assert "not in the standards.md d.1 table" in unknown["door"]
+    cpu, os_ = _get(inds, "localization_cpu"), _get(inds, "localization_os")
+    assert cpu.value == 100.0 and cpu.evidence[0].rule == "d.2 x"
+    assert os_.value is None and os_.unknown == 1
+    systems = _get(inds, "localization_systems")
+    assert systems.unknown == 1 and systems.evidence[0].subject == "教务系统"
+    terminals = _get(inds, "localization_terminals")
+    assert terminals.value is None and terminals.denominator == 0
+    assert all(i.target is None for i in inds)
+
+
+def test_ssh_identification_is_used_when_snmp_has_none():
+    from agent.core.model import Metric
+    from tests.agent.processors.audit.crafted import T0, inventory, points, tags
+
+    inv = inventory()
+    pts = [*points(inv), Metric("ssh_device_info", tags(inv, "acc", domestic="no",
+                                                        domestic_rule="standards d.1 HPE",
+                                                        detected_vendor="HPE"), {"info": 1}, T0)]
+    net = _get(localization.indicators(audit_input(inv, pts)), "localization_network")
+    acc = next(e for e in net.evidence if e.subject == "acc")
+    assert acc.status is Status.FAIL and acc.rule == "standards d.1 HPE"
