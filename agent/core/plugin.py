@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from agent.core.catalogue import Measurement
 from agent.core.model import Event, Item, Metric
 
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ class PluginSpec:
     description: str
     example: Mapping[str, Any] = field(default_factory=dict)  # a valid instance config
     default_targets: str | None = None  # "inventory" = every inventory device, None = none
+    # every measurement this plugin writes (agent/core/catalogue.py); the framework checks it
+    measurements: tuple[Measurement, ...] = ()
 
 
 class Registry:
