@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from agent.core.catalogue import Catalogue
 from agent.core.plugin import PluginSpec, Registry
+from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
 from collectors.host import SPEC as HOST
@@ -40,3 +42,8 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
 
 def builtin_registry() -> Registry:
     return Registry(BUILTIN_SPECS)
+
+
+def builtin_catalogue() -> Catalogue:
+    """Every measurement the agent with its built-in plugins writes (agent/core/catalogue.py)."""
+    return catalogue_of(BUILTIN_SPECS)

@@ -190,3 +190,15 @@ def undeclared(
         if extra_tags:
             return f"{name}: undeclared tag(s) {', '.join(extra_tags)}"
     return None
+
+
+def probe_measurement(probe: str, description: str, tags: Sequence[TagSpec],
+                      fields: Sequence[FieldSpec]) -> Measurement:
+    """`probe_<probe>` as `ProbeResult.to_metric` writes it: the framework's `success`,
+    `duration_seconds` and `error_type` (on failure), plus the probe's own tags and fields
+    (phases end in `_seconds`)."""
+    return Measurement(
+        f"probe_{probe}", description,
+        tags=(*tags, tag("error_type", "bounded failure cause, only on failure")),
+        fields=(state("success", "1 the probe succeeded, 0 it failed"),
+                gauge("duration_seconds", "seconds", "the whole probe"), *fields))

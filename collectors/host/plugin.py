@@ -14,6 +14,7 @@ from pydantic import Field
 from agent.core.model import Item, Metric, MetricKind
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.host.identity import Identity, classify_cpu, classify_os
+from collectors.host.measurements import MEASUREMENTS
 from config.base import StrictModel
 
 _SKIP_FS = frozenset({"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "nsfs"})
@@ -109,4 +110,5 @@ SPEC = PluginSpec(
     name="host", kind=PluginKind.POLLER, config_model=HostConfig, build=build,
     description="CPU, memory, disks, network counters, uptime, CPU/OS identity (psutil)",
     example={"type": "host", "interval_secs": 10}, default_targets="self",
+    measurements=MEASUREMENTS,
 )

@@ -23,6 +23,7 @@ from collectors.mqtt.client import BrokerOptions, Subscriber, TlsFiles
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
 from collectors.mqtt.ingest import Ingest, Out
+from collectors.mqtt.measurements import MEASUREMENTS
 from collectors.mqtt.topics import TopicTemplate
 from config.credentials import UserPasswordCredential
 from inventory.models import DeviceKind
@@ -221,4 +222,5 @@ SPEC = PluginSpec(
     example={"type": "mqtt", "host": "127.0.0.1", "port": 1883,
              "targets": {"kinds": [k.value for k in IOT_KINDS]}},
     default_targets="inventory",
+    measurements=MEASUREMENTS,
 )

@@ -17,6 +17,7 @@ from agent.core.errors import CollectError, ConfigError, PartialCollect
 from agent.core.model import ErrorType, Item
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.snmp.collect import DevicePoller
+from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Profile
@@ -162,4 +163,5 @@ SPEC = PluginSpec(
              "profiles": ["system", "interfaces", "ip", "ipv6", "entity", "lldp", "wlan"],
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets=None,
+    measurements=MEASUREMENTS,
 )

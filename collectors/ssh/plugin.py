@@ -27,6 +27,7 @@ from collectors.ssh.config import (
     SshConfig,
     SshDeviceOptions,
 )
+from collectors.ssh.measurements import MEASUREMENTS
 from collectors.ssh.metrics import (
     ap_metrics,
     ipv6_metrics,
@@ -281,4 +282,5 @@ SPEC = PluginSpec(
     example={"type": "ssh", "interval_secs": 300, "timeout_secs": 30, "credential": "campus-ssh",
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets="inventory",
+    measurements=MEASUREMENTS,
 )

@@ -29,6 +29,7 @@ from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginS
 from config.base import StrictModel
 from inventory.models import Inventory
 from probes.discovery.analyse import Discovery, analyse
+from probes.discovery.measurements import MEASUREMENTS
 from probes.discovery.model import Observation
 from probes.discovery.oui import DEFAULT_PATH, OuiTable
 
@@ -262,4 +263,5 @@ SPEC = PluginSpec(
     example={"type": "lan_discovery", "interfaces": ["eth1"], "sweep_interval_secs": 600,
              "allowed_routers": ["00:11:22:33:44:55"],
              "allowed_dhcp_servers": ["10.0.0.1"]},
+    measurements=MEASUREMENTS,
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from agent.core.model import Item
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from probes.dualstack.config import DualStackConfig
+from probes.dualstack.measurements import MEASUREMENTS
 from probes.dualstack.plan import plan_for
 
 if TYPE_CHECKING:
@@ -60,4 +61,5 @@ SPEC = PluginSpec(
              "targets": {"inventory": False, "static": [
                  {"id": "campus-portal", "hostname": "www.example.edu.cn", "port": 443}]}},
     default_targets="inventory",
+    measurements=MEASUREMENTS,
 )

@@ -19,6 +19,7 @@ from agent.core.errors import CollectError
 from agent.core.model import ErrorType, Item
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from probes.web_ipv6.config import WebIpv6Options
+from probes.web_ipv6.measurements import MEASUREMENTS
 from probes.web_ipv6.result import WebIpv6Result
 
 
@@ -82,4 +83,5 @@ SPEC = PluginSpec(
              "targets": {"inventory": False, "static": [
                  {"id": "portal", "hostname": "www.example.edu.cn", "port": 443}]}},
     default_targets=None,
+    measurements=MEASUREMENTS,
 )

@@ -20,6 +20,7 @@ from pydantic import Field
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
 from agent.processors.alerts.conditions import EvalContext, Evaluator, evaluator_for
+from agent.processors.alerts.measurements import MEASUREMENTS
 from agent.processors.alerts.mute import MaintenanceWindow, Silence, muted_by
 from agent.processors.alerts.rules import (
     Rule,
@@ -183,4 +184,5 @@ SPEC = PluginSpec(
     name="alerts", kind=PluginKind.PROCESSOR, config_model=AlertsConfig, build=build,
     description="alert rules → deduplicated, topology-aware alert events (raised/resolved)",
     example={"type": "alerts", "overrides": {"link_saturation": {"for_secs": 600}}},
+    measurements=MEASUREMENTS,
 )

@@ -27,6 +27,7 @@ from agent.processors.audit.inputs import (
     inventory_metrics,
     series_key,
 )
+from agent.processors.audit.measurements import MEASUREMENTS as WRITES
 from config.base import StrictModel
 from inventory.models import Inventory
 
@@ -122,4 +123,5 @@ SPEC = PluginSpec(
     name="audit", kind=PluginKind.PROCESSOR, config_model=AuditConfig, build=build,
     description="IPv6, Wi-Fi/5G coverage, egress bandwidth and 国产化 audits as metrics",
     example={"type": "audit", "emit_every_secs": 300, "window_secs": 3600},
+    measurements=WRITES,
 )
