@@ -7,21 +7,10 @@ import ipaddress
 from collections.abc import Sequence
 
 from agent.core.model import Event, EventState, FieldValue, Metric, Severity
+from agent.shared import vendors
 from collectors.ssh.platforms import Platform
 from collectors.ssh.rows import AccessPoint, ApState, Ipv6Interface, LldpNeighbor, VersionInfo
 from inventory.models import Inventory
-
-# standards.md d.1: domestic vendors; HPE-branded Comware is not (same CLI as H3C)
-DOMESTIC_VENDORS = frozenset({"Huawei", "H3C", "Ruijie", "ZTE"})
-FOREIGN_VENDORS = frozenset({"HPE", "Cisco", "Aruba"})
-
-
-# how asset registers spell the vendors whose CLI we identify (lower case → our name)
-CANONICAL_VENDORS = {
-    "huawei": "Huawei", "华为": "Huawei", "h3c": "H3C", "new h3c": "H3C", "华三": "H3C",
-    "新华三": "H3C", "hpe": "HPE", "hp": "HPE", "ruijie": "Ruijie", "锐捷": "Ruijie",
-    "zte": "ZTE", "中兴": "ZTE", "cisco": "Cisco", "aruba": "Aruba",
-}
 
 
 def vendor_mismatch(target: str, declared: str | None, v: VersionInfo,
@@ -31,8 +20,8 @@ def vendor_mismatch(target: str, declared: str | None, v: VersionInfo,
     Returns (mismatch now, event or None). An unknown declared spelling is no mismatch: we
     cannot tell, and the localization audit already prefers the CLI's identification.
     """
-    canon = CANONICAL_VENDORS.get((declared or "").strip().lower())
-    now = canon is not None and canon != v.vendor
+    said, seen = vendors.by_name(declared), vendors.by_name(v.vendor)
+    now = said is not None and (seen is None or said.lineage != seen.lineage)
     if now == bool(was):  # no change (first sight counts as "matching")
         return now, None
     key = f"ssh:{target}:vendor"
@@ -51,9 +40,9 @@ def _tags(**kv: str) -> dict[str, str]:
 
 
 def domestic(vendor: str) -> str:
-    if vendor in DOMESTIC_VENDORS:
-        return "yes"
-    return "no" if vendor in FOREIGN_VENDORS else "unknown"
+    """The catalogue's flag (agent/shared/vendors.py); HPE-branded Comware is not domestic
+    although its CLI is H3C's."""
+    return vendors.domestic_of(vendor).value
 
 
 def version_metrics(v: VersionInfo, platform: Platform, ts: int) -> list[Metric]:

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from agent.shared import vendors
 from inventory.models import DeviceKind
 
 
@@ -99,22 +100,11 @@ COMMAND_SETS: Mapping[Platform, tuple[Command, ...]] = {
 ENABLE_PLATFORMS = frozenset({Platform.CISCO_IOS, Platform.CISCO_XE, Platform.RUIJIE_OS,
                               Platform.ZTE_ZXROS, Platform.ARUBA_OS})
 
-# Inventory vendor (lower case) → platform. Chinese names as written in school asset lists.
-VENDOR_PLATFORMS: Mapping[str, Platform] = {
-    "huawei": Platform.HUAWEI, "华为": Platform.HUAWEI,
-    "h3c": Platform.HP_COMWARE, "new h3c": Platform.HP_COMWARE, "华三": Platform.HP_COMWARE,
-    "新华三": Platform.HP_COMWARE,
-    "ruijie": Platform.RUIJIE_OS, "锐捷": Platform.RUIJIE_OS,
-    "zte": Platform.ZTE_ZXROS, "中兴": Platform.ZTE_ZXROS,
-    "cisco": Platform.CISCO_IOS,
-    "aruba": Platform.ARUBA_OS,
-}
-
-
 def platform_for_vendor(vendor: str | None) -> Platform | None:
-    if not vendor:
-        return None
-    return VENDOR_PLATFORMS.get(vendor.strip().lower())
+    """The CLI platform of an inventory vendor (any spelling the vendor catalogue knows, e.g.
+    华为 / New H3C); None when the catalogue has no CLI platform for it."""
+    v = vendors.by_name(vendor)
+    return Platform(v.cli_platform) if v is not None and v.cli_platform else None
 
 
 def commands_for(platform: Platform, kind: DeviceKind | None,
