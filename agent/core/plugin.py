@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from agent.core.catalogue import Measurement
+from agent.core.catalogue import Catalogue, Measurement
 from agent.core.model import Event, Item, Metric
 
 if TYPE_CHECKING:
@@ -137,6 +137,8 @@ class BuildContext:
     # the instance's per-target poll timeout (pollers whose library keeps its own timeouts,
     # e.g. netmiko, derive them from it); None outside the agent
     timeout_s: float | None = None
+    # every declared measurement (types and units for exporters); None outside the agent
+    catalogue: Catalogue | None = None
 
 
 @dataclass(frozen=True, slots=True)
