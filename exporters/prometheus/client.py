@@ -21,13 +21,16 @@ from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 from prometheus_client.metrics_core import Metric as PromFamily
 from prometheus_client.registry import Collector
 
+from agent.core.catalogue import Catalogue
 from agent.core.model import Metric
-from exporters.prometheus.naming import cached_family, labels_exact, sample_value
+from exporters.prometheus.naming import Families, labels_exact, sample_value
 
 
 class SnapshotCollector(Collector):
-    def __init__(self, current: Callable[[], list[Metric]]) -> None:
+    def __init__(self, current: Callable[[], list[Metric]],
+                 catalogue: Catalogue | None = None) -> None:
         self._current = current
+        self._families = Families(catalogue)  # types and units from the catalogue
 
     def collect(self) -> Iterable[PromFamily]:
         rows = [(m, *labels_exact(m)) for m in self._current()]
@@ -43,7 +46,7 @@ class SnapshotCollector(Collector):
                 value = sample_value(raw)
                 if value is None:
                     continue
-                fam = cached_family(m, field, raw)
+                fam = self._families.get(m, field, raw)
                 pf = families.get(fam.name)
                 if pf is None:
                     pf = families[fam.name] = PromFamily(fam.name, fam.help, fam.kind)
@@ -99,9 +102,10 @@ class MetricsServer:
 
     def __init__(self, current: Callable[[], list[Metric]], *, host: str, port: int,
                  path: str = "/metrics", basic_auth: tuple[str, str] | None = None,
-                 tls: tuple[str, str] | None = None) -> None:
+                 tls: tuple[str, str] | None = None,
+                 catalogue: Catalogue | None = None) -> None:
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(SnapshotCollector(current))
+        registry.register(SnapshotCollector(current, catalogue))
         app: Any = make_wsgi_app(registry)
         if basic_auth is not None:
             app = _BasicAuth(app, *basic_auth)

@@ -1,32 +1,28 @@
 """From our data standard to Prometheus conventions, without touching prometheus-client.
 
-`<measurement>_<field>`, sanitised; a counter gets `_total`; a gauge ending in a suffix that
-Prometheus reserves for histograms (`_count`, `_sum`, `_bucket`, `_created`) gets `_value`;
-an `*_info` measurement's `info` field is the measurement itself (`snmp_device_info`, not
-`snmp_device_info_info`); HELP text names the measurement and field and spells out the unit
-the suffix encodes.
+Types and units come from the catalogue (agent/core/catalogue.py), never from name suffixes:
+a COUNTER field is a counter (`_total` added), an INFO field is an info family (its sample is
+`<measurement>_info`, or the measurement itself when it already ends in `_info`), STATE and
+GAUGE fields are gauges; TEXT and EVENT fields are not samples. A gauge ending in a suffix
+Prometheus reserves (`_count`, `_sum`, `_bucket`, `_created`) or in `_total` gets `_value`.
+HELP names the measurement and field and spells out the declared unit. A measurement the
+catalogue does not know (a plugin outside it) falls back to the Metric's own kind.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from agent.core.catalogue import Catalogue, FieldKind, FieldSpec
 from agent.core.model import FieldValue, Metric, MetricKind
 
 _BAD = re.compile(r"[^a-zA-Z0-9_]")
-# Fields of a counter measurement that are gauges all the same (rates, speeds, states).
-_GAUGE_SUFFIXES = ("_bps", "_mbps", "_percent", "_per_second", "_ratio", "_status", "_seconds",
-                   "_state", "_count")
-# Integer fields with these endings are counters in every MIB and collector we know of.
-_COUNTER_SUFFIXES = ("_octets", "_pkts", "_packets", "_errors", "_discards", "_receives",
-                     "_transmits", "_datagrams")
-_RESERVED = ("_count", "_sum", "_bucket", "_created")
+_RESERVED = ("_count", "_sum", "_bucket", "_created", "_total")
 _UNITS = {
     "seconds": "in seconds", "bytes": "in bytes", "percent": "in percent (0-100)",
-    "bps": "in bits per second", "mbps": "in megabits per second", "ratio": "as a ratio (0-1)",
-    "dbm": "in dBm", "db": "in dB", "mhz": "in MHz", "celsius": "in degrees Celsius",
-    "per_second": "per second",
+    "bps": "in bits per second", "Mbps": "in megabits per second", "ratio": "as a ratio (0-1)",
+    "dBm": "in dBm", "dB": "in dB", "MHz": "in MHz", "celsius": "in degrees Celsius",
 }
 
 
@@ -37,60 +33,71 @@ def sanitize(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    name: str  # without `_total` for counters: the library adds it to the sample name
-    kind: str  # "counter" | "gauge"
+    name: str  # without `_total` for counters and `_info` for infos: the library adds them
+    kind: str  # "counter" | "gauge" | "info"
     help: str
 
     @property
     def sample_name(self) -> str:
-        return f"{self.name}_total" if self.kind == "counter" else self.name
+        if self.kind == "counter":
+            return f"{self.name}_total"
+        return f"{self.name}_info" if self.kind == "info" else self.name
 
 
-_families: dict[tuple[str, str, MetricKind, bool], Family] = {}
-_label_names: dict[str, str] = {}
 _CACHE_MAX = 100_000
+_label_names: dict[str, str] = {}
 
 
-def cached_family(m: Metric, field: str, value: FieldValue) -> Family:
-    """`family_for`, computed once per (measurement, field, kind, integer or not)."""
-    key = (m.name, field, m.kind, type(value) is int)
-    fam = _families.get(key)
-    if fam is None:
-        if len(_families) >= _CACHE_MAX:
-            _families.clear()
-        fam = _families[key] = family_for(m, field, value)
-    return fam
+@dataclass(slots=True)
+class Families:
+    """`family_for` against one catalogue, computed once per (measurement, field, kind,
+    integer or not)."""
+
+    catalogue: Catalogue | None = None
+    _cache: dict[tuple[str, str, MetricKind, bool], Family] = field(default_factory=dict)
+
+    def get(self, m: Metric, name: str, value: FieldValue) -> Family:
+        key = (m.name, name, m.kind, type(value) is int)
+        try:
+            return self._cache[key]
+        except KeyError:
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            fam = self._cache[key] = family_for(m, name, value, self.catalogue)
+            return fam
 
 
-def is_counter(m: Metric, field: str, value: FieldValue) -> bool:
-    if field.endswith("_total"):
-        return True
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    if field.endswith(_COUNTER_SUFFIXES):  # interface and IP-MIB counters, however marked
-        return True
-    return m.kind is MetricKind.COUNTER and not field.endswith(_GAUGE_SUFFIXES)
+def _declared(m: Metric, name: str, value: FieldValue, cat: Catalogue | None) -> FieldSpec:
+    spec = cat.field(m.name, name) if cat is not None else None
+    if spec is not None:
+        return spec
+    if name == "info":  # the catalogue's `info()` field, outside a catalogue
+        return FieldSpec(name, FieldKind.INFO, "", "")
+    # not in the catalogue: the maker's word, integers only (a float never counts)
+    counter = (m.kind is MetricKind.COUNTER and isinstance(value, int)
+               and not isinstance(value, bool))
+    return FieldSpec(name, FieldKind.COUNTER if counter else FieldKind.GAUGE, "", "")
 
 
-def family_for(m: Metric, field: str, value: FieldValue) -> Family:
-    counter = is_counter(m, field, value)
-    own_info = field == "info" and m.name.endswith("_info")
-    base = m.name if own_info else f"{m.name}_{field}"
-    name = sanitize(base)
-    if counter and name.endswith("_total"):
-        name = name[: -len("_total")]
-    if name.endswith(_RESERVED):  # promtool: only histograms and summaries own these
-        name = f"{name}_value"
-    unit = ""
-    for suffix, words in _UNITS.items():
-        if field.removesuffix("_total").endswith(suffix):
-            unit = f", {words}"
-            break
-    what = "counter" if counter else "gauge"
-    text = f"campusmon {m.name}.{field} ({what}{unit}); see docs/metrics.md"
-    if field == "info":
-        text = f"campusmon {m.name}: text facts as labels, value 1; see docs/metrics.md"
-    return Family(name, "counter" if counter else "gauge", text)
+def family_for(m: Metric, name: str, value: FieldValue,
+               catalogue: Catalogue | None = None) -> Family:
+    """The family a numeric field's sample belongs to (text and event fields are never
+    samples: `sample_value` leaves them out first)."""
+    spec = _declared(m, name, value, catalogue)
+    if spec.kind is FieldKind.INFO:
+        base = sanitize(m.name if name == "info" else f"{m.name}_{name}")
+        return Family(base.removesuffix("_info"), "info",
+                      f"campusmon {m.name}: text facts as labels, value 1; see docs/metrics.md")
+    counter = spec.kind is FieldKind.COUNTER
+    fam = sanitize(f"{m.name}_{name}")
+    if counter:
+        fam = fam.removesuffix("_total")
+    elif fam.endswith(_RESERVED):  # promtool: only histograms, summaries, counters own these
+        fam = f"{fam}_value"
+    words = _UNITS.get(spec.unit, f"in {spec.unit}" if spec.unit else "")
+    what = f"{'counter' if counter else 'gauge'}{', ' + words if words else ''}"
+    return Family(fam, "counter" if counter else "gauge",
+                  f"campusmon {m.name}.{name} ({what}); see docs/metrics.md")
 
 
 def sample_value(value: FieldValue) -> float | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pydantic import Field, SecretStr, model_validator
 
+from agent.core.catalogue import Catalogue
 from agent.core.errors import StartupError
 from agent.core.model import Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
@@ -37,9 +38,11 @@ class PrometheusConfig(SecretsFromFiles):
 
 
 class PrometheusExporter:
-    def __init__(self, cfg: PrometheusConfig, current: Callable[[], list[Metric]]) -> None:
+    def __init__(self, cfg: PrometheusConfig, current: Callable[[], list[Metric]],
+                 catalogue: Catalogue | None = None) -> None:
         self.cfg = cfg
         self._current = current
+        self._catalogue = catalogue  # types and units of every field
         self._server: MetricsServer | None = None
 
     @property
@@ -57,7 +60,7 @@ class PrometheusExporter:
         try:
             self._server = await asyncio.to_thread(
                 MetricsServer, self._current, host=c.listen_address, port=c.port, path=c.path,
-                basic_auth=auth, tls=tls)
+                basic_auth=auth, tls=tls, catalogue=self._catalogue)
         except OSError as exc:
             raise StartupError(f"prometheus: cannot listen on {c.listen_address}:{c.port}: "
                                f"{exc.strerror or exc}", retry=False) from None
@@ -70,7 +73,8 @@ class PrometheusExporter:
 
 def build(cfg: PrometheusConfig, ctx: BuildContext) -> PrometheusExporter:
     snapshot = ctx.snapshot
-    return PrometheusExporter(cfg, snapshot.current if snapshot is not None else list)
+    return PrometheusExporter(cfg, snapshot.current if snapshot is not None else list,
+                              ctx.catalogue)
 
 
 SPEC = PluginSpec(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from agent.app.builtins import builtin_catalogue
 from agent.core.model import Metric, MetricKind
 from agent.framework.snapshot import Snapshot
 from exporters.prometheus.plugin import PrometheusConfig, PrometheusExporter
@@ -64,7 +65,9 @@ async def _promtool_clean(text: str) -> None:
 
 
 async def _exporter(snap: Snapshot, **cfg: object) -> PrometheusExporter:
-    exp = PrometheusExporter(PrometheusConfig.model_validate({"port": 0, **cfg}), snap.current)
+    # types and units from the built-in catalogue, as the agent builds it
+    exp = PrometheusExporter(PrometheusConfig.model_validate({"port": 0, **cfg}), snap.current,
+                             builtin_catalogue())
     await exp.start()
     return exp
 
