@@ -1,15 +1,19 @@
 """Counters to rates: wrap-safe for Counter32/Counter64, baseline reset instead of spikes.
 
-A counter that went down is a wrap only when the wrapped delta is plausible (under half the
-counter's range); otherwise it was reset. A device reboot (sysUpTime went back) or a changed
-discontinuity time (ifCounterDiscontinuityTime, ipSystemStatsDiscontinuityTime) resets the
-baseline: the next sample gives no rate rather than a spike. Raw counters are never touched.
+The delta arithmetic (wraps, resets, discontinuities) is agent/shared/counters.py, the one the
+audits use too. A device reboot (sysUpTime went back) drops every baseline of the device; a
+changed discontinuity time (ifCounterDiscontinuityTime, ipSystemStatsDiscontinuityTime) drops
+that series' baseline: the next sample gives no rate rather than a spike. Raw counters are never
+touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+
+from agent.shared.counters import Point, point_delta
+from agent.shared.counters import counter_delta as shared_delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,22 +22,21 @@ class Sample:
     t_s: float  # monotonic seconds
     discontinuity: int | None = None
 
+    def point(self) -> Point:
+        return Point(self.t_s, self.value, self.discontinuity)
+
 
 def counter_delta(prev: int, cur: int, bits: int) -> int | None:
     """Increase from `prev` to `cur` on a `bits`-wide counter; None when it was a reset."""
-    if cur >= prev:
-        return cur - prev
-    wrapped = cur + (1 << bits) - prev
-    return wrapped if wrapped < (1 << (bits - 1)) else None
+    delta = shared_delta(prev, cur, bits)
+    return None if delta is None else int(delta)
 
 
 def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
     """Per-second increase between two samples, or None when there is no valid baseline."""
-    if prev is None or cur.t_s <= prev.t_s:
+    if prev is None:
         return None
-    if prev.discontinuity != cur.discontinuity:
-        return None
-    delta = counter_delta(prev.value, cur.value, bits)
+    delta = point_delta(prev.point(), cur.point(), bits)
     return None if delta is None else delta / (cur.t_s - prev.t_s)
 
 

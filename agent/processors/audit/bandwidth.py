@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from agent.processors.audit import standards as S
-from agent.processors.audit.counters import Interval, deltas, percentile
+from agent.processors.audit.counters import Interval, deltas, infer_bits, percentile
 from agent.processors.audit.egress import EgressLink, egress_links
 from agent.processors.audit.inputs import AuditInput, num
 from agent.processors.audit.model import Chart, Evidence, Indicator, Status
@@ -62,7 +62,10 @@ def link_stats(inp: AuditInput, link: EgressLink) -> LinkStats:
     pts.sort(key=lambda p: p.ts_ns)
     ins = [(p.ts_ns, v) for p in pts if (v := num(p, "in_octets")) is not None]
     outs = [(p.ts_ns, v) for p in pts if (v := num(p, "out_octets")) is not None]
-    din, dout = deltas(ins), deltas(outs)
+    # snmp_interface octets are ifHC* (64-bit) where the device has them, else 32-bit: the
+    # width is known only once a value exceeds Counter32 (a decrease before that is a reset)
+    din = deltas(ins, infer_bits([v for _, v in ins]))
+    dout = deltas(outs, infer_bits([v for _, v in outs]))
     rin, rout = _rates(din.intervals), _rates(dout.intervals)
     util = []
     if link.capacity_mbps:

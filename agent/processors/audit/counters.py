@@ -1,16 +1,21 @@
-"""Counter arithmetic over a window: deltas that survive resets, rates, percentiles.
+"""Counter arithmetic over a window: deltas that survive wraps and resets, rates, percentiles.
 
-A counter that goes down (device reboot, counter wrap handled by the device as a reset, agent
-restart of a derived counter) makes that one interval unusable: it is skipped and counted,
-never turned into a huge negative or wrapped value.
+The deltas are agent/shared/counters.py's (the same the SNMP collector's rates use): a counter
+that went down is a wrap when its width is known and the wrapped increase is plausible, else a
+reset (device reboot, counter cleared, agent restart of a derived counter) that makes that one
+interval unusable: it is skipped and counted, never turned into a huge negative or wrapped
+value. Without a width (`bits=None`) every decrease is a reset.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from agent.shared.counters import Point, infer_bits, series_deltas
+
+__all__ = ["Deltas", "Interval", "deltas", "infer_bits", "percentile", "share"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +39,12 @@ class Deltas:
         return sum(i.delta for i in self.intervals)
 
 
-def deltas(samples: Sequence[tuple[int, float]]) -> Deltas:
-    """Consecutive differences of a counter, oldest first; decreases are skipped as resets."""
-    out: list[Interval] = []
-    resets = 0
-    for (t0, v0), (t1, v1) in itertools.pairwise(samples):
-        if t1 <= t0:
-            continue
-        d = v1 - v0
-        if d < 0:
-            resets += 1
-            continue
-        out.append(Interval(t0, t1, d))
-    return Deltas(tuple(out), resets)
+def deltas(samples: Sequence[tuple[int, float]], bits: int | None = None) -> Deltas:
+    """Consecutive differences of a counter, oldest first; a decrease is a wrap on a counter
+    of known width when plausible, else skipped as a reset."""
+    s = series_deltas([Point(t, v) for t, v in samples], bits)
+    return Deltas(tuple(Interval(int(i.start), int(i.end), float(i.delta)) for i in s.intervals),
+                  s.resets)
 
 
 def percentile(values: Sequence[float], pct: float) -> float | None:

@@ -149,13 +149,20 @@ def device_indicators(inp: AuditInput) -> list[Indicator]:
     ]
 
 
-def _octet_samples(points: Sequence[Metric]) -> list[tuple[int, float]]:
-    out = []
-    for p in points:
-        i, o = num(p, "in_octets"), num(p, "out_octets")
-        if i is not None and o is not None:
-            out.append((p.ts_ns, i + o))
-    return out
+# The collector reads IP-MIB's ipSystemStats/ipIfStats HC octet counters: always 64-bit.
+_IP_STATS_BITS = 64
+
+
+def _octet_deltas(points: Sequence[Metric]) -> tuple[float, int]:
+    """In + out octets over the window and the number of resets; each direction is its own
+    counter (a wrap of one is not a wrap of their sum)."""
+    total, resets = 0.0, 0
+    for name in ("in_octets", "out_octets"):
+        d = deltas([(p.ts_ns, v) for p in points if (v := num(p, name)) is not None],
+                   _IP_STATS_BITS)
+        total += d.total
+        resets += d.resets
+    return total, resets
 
 
 def egress_traffic_indicator(inp: AuditInput) -> Indicator:
@@ -171,10 +178,10 @@ def egress_traffic_indicator(inp: AuditInput) -> Indicator:
         nonlocal v6, total, resets
         sums = {"ipv4": 0.0, "ipv6": 0.0}
         for version, pts in groups:
-            dl = deltas(_octet_samples(pts))
-            resets += dl.resets
+            volume, n_resets = _octet_deltas(pts)
+            resets += n_resets
             if version in sums:
-                sums[version] += dl.total
+                sums[version] += volume
         v6 += sums["ipv6"]
         total += sums["ipv4"] + sums["ipv6"]
         s = share(sums["ipv6"], sums["ipv4"] + sums["ipv6"])
