@@ -10,6 +10,7 @@ from agent.processors.audit import SPEC as AUDIT
 from collectors.host import SPEC as HOST
 from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
+from collectors.snmp_trap import SPEC as SNMP_TRAP
 from collectors.ssh import SPEC as SSH
 from exporters.alertlog import SPEC as ALERTLOG
 from exporters.alertmanager import SPEC as ALERTMANAGER
@@ -27,6 +28,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     HOST,
     MQTT,
     SNMP,
+    SNMP_TRAP,
     SSH,
     INFLUXDB,
     PROMETHEUS,

@@ -1,0 +1,172 @@
+"""Real net-snmp `snmptrap` / `snmpinform` (Debian `snmp`) against the `snmp_trap` listener on
+loopback: v1, v2c, v3 authPriv traps and informs become events naming the inventory device,
+`IF-MIB::linkDown` and the polled interface name; informs are acknowledged (snmpinform exits 0
+only on the Response); a wrong community or user is counted and never accepted; an unknown
+sender is reported as its own event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from agent.core.model import Metric
+from agent.core.plugin import BuildContext, Target
+from agent.framework.snapshot import Snapshot
+from collectors.snmp_trap.config import SnmpTrapConfig, TrapUser
+from collectors.snmp_trap.plugin import SnmpTrapListener, build
+from config.credentials import Credential, SnmpV2cCredential, SnmpV3Credential
+from inventory.models import Campus, Device, DeviceKind, Inventory
+from tests.collectors.snmp_trap.helpers import Recorder, wait_for
+from tests.servers import require_binary
+
+ENGINE = "8000000001020304"
+CREDS: dict[str, Credential] = {
+    "traps-v2c": SnmpV2cCredential(name="traps-v2c", type="snmp_v2c",
+                                   community=SecretStr("trap-s3cret")),
+    "traps-v3": SnmpV3Credential.model_validate({
+        "name": "traps-v3", "type": "snmp_v3", "user": "trapuser", "auth_protocol": "SHA256",
+        "auth_key": "auth-pass-123", "priv_protocol": "AES", "priv_key": "priv-pass-456"}),
+}
+LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
+IF_VARBINDS = ["1.3.6.1.2.1.2.2.1.1.3", "i", "3", "1.3.6.1.2.1.2.2.1.7.3", "i", "1",
+               "1.3.6.1.2.1.2.2.1.8.3", "i", "2"]
+
+
+def inventory() -> Inventory:
+    return Inventory.build(Campus("hn-demo", "demo"), (), (), [
+        Device(id="core-sw", kind=DeviceKind.CORE_SWITCH, campus="hn-demo", building="dc",
+               room=None, ipv4="127.0.0.1", ipv6="::1", vendor="Huawei"),
+    ])
+
+
+def targets(inv: Inventory) -> list[Target]:
+    return [Target(id=d.id, device=d, ipv4=d.ipv4, ipv6=d.ipv6) for d in inv.devices]
+
+
+def polled_interfaces() -> Snapshot:
+    snap = Snapshot(ttl_secs=600)
+    snap.update([Metric("snmp_interface", {"device": "core-sw", "ifindex": "3",
+                                           "ifname": "GigabitEthernet0/0/3"},
+                        {"oper_status": 2})])
+    return snap
+
+
+@pytest.fixture
+async def listener(tmp_path) -> AsyncIterator[tuple[SnmpTrapListener, Recorder]]:
+    require_binary("snmptrap")
+    inv = inventory()
+    cfg = SnmpTrapConfig(listen=["127.0.0.1:0", "[::1]:0"], communities=["traps-v2c"],
+                         users=[TrapUser(credential="traps-v3", engine_ids=[ENGINE])],
+                         report_interval_secs=3600)
+    ctx = BuildContext(instance="snmp_trap/test", inventory=inv, credentials=CREDS,
+                       data_dir=tmp_path, config_dir=tmp_path, snapshot=polled_interfaces())
+    lst = build(cfg, ctx)
+    rec = Recorder()
+    task = asyncio.create_task(lst.run(rec.context(targets(inv))))
+    await asyncio.wait_for(lst.ready.wait(), 10)
+    yield lst, rec
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def run(*argv: str) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    await proc.communicate()
+    return proc.returncode or 0
+
+
+def port(lst: SnmpTrapListener, family: str = "4") -> int:
+    return next(p for h, p in lst.bound if (":" in h) == (family == "6"))
+
+
+V3 = ["-v", "3", "-u", "trapuser", "-l", "authPriv", "-a", "SHA-256", "-A", "auth-pass-123",
+      "-x", "AES", "-X", "priv-pass-456"]
+
+
+async def test_v1_v2c_v3_traps_name_device_trap_and_interface(listener) -> None:
+    lst, rec = listener
+    p4, p6 = port(lst), port(lst, "6")
+    assert await run("snmptrap", "-v", "1", "-c", "trap-s3cret", f"127.0.0.1:{p4}",
+                     "1.3.6.1.4.1.2011", "127.0.0.1", "2", "0", "",
+                     "1.3.6.1.2.1.2.2.1.1.3", "i", "3") == 0
+    assert await run("snmptrap", "-v", "2c", "-c", "trap-s3cret", f"127.0.0.1:{p4}", "",
+                     LINK_DOWN, *IF_VARBINDS) == 0
+    assert await run("snmptrap", "-v", "2c", "-c", "trap-s3cret", f"udp6:[::1]:{p6}", "",
+                     LINK_DOWN, *IF_VARBINDS) == 0
+    assert await run("snmptrap", *V3, "-e", f"0x{ENGINE}", f"127.0.0.1:{p4}", "", LINK_DOWN,
+                     *IF_VARBINDS) == 0
+    assert await wait_for(lambda: len(rec.events("snmp_trap")) >= 4)
+    evs = rec.events("snmp_trap")
+    assert sorted(e.labels["snmp_version"] for _, e in evs) == ["v1", "v2c", "v2c", "v3"]
+    for target, e in evs:
+        assert target is not None and target.id == "core-sw"
+        assert e.device == "core-sw"
+        assert e.labels["trap"] == "IF-MIB::linkDown"
+        assert e.labels["category"] == "link_down"
+        # the v2c/v3 traps carry ifIndex 3 → the polled ifName; nothing else names it
+        assert e.labels["ifname"] == "GigabitEthernet0/0/3"
+        assert "ifOperStatus=2" in e.summary or e.labels["snmp_version"] == "v1"
+    assert lst.totals.bad_community == 0 and lst.totals.auth_failures == 0
+
+
+async def test_informs_are_acknowledged(listener) -> None:
+    lst, rec = listener
+    p4 = port(lst)
+    # snmpinform exits 0 only when our Response arrived (else: timeout, exit 1)
+    assert await run("snmpinform", "-t", "3", "-r", "1", "-v", "2c", "-c", "trap-s3cret",
+                     f"127.0.0.1:{p4}", "", LINK_DOWN, *IF_VARBINDS) == 0
+    assert await run("snmpinform", "-t", "3", "-r", "1", *V3, f"127.0.0.1:{p4}", "",
+                     "1.3.6.1.6.3.1.1.5.1") == 0
+    assert await wait_for(lambda: len(rec.events("snmp_trap")) >= 2)
+    names = sorted(e.labels["trap"] for _, e in rec.events("snmp_trap"))
+    assert names == ["IF-MIB::linkDown", "SNMPv2-MIB::coldStart"]
+    assert lst.totals.informs_acked == 2
+
+
+async def test_wrong_community_and_user_are_counted_not_accepted(listener) -> None:
+    lst, rec = listener
+    p4 = port(lst)
+    assert await run("snmptrap", "-v", "2c", "-c", "public", f"127.0.0.1:{p4}", "",
+                     LINK_DOWN, *IF_VARBINDS) == 0
+    assert await run("snmptrap", "-v", "1", "-c", "wrong", f"127.0.0.1:{p4}",
+                     "1.3.6.1.4.1.2011", "127.0.0.1", "0", "0", "") == 0
+    bad_user = ["-v", "3", "-u", "intruder", "-l", "authPriv", "-a", "SHA-256", "-A",
+                "auth-pass-123", "-x", "AES", "-X", "priv-pass-456", "-e", f"0x{ENGINE}"]
+    assert await run("snmptrap", *bad_user, f"127.0.0.1:{p4}", "", LINK_DOWN) == 0
+    wrong_key = [*V3[:9], "wrong-auth-key", *V3[10:], "-e", f"0x{ENGINE}"]
+    assert await run("snmptrap", *wrong_key, f"127.0.0.1:{p4}", "", LINK_DOWN) == 0
+    # the inform with a wrong community gets no Response: snmpinform times out
+    assert await run("snmpinform", "-t", "1", "-r", "0", "-v", "2c", "-c", "nope",
+                     f"127.0.0.1:{p4}", "", LINK_DOWN) != 0
+    ok = await wait_for(lambda: lst.totals.bad_community >= 3
+                        and lst.totals.auth_failures >= 2)
+    assert ok, lst.totals
+    assert lst.totals.bad_community == 3 and lst.totals.auth_failures == 2
+    assert rec.events() == [] and lst.totals.accepted == 0
+    assert lst.totals.informs_acked == 0
+
+
+async def test_unknown_sender_reported_as_its_own_event(listener) -> None:
+    lst, rec = listener
+    p4 = port(lst)
+    for _ in range(3):
+        assert await run("snmptrap", "--clientaddr=127.0.0.9", "-v", "2c", "-c", "trap-s3cret",
+                         f"127.0.0.1:{p4}", "", "1.3.6.1.6.3.1.1.5.1") == 0
+    assert await wait_for(lambda: len(rec.events("snmp_trap")) >= 3)
+    traps = rec.events("snmp_trap")
+    assert all(t is None and e.device is None and e.labels["source"] == "127.0.0.9"
+               for t, e in traps)
+    unknown = rec.events("unknown_sender")
+    assert len(unknown) == 1  # reported once per unknown_report_secs, counted every time
+    assert unknown[0][1].labels == {"source": "127.0.0.9", "protocol": "snmp_trap"}
+    assert lst.senders is not None and lst.senders.unknown_total == 3
+    lst.report(rec.context([]))
+    (m,) = rec.metrics("snmp_trap_receiver")
+    assert m.fields["unknown_senders_total"] == 3 and m.fields["accepted_total"] == 3
