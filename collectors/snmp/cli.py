@@ -9,11 +9,17 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from agent.core.errors import CollectError, ConfigError
+from agent.core.lineprotocol import render
+from agent.core.model import Metric
 from collectors.snmp.collect import DevicePoller
+from collectors.snmp.metrics import Clock, to_metrics
+from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
+from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import DeviceData, Profile
 from collectors.snmp.session import oid_to_str
 from collectors.snmp.transport import (
@@ -54,6 +60,8 @@ def report(data: DeviceData) -> dict[str, Any]:
         "interfaces": len(data.interface_indexes),
         "ipv6_addresses": [a.address for a in data.addresses if a.family == "ipv6"],
         "wlan_aps": None if data.wlan is None else len(data.wlan.aps),
+        "profiles": [p.name for p in builtin_profiles().select(
+            system.object_id, system.descr, ident.vendor)],
     }
 
 
@@ -67,6 +75,68 @@ async def identify_host(host: str, port: int, credential: SnmpCredential,
         await session.close()
     problems = [f"{f.what}: {f.error_type.value} ({f.detail})" for f in result.failures]
     return report(result.data), problems
+
+
+# What `poll` reads: the snmp plugin's default tables plus the YAML profiles.
+POLL_PROFILES = (Profile.SYSTEM, Profile.INTERFACES, Profile.IP, Profile.IPV6, Profile.ENTITY,
+                 Profile.LLDP, Profile.WLAN)
+
+
+async def poll_host(host: str, port: int, credential: SnmpCredential, options: TransportOptions,
+                    profiles: ProfileSet, names: list[str] | None = None
+                    ) -> tuple[list[Metric], DeviceData, list[str]]:
+    """One poll as the `snmp` plugin does it: (metrics, data, problems met on the way)."""
+    session = await open_session(host, port, credential, options)
+    try:
+        result = await DevicePoller(session, POLL_PROFILES, profiles, names).run()
+    finally:
+        await session.close()
+    from inventory.models import Inventory
+
+    clock = Clock(time.time_ns(), time.monotonic())
+    items = to_metrics(result.data, RateTracker(), clock, Inventory.empty(), host)
+    problems = [f"{f.what}: {f.error_type.value} ({f.detail})" for f in result.failures]
+    return items, result.data, problems
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    try:
+        host, port = split_host_port(args.target)
+    except ValueError:
+        raise ConfigError.one("poll", f"bad HOST[:PORT] '{args.target}'") from None
+    cred = _credential(args)
+    profiles = (load_profiles([Path(d) for d in args.profiles_dir]) if args.profiles_dir
+                else builtin_profiles())
+    names: list[str] | None = None
+    if args.profiles != "auto":
+        names = [n.strip() for n in args.profiles.split(",") if n.strip()]
+        unknown = [n for n in names if n not in profiles.profiles]
+        if unknown:
+            raise ConfigError.one("poll --profiles", f"unknown profile(s) {', '.join(unknown)} "
+                                  f"(known: {', '.join(sorted(profiles.profiles))})")
+    options = TransportOptions(timeout_s=args.timeout, retries=args.retries,
+                               max_repetitions=args.max_repetitions,
+                               transport=TransportKind(args.transport),
+                               aes_key_extension=AesKeyExtension(args.aes_key_extension))
+    try:
+        items, data, problems = asyncio.run(poll_host(host, port, cred, options, profiles,
+                                                      names))
+    except CollectError as exc:
+        print(f"campusmon: poll {args.target}: {exc.error_type.value}: {exc}", file=sys.stderr)
+        return 1
+    for p in problems:
+        print(f"campusmon: poll {args.target}: {p}", file=sys.stderr)
+    print(f"campusmon: poll {args.target}: kind {data.identity.kind.value} "
+          f"({data.identity.kind_rule}); profiles: {', '.join(data.matched_profiles) or '-'}",
+          file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps([{"measurement": m.name, "tags": dict(m.tags),
+                           "fields": dict(m.fields)} for m in items],
+                         ensure_ascii=False, indent=1))
+    else:
+        for m in items:
+            print(render(m))
+    return 0
 
 
 def _credential(args: argparse.Namespace) -> SnmpCredential:
@@ -121,6 +191,21 @@ def cmd_identify(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("identify", help="poll one SNMP device once; print its identity")
+    _device_args(p)
+    p.set_defaults(func=cmd_identify)
+    p = subparsers.add_parser(
+        "poll", help="poll one SNMP device once with the profiles its identity selects; "
+        "print every measurement the snmp plugin would write")
+    _device_args(p)
+    p.add_argument("--profiles", default="auto",
+                   help="auto (every profile whose match holds) or P1,P2 (exactly these)")
+    p.add_argument("--profiles-dir", action="append", default=[],
+                   help="a directory of user profiles (YAML), added to the built-in ones")
+    p.add_argument("--format", choices=("lp", "json"), default="lp")
+    p.set_defaults(func=cmd_poll)
+
+
+def _device_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="HOST[:PORT]", help="name, IPv4, IPv6 or [IPv6]:port")
     p.add_argument("--community", help="SNMPv2c community (visible in the process list: "
                    "prefer --config with --credential)")
@@ -140,4 +225,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    default=AesKeyExtension.REEDER.value,
                    help="AES-192/256 key stretching: reeder (Cisco, most vendors) or "
                         "blumenthal (net-snmp's AES192/AES256)")
-    p.set_defaults(func=cmd_identify)

@@ -15,6 +15,8 @@ from agent.core.model import ErrorType
 from collectors.snmp import oids as O
 from collectors.snmp.identify import Facts, Probe, identify, probes_needed
 from collectors.snmp.oids import Obj
+from collectors.snmp.profiles.engine import Readings, evaluate
+from collectors.snmp.profiles.load import CompiledProfile, ProfileSet
 from collectors.snmp.records import (
     DeviceData,
     EntityInfo,
@@ -56,9 +58,15 @@ class PollResult:
 class DevicePoller:
     """Reads one device; `run()` returns typed data plus the failures met on the way."""
 
-    def __init__(self, session: SnmpSession, profiles: Iterable[Profile]) -> None:
+    def __init__(self, session: SnmpSession, profiles: Iterable[Profile],
+                 device_profiles: ProfileSet | None = None,
+                 profile_names: Sequence[str] | None = None) -> None:
+        """`device_profiles`: the YAML profiles to choose from (None: none are read);
+        `profile_names`: read exactly these, else every one whose `match` holds."""
         self.session = session
         self.profiles = frozenset(profiles) | {Profile.SYSTEM}
+        self.device_profiles = device_profiles
+        self.profile_names = profile_names
         self.failures: list[WalkFailure] = []
 
     def _fail(self, what: str, exc: CollectError) -> None:
@@ -100,6 +108,7 @@ class DevicePoller:
         try:
             await self._identify(data)
             await self._profiles(data)
+            await self._device_profiles(data)
         except _PollEnded:
             pass
         return PollResult(data, self.failures)
@@ -144,6 +153,46 @@ class DevicePoller:
                 # Values no parser expected: this profile is lost, the rest of the poll is kept.
                 self.failures.append(WalkFailure(f"profile {profile.value}", ErrorType.PARSE,
                                                  f"{type(exc).__name__}: {exc}"))
+
+    async def _device_profiles(self, data: DeviceData) -> None:
+        """The YAML profiles the identity selects: each object read once per poll."""
+        if self.device_profiles is None:
+            return
+        system = data.system
+        chosen = self.device_profiles.select(system.object_id, system.descr,
+                                             data.identity.vendor, self.profile_names)
+        data.matched_profiles = tuple(p.name for p in chosen)
+        readings = Readings()
+        walked: set[str] = set()
+        for prof in chosen:
+            await self._read_profile(prof, readings, walked)
+            for m in prof.metrics:
+                try:
+                    data.health.extend(evaluate(m, readings))
+                except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+                    self.failures.append(WalkFailure(f"profile {prof.name}", ErrorType.PARSE,
+                                                     f"{type(exc).__name__}: {exc}"))
+
+    async def _read_profile(self, prof: CompiledProfile, readings: Readings,
+                            walked: set[str]) -> None:
+        scalars: dict[str, Obj] = {}
+        for m in prof.metrics:
+            for o in m.objects():
+                if o.qualified in walked:
+                    continue
+                walked.add(o.qualified)
+                obj = Obj(o.mib, o.name, o.oid)
+                if o.node == "scalar":
+                    scalars[o.qualified] = obj
+                    continue
+                vbs = (await self._walk([obj]))[obj]
+                readings.add_column(o, vbs)
+        if scalars:
+            got = await self._get(list(scalars.values()))
+            for q, obj in scalars.items():
+                vb = got.get(obj)
+                if vb is not None:
+                    readings.scalars[q] = vb
 
     async def _interfaces(self, data: DeviceData) -> None:
         data.interfaces, data.interface_indexes = parse_interfaces(

@@ -12,6 +12,7 @@ from agent.shared.measurements import (
     WLAN_CONTROLLER,
     WLAN_RADIO,
 )
+from collectors.snmp.profiles.measurements import HEALTH_MEASUREMENTS
 
 _IF = (tag("ifindex", "IF-MIB ifIndex"), tag("ifname", "ifName, else ifDescr"))
 _RATES = (
@@ -100,4 +101,5 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     WLAN_CONTROLLER,
     WLAN_AP,
     WLAN_RADIO,
+    *HEALTH_MEASUREMENTS,  # device health (profiles/measurements.py)
 )

@@ -71,6 +71,33 @@ def _interface(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric:
                                      "ifalias": ifc.alias}, fields, clock.ts_ns)
 
 
+_ERROR_COUNTERS = ("in_errors", "out_errors", "in_discards", "out_discards")
+
+
+def _port_errors(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric | None:
+    """Error and discard rates per port (no rate on the first sample or after a reset)."""
+    fields: dict[str, FieldValue] = {}
+    for name in _ERROR_COUNTERS:
+        ctr = ifc.counters.get(name)
+        if ctr is None:
+            continue
+        per_s = tracker.rate((("if", ifc.index), name), ctr.value, ctr.bits, clock.t_s,
+                             ifc.discontinuity)
+        if per_s is not None:
+            fields[f"{name}_per_second"] = per_s
+    ucast = ifc.counters.get("in_ucast_pkts")
+    in_err = fields.get("in_errors_per_second")
+    if ucast is not None and isinstance(in_err, int | float):
+        pkts = tracker.rate((("if", ifc.index), "in_ucast_pkts"), ucast.value, ucast.bits,
+                            clock.t_s, ifc.discontinuity)
+        if pkts is not None and pkts + in_err > 0:
+            fields["in_error_ratio_percent"] = in_err / (pkts + in_err) * 100
+    if not fields:
+        return None
+    return Metric("snmp_port_errors", {"ifindex": str(ifc.index), "ifname": ifc.name}, fields,
+                  clock.ts_ns)
+
+
 def _ip_stats(s: IpStats, data: DeviceData, tracker: RateTracker, clock: Clock) -> Metric:
     fields: dict[str, FieldValue] = {n: c.value for n, c in s.counters.items()}
     fields.update(_rates(tracker, ("ip", s.version, s.if_index), s.counters, clock,
@@ -113,6 +140,9 @@ def to_metrics(data: DeviceData, tracker: RateTracker, clock: Clock, inventory: 
     if data.system.uptime_s is not None:
         out.append(Metric("snmp_system", {}, {"uptime_seconds": data.system.uptime_s}, ts))
     out.extend(_interface(i, tracker, clock) for i in data.interfaces.values())
+    out.extend(m for i in data.interfaces.values()
+               if (m := _port_errors(i, tracker, clock)) is not None)
+    out.extend(Metric(r.measurement, r.tags, r.fields, ts) for r in data.health)
     out.extend(_ip_stats(s, data, tracker, clock) for s in data.ip_stats)
     if Profile.IPV6 in data.profiles:
         out.append(_ipv6_summary(data, clock))

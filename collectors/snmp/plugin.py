@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 
+from agent.core.catalogue import Measurement
 from agent.core.errors import CollectError, ConfigError, PartialCollect
 from agent.core.model import ErrorType, Item
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
+from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Profile
 from collectors.snmp.session import SnmpSession
@@ -51,6 +54,11 @@ class SnmpConfig(StrictModel):
     credential: str | None = None  # default credential set for devices that name none
     port: int = Field(default=161, ge=1, le=65535)
     profiles: list[Profile] = Field(default_factory=lambda: list(DEFAULT_PROFILES))
+    # YAML profiles (health, user ones): "auto" = every profile whose `match` holds for the
+    # device; a list = exactly these; [] = none
+    device_profiles: Literal["auto"] | list[str] = "auto"
+    # a directory of user profiles (relative to the config file), added to the built-in ones
+    profiles_dir: str | None = None
     transport: TransportKind = TransportKind.AUTO
     request_timeout_secs: float = Field(default=2.0, gt=0, le=60)
     retries: int = Field(default=1, ge=0, le=5)
@@ -84,8 +92,12 @@ class _Device:
 
 
 class SnmpPoller:
-    def __init__(self, cfg: SnmpConfig, ctx: BuildContext) -> None:
+    def __init__(self, cfg: SnmpConfig, ctx: BuildContext,
+                 profile_set: ProfileSet | None = None) -> None:
         self.cfg = cfg
+        self.profile_set = profile_set
+        self.profile_names = None if cfg.device_profiles == "auto" else list(
+            cfg.device_profiles)
         self.credentials = ctx.credentials
         self.inventory: Inventory = ctx.inventory
         self._devices: dict[str, _Device] = {}
@@ -131,13 +143,22 @@ class SnmpPoller:
     async def poll(self, target: Target) -> Sequence[Item]:
         dev = await self._device(target)
         clock = Clock(time.time_ns(), time.monotonic())
-        result = await DevicePoller(dev.session, self.cfg.profiles).run()
+        result = await DevicePoller(dev.session, self.cfg.profiles, self.profile_set,
+                                    self.profile_names).run()
         items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
         if result.failures:
             first = result.failures[0]
             detail = "; ".join(f"{f.what}: {f.error_type.value}" for f in result.failures[:5])
             raise PartialCollect(items, first.error_type, detail)
         return items
+
+    def measurements(self) -> list[Measurement]:
+        """What this instance writes beyond SPEC.measurements: its user profiles' own
+        measurements (declared in their YAML)."""
+        if self.profile_set is None:
+            return []
+        builtin = {m.name for m in MEASUREMENTS}
+        return [m for m in self.profile_set.measurements.values() if m.name not in builtin]
 
     async def close(self) -> None:
         devices, self._devices = list(self._devices.values()), {}
@@ -151,7 +172,26 @@ def build(cfg: SnmpConfig, ctx: BuildContext) -> SnmpPoller:
         if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
             raise ConfigError.one(f"inputs {ctx.instance}", f"credential '{cfg.credential}' "
                                   "is not a defined snmp_v2c/snmp_v3 credential set")
-    return SnmpPoller(cfg, ctx)
+    profile_set = _profiles(cfg, ctx)
+    return SnmpPoller(cfg, ctx, profile_set)
+
+
+def _profiles(cfg: SnmpConfig, ctx: BuildContext) -> ProfileSet | None:
+    """Built-in plus user profiles, checked now: a bad profile fails the build (and so
+    `check-config`) with its file:line."""
+    if cfg.device_profiles == []:
+        return None
+    if cfg.profiles_dir is None:
+        profile_set = builtin_profiles()
+    else:
+        profile_set = load_profiles([(ctx.config_dir / cfg.profiles_dir).resolve()])
+    if cfg.device_profiles != "auto":
+        unknown = [n for n in cfg.device_profiles if n not in profile_set.profiles]
+        if unknown:
+            raise ConfigError.one(f"inputs {ctx.instance}", (
+                f"device_profiles: unknown profile(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(profile_set.profiles))})"))
+    return profile_set
 
 
 SPEC = PluginSpec(

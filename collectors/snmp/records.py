@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from collectors.snmp import oids as O
 from collectors.snmp.identify import Identity
 from collectors.snmp.oids import Obj
+from collectors.snmp.profiles.engine import Row as ProfileRow
 from collectors.snmp.session import Oid, VarBind
 from collectors.snmp.values import (
     display,
@@ -133,6 +134,8 @@ class DeviceData:
     fdb: list[FdbEntry] = field(default_factory=list)
     wlan: Controller | None = None  # None: the device has no AP table
     profiles: frozenset[Profile] = frozenset()
+    matched_profiles: tuple[str, ...] = ()  # the YAML profiles read (health, user ones)
+    health: list[ProfileRow] = field(default_factory=list)  # their rows
 
 
 _VERSIONS = {1: "ipv4", 2: "ipv6"}
