@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.core.catalogue import Measurement, counter, gauge, tag, text
+from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gauge, tag
 from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
 from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
@@ -394,7 +394,9 @@ SPEC = PluginSpec(
             tag("trap_oid", "the notification's OID"),
             tag("snmp_version", "v1 | v2c | v3"),
             tag("protocol", "on unknown_sender events: snmp_trap | syslog")),
-            fields=(text("summary", "the trap and its named varbinds"),)),
+            # kind EVENT, as the framework declares `event.summary` (kinds must agree)
+            fields=(FieldSpec("summary", FieldKind.EVENT, "", "the trap and its named "
+                              "varbinds"),)),
         EVENTS_MEASUREMENT,
         Measurement("snmp_trap_receiver", "the trap listener itself (no device tags)", fields=(
             counter("received_total", "", "datagrams received"),
