@@ -6,23 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from collectors.mqtt.classes import IotClass
+from collectors.mqtt.classes import CLASSES, IotClass
 from config.base import StrictModel
-
-# Expected heartbeat per class when neither the config nor the device's inventory label says.
-DEFAULT_HEARTBEAT_SECS: dict[IotClass, float] = {
-    IotClass.CAMERA: 30.0,
-    IotClass.NVR: 60.0,
-    IotClass.DOOR_ACCESS: 30.0,
-    IotClass.ATTENDANCE: 60.0,
-    IotClass.BROADCAST: 60.0,
-    IotClass.PAYMENT: 30.0,
-    IotClass.BIOMETRIC: 60.0,
-    IotClass.ENV_SENSOR: 60.0,
-    IotClass.SMART_CLASSROOM: 60.0,
-    IotClass.CPE_5G: 30.0,
-    IotClass.WIFI_SURVEY: 60.0,
-}
 
 
 class TlsConfig(StrictModel):
@@ -89,7 +74,7 @@ class MqttConfig(StrictModel):
         return self
 
     def heartbeat_for(self, cls: IotClass) -> float:
-        return self.heartbeat_secs.get(cls, DEFAULT_HEARTBEAT_SECS[cls])
+        return self.heartbeat_secs.get(cls, CLASSES[cls].heartbeat_secs)
 
     @property
     def effective_port(self) -> int:

@@ -22,10 +22,10 @@ from collectors.mqtt.classes import IotClass, class_of, heartbeat_override
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import Received
 from collectors.mqtt.liveness import Liveness
+from collectors.mqtt.models import Payload
 from collectors.mqtt.payloads import (
     BadPayload,
     BadReason,
-    Payload,
     decode_event,
     decode_status,
     decode_telemetry,

@@ -21,15 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from collectors.mqtt.classes import IotClass, class_of, heartbeat_override
+from collectors.mqtt.classes import CLASSES, IotClass, class_of, heartbeat_override
 from collectors.mqtt.client import BrokerOptions, Publisher, TlsFiles
-from collectors.mqtt.sim.readings import (
-    MALFORMED_KINDS,
-    TELEMETRY,
-    DeviceState,
-    RoomRadio,
-    malformed,
-)
+from collectors.mqtt.readings import MALFORMED_KINDS, DeviceState, RoomRadio, malformed
 from collectors.mqtt.topics import TopicTemplate
 from inventory.loader import load_inventory
 from inventory.models import Inventory
@@ -193,11 +187,12 @@ class Fleet:
         qos = self.opts.telemetry_qos
         if self._rng.random() < self.opts.malformed_rate:
             kind = self._rng.choice(MALFORMED_KINDS)
-            pub.publish(d.telemetry_topic, malformed(kind, self._rng, d.cls), qos)
+            bad = malformed(kind, self._rng, CLASSES[d.cls].sim.typed_field)
+            pub.publish(d.telemetry_topic, bad, qos)
             self.truth.count(d.cls, "malformed")
             self.truth.malformed[kind] = self.truth.malformed.get(kind, 0) + 1
             return
-        reading = TELEMETRY[d.cls](d.state)
+        reading = CLASSES[d.cls].sim.readings(d.state)
         pub.publish(d.telemetry_topic, json.dumps(reading), qos)
         self.truth.count(d.cls, "telemetry")
         if d.cls is IotClass.CPE_5G:
@@ -206,10 +201,8 @@ class Fleet:
         elif d.cls is IotClass.WIFI_SURVEY:
             self.truth.wifi_survey.append({"device": d.id, "building": d.building,
                                            "room": d.room, "ts": now, **reading})
-        if d.cls in (IotClass.DOOR_ACCESS, IotClass.CAMERA) and \
-                self._rng.random() < self.opts.event_rate:
-            ev = ("door_held_open", "warning") if d.cls is IotClass.DOOR_ACCESS \
-                else ("video_loss", "warning")
+        ev = CLASSES[d.cls].sim.event
+        if ev is not None and self._rng.random() < self.opts.event_rate:
             pub.publish(d.event_topic, json.dumps({"event": ev[0], "severity": ev[1]}), 1)
             self.truth.count(d.cls, "event")
 

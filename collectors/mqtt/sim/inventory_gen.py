@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from collectors.mqtt.classes import CLASS_TO_KIND, WIFI_SURVEY_ROLE, IotClass
+from collectors.mqtt.classes import CLASSES, WIFI_SURVEY_ROLE, IotClass
 
 # (id, name, [(room id suffix, name, kind, floor)])
 _BUILDINGS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
@@ -33,35 +33,9 @@ _BUILDINGS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     ("canteen", "食堂 Canteen", [("hall", "就餐大厅 Dining hall", "canteen")]),
 ]
 
-_TEACHING = {"classroom", "lab", "library", "hall"}
-
-# Where each class goes (room kinds, in order of preference) and who makes it.
-_PLACEMENT: dict[IotClass, tuple[set[str], list[str]]] = {
-    IotClass.CAMERA: ({"corridor", "lab", "hall", "canteen"}, ["Hikvision", "Dahua", "Uniview"]),
-    IotClass.NVR: ({"corridor"}, ["Hikvision", "Dahua"]),
-    IotClass.DOOR_ACCESS: ({"corridor", "lab", "dorm"}, ["Hikvision", "ZKTeco"]),
-    IotClass.ATTENDANCE: ({"classroom", "lab", "corridor"}, ["ZKTeco", "Deli"]),
-    IotClass.BROADCAST: ({"classroom", "hall", "corridor"}, ["ITC", "Hikvision"]),
-    IotClass.PAYMENT: ({"canteen", "library"}, ["Newcapec", "Sunwin"]),
-    IotClass.BIOMETRIC: ({"corridor", "dorm"}, ["ZKTeco", "Hikvision"]),
-    IotClass.ENV_SENSOR: ({"classroom", "lab", "library", "dorm"}, ["Huawei", "Xiaomi"]),
-    IotClass.SMART_CLASSROOM: ({"classroom", "lab", "hall"}, ["Seewo", "Hitevision"]),
-    IotClass.CPE_5G: (_TEACHING, ["Huawei", "ZTE"]),
-    IotClass.WIFI_SURVEY: (_TEACHING, ["Ruijie", "H3C"]),
-}
-
-_PREFIX: dict[IotClass, str] = {
-    IotClass.CAMERA: "cam", IotClass.NVR: "nvr", IotClass.DOOR_ACCESS: "door",
-    IotClass.ATTENDANCE: "att", IotClass.BROADCAST: "bc", IotClass.PAYMENT: "pos",
-    IotClass.BIOMETRIC: "bio", IotClass.ENV_SENSOR: "env", IotClass.SMART_CLASSROOM: "sc",
-    IotClass.CPE_5G: "cpe5g", IotClass.WIFI_SURVEY: "wifi",
-}
-
-
 def default_heartbeats(base_s: float) -> dict[IotClass, float]:
     """Simulated heartbeats: `base_s` for most classes, twice that for the slower ones."""
-    slow = {IotClass.NVR, IotClass.ATTENDANCE, IotClass.WIFI_SURVEY}
-    return {c: base_s * (2 if c in slow else 1) for c in IotClass}
+    return {c: base_s * (2 if r.sim.slow else 1) for c, r in CLASSES.items()}
 
 
 def _template_buildings() -> list[dict[str, Any]]:
@@ -124,19 +98,20 @@ def generate_inventory(path: str | Path, *, per_class: int = 3, campus: str = "h
             rooms[r["id"]] = r
     host = 10
     for cls in IotClass:
-        kinds, vendors = _PLACEMENT[cls]
+        spec = CLASSES[cls].sim
+        kinds, vendors = spec.room_kinds, spec.vendors
         # fill rooms round-robin in a seeded order: 5G/Wi-Fi get one per room first
         order = [rid for rid, r in rooms.items() if r.get("kind") in kinds] or list(rooms)
         rng.shuffle(order)
         for i in range(per_class):
             room = rooms[order[i % len(order)]]
             host += 1
-            dev_id = f"{_PREFIX[cls]}-{i + 1:03d}"
+            dev_id = f"{spec.id_prefix}-{i + 1:03d}"
             if dev_id in taken:
                 dev_id = f"iot-{dev_id}"
             dev: dict[str, Any] = {
                 "id": dev_id,
-                "kind": CLASS_TO_KIND[cls].value,
+                "kind": CLASSES[cls].kind.value,
                 "ipv4": f"{subnet}.{host // 250}.{host % 250 + 2}",
                 "mac": f"02:60:{list(IotClass).index(cls):02x}:{i // 256:02x}:{i % 256:02x}:"
                        f"{rng.randrange(256):02x}",

@@ -1,4 +1,5 @@
-"""Plausible telemetry per class, and malformed payloads, for simulated devices.
+"""Plausible telemetry per class, and malformed payloads, for simulated devices. Which
+generator a class uses is said in its record (collectors/mqtt/classes.py).
 
 Each device keeps its own state (counters only grow) and a seeded random generator, so a run is
 reproducible. 5G and Wi-Fi quality depend on the room: about a third of rooms are weak spots
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.mqtt.classes import IotClass
+from agent.shared.iotclasses import IotClass
 
 MALFORMED_KINDS = ("broken_json", "wrong_type", "oversized")
 
@@ -60,34 +60,34 @@ def _gauss(rng: random.Random, mu: float, sigma: float, lo: float, hi: float) ->
     return round(min(hi, max(lo, rng.gauss(mu, sigma))), 1)
 
 
-def _camera(s: DeviceState) -> dict[str, Any]:
+def camera(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     return {"fps": r.choice((25, 25, 25, 20)), "bitrate_kbps": round(r.uniform(3500, 4500)),
             "recording": True, "temperature_c": _gauss(r, 42, 3, -40, 120),
             "packet_loss_percent": round(r.uniform(0, 0.4), 2)}
 
 
-def _nvr(s: DeviceState) -> dict[str, Any]:
+def nvr(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     return {"channels_total": 32, "channels_recording": 32 - r.choice((0, 0, 0, 1)),
             "disks_total": 8, "disks_failed": 0,
             "storage_used_percent": _gauss(r, 78, 2, 0, 100), "retention_days": 30}
 
 
-def _door(s: DeviceState) -> dict[str, Any]:
+def door(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     return {"door_open": r.random() < 0.1, "locked": r.random() > 0.1, "tamper": False,
             "swipes_total": s.bump("swipes_total", 0, 6),
             "denied_total": s.bump("denied_total", 0, 1 if r.random() < 0.1 else 0)}
 
 
-def _attendance(s: DeviceState) -> dict[str, Any]:
+def attendance(s: DeviceState) -> dict[str, Any]:
     return {"punches_total": s.bump("punches_total", 0, 8),
             "failed_total": s.bump("failed_total", 0, 1 if s.rng.random() < 0.05 else 0),
             "users_enrolled": 960}
 
 
-def _broadcast(s: DeviceState) -> dict[str, Any]:
+def broadcast(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     playing = r.random() < 0.3
     return {"playing": playing, "volume_percent": 60 if playing else 0,
@@ -95,7 +95,7 @@ def _broadcast(s: DeviceState) -> dict[str, Any]:
             "amplifier_temp_c": _gauss(r, 45 if playing else 32, 2, -40, 150)}
 
 
-def _payment(s: DeviceState) -> dict[str, Any]:
+def payment(s: DeviceState) -> dict[str, Any]:
     n = s.rng.randint(0, 5)
     s.counters["transactions_total"] = s.counters.get("transactions_total", 0) + n
     s.counters["amount_fen_total"] = s.counters.get("amount_fen_total", 0) + sum(
@@ -106,20 +106,20 @@ def _payment(s: DeviceState) -> dict[str, Any]:
             "offline_pending": 0}
 
 
-def _biometric(s: DeviceState) -> dict[str, Any]:
+def biometric(s: DeviceState) -> dict[str, Any]:
     return {"matches_total": s.bump("matches_total", 0, 4),
             "rejects_total": s.bump("rejects_total", 0, 1 if s.rng.random() < 0.05 else 0),
             "templates_enrolled": 2400, "match_ms": round(s.rng.uniform(120, 260))}
 
 
-def _env(s: DeviceState) -> dict[str, Any]:
+def env(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     return {"temperature_c": _gauss(r, 24, 1.5, -40, 85),
             "humidity_percent": _gauss(r, 58, 5, 0, 100), "co2_ppm": round(r.uniform(450, 1400)),
             "pm25_ugm3": round(r.uniform(8, 60)), "noise_db": _gauss(r, 48, 6, 0, 150)}
 
 
-def _smart(s: DeviceState) -> dict[str, Any]:
+def smart(s: DeviceState) -> dict[str, Any]:
     r = s.rng
     on = r.random() < 0.7
     return {"projector_on": on, "display_on": on, "power_w": round(r.uniform(350, 480) if on
@@ -127,7 +127,7 @@ def _smart(s: DeviceState) -> dict[str, Any]:
             "occupancy": r.randint(20, 50) if on else 0, "lamp_hours": 1830}
 
 
-def _cpe5g(s: DeviceState) -> dict[str, Any]:
+def cpe5g(s: DeviceState) -> dict[str, Any]:
     r, q = s.rng, s.radio
     return {"rsrp_dbm": _gauss(r, q.rsrp_dbm, 2, -156, -31),
             "rsrq_db": _gauss(r, -10 if not q.weak else -15, 1.5, -43, 20),
@@ -137,7 +137,7 @@ def _cpe5g(s: DeviceState) -> dict[str, Any]:
             "ul_mbps": round(max(0.0, r.gauss(q.ul_mbps, q.ul_mbps * 0.1)), 1)}
 
 
-def _wifi(s: DeviceState) -> dict[str, Any]:
+def wifi(s: DeviceState) -> dict[str, Any]:
     r, q = s.rng, s.radio
     return {"readings": [
         {"band": "2.4GHz", "rssi_dbm": _gauss(r, q.wifi_24_dbm, 2, -120, 0), "ssid": "i-campus",
@@ -147,33 +147,16 @@ def _wifi(s: DeviceState) -> dict[str, Any]:
     ]}
 
 
-TELEMETRY: dict[IotClass, Callable[[DeviceState], dict[str, Any]]] = {
-    IotClass.CAMERA: _camera, IotClass.NVR: _nvr, IotClass.DOOR_ACCESS: _door,
-    IotClass.ATTENDANCE: _attendance, IotClass.BROADCAST: _broadcast,
-    IotClass.PAYMENT: _payment, IotClass.BIOMETRIC: _biometric, IotClass.ENV_SENSOR: _env,
-    IotClass.SMART_CLASSROOM: _smart, IotClass.CPE_5G: _cpe5g, IotClass.WIFI_SURVEY: _wifi,
-}
-
-
-# A reading each class must have as a number (or list): a string there is a wrong type.
-_TYPED_FIELD: dict[IotClass, str] = {
-    IotClass.CAMERA: "fps", IotClass.NVR: "storage_used_percent",
-    IotClass.DOOR_ACCESS: "swipes_total", IotClass.ATTENDANCE: "punches_total",
-    IotClass.BROADCAST: "volume_percent", IotClass.PAYMENT: "amount_fen_total",
-    IotClass.BIOMETRIC: "matches_total", IotClass.ENV_SENSOR: "temperature_c",
-    IotClass.SMART_CLASSROOM: "power_w", IotClass.CPE_5G: "rsrp_dbm",
-    IotClass.WIFI_SURVEY: "readings",
-}
-
-
-def malformed(kind: str, rng: random.Random, cls: IotClass, max_bytes: int = 65_536) -> bytes:
-    """A payload the collector must count and survive (invalid for `cls` whatever it is)."""
+def malformed(kind: str, rng: random.Random, typed_field: str,
+              max_bytes: int = 65_536) -> bytes:
+    """A payload the collector must count and survive (invalid for any class: `typed_field`
+    is a reading the device's class must have as a number or list)."""
     if kind == "broken_json":
         return rng.choice((b'{"temperature_c": 23.4, ', b"\xff\xfe garbage", b"{{}", b"",
                            b'{"fps": 25'))
     if kind == "wrong_type":
         return json.dumps(rng.choice((
-            {_TYPED_FIELD[cls]: "n/a"}, {"ts": "yesterday"}, [1, 2, 3], "just a string",
+            {typed_field: "n/a"}, {"ts": "yesterday"}, [1, 2, 3], "just a string",
         ))).encode()
     if kind == "oversized":
         return b'{"blob": "' + b"x" * (max_bytes + 16) + b'"}'
