@@ -27,6 +27,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     AUDIT,
     HOST,
     MQTT,
+    MODBUS,
     SNMP,
     SNMP_TRAP,
     SSH,
