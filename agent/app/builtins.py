@@ -8,6 +8,7 @@ from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
 from collectors.host import SPEC as HOST
+from collectors.modbus import SPEC as MODBUS
 from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
 from collectors.snmp_trap import SPEC as SNMP_TRAP
