@@ -13,6 +13,7 @@ from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
 from collectors.snmp_trap import SPEC as SNMP_TRAP
 from collectors.ssh import SPEC as SSH
+from collectors.syslog import SPEC as SYSLOG
 from exporters.alertlog import SPEC as ALERTLOG
 from exporters.alertmanager import SPEC as ALERTMANAGER
 from exporters.influxdb import SPEC as INFLUXDB
@@ -32,6 +33,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SNMP,
     SNMP_TRAP,
     SSH,
+    SYSLOG,
     INFLUXDB,
     PROMETHEUS,
     MQTT_EVENTS,

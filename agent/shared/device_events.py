@@ -20,12 +20,15 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bAP\b.{0,80}\b(offline|went offline|disassociat|disconnect|down)\b|"
         r"AP_(OFFLINE|DOWN|DISASSOC)|APMGR.{0,40}(offline|down)", _I)),
     ("link_down", re.compile(
-        r"::linkDown\b|IF-MIB::linkDown|LINK_STATE.{0,200}\bDOWN\b|(PHY_|LINK-\d-|LINEPROTO-\d-)?"
+        r"\blinkDown\b|\blinkDown_active\b|LINK_STATE.{0,200}\bDOWN\b|(PHY_|LINK-\d-|LINEPROTO-\d-)?"
         r"UPDOWN.{0,200}\b(to|state to) (down|administratively down)\b|"
-        r"\bentered the DOWN state\b|\bchanged (state )?to down\b|\blink (is )?down\b", _I)),
+        r"\b(entered|turned into) (the )?DOWN state\b|\bchanged (state )?to down\b|"
+        r"\blink (status )?(is )?down\b|OperStatus=DOWN", _I)),
     ("link_up", re.compile(
-        r"::linkUp\b|LINK_STATE.{0,200}\bUP\b|UPDOWN.{0,200}\b(to|state to) up\b|"
-        r"\bentered the UP state\b|\bchanged (state )?to up\b|\blink (is )?up\b", _I)),
+        r"\blinkUp\b|\blinkDown_clear\b|LINK_STATE.{0,200}\bUP\b|"
+        r"UPDOWN.{0,200}\b(to|state to) up\b|"
+        r"\b(entered|turned into) (the )?UP state\b|\bchanged (state )?to up\b|"
+        r"\blink (status )?(is )?up\b|OperStatus=UP", _I)),
     ("reboot", re.compile(
         r"::coldStart\b|::warmStart\b|SYS-5-RESTART|SYS-5-RELOAD|\bREBOOT\b|\breboot(ed|ing)?\b|"
         r"\bsystem (re)?start(ed)?\b|DEVM/\d/REBOOT|SYSTEM_RESTART|\bcold ?start\b|\bwarm ?start\b",
