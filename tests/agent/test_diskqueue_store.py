@@ -3,7 +3,9 @@ and memory that does not grow with the backlog."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -15,26 +17,32 @@ from agent.framework.diskqueue import DiskQueue, QueueError
 
 
 def _batch(tag: str, n: int, width: int = 80) -> list[str]:
-    pad = "x" * width
-    return [f"m,b={tag},pad={pad} v={i}i {time.time_ns()}" for i in range(n)]
+    # random padding: the queue compresses its rows, and these tests need bytes that fill it
+    return [f"m,b={tag},pad={_pad(width)} v={i}i {time.time_ns()}" for i in range(n)]
+
+
+def _pad(width: int) -> str:
+    return base64.b64encode(os.urandom(width)).decode()[:width].replace("/", "_")
 
 
 def test_quota_drops_oldest_counts_them_and_survives_reopen(tmp_path: Path) -> None:
-    q = DiskQueue(tmp_path / "q.db", max_bytes=200_000)
+    # rows are stored compressed (~600 bytes for these 100 lines): 60 rows overflow this
+    QUOTA = 20_000
+    q = DiskQueue(tmp_path / "q.db", max_bytes=QUOTA)
     put = dropped = 0
     for i in range(60):
         lines = _batch(str(i), 100)
         put += len(lines)
         dropped += q.put(BatchKind.METRICS, lines)
     st = q.stats()
-    assert dropped > 0 and st.bytes <= 200_000
+    assert dropped > 0 and st.bytes <= QUOTA
     assert st.items + dropped == put  # every point is either queued or counted as dropped
     assert st.dropped_items == dropped
     newest = q.peek_fresh(0, 10**9)
     assert newest[0].lines[0].startswith("m,b=")  # something is queued
     oldest = q.peek(100)[0].lines[0]
     q.close()
-    q2 = DiskQueue(tmp_path / "q.db", max_bytes=200_000)  # a restart remembers everything
+    q2 = DiskQueue(tmp_path / "q.db", max_bytes=QUOTA)  # a restart remembers everything
     st2 = q2.stats()
     assert (st2.items, st2.bytes, st2.dropped_items) == (st.items, st.bytes, dropped)
     assert q2.peek(100)[0].lines[0] == oldest
@@ -131,11 +139,11 @@ def test_a_full_disk_below_the_quota_counts_drops_and_recovers(tmp_path: Path) -
     q = DiskQueue(mnt / "q.db", max_bytes=64 * 2**20)
     try:
         dropped = 0
-        for i in range(40):
+        for i in range(80):  # ~6 MB stored (compressed) into 4 MiB
             dropped += q.put(BatchKind.METRICS, _batch(f"f{i}", 500, width=200))
         st = q.stats()
         assert dropped > 0 and st.dropped_items == dropped  # counted, no exception
-        assert st.items + dropped == 40 * 500
+        assert st.items + dropped == 80 * 500
         rows = q.peek(10**9)
         assert st.items == sum(r.items for r in rows)  # the counters match the disk
         with contextlib.suppress(QueueError):  # a full disk may refuse even a delete

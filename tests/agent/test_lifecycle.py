@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from agent.core.lineprotocol import parse
+from agent.framework.diskqueue import read_lines
 from tests.agent.agentproc import campusmon, start_agent, stop_agent, wait_running
 from tests.agent.lp_receiver import LineReceiver
 
@@ -60,12 +60,7 @@ def test_run_three_intervals_sigterm_and_query(tmp_path: Path) -> None:
 
 
 def queue_lines(db: Path) -> list[str]:
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute("SELECT payload FROM queue ORDER BY id").fetchall()
-    finally:
-        con.close()
-    return [line for (p,) in rows for line in bytes(p).decode().split("\n")]
+    return read_lines(db)
 
 
 @pytest.mark.timeout(90)

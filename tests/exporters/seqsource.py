@@ -4,6 +4,8 @@ the store with what the agent collected, point by point."""
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +21,9 @@ from config.loader import LoadedConfig, load_config
 
 class SeqConfig(StrictModel):
     points: int = Field(default=1, ge=1)
-    pad: int = Field(default=0, ge=0)  # bytes of padding tag, to fill a queue quickly
+    # bytes of random padding (a text field; random because the disk queue compresses), to
+    # fill a queue quickly
+    pad: int = Field(default=0, ge=0)
 
 
 class SeqSource:
@@ -36,13 +40,16 @@ class SeqSource:
     async def poll(self, target: Target) -> Sequence[Item]:
         now = time.time_ns()
         out: list[Item] = []
-        tags = {"pad": "x" * self.cfg.pad} if self.cfg.pad else {}
+        pad = self.cfg.pad
         for slot in range(self.cfg.points):
             seq = len(self.produced)
             self.produced.append(seq)
             # `points` series, one sample each per poll: equal timestamps never collide,
             # and the set of series stays fixed (like real devices)
-            out.append(Metric("test_seq", {**tags, "slot": str(slot)}, {"value": seq}, now))
+            fields: dict[str, int | float | bool | str] = {"value": seq}
+            if pad:
+                fields["pad"] = base64.b64encode(os.urandom(pad)).decode()[:pad]
+            out.append(Metric("test_seq", {"slot": str(slot)}, fields, now))
         return out
 
     async def close(self) -> None:

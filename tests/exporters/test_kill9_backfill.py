@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agent.core.plugin import BatchKind
-from agent.framework.diskqueue import DiskQueue
+from agent.framework.diskqueue import DiskQueue, read_lines
 from tests.exporters.helpers import vm_export
 from tests.servers import VictoriaMetrics
 
@@ -32,9 +32,7 @@ def _start(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _queued(db: Path) -> list[str]:
-    with sqlite3.connect(db, timeout=10) as c:
-        return [x for (p,) in c.execute("SELECT payload FROM queue ORDER BY id")
-                for x in bytes(p).decode().split("\n") if x.startswith("killtest")]
+    return [x for x in read_lines(db) if x.startswith("killtest")]
 
 
 def _stored(url: str, meas: str) -> list[int]:

@@ -131,7 +131,7 @@ def _queue_metric(agent: Agent) -> Metric | None:
 async def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(
         tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}"  # a centre that never answers
-    cfg = _config(tmp_path, dead, interval=0.1, points=200, pad=200,
+    cfg = _config(tmp_path, dead, interval=0.1, points=200, pad=400,
                   queue=", max_megabytes: 1")
     agent = Agent(seqsource.load(cfg), seqsource.registry())
     proc = psutil.Process()
