@@ -164,7 +164,7 @@ class _Row:
             known = [p for p in parts if p is not None]
             if len(known) != len(parts) or sum(known) <= 0:
                 return None
-            num = num / sum(known) * 100.0
+            num = num * 100.0 / sum(known)
         if s.transform in _MILLIWATTS:
             if num <= 0:
                 return None
