@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from agent.core.errors import ConfigError, Problem
-from agent.core.plugin import PluginKind, PluginSpec, Registry
+from agent.core.plugin import PluginSpec, Registry
 from agent.core.yamlsource import SourceDict, SourceList, load_yaml_file, where
 from config.credentials import Credential
-from config.models import FRAMEWORK_KEYS, AgentSection, PluginOptions
+from config.models import FRAMEWORK_KEYS, KIND_KEYS, AgentSection, PluginOptions, why_not
 from inventory.loader import load_inventory, pydantic_problems
 from inventory.models import Inventory
 
@@ -69,22 +69,34 @@ def _plugin_instance(
     if not isinstance(item, dict):
         problems.append(Problem(where_, f"each entry of '{section}' must be a mapping"))
         return None
-    framework = {k: v for k, v in item.items() if k in FRAMEWORK_KEYS}
-    own = {k: v for k, v in item.items() if k not in FRAMEWORK_KEYS}
+    kind = item.get("type")
+    spec = registry.get(section, kind) if isinstance(kind, str) else None
+    # the framework keys this kind gives a meaning to; before the type is known, all of them
+    allowed = KIND_KEYS[spec.kind] if spec is not None else FRAMEWORK_KEYS
+    framework = {k: v for k, v in item.items() if k in allowed}
+    own = {k: v for k, v in item.items() if k not in allowed}
     try:
         options = PluginOptions.model_validate(framework)
     except ValidationError as exc:
         problems.extend(pydantic_problems(exc, item, where_))
         return None
-    spec = registry.get(section, options.type)
     if spec is None:
         known = ", ".join(registry.names(section)) or "none"
         problems.append(Problem(
             where(item, "type") or where_,
             f"unknown {section[:-1]} type '{options.type}' (known: {known})"))
         return None
-    if spec.kind is not PluginKind.PUSH_EXPORTER and "queue" in item:
-        problems.append(Problem(where(item, "queue"), f"'{spec.name}' has no disk queue"))
+    refused = False
+    for key in item:
+        if key in FRAMEWORK_KEYS and key not in allowed \
+                and key not in spec.config_model.model_fields:
+            problems.append(Problem(
+                where(item, key) or where_,
+                f"{section[:-1]} '{spec.name}' is a {spec.kind.value}: '{key}' means nothing "
+                f"here ({why_not(key, spec.kind)})"))
+            refused = True
+    if refused:
+        return None
     try:
         cfg = spec.config_model.model_validate(own)
     except ValidationError as exc:
@@ -174,7 +186,7 @@ def parse_config(src: Any, path: Path, registry: Registry) -> LoadedConfig:
         path, agent, credentials, sections["inputs"], sections["processors"],
         sections["outputs"], inventory, warnings)
     # selectors that match nothing are worth a warning, not an error
-    from agent.framework.targets import select_targets
+    from config.targets import select_targets
 
     for inst in loaded.inputs:
         sel = inst.options.targets

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from agent.core.plugin import PluginKind
 from config.base import StrictModel
 from inventory.models import DeviceKind
 
@@ -89,6 +90,38 @@ FRAMEWORK_KEYS = frozenset(
     {"type", "name", "enabled", "interval_secs", "timeout_secs", "max_concurrency", "targets",
      "tags", "queue"}
 )
+_EVERY = frozenset({"type", "name", "enabled"})
+
+# The framework keys each plugin kind gives a meaning to: the scheduler ticks pollers
+# (interval, per-target timeout, concurrency); inputs read targets and get the instance's tags;
+# push outputs have a disk queue. Elsewhere a framework key is refused with its file:line (or,
+# when the plugin's own model has a field of that name, e.g. an output's `timeout_secs`, it is
+# the plugin's), never silently ignored.
+KIND_KEYS: dict[PluginKind, frozenset[str]] = {
+    PluginKind.POLLER: _EVERY | {"interval_secs", "timeout_secs", "max_concurrency", "targets",
+                                 "tags"},
+    PluginKind.LISTENER: _EVERY | {"targets", "tags"},
+    PluginKind.PROCESSOR: _EVERY,
+    PluginKind.PUSH_EXPORTER: _EVERY | {"queue"},
+    PluginKind.PULL_EXPORTER: _EVERY,
+}
+# why a key means nothing on a kind (the refusal says so)
+WHY_NOT: dict[tuple[str, PluginKind], str] = {
+    ("interval_secs", PluginKind.LISTENER): "a listener runs continuously and has no ticks "
+                                           "(its own *_interval_secs key, if any, sets how "
+                                           "often it reports)",
+    ("interval_secs", PluginKind.PROCESSOR): "a processor runs on every item; its own "
+                                            "*_interval_secs key sets how often it emits",
+    ("interval_secs", PluginKind.PUSH_EXPORTER): "an output sends what it is given, as it "
+                                                "arrives (agent.flush_interval_secs paces it)",
+    ("interval_secs", PluginKind.PULL_EXPORTER): "a pull output is scraped; the scraper sets "
+                                                "the interval",
+}
+
+
+def why_not(key: str, kind: PluginKind) -> str:
+    takers = sorted(k.value for k, keys in KIND_KEYS.items() if key in keys)
+    return WHY_NOT.get((key, kind), f"only {', '.join(takers)} instances take it")
 
 
 class PluginOptions(StrictModel):
