@@ -366,8 +366,9 @@ def build(cfg: SnmpTrapConfig, ctx: BuildContext) -> SnmpTrapListener:
                                   "credential set")
         users.append(V3User(cred3, tuple(bytes.fromhex(e) for e in u.engine_ids)))
     if not communities and not users:
-        raise ConfigError.one(ctx.instance, "no communities and no users: every trap would be "
-                              "refused")
+        # a listener that only counts what arrives is still useful (who sends traps at all?)
+        ctx.logger.warning("%s: no communities and no users: every trap is counted and refused",
+                           ctx.instance)
     return SnmpTrapListener(cfg, communities, users, ctx.logger, ctx.snapshot)
 
 
@@ -384,8 +385,9 @@ EVENT_TAGS = (
 SPEC = PluginSpec(
     name="snmp_trap", kind=PluginKind.LISTENER, config_model=SnmpTrapConfig, build=build,
     description="SNMP v1/v2c/v3 traps and informs (acknowledged) → named events per device",
-    example={"type": "snmp_trap", "listen": ["0.0.0.0:162", "[::]:162"],
-             "communities": ["campus-v2c"]},
+    # a real config names its credential sets: communities: [campus-v2c], users: [{credential:
+    # campus-v3, engine_ids: [800007db03…]}]
+    example={"type": "snmp_trap", "listen": ["0.0.0.0:162", "[::]:162"]},
     default_targets="inventory",
     measurements=(
         Measurement("event", "one row per device event (local store)", tags=(

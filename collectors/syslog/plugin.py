@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from agent.core.catalogue import Measurement, counter, gauge, tag, text
+from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gauge, tag
 from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
 from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
@@ -395,7 +395,8 @@ SPEC = PluginSpec(
             tag("syslog_severity", "syslog severity 0-7"),
             tag("raw", "the received line, whole (bounded to 8 kB)"),
             tag("protocol", "on unknown_sender events: snmp_trap | syslog")),
-            fields=(text("summary", "the message text (MSG)"),)),
+            # kind EVENT, as the framework declares `event.summary` (kinds must agree)
+            fields=(FieldSpec("summary", FieldKind.EVENT, "", "the message text (MSG)"),)),
         EVENTS_MEASUREMENT,
         Measurement("syslog_receiver", "the syslog listener itself (no device tags)", fields=(
             counter("received_total", "", "lines received (all transports)"),
