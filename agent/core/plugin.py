@@ -123,6 +123,10 @@ class PullExporter(Protocol):
     async def close(self) -> None: ...
 
 
+def ignore_reject(reason: str, device: str | None, detail: str) -> None:
+    """Outside the agent (tests, `once` tools) nobody counts what a plugin sets aside."""
+
+
 @dataclass(frozen=True, slots=True)
 class BuildContext:
     """Everything a plugin's build function may use; no hidden globals."""
@@ -139,6 +143,9 @@ class BuildContext:
     timeout_s: float | None = None
     # every declared measurement (types and units for exporters); None outside the agent
     catalogue: Catalogue | None = None
+    # set aside one unusable item found at the edge (reason, device, detail): counted in
+    # agent_rejected{plugin,instance,reason} and logged once per cause and device
+    reject: Callable[[str, str | None, str], None] = ignore_reject
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from agent.core.catalogue import (
     tag,
 )
 from agent.core.plugin import PluginSpec
+from agent.framework.rejects import REJECTED
+from agent.framework.supervise import LOOPS
 
 FRAMEWORK = "framework"
 _INSTANCE = (tag("plugin", "plugin type"), tag("instance", "plugin instance, type/name"))
@@ -63,6 +65,8 @@ MEASUREMENTS: tuple[Measurement, ...] = (
               tag("severity", "info / warning / critical")),
         fields=(FieldSpec("summary", FieldKind.EVENT, "", "one line for people"),),
         open_tags=True),
+    REJECTED,  # items set aside as unusable (agent/framework/rejects.py)
+    LOOPS,  # restarts and watchdog stalls of the agent's loops (agent/framework/supervise.py)
 )
 
 

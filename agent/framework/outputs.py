@@ -126,6 +126,7 @@ class PushOutput:
         # waits until this long after the previous send
         self.flush_interval_s = float(getattr(exporter, "flush_interval_secs", 0.0) or 0.0)
         self._last_send = 0.0
+        self.progress = time.monotonic()  # last completed step, for the watchdog
 
     # ------------------------------------------------------------------ choosing a batch
     def _pick(self) -> tuple[list[QueueRow], bool]:
@@ -255,12 +256,14 @@ class PushOutput:
         try:
             while not stop.is_set():
                 result, _ = await self.step()
+                self.progress = time.monotonic()
                 if result is not Step.EMPTY:
                     continue  # failures and pacing already waited
                 self.sink.notify.clear()
                 if (await asyncio.to_thread(self.sink.queue.stats)).rows:
                     continue
                 await self._pause(5.0, wake_on_data=True)
+                self.progress = time.monotonic()
         finally:
             self._stop = None
 

@@ -14,11 +14,13 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from agent.core.lineprotocol import render_many
+from agent.core.lineprotocol import render, render_many
 from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult
 from agent.core.plugin import BatchKind, Processor, Target
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
+from agent.framework.pointcheck import event_problem, metric_problem
+from agent.framework.rejects import Rejections
 from agent.framework.scheduler import PollOutcome
 from agent.framework.snapshot import Snapshot
 from agent.framework.telemetry import PluginStats
@@ -63,6 +65,7 @@ class Pipeline:
         local_store: LocalStore | None = None,
         snapshot: Snapshot | None = None,
         on_flush: Callable[[list[Metric], list[Event]], None] | None = None,
+        rejections: Rejections | None = None,
     ) -> None:
         self.base_tags = dict(base_tags)
         self.processors = list(processors)
@@ -70,6 +73,8 @@ class Pipeline:
         self.local_store = local_store
         self.snapshot = snapshot
         self.on_flush = on_flush
+        self.rejections = rejections or Rejections()
+        self._failures_logged: set[str] = set()  # causes of write failures, logged once each
         self._metrics: list[Metric] = []
         self._events: list[Event] = []
         self._flush_lock = asyncio.Lock()
@@ -80,20 +85,37 @@ class Pipeline:
         target: Target | None = None,
         outcome: PollOutcome | None = None,
         instance_tags: Mapping[str, str] | None = None,
+        source: tuple[str, str] = ("agent", "agent"),
     ) -> None:
+        """`source` is (plugin, instance) of the items, for counting what is set aside."""
         tags = dict(self.base_tags)
         if instance_tags:
             tags.update(instance_tags)
         if target is not None:
             tags.update(target.tags())
         out: list[Item] = []
+        device = target.id if target is not None else None
+        problem: tuple[str, str] | None
         for it in items:
-            if isinstance(it, ProbeResult):
-                out.append(it.to_metric().with_tags(tags))
-            elif isinstance(it, Metric):
-                out.append(it.with_tags(tags))
-            else:
-                out.append(it.with_labels({k: v for k, v in tags.items() if k != "device"}))
+            # one unusable item is set aside here, at the gate, and counted; the rest flows
+            try:
+                if isinstance(it, ProbeResult):
+                    it = it.to_metric()
+                if isinstance(it, Metric):
+                    problem = metric_problem(it)
+                    if problem is None:
+                        out.append(it.with_tags(tags))
+                elif isinstance(it, Event):
+                    problem = event_problem(it)
+                    if problem is None:
+                        out.append(
+                            it.with_labels({k: v for k, v in tags.items() if k != "device"}))
+                else:
+                    problem = ("bad_type", f"item of type {type(it).__name__}")
+            except Exception as exc:  # a hostile value breaking even the check
+                problem = ("bad_item", f"{type(exc).__name__}")
+            if problem is not None:
+                self.rejections.reject(source[0], source[1], problem[0], device, problem[1])
         if outcome is not None:
             fields: dict[str, int | float | bool | str] = {
                 "up": 1 if outcome.ok else 0, "duration_seconds": outcome.duration_s}
@@ -110,7 +132,10 @@ class Pipeline:
         metrics = [i for i in out if isinstance(i, Metric)]
         events = [i for i in out if isinstance(i, Event)]
         if self.snapshot is not None and metrics:
-            self.snapshot.update(metrics)
+            try:
+                self.snapshot.update(metrics)
+            except Exception:
+                self._log_once("snapshot", "snapshot update failed; the points still flow")
         self._metrics.extend(metrics)
         self._events.extend(events)
 
@@ -127,17 +152,64 @@ class Pipeline:
             for q in self.queues:
                 q.notify.set()
             if self.on_flush is not None:
-                self.on_flush(metrics, events)
+                try:
+                    self.on_flush(metrics, events)
+                except Exception:
+                    self._log_once("on_flush", "flush callback failed")
+
+    def _log_once(self, cause: str, message: str) -> None:
+        """Log a failure with its traceback the first time its cause is seen."""
+        if cause in self._failures_logged:
+            log.debug("%s (again)", message, exc_info=True)
+            return
+        if len(self._failures_logged) < 1000:
+            self._failures_logged.add(cause)
+        log.exception("%s (logged once per cause)", message)
+
+    def _render(self, metrics: list[Metric]) -> list[str]:
+        try:
+            return render_many(metrics)
+        except Exception:  # find the culprits one by one; the others still go out
+            lines = []
+            for m in metrics:
+                try:
+                    line = render(m)
+                except Exception as exc:
+                    self.rejections.reject("agent", "pipeline", "render_error",
+                                           m.tags.get("device"), f"{m.name}: {type(exc).__name__}")
+                    continue
+                if line:
+                    lines.append(line)
+            return lines
+
+    def _events_json(self, events: list[Event]) -> list[str]:
+        out = []
+        for e in events:
+            try:
+                out.append(json.dumps(e.to_json_dict(), ensure_ascii=False))
+            except Exception as exc:
+                self.rejections.reject("agent", "pipeline", "render_error", e.device,
+                                       f"event {e.kind}: {type(exc).__name__}")
+        return out
 
     def _write(self, metrics: list[Metric], events: list[Event]) -> None:
-        lines = render_many(metrics) if metrics else []
-        event_lines = [json.dumps(e.to_json_dict(), ensure_ascii=False) for e in events]
+        """Every sink on its own: one that fails (a broken disk, a bug) never stops another."""
+        lines = self._render(metrics) if metrics else []
+        event_lines = self._events_json(events)
         for q in self.queues:
             for kind, payload in ((BatchKind.METRICS, lines), (BatchKind.EVENTS, event_lines)):
                 if not payload or kind not in q.accepts:
                     continue
                 q.stats.received += len(payload)
-                dropped = q.queue.put(kind, payload)
+                try:
+                    dropped = q.queue.put(kind, payload)
+                except Exception as exc:
+                    q.stats.dropped += len(payload)
+                    q.stats.count_error(ErrorType.INTERNAL)
+                    self._log_once(f"queue {q.instance_id} {type(exc).__name__}",
+                                   f"{q.instance_id}: disk queue write of {len(payload)} "
+                                   "items failed, dropped")
+                    continue
                 if dropped:
                     q.stats.dropped += dropped
                     log.warning("%s: disk queue full, dropped %d oldest items",
@@ -148,4 +220,8 @@ class Pipeline:
             except sqlite3.Error as exc:  # a full or broken disk: the queues still got the data
                 log.error("local store %s: write of %d points failed: %s",
                           self.local_store.path, len(metrics) + len(events), exc)
+            except Exception as exc:
+                self._log_once(f"store {type(exc).__name__}",
+                               f"local store {self.local_store.path}: write of "
+                               f"{len(metrics) + len(events)} points failed")
 

@@ -24,8 +24,10 @@ from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
 from agent.framework.outputs import PushOutput
 from agent.framework.pipeline import NamedProcessor, Pipeline, QueueSink, event_as_metric
+from agent.framework.rejects import Rejections
 from agent.framework.scheduler import ListenerRunner, PollerRunner, PollerTiming, PollOutcome
 from agent.framework.snapshot import Snapshot
+from agent.framework.supervise import Supervisor
 from agent.framework.targets import select_targets
 from agent.framework.telemetry import Telemetry
 from config.loader import LoadedConfig, PluginInstance, load_config
@@ -63,6 +65,8 @@ class Agent:
         self.cfg = cfg
         self.registry = registry
         self.telemetry = Telemetry()
+        self.rejections = Rejections()
+        self.supervisor: Supervisor | None = None
         self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0))
         self.print_lines = print_lines
         self._stop = asyncio.Event()
@@ -75,7 +79,8 @@ class Agent:
             instance=inst.instance_id, inventory=cfg.inventory, credentials=cfg.credentials,
             data_dir=cfg.data_dir, config_dir=cfg.config_dir, snapshot=self.snapshot,
             logger=logging.getLogger(f"campusmon.{inst.instance_id}"),
-            timeout_s=inst.options.timeout_secs or cfg.agent.timeout_secs)
+            timeout_s=inst.options.timeout_secs or cfg.agent.timeout_secs,
+            reject=self.rejections.for_instance(inst.spec.name, inst.instance_id))
 
     async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
         a = cfg.agent
@@ -121,7 +126,8 @@ class Agent:
         pipeline = Pipeline(
             base_tags={"campus": cfg.inventory.campus.code}, processors=processors,
             queues=queues, local_store=store, snapshot=self.snapshot,
-            on_flush=self._print_flush if self.print_lines else None)
+            on_flush=self._print_flush if self.print_lines else None,
+            rejections=self.rejections)
         built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store,
                       exporters=exporters)
         global_limit = asyncio.Semaphore(a.max_concurrency)
@@ -157,10 +163,11 @@ class Agent:
     def _sink_for(pipeline: Pipeline, inst: PluginInstance) -> Callable[
             [Sequence[Item], Target | None, PollOutcome | None], None]:
         tags = inst.options.tags
+        source = (inst.spec.name, inst.instance_id)
 
         def sink(items: Sequence[Item], target: Target | None,
                  outcome: PollOutcome | None) -> None:
-            pipeline.submit(items, target, outcome, tags)
+            pipeline.submit(items, target, outcome, tags, source)
         return sink
 
     async def _start_plugins(self, built: Built, *, exporters: bool = True) -> None:
@@ -196,39 +203,48 @@ class Agent:
     def _self_metrics(self, built: Built) -> list[Metric]:
         now = time.time_ns()
         out = self.telemetry.metrics(now)
+        out += self.rejections.metrics(now)
+        if self.supervisor is not None:
+            out += self.supervisor.metrics(now)
         for o in built.outputs:
             s = o.sink.queue.stats()
-            age = (now - s.oldest_ns) / 1e9 if s.oldest_ns else 0.0
+            # never negative: a row stamped before a backward clock step is not from the future
+            age = max(0.0, (now - s.oldest_ns) / 1e9) if s.oldest_ns else 0.0
             out.append(Metric("agent_queue", {"instance": o.sink.instance_id}, {
                 "depth_items": s.items, "depth_bytes": s.bytes, "oldest_age_seconds": age,
-                "dropped_total": s.dropped_items, "rejected_total": s.rejected_items}, now))
+                "dropped_total": s.dropped_items, "rejected_total": s.rejected_items,
+                **o.catch_up.fields(s.items)}, now))
         return out
 
     async def _run_built(self, built: Built, stop: asyncio.Event) -> None:
+        """Every loop supervised: one that fails or hangs is restarted, the others go on."""
         a = built.cfg.agent
-        tasks = [asyncio.create_task(p.run(stop), name=p.instance_id) for p in built.pollers]
-        tasks += [asyncio.create_task(lr.run(stop), name=lr.instance_id)
-                  for lr in built.listeners]
-        tasks += [asyncio.create_task(o.run(stop), name=o.sink.instance_id)
-                  for o in built.outputs]
-        next_self = time.monotonic() + a.self_metrics_interval_secs
+        sup = self.supervisor = Supervisor(stop)
+        for p in built.pollers:
+            sup.add(p.instance_id, p.run, progress=lambda p=p: p.progress,  # type: ignore[misc]
+                    period_s=p.timing.interval_s)
+        for lr in built.listeners:
+            sup.add(lr.instance_id, lr.run)  # blocks by design: restarts, no watchdog
+        for o in built.outputs:
+            # a step may wait out a retry backoff: its limit covers the longest one
+            sup.add(o.sink.instance_id, o.run, progress=lambda o=o: o.progress,  # type: ignore[misc]
+                    period_s=o.options.retry_max_secs + 60.0)
+        flush = _FlushLoop(self, built)
+        sup.add("flush", flush.run, progress=lambda: flush.progress,
+                period_s=max(a.flush_interval_secs, 10.0))
         try:
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=a.flush_interval_secs)
-                if time.monotonic() >= next_self:
-                    built.pipeline.submit(self._self_metrics(built))
-                    next_self = time.monotonic() + a.self_metrics_interval_secs
-                await built.pipeline.flush()
+            await sup.run()
         finally:
             for p in built.pollers:
                 await p.cancel_inflight()
-            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _shutdown(self, built: Built) -> None:
         deadline = time.monotonic() + built.cfg.agent.shutdown_deadline_secs
-        built.pipeline.submit(self._self_metrics(built))
-        await built.pipeline.flush()
+        try:
+            built.pipeline.submit(self._self_metrics(built))
+            await built.pipeline.flush()
+        except Exception:
+            log.exception("final flush failed; queued data stays on disk")
         if built.outputs:
             await asyncio.gather(*(o.drain(deadline) for o in built.outputs),
                                  return_exceptions=True)
@@ -297,3 +313,39 @@ class Agent:
             await self._close(built)
         return built
 
+
+
+class _FlushLoop:
+    """Buffer → disk queues and local store every flush interval; self-metrics on their own."""
+
+    def __init__(self, agent: Agent, built: Built) -> None:
+        self.agent = agent
+        self.built = built
+        self.progress = time.monotonic()
+        self._next_self = time.monotonic() + built.cfg.agent.self_metrics_interval_secs
+        self._failed: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        a = self.built.cfg.agent
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=a.flush_interval_secs)
+            if time.monotonic() >= self._next_self:
+                self._next_self = time.monotonic() + a.self_metrics_interval_secs
+                try:
+                    self.built.pipeline.submit(self.agent._self_metrics(self.built))
+                except Exception as exc:
+                    self._log_once("self-metrics", exc)
+            try:
+                await self.built.pipeline.flush()
+            except Exception as exc:  # the pipeline contains its sinks; this is the last net
+                self._log_once("flush", exc)
+            self.progress = time.monotonic()
+
+    def _log_once(self, what: str, exc: Exception) -> None:
+        cause = f"{what} {type(exc).__name__}"
+        if cause in self._failed:
+            log.debug("%s failed again", what, exc_info=exc)
+            return
+        self._failed.add(cause)
+        log.error("%s failed; the loop goes on (logged once per cause)", what, exc_info=exc)

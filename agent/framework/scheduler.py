@@ -77,6 +77,7 @@ class PollerRunner:
     stats: PluginStats
     _state: dict[str, _TargetState] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    progress: float = field(default_factory=time.monotonic)  # last tick, for the watchdog
 
     def next_tick(self, now: float) -> float:
         iv = self.timing.interval_s
@@ -92,6 +93,7 @@ class PollerRunner:
             except TimeoutError:
                 pass
             self.tick()
+            self.progress = time.monotonic()
 
     def tick(self) -> list[asyncio.Task[None]]:
         """Start this tick's polls; returns the tasks started (for `once` and tests)."""

@@ -1,0 +1,58 @@
+"""Cheap checks that a point can be rendered, stored and exported: the pipeline's gate.
+
+A point that fails here would fail later where one bad point takes its whole batch with it
+(line protocol rendering, a Prometheus scrape, an SQLite write), so it is set aside at submit.
+"""
+
+from __future__ import annotations
+
+from agent.core.model import Event, Metric
+
+INT_MIN = -(2**63)  # line protocol: int64 ("i") …
+UINT_MAX = 2**64 - 1  # … or uint64 ("u") for Counter64 values
+MAX_NAME_CHARS = 256
+MAX_TAG_CHARS = 4096
+MAX_STRING_CHARS = 65_536
+MAX_FIELDS = 1024
+MAX_TAGS = 128
+
+
+def metric_problem(m: Metric) -> tuple[str, str] | None:
+    """(reason, detail) when `m` cannot go on, None when it can. O(fields + tags)."""
+    name = m.name
+    if type(name) is not str or not name or len(name) > MAX_NAME_CHARS:
+        return "bad_name", f"measurement name {str(name)[:60]!r}"
+    if type(m.ts_ns) is not int or not INT_MIN <= m.ts_ns <= UINT_MAX:
+        return "bad_timestamp", f"{name}: timestamp {str(m.ts_ns)[:40]}"
+    if len(m.fields) > MAX_FIELDS or len(m.tags) > MAX_TAGS:
+        return "too_many_keys", f"{name}: {len(m.fields)} fields, {len(m.tags)} tags"
+    for k, v in m.fields.items():
+        t = type(v)
+        if t is int:
+            if not INT_MIN <= v <= UINT_MAX:  # type: ignore[operator]
+                # never format v: str() of a 4,300-digit int raises ValueError
+                bits = v.bit_length()  # type: ignore[union-attr]
+                return "int_out_of_range", f"{name}.{k}: integer of {bits} bits"
+        elif t is float or t is bool:
+            pass
+        elif t is str:
+            if len(v) > MAX_STRING_CHARS:  # type: ignore[arg-type]
+                return "string_too_long", f"{name}.{k}: {len(v)} characters"  # type: ignore[arg-type]
+        else:
+            return "bad_type", f"{name}.{k}: {t.__name__}"
+        if type(k) is not str or not k or len(k) > MAX_NAME_CHARS:
+            return "bad_name", f"{name}: field name {str(k)[:60]!r}"
+    for k, tv in m.tags.items():
+        if type(k) is not str or type(tv) is not str or len(k) > MAX_NAME_CHARS \
+                or len(tv) > MAX_TAG_CHARS:
+            return "bad_tag", f"{name}: tag {str(k)[:60]!r} too long or not text"
+    return None
+
+
+def event_problem(e: Event) -> tuple[str, str] | None:
+    if len(e.summary) > MAX_STRING_CHARS or len(e.key) > MAX_TAG_CHARS:
+        return "string_too_long", f"event {e.kind}: {len(e.summary)} characters"
+    for k, v in e.labels.items():
+        if len(k) > MAX_NAME_CHARS or len(v) > MAX_TAG_CHARS:
+            return "bad_tag", f"event {e.kind}: label {k[:60]!r}"
+    return None
