@@ -28,7 +28,8 @@ from inventory.models import Inventory
 EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.processors.audit.cli",
                                    "collectors.snmp.cli", "probes.cli",
                                    "collectors.snmp.sim.cli", "collectors.ssh.cli",
-                                   "agent.processors.alerts.cli", "agent.app.metricsdoc")
+                                   "agent.processors.alerts.cli", "agent.app.metricsdoc",
+                                   "agent.app.queuecli")
 
 
 def _fail(message: str) -> int:

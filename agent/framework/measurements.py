@@ -56,7 +56,10 @@ MEASUREMENTS: tuple[Measurement, ...] = (
                 gauge("oldest_age_seconds", "seconds", "age of the oldest item waiting"),
                 counter("dropped_total", "", "oldest dropped at the disk quota, or refused by "
                         "a full disk"),
-                counter("rejected_total", "", "refused by the server for good, set aside"))),
+                counter("rejected_total", "", "refused by the server for good, set aside"),
+                gauge("catch_up_seconds", "seconds", "estimated time until the backlog is "
+                      "delivered, at the net drain rate of the last minute; absent while the "
+                      "queue grows (centre down, or data arriving faster than it leaves)"))),
     Measurement(
         "event", "events as rows of the local store only (campusmon query -m event); the "
         "event's labels are tags",

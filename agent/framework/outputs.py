@@ -31,6 +31,7 @@ from agent.core.lineprotocol import parse
 from agent.core.model import ErrorType, Event, Metric
 from agent.core.plugin import Batch, BatchKind, PushExporter
 from agent.framework.diskqueue import QueueError, QueueRow
+from agent.framework.pacing import AimdPace, CatchUp, is_overload
 from agent.framework.pipeline import QueueSink
 from config.models import QueueOptions
 
@@ -121,6 +122,9 @@ class PushOutput:
         self._backoff = options.retry_initial_secs
         rate = options.backfill_points_per_sec
         self._bucket = TokenBucket.for_rate(rate) if rate else None
+        # the backfill rate adapts to the centre's answers (AIMD, pacing.py)
+        self.pace = AimdPace(rate)
+        self.catch_up = CatchUp()  # agent_queue.catch_up_seconds
         self._stop: asyncio.Event | None = None
         # an exporter may ask for batches to grow on a slow uplink: a batch that is not full
         # waits until this long after the previous send
@@ -152,6 +156,11 @@ class PushOutput:
         if linger > 0 and n < self.options.batch_max_points:
             await self._pause(linger, wake_on_data=False)
             return Step.PACED, 0
+        if backlog and self.pace.rate is not None:
+            if self._bucket is None:
+                self._bucket = TokenBucket.for_rate(self.pace.rate)
+            self._bucket.rate = self.pace.rate
+            self._bucket.capacity = max(self.pace.rate, 1.0)
         if backlog and self._bucket is not None:
             wait = self._bucket.wait_for(n)
             if wait > 0:
@@ -165,6 +174,8 @@ class PushOutput:
             self.sink.stats.count_error(ErrorType.INTERNAL)
             await self._retry_wait(None, f"queue: {exc}")
             return Step.FAILED, 0
+        if backlog and sent > 0:
+            self.pace.on_delivered(sent)
         return (Step.SENT, sent) if sent >= 0 else (Step.FAILED, 0)
 
     async def deliver_once(self) -> int:
@@ -183,6 +194,8 @@ class PushOutput:
         except RetryableExportError as exc:
             st.count_error(exc.error_type if isinstance(exc, CentreUnavailable)
                            else ErrorType.UNREACHABLE)
+            if is_overload(exc):
+                self.pace.on_overload()
             await self._retry_wait(exc.retry_after_s, str(exc))
             return -1
         except PermanentExportError as exc:
@@ -201,6 +214,8 @@ class PushOutput:
                 log.error("%s: %d of %d lines refused, set aside: %s", inst, exc.rejected,
                           len(lines), exc)
             if exc.unsent_lines:
+                if exc.retry_after_s is not None:
+                    self.pace.on_overload()
                 await self._retry_wait(exc.retry_after_s, f"{len(exc.unsent_lines)} unsent")
             else:
                 self._backoff = self.options.retry_initial_secs
