@@ -8,6 +8,7 @@ from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
 from collectors.host import SPEC as HOST
+from collectors.iot_gateways import SPEC as IOT_GATEWAYS
 from collectors.modbus import SPEC as MODBUS
 from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
@@ -29,6 +30,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     AUDIT,
     HOST,
     MQTT,
+    IOT_GATEWAYS,
     MODBUS,
     SNMP,
     SNMP_TRAP,
