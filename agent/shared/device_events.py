@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from agent.core.model import Severity
+from agent.core.model import Event, EventState, Severity
 
 _I = re.IGNORECASE
 CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ap_offline", re.compile(
-        r"ApOffline|ApFault|ApColdBoot|APOffline|bsnAPDisassociated|ciscoLwappApAssocFail|"
+        r"ApOffline|ApFaultTrap|APOffline|bsnAPDisassociated|AccessPointIsDown|"
         r"\bAP\b.{0,80}\b(offline|went offline|disassociat|disconnect|down)\b|"
         r"AP_(OFFLINE|DOWN|DISASSOC)|APMGR.{0,40}(offline|down)", _I)),
     ("link_down", re.compile(
@@ -34,11 +34,12 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bsystem (re)?start(ed)?\b|DEVM/\d/REBOOT|SYSTEM_RESTART|\bcold ?start\b|\bwarm ?start\b",
         _I)),
     ("auth_failure", re.compile(
-        r"::authenticationFailure\b|LOGIN_FAIL|LOGINFAIL|LOGIN-FAIL|SEC_LOGIN-\d-LOGIN_FAILED|"
+        r"authenticationFailure\b|LOGIN_FAIL|LOGINFAIL|LOGIN-FAIL|SEC_LOGIN-\d-LOGIN_FAILED|"
         r"SSH_FAIL|AUTHEN_FAIL|\bFailed password\b|\bauthentication failure\b|\bInvalid user\b|"
         r"\bfailed to log ?in\b|\blogin failed\b|\buser .{0,60} failed to log", _I)),
     ("config_saved", re.compile(
         r"ciscoConfigManEvent|hwCfgChgNotify|hwCfgManEventlog|CfgChange|CONFIG_I\b|CFGCHANGE|"
+        r"ConfigSaved|CFG_SAVE|"
         r"CFGMAN|\bSAVE(D)?_?CONFIG|configuration (was )?(saved|changed)|\bConfigured from\b|"
         r"\bconfig(uration)? (file )?(is )?saved\b|CFG/\d/SAVE|write memory", _I)),
     ("port_security", re.compile(
@@ -46,7 +47,9 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"hwMacTrap|MacFlapping|\bMAC (address )?flap|\bloop(back)? ?detect|LOOPDETECT|LDT/|"
         r"\bloop (was )?detected\b|STORM_?CONTROL|port-security", _I)),
     ("hardware", re.compile(
-        r"ciscoEnvMon|hwEntity(Trap|Remove|Invalid|Fault)|hwPowerOff|hwFan|hwTemperature|"
+        r"ciscoEnvMon|hwEntity(Trap|Remove|Invalid|Fault|Offline)|hwPowerOff|hwFan|hwTemperature|"
+        r"(Fan|PowerSupply|Psu)(Tray)?(Failure|Fail|Removed|Missing|Fault|Abnormal)|"
+        r"Temperature(TooHigh|TooLow|SensorFailure|Rising|Alarm|Abnormal)|OutOfRangeTemperature|"
         r"entSensorThreshold|ENVMON|PLATFORM-\d-|\bPSU\b|\bpower[- ]?supply\b|POWER_?FAIL|"
         r"\bpower (module|failure|off)\b|\bFAN\b|FAN_?FAIL|\bfan (failure|fail|fault|abnormal)\b|"
         r"TEMP(ERATURE)?_?(HIGH|ALARM|FAIL)|\btemperature\b.{0,60}\b(exceed|high|alarm|abnormal)",
@@ -73,3 +76,11 @@ def severity_for(category: str, syslog_severity: int | None = None) -> Severity:
     if (syslog_severity is not None and syslog_severity <= 4) or category in _WARNING:
         return Severity.WARNING
     return Severity.INFO
+
+
+def config_saved_event(subject: str, device: str | None, summary: str, via: str, source: str,
+                       ts_ns: int) -> Event:
+    """`device_config_saved`: the device says its configuration was saved or changed; a config
+    backup subscribes to this kind (fetch the new configuration now, not at the next run)."""
+    return Event(f"device_config_saved:{subject}", "device_config_saved", EventState.OBSERVED,
+                 Severity.INFO, summary, device, {"via": via, "source": source}, ts_ns)

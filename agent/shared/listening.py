@@ -26,7 +26,9 @@ T = TypeVar("T")
 EVENTS_MEASUREMENT = Measurement(
     "events", "device events received (traps, syslog), counted per device, kind and severity",
     tags=(tag("event_kind", "snmp_trap | syslog | unknown_sender"),
-          tag("severity", "info | warning | critical")),
+          tag("severity", "info | warning | critical"),
+          tag("category", "link_down, link_up, reboot, auth_failure, config_saved, hardware, "
+              "port_security, ap_offline, other (central rules count these)")),
     fields=(counter("total", "", "events received since the agent started"),),
 )
 
@@ -126,18 +128,19 @@ class Senders:
 class EventCounts:
     """Cumulative counts per (target, event kind, severity) → `events` rows per target."""
 
-    _counts: dict[tuple[str | None, str, str], int] = field(default_factory=dict)
+    _counts: dict[tuple[str | None, str, str, str], int] = field(default_factory=dict)
     _targets: dict[str, Target] = field(default_factory=dict)
 
-    def add(self, target: Target | None, kind: str, severity: Severity) -> None:
+    def add(self, target: Target | None, kind: str, severity: Severity,
+            category: str = "other") -> None:
         tid = target.id if target is not None else None
         if target is not None:
             self._targets[target.id] = target
-        key = (tid, kind, severity.value)
+        key = (tid, kind, severity.value, category)
         self._counts[key] = self._counts.get(key, 0) + 1
 
     def rows(self, ts_ns: int) -> list[tuple[Target | None, Metric]]:
         return [(self._targets.get(tid) if tid else None,
-                 Metric("events", {"event_kind": kind, "severity": sev}, {"total": n}, ts_ns,
-                        MetricKind.COUNTER))
-                for (tid, kind, sev), n in self._counts.items()]
+                 Metric("events", {"event_kind": kind, "severity": sev, "category": cat},
+                        {"total": n}, ts_ns, MetricKind.COUNTER))
+                for (tid, kind, sev, cat), n in self._counts.items()]

@@ -24,7 +24,7 @@ from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
 from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
 from agent.framework.snapshot import Snapshot
-from agent.shared.device_events import classify, severity_for
+from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import EVENTS_MEASUREMENT, EventCounts, Inbox, Senders
 from collectors.snmp_trap import ber
 from collectors.snmp_trap.client import V3Notification, V3Receiver, V3User
@@ -294,7 +294,10 @@ class SnmpTrapListener:
         out: list[tuple[Target | None, Item]] = [
             (target, Event(key, "snmp_trap", EventState.OBSERVED, sev, summary, device, labels,
                            ts))]
-        self.counts.add(target, "snmp_trap", sev)
+        self.counts.add(target, "snmp_trap", sev, category)
+        if category == "config_saved":  # the kind a config backup subscribes to
+            out.append((target, config_saved_event(device or source, device, summary,
+                                                   "snmp_trap", source, ts)))
         if target is None and self.senders is not None and self.senders.unknown(source):
             self.counts.add(None, "unknown_sender", Severity.WARNING)
             out.append((None, Event(
@@ -395,7 +398,8 @@ SPEC = PluginSpec(
             tag("trap", "notification name from the MIBs (IF-MIB::linkDown), else its OID"),
             tag("trap_oid", "the notification's OID"),
             tag("snmp_version", "v1 | v2c | v3"),
-            tag("protocol", "on unknown_sender events: snmp_trap | syslog")),
+            tag("protocol", "on unknown_sender events: snmp_trap | syslog"),
+            tag("via", "on device_config_saved events: snmp_trap | syslog")),
             # kind EVENT, as the framework declares `event.summary` (kinds must agree)
             fields=(FieldSpec("summary", FieldKind.EVENT, "", "the trap and its named "
                               "varbinds"),)),

@@ -26,7 +26,7 @@ from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gau
 from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
 from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
-from agent.shared.device_events import classify, severity_for
+from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import (
     EVENTS_MEASUREMENT,
     EventCounts,
@@ -272,7 +272,10 @@ class SyslogListener:
             f":{m.interface}" if m.interface else "")
         out: list[tuple[Target | None, Event]] = [
             (target, Event(key, "syslog", EventState.OBSERVED, sev, summary, device, labels, ts))]
-        self.counts.add(target, "syslog", sev)
+        self.counts.add(target, "syslog", sev, category)
+        if category == "config_saved":  # the kind a config backup subscribes to
+            out.append((target, config_saved_event(device or source, device, summary,
+                                                   "syslog", source, ts)))
         if target is None and self.senders is not None and self.senders.unknown(source):
             self.counts.add(None, "unknown_sender", Severity.WARNING)
             out.append((None, Event(
@@ -394,7 +397,8 @@ SPEC = PluginSpec(
             tag("facility", "syslog facility 0-23"),
             tag("syslog_severity", "syslog severity 0-7"),
             tag("raw", "the received line, whole (bounded to 8 kB)"),
-            tag("protocol", "on unknown_sender events: snmp_trap | syslog")),
+            tag("protocol", "on unknown_sender events: snmp_trap | syslog"),
+            tag("via", "on device_config_saved events: snmp_trap | syslog")),
             # kind EVENT, as the framework declares `event.summary` (kinds must agree)
             fields=(FieldSpec("summary", FieldKind.EVENT, "", "the message text (MSG)"),)),
         EVENTS_MEASUREMENT,

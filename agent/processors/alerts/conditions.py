@@ -378,6 +378,22 @@ class EventEval(_Tracker):
             self._sweep_every_ns = min(self._sweep_every_ns,
                                        int(cond.auto_resolve_secs * _NS) // 10)
         self._seen: dict[Subject, int] = {}
+        self._open = {k: re.compile(v) for k, v in cond.labels.items()}
+        self._close = {k: re.compile(v) for k, v in cond.resolve_labels.items()}
+        # per subject, arrival times of matching events within the burst window (bounded)
+        self._recent: dict[Subject, list[int]] = {}
+
+    @staticmethod
+    def _matches(e: Event, rx: dict[str, re.Pattern[str]]) -> bool:
+        return all(p.fullmatch(e.labels.get(k, "")) is not None for k, p in rx.items())
+
+    def _on_link(self, e: Event, device: str | None) -> bool:
+        dev = self.ctx.inventory.device(device) if device else None
+        if dev is not None and dev.roles & set(self.cond.link_roles):
+            return True
+        ifname = e.labels.get("ifname", "")
+        return bool(ifname and device and self.ctx.link_port is not None
+                    and self.ctx.link_port(device, ifname))
 
     def _subject(self, e: Event) -> Subject:
         out = []
@@ -403,11 +419,26 @@ class EventEval(_Tracker):
             dev = self.ctx.inventory.device(device) if device else None
             if not c.device.matches(dev):
                 return
+        closing = (item.kind in c.resolve_kinds or item.state is EventState.RESOLVED
+                   or (bool(self._close) and item.kind in c.kinds
+                       and self._matches(item, self._close)))
+        if not closing and self._open and not self._matches(item, self._open):
+            return
+        if c.interfaces == "links" and not self._on_link(item, device):
+            return
         subject = self._subject(item)
-        if item.kind in c.resolve_kinds or item.state is EventState.RESOLVED:
+        if closing:
             self._seen.pop(subject, None)
+            self._recent.pop(subject, None)
             self._set(subject, None)
             return
+        if c.min_count > 1:
+            window = int(c.window_secs * _NS)
+            times = [t for t in self._recent.get(subject, ()) if now_ns - t <= window]
+            times.append(now_ns)
+            self._recent[subject] = times[-c.min_count:]
+            if len(times) < c.min_count and subject not in self._active:
+                return
         labels = {k: item.labels[k] for k in STATIC_TAGS if k in item.labels}
         if device:
             labels["device"] = device
@@ -420,6 +451,10 @@ class EventEval(_Tracker):
         self._set(subject, Observation(labels, device, values))
 
     def _sweep(self, now_ns: int) -> None:
+        window = int(self.cond.window_secs * _NS)
+        for subject, times in list(self._recent.items()):
+            if not times or now_ns - times[-1] > window:
+                del self._recent[subject]
         limit = self.cond.auto_resolve_secs
         if limit is None:
             return

@@ -133,6 +133,17 @@ class EventCondition(StrictModel):
     by: list[str] = Field(default_factory=lambda: ["key"], min_length=1)
     auto_resolve_secs: float | None = Field(default=None, gt=0)
     device: DeviceSelector | None = None
+    # device events (traps, syslog) share kinds; these pick them by label (regex, full match):
+    # `labels` opens the alert, `resolve_labels` (on an event of `kinds`) closes it
+    labels: dict[str, str] = Field(default_factory=dict)
+    resolve_labels: dict[str, str] = Field(default_factory=dict)
+    # a burst: at least `min_count` matching events of one subject within `window_secs`
+    min_count: int = Field(default=1, ge=1)
+    window_secs: float = Field(default=300.0, gt=0)
+    # `links`: only events naming (label `ifname`) a port a topology link runs over, or any
+    # port of a device with one of `link_roles` (the egress router: every port matters)
+    interfaces: Literal["any", "links"] = "any"
+    link_roles: list[str] = Field(default_factory=lambda: ["egress"])
 
 
 class CredentialCheck(enum.StrEnum):

@@ -21,6 +21,7 @@ from tests.agent.processors.alerts.helpers import (
     processor,
     tags_for,
 )
+from tests.agent.processors.alerts.test_device_event_rules import CASES as DEVICE_EVENT_CASES
 
 INV = campus([
     dev("egress-router", DeviceKind.ROUTER, roles=["egress"], building="dc",
@@ -164,7 +165,7 @@ def test_device_down_snmp_when_snmp_goes_silent() -> None:
 
 def test_every_builtin_rule_is_covered() -> None:
     covered = {*CASES, "insecure_snmp", "device_down_snmp", "device_down_icmp",
-               "unregistered_device", "rogue_ra"}
+               "unregistered_device", "rogue_ra", *DEVICE_EVENT_CASES}
     assert {r.name for r in builtin_rules()} <= covered
 
 
