@@ -15,9 +15,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, runtime_checkable
 
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from agent.core.catalogue import Catalogue, Measurement
 from agent.core.model import Event, Item, Metric
@@ -43,6 +44,28 @@ class PluginKind(enum.StrEnum):
         if self is PluginKind.PROCESSOR:
             return "processors"
         return "outputs"
+
+
+
+class DefaultTargets(enum.StrEnum):
+    """What an input instance polls (or listens for) when its config has no `targets:`."""
+
+    NONE = "none"  # only the static targets its config names
+    INVENTORY = "inventory"  # every inventory device (a `targets:` selector narrows it)
+    SELF = "self"  # the agent's own machine
+
+
+class Capability(enum.Flag):
+    """Optional behaviour a plugin declares on its spec; the framework reads the spec, never
+    probes the plugin object for attributes."""
+
+    NONE = 0
+    # push output: its Batch carries decoded `metrics`/`events` besides the rendered lines
+    DECODED_BATCHES = enum.auto()
+    # push output: it batches on a clock of its own (`BatchingExporter.flush_interval_secs`)
+    OWN_FLUSH = enum.auto()
+    # its config's `credential` (`HasCredential`) names a credential set the loader checks
+    CREDENTIAL = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +146,34 @@ class PullExporter(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class BatchingExporter(PushExporter, Protocol):
+    """A push output declaring `Capability.OWN_FLUSH`: it sends at most every this often."""
+
+    flush_interval_secs: float
+
+
+class HasCredential(Protocol):
+    """The config model of a plugin declaring `Capability.CREDENTIAL`."""
+
+    @property
+    def credential(self) -> str | None: ...
+
+
+class Closable(Protocol):
+    """Every built plugin: `close()` is idempotent and safe without `start()`."""
+
+    def close(self) -> Any: ...  # a coroutine for most plugins, None for processors
+
+
+# Build functions by kind: what `PluginSpec.build` returns for each `PluginKind`.
+BuildPoller: TypeAlias = Callable[[Any, "BuildContext"], Poller]
+BuildListener: TypeAlias = Callable[[Any, "BuildContext"], Listener]
+BuildProcessor: TypeAlias = Callable[[Any, "BuildContext"], Processor]
+BuildPushExporter: TypeAlias = Callable[[Any, "BuildContext"], PushExporter]
+BuildPullExporter: TypeAlias = Callable[[Any, "BuildContext"], PullExporter]
+
+
 def ignore_reject(reason: str, device: str | None, detail: str) -> None:
     """Outside the agent (tests, `once` tools) nobody counts what a plugin sets aside."""
 
@@ -148,19 +199,37 @@ class BuildContext:
     reject: Callable[[str, str | None, str], None] = ignore_reject
 
 
+# defaults: a bare `PluginSpec` is any plugin's spec
+C = TypeVar("C", bound=BaseModel, default=Any)
+P = TypeVar("P", covariant=True, default=Any)
+
+
 @dataclass(frozen=True, slots=True)
-class PluginSpec:
-    """What a plugin folder exports as `SPEC`."""
+class PluginSpec(Generic[C, P]):
+    """What a plugin folder exports as `SPEC`: `build` takes the plugin's own config model
+    (`C`) and returns the plugin (`P`: a `Poller`, `Listener`, `Processor`, `PushExporter` or
+    `PullExporter` as `kind` says; `PollerSpec` … name the pairs)."""
 
     name: str
     kind: PluginKind
-    config_model: type[BaseModel]
-    build: Callable[[Any, BuildContext], Any]
+    config_model: type[C]
+    build: Callable[[C, BuildContext], P]
     description: str
     example: Mapping[str, Any] = field(default_factory=dict)  # a valid instance config
-    default_targets: str | None = None  # "inventory" = every inventory device, None = none
+    default_targets: DefaultTargets = DefaultTargets.NONE
+    capabilities: Capability = Capability.NONE
     # every measurement this plugin writes (agent/core/catalogue.py); the framework checks it
     measurements: tuple[Measurement, ...] = ()
+
+
+
+# a spec by kind, for code that holds one of a known kind
+PollerSpec: TypeAlias = PluginSpec[Any, Poller]
+ListenerSpec: TypeAlias = PluginSpec[Any, Listener]
+ProcessorSpec: TypeAlias = PluginSpec[Any, Processor]
+PushExporterSpec: TypeAlias = PluginSpec[Any, PushExporter]
+PullExporterSpec: TypeAlias = PluginSpec[Any, PullExporter]
+AnySpec: TypeAlias = PluginSpec[Any, Any]
 
 
 class Registry:

@@ -12,7 +12,7 @@ import psutil
 from pydantic import Field
 
 from agent.core.model import Item, Metric, MetricKind
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from collectors.host.identity import Identity, classify_cpu, classify_os
 from collectors.host.measurements import MEASUREMENTS
 from config.base import StrictModel
@@ -109,6 +109,6 @@ def build(cfg: HostConfig, ctx: BuildContext) -> HostCollector:
 SPEC = PluginSpec(
     name="host", kind=PluginKind.POLLER, config_model=HostConfig, build=build,
     description="CPU, memory, disks, network counters, uptime, CPU/OS identity (psutil)",
-    example={"type": "host", "interval_secs": 10}, default_targets="self",
+    example={"type": "host", "interval_secs": 10}, default_targets=DefaultTargets.SELF,
     measurements=MEASUREMENTS,
 )

@@ -23,7 +23,7 @@ from pydantic import Field
 from agent.core.catalogue import FieldKind, Measurement, counter, gauge, tag
 from agent.core.errors import CollectError, ConfigError, PartialCollect, Problem
 from agent.core.model import ErrorType, FieldValue, Item, Metric
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from agent.shared.iotclasses import CLASS_LABEL, class_name
 from agent.shared.iotliveness import IOT_DEVICE, PollLiveness
 from collectors.modbus.client import DeviceException, Malformed, ModbusExceptionCode, ModbusTcp
@@ -274,6 +274,6 @@ SPEC = PluginSpec(
              "targets": {"inventory": False, "static": [
                  {"id": "meter-1", "ipv4": "127.0.0.1", "port": 5020,
                   "labels": {"modbus_map": "eastron_sdm630"}}]}},
-    default_targets=None,
+    default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
 )

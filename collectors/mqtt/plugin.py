@@ -18,7 +18,14 @@ from pathlib import Path
 
 from agent.core.errors import CollectError, ConfigError
 from agent.core.model import ErrorType, FieldValue, Metric
-from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    DefaultTargets,
+    ListenerContext,
+    PluginKind,
+    PluginSpec,
+)
 from collectors.mqtt.client import BrokerOptions, Subscriber, TlsFiles
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
@@ -221,6 +228,7 @@ SPEC = PluginSpec(
     description="campus IoT over MQTT 3.1.1/5: liveness, telemetry, 5G and Wi-Fi readings",
     example={"type": "mqtt", "host": "127.0.0.1", "port": 1883,
              "targets": {"kinds": [k.value for k in IOT_KINDS]}},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
+    capabilities=Capability.CREDENTIAL,
 )

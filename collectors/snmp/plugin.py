@@ -17,7 +17,14 @@ from pydantic import Field
 from agent.core.catalogue import Measurement
 from agent.core.errors import CollectError, ConfigError, PartialCollect
 from agent.core.model import ErrorType, Item
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    DefaultTargets,
+    PluginKind,
+    PluginSpec,
+    Target,
+)
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
@@ -202,6 +209,7 @@ SPEC = PluginSpec(
     example={"type": "snmp", "interval_secs": 60,
              "profiles": ["system", "interfaces", "ip", "ipv6", "entity", "lldp", "wlan"],
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
-    default_targets=None,
+    default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
+    capabilities=Capability.CREDENTIAL,
 )

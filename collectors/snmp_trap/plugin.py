@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gauge, tag
 from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
-from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    DefaultTargets,
+    ListenerContext,
+    PluginKind,
+    PluginSpec,
+    Target,
+)
 from agent.framework.snapshot import Snapshot
 from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import EVENTS_MEASUREMENT, EventCounts, Inbox, Senders
@@ -391,7 +399,7 @@ SPEC = PluginSpec(
     # a real config names its credential sets: communities: [campus-v2c], users: [{credential:
     # campus-v3, engine_ids: [800007db03…]}]
     example={"type": "snmp_trap", "listen": ["0.0.0.0:162", "[::]:162"]},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
     measurements=(
         Measurement("event", "one row per device event (local store)", tags=(
             *EVENT_TAGS,
@@ -417,4 +425,5 @@ SPEC = PluginSpec(
                     "the inventory"),
             gauge("queue_depth", "", "datagrams waiting in the inbox"))),
     ),
+    capabilities=Capability.CREDENTIAL,
 )

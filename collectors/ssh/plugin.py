@@ -19,7 +19,14 @@ from typing import TypeVar
 
 from agent.core.errors import CollectError, PartialCollect
 from agent.core.model import ErrorType, Item, Metric
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    DefaultTargets,
+    PluginKind,
+    PluginSpec,
+    Target,
+)
 from collectors.ssh.client import CliSession, SessionParams
 from collectors.ssh.config import (
     DEFAULT_SESSION_SECS,
@@ -281,6 +288,7 @@ SPEC = PluginSpec(
                 "LLDP, for Huawei, H3C, Ruijie, ZTE, Cisco, Aruba",
     example={"type": "ssh", "interval_secs": 300, "timeout_secs": 30, "credential": "campus-ssh",
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
+    capabilities=Capability.CREDENTIAL,
 )

@@ -25,7 +25,14 @@ from pydantic import Field, field_validator
 from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gauge, tag
 from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
-from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import (
+    BuildContext,
+    DefaultTargets,
+    ListenerContext,
+    PluginKind,
+    PluginSpec,
+    Target,
+)
 from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import (
     EVENTS_MEASUREMENT,
@@ -379,7 +386,7 @@ SPEC = PluginSpec(
                 "(Huawei/H3C, Cisco/Ruijie, ZTE, Linux sshd), raw lines kept",
     example={"type": "syslog", "listen_udp": ["0.0.0.0:514", "[::]:514"],
              "listen_tcp": ["0.0.0.0:601"]},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
     measurements=(
         Measurement("event", "one row per device event (local store)", tags=(
             tag("key", "the event's deduplication key"), tag("event_kind", "syslog"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.shared.alerts import is_alert
 from config.base import StrictModel
 from exporters.alertlog.logfile import RotatingJsonLines
@@ -58,4 +58,5 @@ SPEC = PluginSpec(
     name="alertlog", kind=PluginKind.PUSH_EXPORTER, config_model=AlertLogConfig, build=build,
     description="local alert log: JSON lines on the agent's disk, size-bounded and rotated",
     example={"type": "alertlog"},
+    capabilities=Capability.DECODED_BATCHES,
 )

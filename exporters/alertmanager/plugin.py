@@ -16,7 +16,7 @@ import re
 from pydantic import Field, SecretStr
 
 from agent.core.model import Event, EventState
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.shared.alerts import identity_labels, is_alert, transient_labels
 from config.base import SecretsFromFiles
 from exporters.webhook.client import post_json, tls_context
@@ -101,4 +101,5 @@ SPEC = PluginSpec(
     name="alertmanager", kind=PluginKind.PUSH_EXPORTER, config_model=AlertmanagerConfig,
     build=build, description="alert events to Alertmanager's v2 API, behind a disk queue",
     example={"type": "alertmanager", "url": "http://127.0.0.1:9093"},
+    capabilities=Capability.DECODED_BATCHES,
 )

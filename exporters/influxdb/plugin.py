@@ -22,7 +22,7 @@ from pydantic import Field, SecretStr
 from agent.core.errors import RetryableExportError
 from agent.core.lineprotocol import parse, render
 from agent.core.model import Metric
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.framework.outputs import LinesExportError
 from config.base import SecretsFromFiles
 from exporters.influxdb.client import LineWriter, RefusedWrite, WriterOptions
@@ -182,4 +182,5 @@ SPEC = PluginSpec(
     name="influxdb", kind=PluginKind.PUSH_EXPORTER, config_model=InfluxConfig, build=build,
     description="Influx line protocol to VictoriaMetrics or InfluxDB, behind a disk queue",
     example={"type": "influxdb", "url": "http://127.0.0.1:8428"},
+    capabilities=Capability.OWN_FLUSH,
 )

@@ -16,7 +16,7 @@ import string
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from agent.core.model import Event
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.framework.outputs import LinesExportError
 from config.base import SecretsFromFiles
 from exporters.mqtt.client import Publisher, PublisherOptions
@@ -121,4 +121,5 @@ SPEC = PluginSpec(
     name="mqtt", kind=PluginKind.PUSH_EXPORTER, config_model=MqttEventsConfig, build=build,
     description="Events as JSON to MQTT topics (QoS 1), behind a disk queue",
     example={"type": "mqtt", "host": "127.0.0.1", "topic": "campusmon/{campus}/events/{kind}"},
+    capabilities=Capability.DECODED_BATCHES,
 )

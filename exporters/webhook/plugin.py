@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr
 
 from agent.core.model import Event, EventState, Severity
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.shared.alerts import is_alert
 from config.base import SecretsFromFiles, StrictModel
 from exporters.webhook.client import post_json, tls_context
@@ -136,4 +136,5 @@ SPEC = PluginSpec(
     description="alert notifications to a generic webhook, DingTalk or WeCom group robot",
     example={"type": "webhook", "receiver": {"kind": "dingtalk", "access_token": "x",
                                              "secret": "SECx"}},
+    capabilities=Capability.DECODED_BATCHES,
 )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agent.core.model import Item
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.measurements import MEASUREMENTS
 from probes.dualstack.plan import plan_for
@@ -60,6 +60,6 @@ SPEC = PluginSpec(
     example={"type": "dualstack", "interval_secs": 60,
              "targets": {"inventory": False, "static": [
                  {"id": "campus-portal", "hostname": "www.example.edu.cn", "port": 443}]}},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
 )

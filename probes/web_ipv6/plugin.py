@@ -17,7 +17,7 @@ from pydantic import Field
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType, Item
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from probes.web_ipv6.config import WebIpv6Options
 from probes.web_ipv6.measurements import MEASUREMENTS
 from probes.web_ipv6.result import WebIpv6Result
@@ -82,6 +82,6 @@ SPEC = PluginSpec(
     example={"type": "web_ipv6", "interval_secs": 3600, "timeout_secs": 120,
              "targets": {"inventory": False, "static": [
                  {"id": "portal", "hostname": "www.example.edu.cn", "port": 443}]}},
-    default_targets=None,
+    default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
 )

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from agent.app.builtins import BUILTIN_SPECS
 from agent.core.model import Item, Metric
-from agent.core.plugin import PluginKind, PluginSpec, Registry, Target
+from agent.core.plugin import DefaultTargets, PluginKind, PluginSpec, Registry, Target
 from config.base import StrictModel
 from config.loader import LoadedConfig, load_config
 
@@ -59,7 +59,7 @@ class SeqSource:
 SEQ_SPEC = PluginSpec(
     name="test_seq", kind=PluginKind.POLLER, config_model=SeqConfig,
     build=lambda cfg, ctx: SeqSource(cfg), description="test-only counting source",
-    default_targets="self")
+    default_targets=DefaultTargets.SELF)
 
 
 def registry() -> Registry:
