@@ -23,7 +23,15 @@ from pydantic import Field
 from agent.core.catalogue import FieldKind, Measurement, counter, gauge, state, tag
 from agent.core.errors import CollectError, ConfigError
 from agent.core.model import ErrorType, FieldValue, Item, Metric
-from agent.core.plugin import BuildContext, ListenerContext, PluginKind, PluginSpec, Target
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    DefaultTargets,
+    ListenerContext,
+    PluginKind,
+    PluginSpec,
+    Target,
+)
 from agent.shared.iotclasses import class_name
 from agent.shared.iotliveness import IOT_DEVICE, HeardLiveness
 from collectors.iot_gateways import chirpstack, zigbee
@@ -398,6 +406,7 @@ SPEC = PluginSpec(
     description="LoRaWAN (ChirpStack v4), Zigbee (zigbee2mqtt) and Sparkplug B devices over "
                 "MQTT: readings, RSSI/SNR, availability, births/deaths, rebirth requests",
     example={"type": "iot_gateways", "host": "127.0.0.1", "port": 1883},
-    default_targets="inventory",
+    default_targets=DefaultTargets.INVENTORY,
+    capabilities=Capability.CREDENTIAL,
     measurements=MEASUREMENTS,
 )
