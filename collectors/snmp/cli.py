@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import sys
 import time
@@ -16,12 +17,14 @@ from typing import Any
 from agent.core.errors import CollectError, ConfigError
 from agent.core.lineprotocol import render
 from agent.core.model import Metric
+from agent.core.plugin import CliContext, Registry
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import DeviceData, Profile
 from collectors.snmp.session import oid_to_str
+from collectors.snmp.sim.cli import register as register_sim
 from collectors.snmp.transport import (
     AesKeyExtension,
     SnmpCredential,
@@ -50,6 +53,7 @@ def report(data: DeviceData) -> dict[str, Any]:
         "domestic_rule": ident.domestic_rule,
         "kind": ident.kind.value,
         "kind_rule": ident.kind_rule,
+        "kind_source": ident.kind_source,
         "os": ident.os,
         "model": data.entity.model,
         "serial": data.entity.serial,
@@ -99,12 +103,12 @@ async def poll_host(host: str, port: int, credential: SnmpCredential, options: T
     return items, result.data, problems
 
 
-def cmd_poll(args: argparse.Namespace) -> int:
+def cmd_poll(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         host, port = split_host_port(args.target)
     except ValueError:
         raise ConfigError.one("poll", f"bad HOST[:PORT] '{args.target}'") from None
-    cred = _credential(args)
+    cred = _credential(args, ctx.registry)
     profiles = (load_profiles([Path(d) for d in args.profiles_dir]) if args.profiles_dir
                 else builtin_profiles())
     names: list[str] | None = None
@@ -139,7 +143,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return 0
 
 
-def _credential(args: argparse.Namespace) -> SnmpCredential:
+def _credential(args: argparse.Namespace, registry: Registry) -> SnmpCredential:
     given = sum(1 for x in (args.community, args.v3_user, args.credential) if x)
     if given != 1:
         raise ConfigError.one("identify", "give exactly one of --community, --v3-user or "
@@ -156,10 +160,9 @@ def _credential(args: argparse.Namespace) -> SnmpCredential:
             raise ConfigError.one("identify --v3-user", str(exc).splitlines()[-1]) from exc
     if not args.config:
         raise ConfigError.one("identify", "--credential needs --config")
-    from agent.app.builtins import builtin_registry
     from config.loader import load_config
 
-    cfg = load_config(Path(args.config), builtin_registry())
+    cfg = load_config(Path(args.config), registry)
     cred = cfg.credentials.get(args.credential)
     if not isinstance(cred, SnmpV2cCredential | SnmpV3Credential):
         raise ConfigError.one(str(args.config), f"no snmp_v2c/snmp_v3 credential set named "
@@ -167,12 +170,12 @@ def _credential(args: argparse.Namespace) -> SnmpCredential:
     return cred
 
 
-def cmd_identify(args: argparse.Namespace) -> int:
+def cmd_identify(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         host, port = split_host_port(args.target)
     except ValueError:
         raise ConfigError.one("identify", f"bad HOST[:PORT] '{args.target}'") from None
-    cred = _credential(args)
+    cred = _credential(args, ctx.registry)
     options = TransportOptions(timeout_s=args.timeout, retries=args.retries,
                                max_repetitions=args.max_repetitions,
                                transport=TransportKind(args.transport),
@@ -189,10 +192,13 @@ def cmd_identify(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             ctx: CliContext) -> None:
+    """`identify`, `poll` and the simulated campus (`sim-campus`)."""
+    register_sim(subparsers, ctx)
     p = subparsers.add_parser("identify", help="poll one SNMP device once; print its identity")
     _device_args(p)
-    p.set_defaults(func=cmd_identify)
+    p.set_defaults(func=functools.partial(cmd_identify, ctx=ctx))
     p = subparsers.add_parser(
         "poll", help="poll one SNMP device once with the profiles its identity selects; "
         "print every measurement the snmp plugin would write")
@@ -202,7 +208,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--profiles-dir", action="append", default=[],
                    help="a directory of user profiles (YAML), added to the built-in ones")
     p.add_argument("--format", choices=("lp", "json"), default="lp")
-    p.set_defaults(func=cmd_poll)
+    p.set_defaults(func=functools.partial(cmd_poll, ctx=ctx))
 
 
 def _device_args(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
 from collectors.snmp import oids as O
-from collectors.snmp.identify import Facts, Probe, identify, probes_needed
+from collectors.snmp.identify import (
+    Answer,
+    Facts,
+    Probe,
+    identify,
+    needs_answers,
+    probes_needed,
+)
 from collectors.snmp.oids import Obj
 from collectors.snmp.profiles.engine import Readings, evaluate
 from collectors.snmp.profiles.load import CompiledProfile, ProfileSet
@@ -68,6 +75,7 @@ class DevicePoller:
         self.device_profiles = device_profiles
         self.profile_names = profile_names
         self.failures: list[WalkFailure] = []
+        self._facts: Facts | None = None
 
     def _fail(self, what: str, exc: CollectError) -> None:
         self.failures.append(WalkFailure(what, exc.error_type, str(exc)))
@@ -108,6 +116,7 @@ class DevicePoller:
         try:
             await self._identify(data)
             await self._profiles(data)
+            self._wlan_answer(data)
             await self._device_profiles(data)
         except _PollEnded:
             pass
@@ -125,7 +134,13 @@ class DevicePoller:
                 probes.add(Probe.HIKVISION)
             if (await self._walk([O.UBNT_RADIO_MODE]))[O.UBNT_RADIO_MODE]:
                 probes.add(Probe.UBIQUITI)
-        data.identity = identify(Facts(system.object_id, system.descr, frozenset(probes)))
+        facts = Facts(system.object_id, system.descr, frozenset(probes))
+        data.identity = identify(facts)
+        if needs_answers(data.identity):
+            answers = await self._answers(hik_model)
+            facts = Facts(system.object_id, system.descr, frozenset(probes), answers)
+            data.identity = identify(facts)
+        self._facts = facts
         entity = EntityInfo()
         if Profile.ENTITY in self.profiles:
             try:
@@ -139,6 +154,36 @@ class DevicePoller:
             firmware=entity.firmware or hik_firmware,
             manufacturer=entity.manufacturer,
         )
+
+    async def _answers(self, hik_model: str) -> frozenset[Answer]:
+        """Kind evidence from what the device answers (a few GETs and two short walks)."""
+        out: set[Answer] = set()
+        got = await self._get([O.UPS_IDENT_MODEL, O.APC_UPS_MODEL, O.IP_FORWARDING])
+        if text(got.get(O.UPS_IDENT_MODEL)):
+            out.add(Answer.UPS_MIB)
+        if text(got.get(O.APC_UPS_MODEL)):
+            out.add(Answer.APC_UPS)
+        if number(got.get(O.IP_FORWARDING)) == 1:  # forwarding(1)
+            out.add(Answer.IP_FORWARDING)
+        if hik_model.upper().startswith("DS-2CD"):
+            out.add(Answer.HIK_IPC)
+        printer = await self._walk([O.PRT_GENERAL_PRINTER_NAME, O.HR_PRINTER_STATUS])
+        if any(printer.values()):
+            out.add(Answer.PRINTER_MIB)
+        ports = await self._walk([O.DOT1D_BASE_PORT_IFINDEX])
+        if len(ports[O.DOT1D_BASE_PORT_IFINDEX]) >= 2:
+            out.add(Answer.BRIDGE_PORTS)
+        return frozenset(out)
+
+    def _wlan_answer(self, data: DeviceData) -> None:
+        """An AP table is evidence too; it is read with the wlan profile, after identity."""
+        facts = self._facts
+        if (facts is None or data.wlan is None or not data.wlan.aps
+                or not needs_answers(data.identity) or Answer.WLAN_APS in facts.answers):
+            return
+        self._facts = Facts(facts.sys_object_id, facts.sys_descr, facts.probes,
+                            facts.answers | {Answer.WLAN_APS})
+        data.identity = identify(self._facts)
 
     async def _profiles(self, data: DeviceData) -> None:
         steps = ((Profile.INTERFACES, self._interfaces), (Profile.IPV6, self._ipv6),

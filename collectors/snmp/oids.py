@@ -116,3 +116,12 @@ DOT1Q_TP_FDB_PORT = _o("Q-BRIDGE-MIB", "dot1qTpFdbPort", "1.3.6.1.2.1.17.7.1.2.2
 HIK_DEVICE_TYPE = _o("HIK-DEVICE-MIB", "deviceType", "1.3.6.1.4.1.39165.1.1")  # standards d.1
 HIK_SOFTWARE_VERSION = _o("HIK-DEVICE-MIB", "softwVersion", "1.3.6.1.4.1.39165.1.3")  # recording
 UBNT_RADIO_MODE = _o("UBNT-UniFi-MIB", "unifiRadioName", "1.3.6.1.4.1.41112.1.6.1.1.1.3")
+
+# Kind evidence: what a device answers (read only when its system group does not decide).
+UPS_IDENT_MODEL = _o("UPS-MIB", "upsIdentModel", "1.3.6.1.2.1.33.1.1.2")  # rfc/UPS-MIB.txt
+# PowerNet-MIB (APC) upsBasicIdentModel: not in ../shared/reference/mibs; the number is the one
+# recording apc_smt750x-nmc2 answers with the model ("Smart-UPS X 750").
+APC_UPS_MODEL = _o("PowerNet-MIB", "upsBasicIdentModel", "1.3.6.1.4.1.318.1.1.1.1.1.1")
+PRT_GENERAL_PRINTER_NAME = _o("Printer-MIB", "prtGeneralPrinterName",
+                              "1.3.6.1.2.1.43.5.1.1.16")  # rfc/Printer-MIB.txt
+HR_PRINTER_STATUS = _o("HOST-RESOURCES-MIB", "hrPrinterStatus", "1.3.6.1.2.1.25.3.5.1.1")
