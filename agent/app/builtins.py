@@ -7,6 +7,7 @@ from agent.core.plugin import PluginSpec, Registry
 from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
+from collectors.coap import SPEC as COAP
 from collectors.host import SPEC as HOST
 from collectors.iot_gateways import SPEC as IOT_GATEWAYS
 from collectors.modbus import SPEC as MODBUS
@@ -32,6 +33,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     MQTT,
     IOT_GATEWAYS,
     MODBUS,
+    COAP,
     SNMP,
     SNMP_TRAP,
     SSH,
