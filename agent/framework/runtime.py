@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,8 @@ class Agent:
         self.telemetry = Telemetry()
         self.rejections = Rejections()
         self.supervisor: Supervisor | None = None
-        self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0))
+        self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0),
+                                 on_drop=self.rejections.for_instance("agent", "snapshot"))
         self.print_lines = print_lines
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
@@ -229,6 +230,10 @@ class Agent:
             # a step may wait out a retry backoff: its limit covers the longest one
             sup.add(o.sink.instance_id, o.run, progress=lambda o=o: o.progress,  # type: ignore[misc]
                     period_s=o.options.retry_max_secs + 60.0)
+        # the snapshot is pruned on its own timer: without a Prometheus output nobody scrapes
+        prune_every = min(max(self.snapshot.ttl_ns / 4e9, 1.0), 60.0)
+        pruner = _Every(prune_every, lambda: asyncio.to_thread(self.snapshot.prune))
+        sup.add("snapshot", pruner.run, progress=lambda: pruner.progress, period_s=prune_every)
         flush = _FlushLoop(self, built)
         sup.add("flush", flush.run, progress=lambda: flush.progress,
                 period_s=max(a.flush_interval_secs, 10.0))
@@ -349,3 +354,19 @@ class _FlushLoop:
             return
         self._failed.add(cause)
         log.error("%s failed; the loop goes on (logged once per cause)", what, exc_info=exc)
+
+
+class _Every:
+    """Run `job` every `every_s` seconds (monotonic) until stopped."""
+
+    def __init__(self, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
+        self.every_s = every_s
+        self.job = job
+        self.progress = time.monotonic()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.every_s)
+            await self.job()
+            self.progress = time.monotonic()

@@ -141,7 +141,7 @@ class Ingest:
         return out
 
     def _device_ts(self, p: Payload, now_ns: int) -> int | None:
-        if p.ts is None:
+        if p.ts is None or not 0 <= p.ts < 1e11:  # 1e300 * 1e9 is inf: int() would raise
             return None
         ts = int(p.ts * 1e9)
         return ts if now_ns - _PAST_NS <= ts <= now_ns + _FUTURE_NS else None

@@ -25,6 +25,7 @@ from agent.core.plugin import (
     PluginSpec,
     Target,
 )
+from collectors.snmp.bounds import BoundedSession
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
@@ -107,6 +108,7 @@ class SnmpPoller:
             cfg.device_profiles)
         self.credentials = ctx.credentials
         self.inventory: Inventory = ctx.inventory
+        self._reject = ctx.reject
         self._devices: dict[str, _Device] = {}
 
     async def start(self) -> None:
@@ -142,8 +144,14 @@ class SnmpPoller:
         if dev is not None:
             await dev.session.close()
             del self._devices[target.id]
-        session = await open_session(key[0], key[1], cred,
-                                     self.cfg.transport_options(target.id))
+        inner = await open_session(key[0], key[1], cred, self.cfg.transport_options(target.id))
+        device_id = target.id
+
+        def on_reject(reason: str, detail: str) -> None:
+            self._reject(reason, device_id, detail)
+
+        # out-of-range varbinds are set aside one by one (counted, logged once), never the poll
+        session = BoundedSession(inner, on_reject)
         dev = self._devices[target.id] = _Device(key, session, RateTracker())
         return dev
 

@@ -25,15 +25,33 @@ from agent.core.catalogue import Catalogue
 from agent.core.model import Metric
 from exporters.prometheus.naming import Families, labels_exact, sample_value
 
+HANDSHAKE_TIMEOUT_S = 10.0  # an idle TLS client holds one worker thread this long, no more
+
+# (reason, device, detail) for a series left out of a scrape; counted by the framework
+SkipFn = Callable[[str, str | None, str], None]
+
+
+def _ignore_skip(reason: str, device: str | None, detail: str) -> None:
+    return None
+
 
 class SnapshotCollector(Collector):
     def __init__(self, current: Callable[[], list[Metric]],
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, on_skip: SkipFn | None = None) -> None:
         self._current = current
         self._families = Families(catalogue)  # types and units from the catalogue
+        self._on_skip = on_skip or _ignore_skip
+
+    def _labelled(self, m: Metric) -> tuple[Metric, dict[str, str], bool] | None:
+        try:
+            return (m, *labels_exact(m))
+        except Exception as exc:  # one odd series is left out, never the whole scrape
+            self._on_skip("unexportable", m.tags.get("device"),
+                          f"{m.name}: labels: {type(exc).__name__}")
+            return None
 
     def collect(self) -> Iterable[PromFamily]:
-        rows = [(m, *labels_exact(m)) for m in self._current()]
+        rows = [r for r in map(self._labelled, self._current()) if r is not None]
         # The snapshot holds one series per measurement and tag set, so a sample can repeat
         # only when tags were renamed or left out: check for repeats only then.
         check = not all(exact for _, _, exact in rows)
@@ -43,10 +61,15 @@ class SnapshotCollector(Collector):
         for m, labels, _ in rows:
             frozen = frozenset(labels.items()) if check else frozenset()
             for field, raw in m.fields.items():
-                value = sample_value(raw)
-                if value is None:
+                try:
+                    value = sample_value(raw)
+                    if value is None:
+                        continue
+                    fam = self._families.get(m, field, raw)
+                except Exception as exc:  # e.g. an int past the float range: skip, count
+                    self._on_skip("unexportable", m.tags.get("device"),
+                                  f"{m.name}.{field}: {type(exc).__name__}")
                     continue
-                fam = self._families.get(m, field, raw)
                 pf = families.get(fam.name)
                 if pf is None:
                     pf = families[fam.name] = PromFamily(fam.name, fam.help, fam.kind)
@@ -103,9 +126,9 @@ class MetricsServer:
     def __init__(self, current: Callable[[], list[Metric]], *, host: str, port: int,
                  path: str = "/metrics", basic_auth: tuple[str, str] | None = None,
                  tls: tuple[str, str] | None = None,
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, on_skip: SkipFn | None = None) -> None:
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(SnapshotCollector(current, catalogue))
+        registry.register(SnapshotCollector(current, catalogue, on_skip))
         app: Any = make_wsgi_app(registry)
         if basic_auth is not None:
             app = _BasicAuth(app, *basic_auth)
@@ -114,12 +137,28 @@ class MetricsServer:
         class Server(ThreadingWSGIServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
+            # The TLS handshake runs in the connection's own worker thread, under a timeout,
+            # never in accept(): one idle TCP client must not block every other scrape.
+            def get_request(self) -> tuple[socket.socket, Any]:
+                conn, addr = self.socket.accept()
+                conn.settimeout(HANDSHAKE_TIMEOUT_S)
+                return conn, addr
+
+            def finish_request(self, request: Any, client_address: Any) -> None:
+                if isinstance(request, ssl.SSLSocket):
+                    request.do_handshake()
+                super().finish_request(request, client_address)
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                return None  # a client that timed out or spoke no TLS: nothing to report
+
         self._httpd = make_server(host, port, app, Server, handler_class=_SilentHandler)
         if tls is not None:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             ctx.load_cert_chain(certfile=tls[0], keyfile=tls[1])
-            self._httpd.socket = ctx.wrap_socket(self._httpd.socket, server_side=True)
+            self._httpd.socket = ctx.wrap_socket(self._httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         name="prometheus-exporter", daemon=True)

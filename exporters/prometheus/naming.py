@@ -105,7 +105,7 @@ def sample_value(value: FieldValue) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        f = float(value)
+        f = float(value)  # OverflowError past the float range: the scrape skips and counts
         return f if f == f else None
     return None
 

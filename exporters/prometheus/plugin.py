@@ -39,9 +39,11 @@ class PrometheusConfig(SecretsFromFiles):
 
 class PrometheusExporter:
     def __init__(self, cfg: PrometheusConfig, current: Callable[[], list[Metric]],
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None,
+                 on_skip: Callable[[str, str | None, str], None] | None = None) -> None:
         self.cfg = cfg
         self._current = current
+        self._on_skip = on_skip  # a series left out of a scrape is counted (agent_rejected)
         self._catalogue = catalogue  # types and units of every field
         self._server: MetricsServer | None = None
 
@@ -60,7 +62,7 @@ class PrometheusExporter:
         try:
             self._server = await asyncio.to_thread(
                 MetricsServer, self._current, host=c.listen_address, port=c.port, path=c.path,
-                basic_auth=auth, tls=tls, catalogue=self._catalogue)
+                basic_auth=auth, tls=tls, catalogue=self._catalogue, on_skip=self._on_skip)
         except OSError as exc:
             raise StartupError(f"prometheus: cannot listen on {c.listen_address}:{c.port}: "
                                f"{exc.strerror or exc}", retry=False) from None
@@ -74,7 +76,7 @@ class PrometheusExporter:
 def build(cfg: PrometheusConfig, ctx: BuildContext) -> PrometheusExporter:
     snapshot = ctx.snapshot
     return PrometheusExporter(cfg, snapshot.current if snapshot is not None else list,
-                              ctx.catalogue)
+                              ctx.catalogue, ctx.reject)
 
 
 SPEC = PluginSpec(

@@ -157,6 +157,8 @@ def decode_oid(raw: bytes) -> Oid:
     i = len(raw) - 1
     while i > 0 and raw[i - 1] & 0x80:
         i -= 1
+    if len(raw) - i > _MAX_SUB_OCTETS:
+        raise BerError(f"OID sub-identifier of {len(raw) - i} octets")
     if i == 0:
         return _decode_oid_slow(raw)
     head = raw[:i]
@@ -176,14 +178,25 @@ _PREFIXES: dict[bytes, Oid] = {}
 _PREFIXES_MAX = 4096
 
 
+# A sub-identifier is at most 2^32-1 (RFC 2578): 5 octets. Longer ones are refused before the
+# shift loop, which is quadratic in the length of one sub-identifier (60 kB of 0xff: seconds).
+_MAX_SUB_OCTETS = 5
+
+
 def _decode_oid_slow(raw: bytes) -> Oid:
     subs: list[int] = []
     acc = 0
+    run = 0
     for b in raw:
         acc = (acc << 7) | (b & 0x7F)
         if not b & 0x80:
             subs.append(acc)
             acc = 0
+            run = 0
+        else:
+            run += 1
+            if run >= _MAX_SUB_OCTETS:
+                raise BerError(f"OID sub-identifier of more than {_MAX_SUB_OCTETS} octets")
     first = subs[0]
     head = (first // 40, first % 40) if first < 80 else (2, first - 80)
     return head + tuple(subs[1:])

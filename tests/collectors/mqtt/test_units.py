@@ -229,3 +229,14 @@ def test_network_thread_callback_never_raises() -> None:
 
     sub._on_message(sub._client, None, BadTopic())  # type: ignore[arg-type]
     assert sub.stats.undecodable == 1 and got == []
+
+
+def test_integers_past_int64_and_float_range_are_a_bad_payload() -> None:
+    huge = b"1" + b"0" * 400  # 401 digits: past the float range too
+    with pytest.raises(BadPayload) as info:
+        decode_telemetry(IotClass.CAMERA, b'{"fps": 25, "x": ' + huge + b"}")
+    assert info.value.reason is BadReason.SCHEMA and "int64" in info.value.detail
+    with pytest.raises(BadPayload):
+        decode_telemetry(IotClass.PAYMENT, b'{"amount_fen_total": ' + huge + b"}")
+    assert decode_telemetry(IotClass.CAMERA, b'{"x": 18446744073709551615}').numeric_fields() \
+        == {"x": 2**64 - 1}
