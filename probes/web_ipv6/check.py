@@ -144,11 +144,10 @@ class SiteCheck:
         c.min_similarity = o.min_similarity
         home4, home6 = (ok4[0] if ok4 else None), (ok6[0] if ok6 else None)
         if home4 and home6:
-            t4 = html.read(home4.body, html.charset_of(home4.headers.get("content-type", "")))
-            t6 = html.read(home6.body, html.charset_of(home6.headers.get("content-type", "")))
-            c.ipv4_fingerprint, c.ipv6_fingerprint = html.fingerprint(t4.tokens), \
-                html.fingerprint(t6.tokens)
-            c.similarity = round(html.similarity(t4.tokens, t6.tokens), 4)
+            # parsing and comparing 2 MiB pages is CPU work: off the event loop
+            fp4, fp6, sim = await asyncio.to_thread(_compare, home4, home6)
+            c.ipv4_fingerprint, c.ipv6_fingerprint = fp4, fp6
+            c.similarity = round(sim, 4)
             c.passed = c.similarity >= o.min_similarity
             c.detail = "same page over both families" if c.similarity == 1.0 else (
                 f"pages differ (similarity {c.similarity:.3f})")
@@ -161,7 +160,7 @@ class SiteCheck:
         seen: set[str] = {self.url}
         if base is not None:
             seen.add(base.url)
-            l2 = self._new_links(base, seen)
+            l2 = await asyncio.to_thread(self._new_links, base, seen)
             r2 = await self._check_links(l2, res.links_l2)
             pages = [r for r in r2 if _ok(r) and isinstance(r, HttpResult)]
             if home4 is not None:  # pages IPv6 could not fetch: find their links over IPv4
@@ -170,7 +169,7 @@ class SiteCheck:
                 pages += [r for r in alts if _ok(r) and isinstance(r, HttpResult)]
             l3: list[str] = []
             for page in pages:
-                for link in self._new_links(page, seen):
+                for link in await asyncio.to_thread(self._new_links, page, seen):
                     if len(l3) < o.max_links_per_level:
                         l3.append(link)
             await self._check_links(l3, res.links_l3)
@@ -214,6 +213,14 @@ class SiteCheck:
             item.ratio = round(item.reachable / item.total, 4)
             item.passed = item.ratio >= self.opts.min_link_ratio
         return results
+
+
+def _compare(home4: HttpResult, home6: HttpResult) -> tuple[str, str, float]:
+    """(IPv4 fingerprint, IPv6 fingerprint, similarity) of the two homepages; in a thread."""
+    t4 = html.read(home4.body, html.charset_of(home4.headers.get("content-type", "")))
+    t6 = html.read(home6.body, html.charset_of(home6.headers.get("content-type", "")))
+    return html.fingerprint(t4.tokens), html.fingerprint(t6.tokens), \
+        html.similarity(t4.tokens, t6.tokens)
 
 
 def _usable_v6(addr: str) -> bool:
