@@ -12,6 +12,7 @@ PACKAGES=(
   ieee-data                              # MAC OUI -> vendor
   tcpdump                                # lets scapy compile BPF filters (LAN discovery)
   sqlite3 procps
+  git                                    # config_backup's repository (git CLI)
   python3-venv                           # .venv-sim (snmpsim on Debian's Python)
   chromium                               # headless screenshot of the HTML report
   fonts-wqy-microhei                     # Chinese glyphs in that screenshot

@@ -15,6 +15,7 @@ from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
 from collectors.snmp_trap import SPEC as SNMP_TRAP
 from collectors.ssh import SPEC as SSH
+from collectors.ssh.backup import SPEC as CONFIG_BACKUP
 from collectors.syslog import SPEC as SYSLOG
 from exporters.alertlog import SPEC as ALERTLOG
 from exporters.alertmanager import SPEC as ALERTMANAGER
@@ -37,6 +38,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SNMP,
     SNMP_TRAP,
     SSH,
+    CONFIG_BACKUP,
     SYSLOG,
     INFLUXDB,
     PROMETHEUS,

@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,59 @@ class CliSession:
         except Exception as exc:
             raise self._translate(exc, command) from None
         return out
+
+    def stream(self, command: str, on_text: Callable[[str], None], *,
+               max_line: int = 1 << 16) -> None:
+        """Send one command and hand its output to `on_text` in whole lines as they arrive,
+        never holding it whole (a 10 MB configuration). The echo of the command and the
+        closing prompt are not passed on; the read may take what is left of the session
+        budget. A line longer than `max_line` is passed on in pieces (bounded memory)."""
+        conn = self._conn
+        prompt = self._prompt.strip()
+        more = re.compile(rf"{_MORE}\s*$")
+        try:
+            self._check_aborted()
+            conn.write_channel(command + conn.RETURN)
+            pending, echoed, idle = "", False, 0.01
+            while True:
+                self._check_aborted()
+                if time.monotonic() >= self.deadline:
+                    raise self._fail(ErrorType.TIMEOUT, f"{command}: no prompt within the "
+                                     "session budget (output stopped or never ended)")
+                data = str(conn.read_channel())
+                if not data:
+                    time.sleep(idle)
+                    idle = min(idle * 2, 0.1)
+                    continue
+                idle = 0.01
+                pending += data
+                if not echoed:
+                    # the device echoes the command line first, possibly after what was left
+                    # of the previous prompt: skip to the end of the echoed line
+                    at = pending.find(command)
+                    nl = pending.find("\n", at) if at >= 0 else -1
+                    if nl < 0:
+                        if len(pending) > max_line:
+                            raise self._fail(ErrorType.PROTOCOL, f"{command}: no echo")
+                        continue
+                    pending, echoed = pending[nl + 1:], True
+                cut = pending.rfind("\n")
+                if cut >= 0:
+                    on_text(pending[:cut + 1])
+                    pending = pending[cut + 1:]
+                if pending.strip() == prompt:
+                    return
+                if more.search(pending):
+                    conn.write_channel("q")
+                    raise self._fail(ErrorType.PROTOCOL, f"{command}: output is paged "
+                                     "('More'); the account could not turn paging off")
+                if len(pending) > max_line:
+                    on_text(pending)
+                    pending = ""
+        except CollectError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, command) from None
 
     def abort(self) -> None:
         """Thread-safe: make the worker's next read fail and drop the TCP connection."""

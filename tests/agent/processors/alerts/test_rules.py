@@ -117,6 +117,17 @@ CASES: dict[str, tuple[list[Item], list[Item], str]] = {
                "DHCP offers from 10.1.1.250")],
         [Event("dhcp:10.1.1.250", "rogue_dhcp", EventState.RESOLVED, Severity.CRITICAL, "")],
         "rogue_dhcp:dhcp:10.1.1.250"),
+    "config_changed": (
+        [Event("config_changed:acc-1", "config_changed", EventState.OBSERVED, Severity.WARNING,
+               "acc-1: configuration changed (+1 -1: vlan 2)", device="acc-1")],
+        [], "config_changed:acc-1"),
+    "config_backup_failed": (
+        [Event("config_backup_failed:acc-1", "config_backup_failed", EventState.RAISED,
+               Severity.WARNING, "acc-1: configuration backup failed 3 runs in a row",
+               device="acc-1")],
+        [Event("config_backup_failed:acc-1", "config_backup_failed", EventState.RESOLVED,
+               Severity.WARNING, "acc-1: backed up again", device="acc-1")],
+        "config_backup_failed:acc-1"),
 }
 
 

@@ -1,0 +1,3 @@
+from collectors.ssh.backup.plugin import SPEC
+
+__all__ = ["SPEC"]
