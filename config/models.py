@@ -21,8 +21,11 @@ class LocalStoreOptions(StrictModel):
     """Recent points on local disk; the embedded default store when no push output exists."""
 
     enabled: bool | None = None  # None: on when no push exporter is configured
-    retention_hours: float = Field(default=24.0, gt=0, le=24 * 90)
+    retention_hours: float = Field(default=24.0, gt=0, le=24 * 90)  # raw points
     max_megabytes: float = Field(default=256.0, gt=0)
+    history_days: float = Field(default=180.0, gt=0, le=3660)  # events, audit results (raw)
+    rollup_minutes: float = Field(default=5.0, gt=0, le=1440)  # bucket of the roll-ups
+    rollup_days: float = Field(default=180.0, ge=0, le=3660)  # 0: no roll-ups
 
 
 class AgentSection(StrictModel):

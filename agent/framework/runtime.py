@@ -114,7 +114,10 @@ class Agent:
         if use_store and not for_once:
             store = await asyncio.to_thread(
                 LocalStore, cfg.data_dir / "store.db", a.local_store.retention_hours,
-                int(a.local_store.max_megabytes * 2**20))
+                int(a.local_store.max_megabytes * 2**20),
+                history_days=a.local_store.history_days,
+                rollup_secs=a.local_store.rollup_minutes * 60,
+                rollup_days=a.local_store.rollup_days)
             closables.append(store)
         processors = []
         for inst in cfg.processors:

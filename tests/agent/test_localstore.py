@@ -24,7 +24,9 @@ def test_query_by_measurement_tags_and_time(tmp_path: Path) -> None:
 
 
 def test_retention_drops_old_points(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "s.db", retention_hours=1, max_bytes=50 * 2**20)
+    # raw retention alone (no roll-ups: rollup_days=0); roll-ups are tested below
+    store = LocalStore(tmp_path / "s.db", retention_hours=1, max_bytes=50 * 2**20,
+                       rollup_days=0)
     now = time.time_ns()
     store.write([Metric("a", {}, {"v": 1}, now - 2 * 3600 * 10**9),
                  Metric("a", {}, {"v": 2}, now)])
@@ -36,8 +38,9 @@ def test_retention_drops_old_points(tmp_path: Path) -> None:
 def test_size_bound_drops_oldest(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s.db", retention_hours=24, max_bytes=2 * 2**20)
     now = time.time_ns()
+    # rows are compact (a series' tags are stored once): the bytes are in the fields
     for batch in range(30):
-        store.write([Metric("a", {"device": f"d{i}", "pad": "x" * 100}, {"v": batch},
+        store.write([Metric("a", {"device": f"d{i}"}, {"v": batch, "pad": "x" * 200},
                             now - (30 - batch) * 10**9 + i) for i in range(500)])
     store.prune()
     kept = store.query("a")
