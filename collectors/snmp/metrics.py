@@ -71,6 +71,29 @@ def _interface(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric:
                                      "ifalias": ifc.alias}, fields, clock.ts_ns)
 
 
+def _outside(fields: Mapping[str, FieldValue], value: str, high: str, low: str) -> bool | None:
+    """value against the device's own thresholds; None when it gives none."""
+    v, hi, lo = fields.get(value), fields.get(high), fields.get(low)
+    if not isinstance(v, int | float) or (hi is None and lo is None):
+        return None
+    return bool((isinstance(hi, int | float) and v >= hi)
+                or (isinstance(lo, int | float) and v <= lo))
+
+
+def _judged(measurement: str, fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    """A reading judged against the thresholds the device sent with it, so an alert rule
+    compares one field with a constant (rules compare a field with a value, not two fields)."""
+    if measurement == "snmp_sensor":
+        over = _outside(fields, "value", "high_threshold", "low_threshold")
+        return fields if over is None else {**fields, "over_threshold": int(over)}
+    if measurement == "snmp_optical":
+        verdicts = [_outside(fields, f"{d}_power_dbm", f"{d}_power_high_dbm",
+                             f"{d}_power_low_dbm") for d in ("rx", "tx")]
+        known = [v for v in verdicts if v is not None]
+        return fields if not known else {**fields, "out_of_range": int(any(known))}
+    return fields
+
+
 _ERROR_COUNTERS = ("in_errors", "out_errors", "in_discards", "out_discards")
 
 
@@ -142,7 +165,8 @@ def to_metrics(data: DeviceData, tracker: RateTracker, clock: Clock, inventory: 
     out.extend(_interface(i, tracker, clock) for i in data.interfaces.values())
     out.extend(m for i in data.interfaces.values()
                if (m := _port_errors(i, tracker, clock)) is not None)
-    out.extend(Metric(r.measurement, r.tags, r.fields, ts) for r in data.health)
+    out.extend(Metric(r.measurement, r.tags, _judged(r.measurement, r.fields), ts)
+               for r in data.health)
     out.extend(_ip_stats(s, data, tracker, clock) for s in data.ip_stats)
     if Profile.IPV6 in data.profiles:
         out.append(_ipv6_summary(data, clock))

@@ -37,7 +37,9 @@ SNMP_SENSOR = Measurement(
             state("status", "1 ok, 2 warning, 3 failed / critical (vendor states mapped by the "
                   "profile); absent when the device gives no state"),
             gauge("high_threshold", "", "the device's upper threshold, same unit as value"),
-            gauge("low_threshold", "", "the device's lower threshold, same unit as value")))
+            gauge("low_threshold", "", "the device's lower threshold, same unit as value"),
+            state("over_threshold", "1 when value is at/over high_threshold or at/under "
+                  "low_threshold, else 0 (only where the device gives a threshold)")))
 SNMP_OPTICAL = Measurement(
     "snmp_optical", "optical transceiver DOM readings per port",
     tags=(PORT,),
@@ -49,7 +51,9 @@ SNMP_OPTICAL = Measurement(
             gauge("rx_power_high_dbm", "dBm", "module's upper receive-power alarm threshold"),
             gauge("rx_power_low_dbm", "dBm", "module's lower receive-power alarm threshold"),
             gauge("tx_power_high_dbm", "dBm", "module's upper transmit-power alarm threshold"),
-            gauge("tx_power_low_dbm", "dBm", "module's lower transmit-power alarm threshold")))
+            gauge("tx_power_low_dbm", "dBm", "module's lower transmit-power alarm threshold"),
+            state("out_of_range", "1 when rx or tx power is outside the module's thresholds, "
+                  "else 0 (only where the module gives thresholds)")))
 SNMP_POE = Measurement(
     "snmp_poe", "PoE power sourcing equipment (per PSE / stack member): budget and use",
     tags=(tag("pse", "PSE group index (POWER-ETHERNET-MIB pethMainPseGroupIndex)"),),

@@ -171,6 +171,29 @@ class Ap:
 
 
 @dataclass(slots=True)
+class Health:
+    """A device's board, fans and power as its health tables report them (vendor MIBs for
+    Huawei and H3C, ENTITY-SENSOR-MIB otherwise)."""
+
+    cpu_percent: int = 12
+    mem_percent: int = 35
+    temp_c: int = 41
+    temp_threshold_c: int = 75
+    fans_ok: tuple[bool, ...] = (True, True)
+    psus_ok: tuple[bool, ...] = (True,)
+
+
+@dataclass(slots=True)
+class Ups:
+    """A UPS answering UPS-MIB (RFC 1628)."""
+
+    on_battery: bool = False
+    charge_percent: int = 100
+    minutes_remaining: int = 42
+    seconds_on_battery: int = 0
+
+
+@dataclass(slots=True)
 class Device:
     id: str
     kind: DeviceKind
@@ -193,6 +216,8 @@ class Device:
     uplink_if: int = 0  # ifIndex of the uplink / ISP port
     aps: list[Ap] = field(default_factory=list)  # for a WLAN controller
     uptime_ticks: int = 0
+    health: Health | None = field(default_factory=Health)
+    ups: Ups | None = None
 
     @property
     def community(self) -> str:
@@ -290,9 +315,17 @@ def _port_ifaces(rng: random.Random, device_mac: str, ports: int, uplinks: int,
     return out
 
 
+UPS_VENDOR = Vendor(
+    "APC", False, "1.3.6.1.4.1.318.1.3.27", "Smart-UPS X 750",
+    "APC Web/SNMP Management Card (MB:v4.1.0 PF:v7.0.8 PN:apc_hw05_aos_708.bin "
+    "AF1:v7.0.6 AN1:apc_hw05_sumx_706.bin MN:AP9641 HR:05 SN: ZA1234567890 MD:01/01/2023)",
+    "v7.0.8", "00:c0:b7")
+
+
 def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
-              port: int = 1161, name: str | None = None) -> CampusPlan:
-    """`switches` counts the core switch and the access switches (at least 1)."""
+              port: int = 1161, name: str | None = None, ups: bool = False) -> CampusPlan:
+    """`switches` counts the core switch and the access switches (at least 1); `ups` adds a
+    UPS in the machine room (UPS-MIB), fed on the core switch."""
     if switches < 1:
         raise ValueError("a campus needs at least one switch (the core)")
     if aps < 0:
@@ -469,6 +502,14 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
                               core.interfaces[-2].name, f"21{i:018d}", 1, 36))
     if ac is not None:
         ac.aps = ap_list
+    if ups:
+        # added last: every other device keeps the address and MAC it had without a UPS
+        u = Device("ups-1", DeviceKind.UPS, UPS_VENDOR, "dc", "dc-101", addr.next_v4(), None,
+                   _mac(rng, UPS_VENDOR.mac_prefix, macs), _serial(rng, UPS_VENDOR),
+                   parent=core.id, uptime_ticks=rng.randrange(10**6, 10**9), health=None,
+                   ups=Ups())
+        u.interfaces = [Interface(1, "eth0", "eth0", 100, u.mac, oper_up=True)]
+        devices.append(u)
     for d in devices:
         for itf in d.interfaces:
             if not itf.oper_up:

@@ -25,6 +25,11 @@ BRIDGE = "1.3.6.1.2.1.17"
 LLDP = "1.0.8802.1.1.2.1"
 ENTITY = "1.3.6.1.2.1.47.1.1.1.1"
 HW_WLAN = "1.3.6.1.4.1.2011.6.139"
+HW_ENT = "1.3.6.1.4.1.2011.5.25.31.1.1"  # HUAWEI-ENTITY-EXTENT-MIB hwEntityExtentMIB objects
+H3C_ENT = "1.3.6.1.4.1.25506.2.6.1.1.1.1"  # HH3C-ENTITY-EXT-MIB hh3cEntityExtStateEntry
+ENT_SENSOR = "1.3.6.1.2.1.99.1.1.1"  # ENTITY-SENSOR-MIB entPhySensorEntry
+UPS = "1.3.6.1.2.1.33.1"  # UPS-MIB upsObjects
+BOARD = 9  # entPhysicalIndex of the main board
 
 Line = tuple[Oid, str]
 
@@ -87,6 +92,10 @@ def _lines(d: Device) -> Iterator[Line]:
     yield from _lldp(d)
     if d.aps:
         yield from _wlan(d)
+    if d.health is not None:
+        yield from _health(d)
+    if d.ups is not None:
+        yield from _ups(d)
 
 
 def _system(d: Device) -> Iterator[Line]:
@@ -282,3 +291,73 @@ def _ap(a: Ap) -> Iterator[Line]:
         yield _int(f"{radio}.10.{rix}", width)
         yield _int(f"{radio}.25.{rix}", (17 + 7 * n) % 90 if a.up else 0)
         yield _int(f"{radio}.40.{rix}", n)
+
+
+def _board(d: Device, name: str) -> Iterator[Line]:
+    yield _str(f"{ENTITY}.2.{BOARD}", f"{d.vendor.model} main board")
+    yield _int(f"{ENTITY}.4.{BOARD}", 1)  # contained in the chassis
+    yield _int(f"{ENTITY}.5.{BOARD}", 9)  # module
+    yield _str(f"{ENTITY}.7.{BOARD}", name)
+
+
+def _health(d: Device) -> Iterator[Line]:
+    """Board CPU / memory / temperature, fans and power supplies, in the vendor's own MIB
+    (Huawei, H3C) or the standard ENTITY-SENSOR-MIB + HOST-RESOURCES-MIB otherwise."""
+    h = d.health
+    assert h is not None
+    if d.vendor.name == "Huawei":
+        yield from _board(d, "MPU Board 0")
+        st = f"{HW_ENT}.1.1"  # hwEntityStateEntry, INDEX entPhysicalIndex
+        for ix, cpu, mem, size, temp, hi in ((1, 0, 0, 0, 0, 0),  # the chassis row: no CPU
+                                             (BOARD, h.cpu_percent, h.mem_percent, 2**30,
+                                              h.temp_c, h.temp_threshold_c)):
+            yield _int(f"{st}.5.{ix}", cpu)
+            yield _int(f"{st}.7.{ix}", mem)
+            yield _int(f"{st}.9.{ix}", size)
+            yield _int(f"{st}.11.{ix}", temp)
+            yield _int(f"{st}.12.{ix}", hi)
+            yield _int(f"{st}.16.{ix}", 0)
+        for sn, ok in enumerate(h.fans_ok, start=1):  # hwFanStatusEntry: slot 0, fan sn
+            yield _int(f"{HW_ENT}.10.1.6.0.{sn}", 1)  # present
+            yield _int(f"{HW_ENT}.10.1.7.0.{sn}", 1 if ok else 2)  # normal / abnormal
+        for sn, ok in enumerate(h.psus_ok, start=1):  # hwPwrStatusEntry: slot 0, psu sn
+            yield _int(f"{HW_ENT}.18.1.5.0.{sn}", 1)  # present
+            yield _int(f"{HW_ENT}.18.1.6.0.{sn}", 1 if ok else 2)  # supply / notSupply
+        return
+    if d.vendor.name in ("H3C", "HPE"):
+        yield from _board(d, "Board 1")
+        yield _int(f"{H3C_ENT}.6.{BOARD}", h.cpu_percent)
+        yield _int(f"{H3C_ENT}.8.{BOARD}", h.mem_percent)
+        yield _int(f"{H3C_ENT}.12.{BOARD}", h.temp_c)
+        yield _int(f"{H3C_ENT}.13.{BOARD}", h.temp_threshold_c)
+        yield _int(f"{H3C_ENT}.12.1", 65535)  # the chassis has no sensor
+    else:
+        yield from _board(d, "Main board")
+    # ENTITY-SENSOR-MIB: the board's temperature and the fans (H3C has no fan state of its own)
+    sensors = [(BOARD + 100, "Board temperature", 8, h.temp_c, True)]
+    sensors += [(BOARD + 110 + i, f"Fan {i + 1}", 10, 6000 if ok else 0, ok)
+                for i, ok in enumerate(h.fans_ok)]
+    for ix, name, kind, value, ok in sensors:
+        yield _str(f"{ENTITY}.7.{ix}", name)
+        yield _int(f"{ENTITY}.5.{ix}", 8)  # sensor
+        yield _int(f"{ENT_SENSOR}.1.{ix}", kind)  # celsius(8) / rpm(10)
+        yield _int(f"{ENT_SENSOR}.2.{ix}", 9)  # units
+        yield _int(f"{ENT_SENSOR}.3.{ix}", 0)
+        yield _int(f"{ENT_SENSOR}.4.{ix}", value)
+        yield _int(f"{ENT_SENSOR}.5.{ix}", 1 if ok else 3)  # ok / nonoperational
+    if d.vendor.name not in ("H3C", "HPE"):
+        yield _int(f"1.3.6.1.2.1.25.3.3.1.2.{BOARD}", h.cpu_percent)  # hrProcessorLoad
+        yield _str(f"1.3.6.1.2.1.25.3.2.1.3.{BOARD}", "CPU")  # hrDeviceDescr
+
+
+def _ups(d: Device) -> Iterator[Line]:
+    u = d.ups
+    assert u is not None
+    yield _str(f"{UPS}.1.1.0", d.vendor.name)
+    yield _str(f"{UPS}.1.2.0", d.vendor.model)
+    yield _int(f"{UPS}.2.1.0", 3 if u.charge_percent <= 25 else 2)  # batteryLow / Normal
+    yield _int(f"{UPS}.2.2.0", u.seconds_on_battery if u.on_battery else 0)
+    yield _int(f"{UPS}.2.3.0", u.minutes_remaining)
+    yield _int(f"{UPS}.2.4.0", u.charge_percent)
+    yield _int(f"{UPS}.2.7.0", 29)
+    yield _int(f"{UPS}.4.1.0", 5 if u.on_battery else 3)  # battery(5) / normal(3)

@@ -22,6 +22,7 @@ from tests.agent.processors.alerts.helpers import (
     tags_for,
 )
 from tests.agent.processors.alerts.test_device_event_rules import CASES as DEVICE_EVENT_CASES
+from tests.agent.processors.alerts.test_health_rules import HEALTH_RULE_CASES
 
 INV = campus([
     dev("egress-router", DeviceKind.ROUTER, roles=["egress"], building="dc",
@@ -176,7 +177,7 @@ def test_device_down_snmp_when_snmp_goes_silent() -> None:
 
 def test_every_builtin_rule_is_covered() -> None:
     covered = {*CASES, "insecure_snmp", "device_down_snmp", "device_down_icmp",
-               "unregistered_device", "rogue_ra", *DEVICE_EVENT_CASES}
+               "unregistered_device", "rogue_ra", *DEVICE_EVENT_CASES, *HEALTH_RULE_CASES}
     assert {r.name for r in builtin_rules()} <= covered
 
 
