@@ -66,6 +66,8 @@ class Capability(enum.Flag):
     OWN_FLUSH = enum.auto()
     # its config's `credential` (`HasCredential`) names a credential set the loader checks
     CREDENTIAL = enum.auto()
+    # poller: some events make it poll one target soon (`TriggeredPoller`)
+    TRIGGERED_POLLS = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,18 @@ class Poller(Protocol):
     async def start(self) -> None: ...
     async def poll(self, target: Target) -> Sequence[Item]: ...
     async def close(self) -> None: ...
+
+
+class TriggeredPoller(Poller, Protocol):
+    """A poller (spec capability TRIGGERED_POLLS) that some events make poll one of its
+    targets soon: a device's "configuration saved" syslog → back that configuration up now, not
+    at the next tick. The framework calls `triggered_by` on the event loop for every event a
+    plugin emits; it answers the target id to poll, or None, cheaply. The poll runs
+    `trigger_debounce_s` after the last such event (a burst of saves gives one poll)."""
+
+    trigger_debounce_s: float
+
+    def triggered_by(self, event: Event) -> str | None: ...
 
 
 class Emit(Protocol):

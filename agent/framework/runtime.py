@@ -30,6 +30,7 @@ from agent.framework.snapshot import Snapshot
 from agent.framework.supervise import Supervisor
 from agent.framework.targets import select_targets
 from agent.framework.telemetry import Telemetry
+from agent.framework.triggers import Triggers
 from config.loader import LoadedConfig, PluginInstance, load_config
 
 log = logging.getLogger("campusmon.agent")
@@ -136,6 +137,7 @@ class Agent:
                       exporters=exporters)
         global_limit = asyncio.Semaphore(a.max_concurrency)
         jitter = a.jitter_secs if a.jitter_secs is not None else min(a.interval_secs / 10, 5.0)
+        triggers = Triggers()  # events that make a poller poll one target soon
         for inst in cfg.inputs:
             if not inst.options.enabled:
                 continue
@@ -143,7 +145,7 @@ class Agent:
             closables.append(plugin)
             st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
             targets = targets_for(inst, cfg)
-            poll_sink = self._sink_for(pipeline, inst)
+            poll_sink = self._sink_for(pipeline, inst, triggers)
             if inst.spec.kind is PluginKind.POLLER:
                 timing = PollerTiming(
                     interval_s=inst.options.interval_secs or a.interval_secs,
@@ -154,6 +156,7 @@ class Agent:
                 built.pollers.append(PollerRunner(
                     inst.instance_id, plugin, targets, timing, limit, global_limit, poll_sink,
                     st))
+                triggers.add(inst.spec, plugin, built.pollers[-1])
             else:
                 built.listeners.append(
                     ListenerRunner(inst.instance_id, plugin, targets, poll_sink, st))
@@ -164,13 +167,16 @@ class Agent:
             self.print_lines([*metrics, *(event_as_metric(e) for e in events)])
 
     @staticmethod
-    def _sink_for(pipeline: Pipeline, inst: PluginInstance) -> Callable[
+    def _sink_for(pipeline: Pipeline, inst: PluginInstance,
+                  triggers: Triggers | None = None) -> Callable[
             [Sequence[Item], Target | None, PollOutcome | None], None]:
         tags = inst.options.tags
         source = (inst.spec.name, inst.instance_id)
 
         def sink(items: Sequence[Item], target: Target | None,
                  outcome: PollOutcome | None) -> None:
+            if triggers is not None:
+                triggers.observe(items)
             pipeline.submit(items, target, outcome, tags, source)
         return sink
 

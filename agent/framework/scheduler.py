@@ -77,6 +77,8 @@ class PollerRunner:
     stats: PluginStats
     _state: dict[str, _TargetState] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _soon: dict[str, tuple[asyncio.TimerHandle, float]] = field(default_factory=dict)
+    _closed: bool = False
     progress: float = field(default_factory=time.monotonic)  # last tick, for the watchdog
 
     def next_tick(self, now: float) -> float:
@@ -164,7 +166,44 @@ class PollerRunner:
         except Exception:
             log.exception("%s: pipeline rejected items of %s", self.instance_id, target.id)
 
+    def poll_soon(self, target_id: str, debounce_s: float) -> bool:
+        """Poll one target outside the ticks, `debounce_s` after the last request: a burst of
+        requests gives one poll, at the latest 4 x debounce after the first. A poll already
+        running is followed by one more (it may have read the device before the change).
+        False for a target this runner does not poll."""
+        target = next((t for t in self.targets if t.id == target_id), None)
+        if target is None or self._closed:
+            return False
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        old = self._soon.pop(target_id, None)
+        first = now
+        if old is not None:
+            old[0].cancel()
+            first = old[1]
+        when = min(now + debounce_s, first + 4 * debounce_s)
+        self._soon[target_id] = (loop.call_at(when, self._poll_now, target), first)
+        return True
+
+    def _poll_now(self, target: Target) -> None:
+        self._soon.pop(target.id, None)
+        if self._closed:
+            return
+        st = self._state.setdefault(target.id, _TargetState())
+        if st.inflight is not None and not st.inflight.done():
+            st.inflight.add_done_callback(lambda _: self.poll_soon(target.id, 0.0))
+            return
+        st.skip_ticks = 0  # asked for: a backed-off target is polled too
+        task = asyncio.create_task(self._poll_one(target, st), name=f"poll {target.id} (soon)")
+        st.inflight = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def cancel_inflight(self) -> None:
+        self._closed = True
+        for handle, _ in self._soon.values():
+            handle.cancel()
+        self._soon.clear()
         for t in list(self._tasks):
             t.cancel()
         if self._tasks:

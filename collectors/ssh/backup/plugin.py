@@ -227,5 +227,5 @@ SPEC: PluginSpec[ConfigBackupConfig, ConfigBackup] = PluginSpec(
                                   "router", "firewall", "wlan_controller"]}},
     default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
-    capabilities=Capability.CREDENTIAL,
+    capabilities=Capability.CREDENTIAL | Capability.TRIGGERED_POLLS,
 )

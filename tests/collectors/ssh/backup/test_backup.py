@@ -15,7 +15,9 @@ from agent.core.model import ErrorType, Event, EventState, Item, Metric
 from agent.core.plugin import Target
 from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
 from agent.framework.telemetry import PluginStats
-from collectors.ssh.backup.plugin import ConfigBackup
+from agent.framework.triggers import Triggers
+from agent.shared.device_events import config_saved_event
+from collectors.ssh.backup.plugin import SPEC, ConfigBackup
 from collectors.ssh.backup.repo import device_file
 from exporters.alertmanager.plugin import AlertmanagerConfig, AlertmanagerExporter
 from inventory.models import Campus, Inventory
@@ -283,3 +285,42 @@ def _data_files(root: Path) -> bytes:
     """Every file under the data dir but the git store (checked object by object above)."""
     return b"".join(p.read_bytes() for p in root.rglob("*")
                     if p.is_file() and ".git" not in p.parts)
+
+
+@pytest.mark.timeout(60)
+async def test_config_saved_event_backs_the_device_up_now(fake_devices: FakeDevices,
+                                                          tmp_path: Path) -> None:
+    """A burst of `device_config_saved` events (what the syslog and trap listeners emit)
+    gives one backup of that device, outside the ticks, its commit naming the trigger."""
+    col = backup(fake_devices, tmp_path, trigger_debounce_secs=0.2)
+    await col.start()
+    targets = five(fake_devices)
+    done: list[str] = []
+
+    def sink(its: Sequence[Item], t: Target | None, outcome: PollOutcome | None) -> None:
+        assert t is not None and outcome is not None and outcome.ok, outcome
+        done.append(t.id)
+
+    runner = PollerRunner(
+        "config_backup/t", col, targets, PollerTiming(interval_s=3600, timeout_s=30.0,
+                                                      jitter_s=0),
+        asyncio.Semaphore(4), asyncio.Semaphore(4), sink,
+        PluginStats("config_backup", "config_backup/t"))
+    triggers = Triggers()
+    triggers.add(SPEC, col, runner)
+    try:
+        for via in ("syslog", "snmp_trap", "syslog"):
+            triggers.observe([config_saved_event("10.0.0.7", "h3c-agg", "configuration saved",
+                                                 via, "10.0.0.7", time.time_ns())])
+        for _ in range(300):  # bounded wait for the debounced backup
+            if done:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a second (wrong) backup would show up now
+    finally:
+        await runner.cancel_inflight()
+        await col.close()
+    assert done == ["h3c-agg"]
+    repo = tmp_path / "configs"
+    assert git(repo, "log", "-1", "--format=%B", "--", device_file("h3c-agg")).count(
+        "trigger: device_config_saved") == 1
