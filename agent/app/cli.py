@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import importlib
 import json
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -18,17 +17,17 @@ from agent.app.builtins import builtin_registry
 from agent.core.errors import CampusmonError, ConfigError
 from agent.core.lineprotocol import render_many
 from agent.core.model import Metric
+from agent.core.plugin import CliContext
 from agent.framework.localstore import LocalStore
 from agent.framework.logsetup import setup_logging
+from agent.shared.timeargs import parse_time
 from config.loader import LoadedConfig, load_config
 from inventory.loader import load_inventory
 from inventory.models import Inventory
 
-# Subcommands contributed by plugin packages: each module has `register(subparsers)`.
-EXTRA_COMMANDS: tuple[str, ...] = ("collectors.mqtt.sim.cli", "agent.processors.audit.cli",
-                                   "collectors.snmp.cli", "probes.cli",
-                                   "collectors.snmp.sim.cli", "collectors.ssh.cli",
-                                   "agent.processors.alerts.cli", "agent.app.metricsdoc",
+# Subcommands of the application itself: each module has `register(subparsers)`. Plugins add
+# theirs through `PluginSpec.cli` (build_parser), never listed here.
+EXTRA_COMMANDS: tuple[str, ...] = ("agent.app.metricsdoc",
                                    "agent.app.queuecli")
 
 
@@ -140,26 +139,6 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
-_DUR = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
-
-
-def parse_time(value: str, now_ns: int) -> int:
-    """'5m' (ago), a Unix timestamp in seconds, or ISO-8601 → ns."""
-    m = _DUR.match(value)
-    if m:
-        mult = {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-        return now_ns - int(float(m.group(1)) * mult * 1e9)
-    try:
-        return int(float(value) * 1e9)
-    except ValueError:
-        pass
-    try:
-        return int(datetime.fromisoformat(value).timestamp() * 1e9)
-    except ValueError:
-        raise ConfigError.one("", f"cannot read time '{value}' (use 15m, 2h, epoch "
-                              "seconds or ISO-8601)") from None
-
-
 def cmd_query(args: argparse.Namespace) -> int:
     path = Path(args.store) if args.store else _load(args).data_dir / "store.db"
     if not path.exists():
@@ -266,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     register_demo(sub)
     for module in EXTRA_COMMANDS:
         importlib.import_module(module).register(sub)
+    registry = builtin_registry()
+    ctx = CliContext(registry)
+    for spec in registry.all():
+        if spec.cli is not None:
+            spec.cli(sub, ctx)
     return p
 
 

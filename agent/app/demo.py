@@ -11,60 +11,18 @@ import argparse
 import asyncio
 import contextlib
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from agent.app import demo_parts
 from agent.app.builtins import builtin_registry
+from agent.app.demorun import DemoRun
 from agent.core.lineprotocol import render
 from agent.framework.localstore import LocalStore
 from agent.framework.runtime import Agent
 from config.loader import load_config
-
-
-@dataclass
-class DemoRun:
-    workdir: Path
-    inventory: Path | None = None
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    processors: list[dict[str, Any]] = field(default_factory=list)
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-    credentials: list[dict[str, Any]] = field(default_factory=list)
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    central_url: str | None = None
-
-    def skip(self, what: str, why: str) -> None:
-        self.notes.append(f"skipped {what}: {why}")
-        print(f"  - skipped {what}: {why}")
-
-    def write_config(self, interval: float) -> Path:
-        cfg: dict[str, Any] = {
-            # snmpsim answers ~3,300 varbinds/s on one core: give a device the whole interval
-            "agent": {"interval_secs": interval, "timeout_secs": max(1.0, interval * 0.95),
-                      "data_dir": "data", "flush_interval_secs": 0.5,
-                      "self_metrics_interval_secs": interval,
-                      "local_store": {"enabled": True, "retention_hours": 24}},
-            "credentials": self.credentials,
-            "inputs": self.inputs, "processors": self.processors, "outputs": self.outputs,
-        }
-        if self.inventory is not None:
-            cfg["agent"]["inventory"] = str(self.inventory)
-        path = self.workdir / "agent.yaml"
-        path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
-        return path
-
-    def close(self) -> None:
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception as exc:  # a demo cleanup must not hide the run's output
-                print(f"  (cleanup: {exc})", file=sys.stderr)
 
 
 def _have_plugin(name: str, section: str = "inputs") -> bool:
@@ -72,7 +30,6 @@ def _have_plugin(name: str, section: str = "inputs") -> bool:
 
 
 def _setup_parts(run: DemoRun, args: argparse.Namespace) -> None:
-    from agent.app import demo_parts
 
     run.inputs.append({"type": "host", "interval_secs": args.interval_secs})
     for part in demo_parts.PARTS:
@@ -144,7 +101,6 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"\nQuery it yourself:\n  .venv/bin/campusmon query --config {config} "
               "--measurement host_cpu\n  .venv/bin/campusmon query --config "
               f"{config} --since 10m --format lp")
-        from agent.app import demo_parts
 
         for finish in demo_parts.FINISHERS:
             finish(run, args, config)

@@ -17,15 +17,14 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-if TYPE_CHECKING:
-    from agent.app.demo import DemoRun
+from agent.app.demorun import DemoRun
 
-Part = Callable[["DemoRun", argparse.Namespace], None]
-Finisher = Callable[["DemoRun", argparse.Namespace, Path], None]
+Part = Callable[[DemoRun, argparse.Namespace], None]
+Finisher = Callable[[DemoRun, argparse.Namespace, Path], None]
 NETWORK_KINDS = ["core_switch", "aggregation_switch", "access_switch", "router", "firewall",
                  "wlan_controller"]
 IOT_KINDS = ["camera", "nvr", "door_access", "attendance", "broadcast", "payment", "biometric",

@@ -24,6 +24,8 @@ from agent.core.catalogue import Catalogue, Measurement
 from agent.core.model import Event, Item, Metric
 
 if TYPE_CHECKING:
+    import argparse
+
     from agent.framework.snapshot import Snapshot
     from config.credentials import Credential
     from inventory.models import Device, Inventory
@@ -213,6 +215,12 @@ class BuildContext:
     reject: Callable[[str, str | None, str], None] = ignore_reject
 
 
+# A plugin's own subcommands (`campusmon identify`, `campusmon report` …): called with the
+# command line's subparsers and what the application lends its plugins (`CliContext`), so a
+# plugin never imports agent/app.
+CliHook = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", "CliContext"], None]
+
+
 # defaults: a bare `PluginSpec` is any plugin's spec
 C = TypeVar("C", bound=BaseModel, default=Any)
 P = TypeVar("P", covariant=True, default=Any)
@@ -234,6 +242,7 @@ class PluginSpec(Generic[C, P]):
     capabilities: Capability = Capability.NONE
     # every measurement this plugin writes (agent/core/catalogue.py); the framework checks it
     measurements: tuple[Measurement, ...] = ()
+    cli: CliHook | None = None  # subcommands this plugin adds to `campusmon`
 
 
 
@@ -268,3 +277,10 @@ class Registry:
 
     def all(self) -> list[PluginSpec]:
         return sorted(self._specs.values(), key=lambda s: (s.kind.section, s.name))
+
+
+@dataclass(frozen=True, slots=True)
+class CliContext:
+    """What a plugin's subcommands get from the application."""
+
+    registry: Registry  # the built-in plugins: what a command loads an agent config with

@@ -31,6 +31,7 @@ from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
 from collectors.mqtt.ingest import Ingest, Out
 from collectors.mqtt.measurements import MEASUREMENTS
+from collectors.mqtt.sim.cli import register as register_cli
 from collectors.mqtt.topics import TopicTemplate
 from config.credentials import UserPasswordCredential
 from inventory.models import DeviceKind
@@ -230,5 +231,6 @@ SPEC = PluginSpec(
              "targets": {"kinds": [k.value for k in IOT_KINDS]}},
     default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
+    cli=register_cli,
     capabilities=Capability.CREDENTIAL,
 )

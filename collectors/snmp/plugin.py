@@ -26,6 +26,7 @@ from agent.core.plugin import (
     Target,
 )
 from collectors.snmp.bounds import BoundedSession
+from collectors.snmp.cli import register as register_cli
 from collectors.snmp.collect import DevicePoller
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
@@ -219,5 +220,6 @@ SPEC = PluginSpec(
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
+    cli=register_cli,
     capabilities=Capability.CREDENTIAL,
 )

@@ -8,46 +8,23 @@ available, pysnmp otherwise).
 from __future__ import annotations
 
 import asyncio
-import enum
 import hashlib
 import weakref
-from dataclasses import dataclass
 from typing import Protocol
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
 from collectors.snmp.client import open_pysnmp_session
 from collectors.snmp.limits import RequestLimiter
+from collectors.snmp.options import AesKeyExtension, TransportKind, TransportOptions
 from collectors.snmp.session import SnmpSession
 from collectors.snmp.walker import Repetitions
 from config.credentials import SnmpV2cCredential, SnmpV3Credential
 
+__all__ = ["AesKeyExtension", "SnmpCredential", "TransportKind", "TransportOptions",
+           "open_session"]
+
 SnmpCredential = SnmpV2cCredential | SnmpV3Credential
-
-
-class TransportKind(enum.StrEnum):
-    AUTO = "auto"
-    PYSNMP = "pysnmp"
-    FAST = "fast"
-
-
-class AesKeyExtension(enum.StrEnum):
-    """How AES-192/256 stretch the localized key: no RFC fixes it, vendors differ."""
-
-    REEDER = "reeder"  # Cisco and most network vendors (net-snmp calls it AES192C/AES256C)
-    BLUMENTHAL = "blumenthal"  # net-snmp's own AES192/AES256 (Linux-based boxes)
-
-
-@dataclass(frozen=True, slots=True)
-class TransportOptions:
-    timeout_s: float = 2.0  # per request attempt
-    retries: int = 1
-    max_repetitions: int = 25
-    min_repetitions: int = 1
-    max_inflight_per_device: int = 1
-    max_inflight_global: int = 256
-    transport: TransportKind = TransportKind.AUTO
-    aes_key_extension: AesKeyExtension = AesKeyExtension.REEDER
 
 
 _GLOBAL: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent.core.plugin import CliContext
 from collectors.ssh.normalize import NORMALIZERS, NormalizeError
 from collectors.ssh.parsing import ParseFailure, parse, template_path
 from collectors.ssh.platforms import COMMAND_SETS, CommandKind, Platform
@@ -55,7 +56,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, ctx: CliContext) -> None:
     p = sub.add_parser("ssh-templates", help="SSH collector: commands and templates per platform")
     p.set_defaults(func=cmd_templates)
     p = sub.add_parser("ssh-parse", help="SSH collector: parse saved CLI output with our template")

@@ -27,6 +27,7 @@ from agent.core.plugin import (
     PluginSpec,
     Target,
 )
+from collectors.ssh.cli import register as register_cli
 from collectors.ssh.client import CliSession, SessionParams
 from collectors.ssh.config import (
     DEFAULT_SESSION_SECS,
@@ -290,5 +291,6 @@ SPEC = PluginSpec(
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
+    cli=register_cli,
     capabilities=Capability.CREDENTIAL,
 )

@@ -10,20 +10,11 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field
-
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
+from agent.shared.alertlog import AlertLogConfig
 from agent.shared.alerts import is_alert
-from config.base import StrictModel
-from exporters.alertlog.logfile import RotatingJsonLines
 
-
-class AlertLogConfig(StrictModel):
-    path: str = "alerts/alerts.jsonl"  # relative to the agent's data_dir
-    max_megabytes: float = Field(default=16.0, gt=0)
-    backups: int = Field(default=5, ge=0)
-    fsync: bool = False
-    only_alerts: bool = True  # False: also the raw events the alerts were derived from
+__all__ = ["SPEC", "AlertLogConfig", "AlertLogExporter"]
 
 
 class AlertLogExporter:
@@ -32,9 +23,7 @@ class AlertLogExporter:
 
     def __init__(self, cfg: AlertLogConfig, data_dir: Path) -> None:
         self.cfg = cfg
-        path = Path(cfg.path)
-        self.log = RotatingJsonLines(path if path.is_absolute() else data_dir / path,
-                                     int(cfg.max_megabytes * 2**20), cfg.backups, cfg.fsync)
+        self.log = cfg.log(data_dir)
 
     async def start(self) -> None:
         """The file is opened per batch."""

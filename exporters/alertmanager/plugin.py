@@ -17,10 +17,10 @@ from pydantic import Field, SecretStr
 
 from agent.core.model import Event, EventState
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
+from agent.shared.alertorder import LatestPerKey
 from agent.shared.alerts import identity_labels, is_alert, transient_labels
+from agent.shared.httpjson import post_json, tls_context
 from config.base import SecretsFromFiles
-from exporters.webhook.client import post_json, tls_context
-from exporters.webhook.ordering import LatestPerKey
 
 _LABEL_RE = re.compile(r"[^a-zA-Z0-9_]")
 

@@ -14,11 +14,11 @@ from pydantic import Field, SecretStr
 
 from agent.core.model import Event, EventState, Severity
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
+from agent.shared.alertorder import LatestPerKey
 from agent.shared.alerts import is_alert
+from agent.shared.httpjson import post_json, tls_context
 from config.base import SecretsFromFiles, StrictModel
-from exporters.webhook.client import post_json, tls_context
 from exporters.webhook.message import generic_document, markdown, title
-from exporters.webhook.ordering import LatestPerKey
 from exporters.webhook.robots import check_reply, dingtalk_url, wecom_url
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}

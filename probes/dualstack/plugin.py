@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from agent.core.model import Item
 from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
+from probes.dualstack.cli import register as register_cli
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.measurements import MEASUREMENTS
 from probes.dualstack.plan import plan_for
@@ -62,4 +63,5 @@ SPEC = PluginSpec(
                  {"id": "campus-portal", "hostname": "www.example.edu.cn", "port": 443}]}},
     default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
+    cli=register_cli,
 )

@@ -18,6 +18,7 @@ from pydantic import Field
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType, Item
 from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
+from probes.web_ipv6.cli import register as register_cli
 from probes.web_ipv6.config import WebIpv6Options
 from probes.web_ipv6.measurements import MEASUREMENTS
 from probes.web_ipv6.result import WebIpv6Result
@@ -84,4 +85,5 @@ SPEC = PluginSpec(
                  {"id": "portal", "hostname": "www.example.edu.cn", "port": 443}]}},
     default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
+    cli=register_cli,
 )

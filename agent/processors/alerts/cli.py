@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from agent.core.errors import ConfigError
+from agent.core.plugin import CliContext, Registry
+from agent.shared.alertlog import AlertLogConfig
 
 
 def _when(ts_ns: int) -> str:
     return dt.datetime.fromtimestamp(ts_ns / 1e9).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def log_records(config: Path) -> list[dict[str, Any]]:
-    """Every record of the config's alert log outputs, oldest first."""
-    from agent.app.builtins import builtin_registry
+def log_records(config: Path, registry: Registry) -> list[dict[str, Any]]:
+    """Every record of the config's alert log outputs, oldest first (the log's place and
+    format: agent/shared/alertlog.py, shared with the `alertlog` output that writes it)."""
     from config.loader import load_config
-    from exporters.alertlog.logfile import RotatingJsonLines
-    from exporters.alertlog.plugin import AlertLogConfig
 
-    cfg = load_config(config, builtin_registry())
+    cfg = load_config(config, registry)
     logs = [o for o in cfg.outputs if o.spec.name == "alertlog" and o.options.enabled]
     if not logs:
         raise ConfigError.one(str(config), "no enabled `alertlog` output: nothing to read")
@@ -31,9 +32,7 @@ def log_records(config: Path) -> list[dict[str, Any]]:
     for inst in logs:
         lc = inst.config
         assert isinstance(lc, AlertLogConfig)
-        path = Path(lc.path) if Path(lc.path).is_absolute() else cfg.data_dir / lc.path
-        log = RotatingJsonLines(path, int(lc.max_megabytes * 2**20), lc.backups)
-        records.extend(log.read())
+        records.extend(lc.log(cfg.data_dir).read())
     return sorted(records, key=lambda r: int(r.get("ts_ns", 0)))
 
 
@@ -51,10 +50,10 @@ def firing(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(current.values(), key=lambda r: (r["severity"] != "critical", r["since_ns"]))
 
 
-def cmd_alerts(args: argparse.Namespace) -> int:
+def cmd_alerts(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.rules:
-        return _print_rules(Path(args.config), args.json)
-    records = log_records(Path(args.config))
+        return _print_rules(Path(args.config), args.json, ctx.registry)
+    records = log_records(Path(args.config), ctx.registry)
     rows = records[-args.history:] if args.history else firing(records)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -69,12 +68,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rules(config: Path, as_json: bool) -> int:
-    from agent.app.builtins import builtin_registry
-    from agent.processors.alerts.plugin import AlertsConfig, load_rules
+def _print_rules(config: Path, as_json: bool, registry: Registry) -> int:
+    from agent.processors.alerts.config import AlertsConfig, load_rules
     from config.loader import load_config
 
-    cfg = load_config(config, builtin_registry())
+    cfg = load_config(config, registry)
     inst = next((p for p in cfg.processors if p.spec.name == "alerts"), None)
     conf = inst.config if inst is not None else AlertsConfig()
     assert isinstance(conf, AlertsConfig)
@@ -89,7 +87,7 @@ def _print_rules(config: Path, as_json: bool) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, ctx: CliContext) -> None:
     sp = sub.add_parser("alerts", help="alerts firing now (from the local alert log), the "
                                        "history, or the effective rules")
     sp.add_argument("--config", "-c", required=True, help="agent config")
@@ -97,6 +95,6 @@ def register(sub: Any) -> None:
                     help="the last N notifications instead of what is firing")
     sp.add_argument("--rules", action="store_true", help="list the effective rules")
     sp.add_argument("--json", action="store_true", help="JSON output")
-    sp.set_defaults(func=cmd_alerts)
+    sp.set_defaults(func=functools.partial(cmd_alerts, ctx=ctx))
 
 

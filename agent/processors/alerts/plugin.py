@@ -15,56 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pydantic import Field
-
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
+from agent.processors.alerts.cli import register as register_cli
 from agent.processors.alerts.conditions import EvalContext, Evaluator, evaluator_for
+from agent.processors.alerts.config import AlertsConfig, load_rules
 from agent.processors.alerts.measurements import MEASUREMENTS
-from agent.processors.alerts.mute import MaintenanceWindow, Silence, muted_by
-from agent.processors.alerts.rules import (
-    Rule,
-    RuleOverride,
-    builtin_rules,
-    load_rule_file,
-    merge_rules,
-)
+from agent.processors.alerts.mute import muted_by
+from agent.processors.alerts.rules import Rule
 from agent.processors.alerts.state import AlertBook, BookSettings
 from agent.processors.alerts.topology import Topology
-from config.base import StrictModel
 
+__all__ = ["SPEC", "AlertsConfig", "AlertsProcessor", "build", "load_rules"]
 log = logging.getLogger("campusmon.alerts")
 _SETTLE_EVERY_NS = 10**9
-
-
-class FlapOptions(StrictModel):
-    window_secs: float = Field(default=600.0, gt=0)
-    start_transitions: int = Field(default=4, ge=2)  # this many changes in the window: flapping
-    stop_transitions: int = Field(default=1, ge=0)  # at most this many: calm again
-
-
-class TopologyOptions(StrictModel):
-    enabled: bool = True
-    lldp: bool = True
-    fdb: bool = True
-    settle_secs: float = Field(default=30.0, ge=0)  # wait for an upstream alert before paging
-    release_grace_secs: float = Field(default=60.0, ge=0)  # after the root clears
-    fact_ttl_secs: float = Field(default=3600.0, gt=0)  # LLDP/FDB facts kept this long
-
-
-class AlertsConfig(StrictModel):
-    builtin_rules: bool = True
-    rule_files: list[str] = Field(default_factory=list)  # relative to the config file
-    overrides: dict[str, RuleOverride] = Field(default_factory=dict)
-    renotify_secs: float = Field(default=4 * 3600.0, gt=0)
-    flap: FlapOptions = FlapOptions()
-    topology: TopologyOptions = TopologyOptions()
-    silences: list[Silence] = Field(default_factory=list)
-    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
-    metrics_interval_secs: float = Field(default=30.0, gt=0)
-    # notified alerts are saved on shutdown/reload and reopened at start, so their resolve is
-    # still sent; one not seen again within this time resolves
-    restore_grace_secs: float = Field(default=300.0, ge=0)
 
 
 class AlertsProcessor:
@@ -165,14 +129,6 @@ class AlertsProcessor:
             log.error("could not save alert state to %s: %s", self.state_path, exc)
 
 
-def load_rules(cfg: AlertsConfig, config_dir: Path) -> list[Rule]:
-    base = builtin_rules() if cfg.builtin_rules else []
-    extra: list[Rule] = []
-    for name in cfg.rule_files:
-        extra.extend(load_rule_file((config_dir / name).resolve()))
-    return merge_rules(base, extra, cfg.overrides, "processor alerts: overrides")
-
-
 def build(cfg: AlertsConfig, ctx: BuildContext) -> AlertsProcessor:
     rules = load_rules(cfg, ctx.config_dir)
     state = ctx.data_dir / "alerts" / f"state-{ctx.instance.replace('/', '_')}.json"
@@ -185,4 +141,5 @@ SPEC = PluginSpec(
     description="alert rules → deduplicated, topology-aware alert events (raised/resolved)",
     example={"type": "alerts", "overrides": {"link_saturation": {"for_secs": 600}}},
     measurements=MEASUREMENTS,
+    cli=register_cli,
 )

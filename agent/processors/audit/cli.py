@@ -4,6 +4,7 @@ VictoriaMetrics / Prometheus (--from URL, one section per campus plus the provin
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 import time
@@ -13,12 +14,14 @@ from typing import Any
 
 from agent.core.errors import ConfigError
 from agent.core.model import Metric
+from agent.core.plugin import CliContext, Registry
 from agent.processors.audit.bandwidth import DEFAULT_SATURATION_PERCENT
 from agent.processors.audit.engine import run_audit
 from agent.processors.audit.inputs import AuditInput, RebuiltInventory, inventories_from_points
 from agent.processors.audit.model import CampusAudit, CampusInfo
 from agent.processors.audit.report import write_report
 from agent.processors.audit.sources import PromClient, local_points
+from agent.shared.timeargs import parse_time
 
 _DUR = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 
@@ -51,19 +54,17 @@ def central_audits(url: str, start_ns: int, end_ns: int, campuses: list[str],
     return audits
 
 
-def local_audit(config: Path, start_ns: int, end_ns: int, saturation: float) -> CampusAudit:
-    from agent.app.builtins import builtin_registry
+def local_audit(config: Path, start_ns: int, end_ns: int, saturation: float,
+                registry: Registry) -> CampusAudit:
     from config.loader import load_config
 
-    cfg = load_config(config, builtin_registry())
+    cfg = load_config(config, registry)
     points = local_points(cfg.data_dir / "store.db", start_ns, end_ns)
     return run_audit(AuditInput.from_inventory(cfg.inventory, points, start_ns, end_ns),
                      saturation)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from agent.app.cli import parse_time
-
+def cmd_report(args: argparse.Namespace, ctx: CliContext) -> int:
     now = time.time_ns()
     end = parse_time(args.end, now) if args.end else now
     start = end - parse_window(args.window)
@@ -72,7 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                                 args.saturation_percent)
         desc = f"{args.from_url} (central store, window {args.window})"
     elif args.config:
-        audit = local_audit(Path(args.config), start, end, args.saturation_percent)
+        audit = local_audit(Path(args.config), start, end, args.saturation_percent,
+                            ctx.registry)
         audits = [audit] if not args.campus or audit.campus.code in args.campus else []
         desc = f"local store of {args.config} (window {args.window})"
     else:
@@ -86,7 +88,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, ctx: CliContext) -> None:
     sp = sub.add_parser("report", help="write the audit report (HTML zh/en, CSV, JSON)")
     src = sp.add_mutually_exclusive_group()
     src.add_argument("--config", "-c", help="agent config: read its local store and inventory")
@@ -99,4 +101,4 @@ def register(sub: Any) -> None:
                                   "or ISO-8601, for a report on an earlier period")
     sp.add_argument("--saturation-percent", type=float, default=DEFAULT_SATURATION_PERCENT,
                     help="utilisation counted as saturation (configuration, not a target)")
-    sp.set_defaults(func=cmd_report)
+    sp.set_defaults(func=functools.partial(cmd_report, ctx=ctx))

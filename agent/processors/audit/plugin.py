@@ -18,6 +18,7 @@ from pydantic import Field
 from agent.core.model import Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
 from agent.processors.audit.bandwidth import DEFAULT_SATURATION_PERCENT
+from agent.processors.audit.cli import register as register_cli
 from agent.processors.audit.egress import EGRESS_ROLE
 from agent.processors.audit.engine import audit_metrics, run_audit
 from agent.processors.audit.inputs import (
@@ -124,4 +125,5 @@ SPEC = PluginSpec(
     description="IPv6, Wi-Fi/5G coverage, egress bandwidth and 国产化 audits as metrics",
     example={"type": "audit", "emit_every_secs": 300, "window_secs": 3600},
     measurements=WRITES,
+    cli=register_cli,
 )

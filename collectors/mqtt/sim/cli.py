@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from agent.core.plugin import CliContext
 from collectors.mqtt.client import TlsFiles
 from collectors.mqtt.sim.broker import start_local_broker
 from collectors.mqtt.sim.fleet import FleetOptions, start_fleet, write_truth
@@ -75,7 +76,8 @@ def _run_fleet(args: argparse.Namespace, opts: FleetOptions, duration: float | N
     return 1 if truth.unconnected and len(truth.unconnected) == len(handle.fleet.devices) else 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+             ctx: CliContext) -> None:
     p = subparsers.add_parser("sim-iot", help="IoT fleet simulator over MQTT (demo, tests)")
     sub = p.add_subparsers(dest="sim_action", required=True)
     g = sub.add_parser("generate", help="write an inventory with N IoT devices per class")

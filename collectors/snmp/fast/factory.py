@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collectors.snmp.fast.transport import FastOptions, FastSession
 from collectors.snmp.limits import RequestLimiter
+from collectors.snmp.options import TransportOptions
 from collectors.snmp.session import SnmpSession
 from collectors.snmp.walker import Repetitions
 from config.credentials import SnmpV2cCredential
-
-if TYPE_CHECKING:  # the factory module imports pysnmp; the fast path must not need it
-    from collectors.snmp.transport import TransportOptions
 
 
 async def open_fast_session(host: str, port: int, credential: SnmpV2cCredential,

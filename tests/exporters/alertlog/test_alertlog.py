@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agent.core.model import Event, EventState, Severity
 from agent.core.plugin import Batch, BatchKind
-from exporters.alertlog.logfile import RotatingJsonLines
+from agent.shared.alertlog import RotatingJsonLines
 from exporters.alertlog.plugin import AlertLogConfig, AlertLogExporter
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from agent.app.builtins import builtin_registry
 from agent.processors.alerts.cli import firing, log_records
 from tests.exporters.alertmanager.amserver import start_alertmanager
 from tests.servers import REPO, free_port
@@ -92,9 +93,9 @@ def test_alert_logged_while_centre_down_and_delivered_when_back(tmp_path: Path) 
     am = None
     try:
         time.sleep(2.0)
-        assert firing(log_records(cfg)) == []
+        assert firing(log_records(cfg, builtin_registry())) == []
         listener.close()  # the portal goes down; the centre's Alertmanager is not running
-        now = _wait("the local alert log", lambda: firing(log_records(cfg)))
+        now = _wait("the local alert log", lambda: firing(log_records(cfg, builtin_registry())))
         assert [r["key"] for r in now] == [f"portal_down:portal/{portal_port}"]
         shown = json.loads(_cli("alerts", "-c", str(cfg), "--json"))  # what an admin runs
         assert [r["key"] for r in shown] == [f"portal_down:portal/{portal_port}"]
@@ -108,8 +109,8 @@ def test_alert_logged_while_centre_down_and_delivered_when_back(tmp_path: Path) 
         assert got[0]["annotations"]["summary"] == f"portal: nothing answers on TCP {portal_port}"
         listener = socket.create_server(("127.0.0.1", portal_port))  # the portal recovers
         _wait("the resolve in Alertmanager", lambda: not delivered())
-        assert firing(log_records(cfg)) == []
-        assert [r["state"] for r in log_records(cfg)] == ["raised", "resolved"]
+        assert firing(log_records(cfg, builtin_registry())) == []
+        assert [r["state"] for r in log_records(cfg, builtin_registry())] == ["raised", "resolved"]
     finally:
         agent.send_signal(signal.SIGTERM)
         try:

@@ -1,4 +1,8 @@
-"""An append-only JSON-lines file with size-based rotation (`alerts.jsonl`, `.1` … `.N`).
+"""The local alert log: where it is and how it is written, shared by its writer (the `alertlog`
+output) and its reader (`campusmon alerts`).
+
+An append-only JSON-lines file with size-based rotation (`alerts.jsonl`, `.1` … `.N`), one
+`Event.to_json_dict()` per line plus `logged_at`.
 
 Bounded: at most (backups + 1) × max_bytes on disk. Written from a worker thread; each batch
 is one write + flush (+ fsync when asked), so a crash loses at most the batch in flight, which
@@ -11,6 +15,25 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from pydantic import Field
+
+from config.base import StrictModel
+
+
+class AlertLogConfig(StrictModel):
+    """The `alertlog` output's options: they also tell a reader where the log is."""
+
+    path: str = "alerts/alerts.jsonl"  # relative to the agent's data_dir
+    max_megabytes: float = Field(default=16.0, gt=0)
+    backups: int = Field(default=5, ge=0)
+    fsync: bool = False
+    only_alerts: bool = True  # False: also the raw events the alerts were derived from
+
+    def log(self, data_dir: Path) -> RotatingJsonLines:
+        path = Path(self.path)
+        return RotatingJsonLines(path if path.is_absolute() else data_dir / path,
+                                 int(self.max_megabytes * 2**20), self.backups, self.fsync)
 
 
 class RotatingJsonLines:
