@@ -55,6 +55,7 @@ from collectors.ssh.platforms import (
 )
 from collectors.ssh.rejection import refusal
 from collectors.ssh.rows import AccessPoint, Ipv6Interface, LldpNeighbor, VersionInfo
+from collectors.ssh.sessions import device_lock
 from config.credentials import SshCredential
 
 T = TypeVar("T")
@@ -102,7 +103,6 @@ class SshCollector:
         self.cfg = cfg
         self.ctx = ctx
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._locks: dict[str, asyncio.Lock] = {}
         self._live: set[CliSession] = set()
         self._extra_vendors = {k.strip().lower(): v for k, v in cfg.vendors.items()}
         self._mismatch: dict[str, bool] = {}  # target id → inventory vendor ≠ CLI vendor
@@ -184,7 +184,7 @@ class SshCollector:
 
     async def _in_thread(self, key: str, session: CliSession,
                          fn: Callable[[], T]) -> T:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = device_lock(key)  # shared with every ssh-folder plugin (sessions.py)
         await lock.acquire()
         loop = asyncio.get_running_loop()
         try:

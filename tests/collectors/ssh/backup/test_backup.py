@@ -19,6 +19,8 @@ from agent.framework.triggers import Triggers
 from agent.shared.device_events import config_saved_event
 from collectors.ssh.backup.plugin import SPEC, ConfigBackup
 from collectors.ssh.backup.repo import device_file
+from collectors.ssh.config import SshConfig
+from collectors.ssh.plugin import SshCollector
 from exporters.alertmanager.plugin import AlertmanagerConfig, AlertmanagerExporter
 from inventory.models import Campus, Inventory
 from tests.agent.processors.alerts.helpers import FakeClock, processor
@@ -324,3 +326,23 @@ async def test_config_saved_event_backs_the_device_up_now(fake_devices: FakeDevi
     repo = tmp_path / "configs"
     assert git(repo, "log", "-1", "--format=%B", "--", device_file("h3c-agg")).count(
         "trigger: device_config_saved") == 1
+
+
+@pytest.mark.timeout(60)
+async def test_one_session_per_device_across_ssh_and_config_backup(
+        fake_devices: FakeDevices, tmp_path: Path) -> None:
+    """The ssh collector and config_backup polling one device at once take turns: the device
+    never sees two sessions (the per-device lock is the folder's, not an instance's)."""
+    fake_devices.max_active.pop("zte", None)
+    col = backup(fake_devices, tmp_path)
+    ssh = SshCollector(SshConfig(session_timeout_secs=30.0, commands=["version"]), col.ctx)
+    t = target(fake_devices, "zte-olt", "中兴", "zte")
+    await col.start()
+    try:
+        facts, configs, facts2 = await asyncio.gather(ssh.poll(t), col.poll(t), ssh.poll(t))
+    finally:
+        await ssh.close()
+        await col.close()
+    assert [i.name for i in facts if isinstance(i, Metric)][:1] == ["ssh_device_info"]
+    assert metric(configs).fields["lines"] == 178 and facts2
+    assert fake_devices.max_active["zte"] == 1
