@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,9 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     from agent.framework.runtime import Agent
 
+    # everything the agent creates (queues, store, alert state and log) holds student device
+    # MACs and IPs: owner-only, whatever the service manager's umask
+    os.umask(0o077)
     cfg = _load(args)
     setup_logging(args.log_level or cfg.agent.log_level, args.log_format)
     asyncio.run(Agent(cfg, builtin_registry()).run())

@@ -20,6 +20,7 @@ from typing import Any
 from agent.core.errors import ConfigError, StartupError
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PushExporter, Registry, Target
+from agent.framework.corrupt import DataFiles, secure_dir
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
 from agent.framework.outputs import PushOutput
@@ -66,6 +67,7 @@ class Agent:
         self.cfg = cfg
         self.registry = registry
         self.telemetry = Telemetry()
+        self.files = DataFiles()  # data files set aside as damaged, reported as events
         self.rejections = Rejections()
         self.supervisor: Supervisor | None = None
         self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0),
@@ -86,7 +88,7 @@ class Agent:
 
     async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
         a = cfg.agent
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_dir(cfg.data_dir)  # 0700: queues and store hold student device MACs and IPs
         queues: list[QueueSink] = []
         outputs: list[PushOutput] = []
         closables: list[Any] = []
@@ -103,7 +105,9 @@ class Agent:
                 assert isinstance(plugin, PushExporter)
                 qpath = cfg.data_dir / "queue" / f"{inst.spec.name}_{inst.name}.db"
                 dq = await asyncio.to_thread(
-                    DiskQueue, qpath, int(inst.options.queue.max_megabytes * 2**20))
+                    self.files.open, qpath,
+                    lambda p, mb=inst.options.queue.max_megabytes: DiskQueue(p, int(mb * 2**20)),
+                    f"disk queue {inst.instance_id}")
                 st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
                 sink = QueueSink(inst.instance_id, dq, plugin.accepts, st)
                 queues.append(sink)
@@ -114,11 +118,11 @@ class Agent:
         use_store = a.local_store.enabled if a.local_store.enabled is not None else not push_insts
         if use_store and not for_once:
             store = await asyncio.to_thread(
-                LocalStore, cfg.data_dir / "store.db", a.local_store.retention_hours,
-                int(a.local_store.max_megabytes * 2**20),
+                self.files.open, cfg.data_dir / "store.db", lambda p: LocalStore(
+                p, a.local_store.retention_hours, int(a.local_store.max_megabytes * 2**20),
                 history_days=a.local_store.history_days,
                 rollup_secs=a.local_store.rollup_minutes * 60,
-                rollup_days=a.local_store.rollup_days)
+                rollup_days=a.local_store.rollup_days), "local store")
             closables.append(store)
         processors = []
         for inst in cfg.processors:
@@ -273,6 +277,7 @@ class Agent:
                 loop.add_signal_handler(sig, handler)
         built = await self.build(self.cfg)
         self.built = built
+        built.pipeline.submit(self.files.events())  # damaged files found while building
         await self._start_plugins(built)
         log.info("campusmon running: %d pollers, %d listeners, %d push outputs, local store %s",
                  len(built.pollers), len(built.listeners), len(built.outputs),
@@ -303,6 +308,7 @@ class Agent:
         await self._close(old)
         self.cfg = cfg
         new = await self.build(cfg)
+        new.pipeline.submit(self.files.events())
         await self._start_plugins(new)
         self.built = new
         log.info("reloaded %s: %d devices", cfg.path, len(cfg.inventory.devices))

@@ -76,6 +76,7 @@ def test_secrets_from_env_and_file_are_never_printed(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_AUTH_KEY", "auth-secret-123")
     (tmp_path / "priv.key").write_text("priv-secret-456\n")
+    (tmp_path / "priv.key").chmod(0o600)  # secret files readable by others are refused
     path = write(tmp_path, f"""\
 credentials:
   - name: v3

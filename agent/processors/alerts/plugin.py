@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
+from agent.framework.corrupt import move_aside
 from agent.processors.alerts.cli import register as register_cli
 from agent.processors.alerts.conditions import EvalContext, Evaluator, evaluator_for
 from agent.processors.alerts.config import AlertsConfig, load_rules
@@ -36,6 +37,7 @@ class AlertsProcessor:
                  clock: Callable[[], int] = time.time_ns, state_path: Path | None = None) -> None:
         self.rules = list(rules)
         self.state_path = state_path
+        self._file_events: list[Event] = []  # a damaged state file, reported once
         self.cfg = cfg
         self.clock = clock
         self.campus = ctx.inventory.campus.code
@@ -73,13 +75,17 @@ class AlertsProcessor:
         # build time, not process(): reading a file here is like reading the rule files
         try:
             records = json.loads(path.read_text(encoding="utf-8"))
+            n = self.book.restore(records, {r.name: r for r in self.rules}, self.clock(),
+                                  self.cfg.restore_grace_secs)
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             log.warning("alert state %s unreadable, starting empty: %s", path, exc)
             return
-        n = self.book.restore(records, {r.name: r for r in self.rules}, self.clock(),
-                              self.cfg.restore_grace_secs)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # damaged (or another version's): kept aside, never overwritten by the next save
+            self._file_events.append(move_aside(path, "alert state", exc).event())
+            return
         log.info("reopened %d notified alerts from %s", n, path)
 
     def process(self, items: Sequence[Item]) -> Sequence[Item]:
@@ -105,6 +111,9 @@ class AlertsProcessor:
         for rule, ev in self.evaluators:
             changed = self.book.update(rule, ev.changes(now), now) or changed
         out: list[Item] = list(items)
+        if self._file_events:
+            out.extend(self._file_events)
+            self._file_events = []
         # decisions walk every alert: on a change, else at most once a second (the pipeline
         # calls us for every target's poll, hundreds of times a second on a large campus)
         if changed or now - self._last_settle >= _SETTLE_EVERY_NS:
