@@ -35,6 +35,7 @@ from agent.core.plugin import (
     PluginSpec,
     Target,
 )
+from collectors.ssh.backup.cli import register as register_cli
 from collectors.ssh.backup.config import ConfigBackupConfig
 from collectors.ssh.backup.platforms import BACKUP_PLATFORMS, BackupPlatform
 from collectors.ssh.backup.repo import Change, ConfigRepo, RepoError
@@ -228,4 +229,5 @@ SPEC: PluginSpec[ConfigBackupConfig, ConfigBackup] = PluginSpec(
     default_targets=DefaultTargets.INVENTORY,
     measurements=MEASUREMENTS,
     capabilities=Capability.CREDENTIAL | Capability.TRIGGERED_POLLS,
+    cli=register_cli,
 )
