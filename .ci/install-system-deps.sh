@@ -16,6 +16,8 @@ PACKAGES=(
   python3-venv                           # .venv-sim (snmpsim on Debian's Python)
   chromium                               # headless screenshot of the HTML report
   fonts-wqy-microhei                     # Chinese glyphs in that screenshot
+  gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  python3-gi                             # an RTSP camera (test pattern) for collectors/camera
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: not root; skipping apt (tests needing these servers will skip)" >&2

@@ -7,6 +7,7 @@ from agent.core.plugin import PluginSpec, Registry
 from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
+from collectors.camera import SPEC as CAMERA
 from collectors.coap import SPEC as COAP
 from collectors.host import SPEC as HOST
 from collectors.iot_gateways import SPEC as IOT_GATEWAYS
@@ -35,6 +36,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     IOT_GATEWAYS,
     MODBUS,
     COAP,
+    CAMERA,
     SNMP,
     SNMP_TRAP,
     SSH,
