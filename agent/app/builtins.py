@@ -23,6 +23,7 @@ from exporters.alertmanager import SPEC as ALERTMANAGER
 from exporters.influxdb import SPEC as INFLUXDB
 from exporters.mqtt import SPEC as MQTT_EVENTS
 from exporters.prometheus import SPEC as PROMETHEUS
+from exporters.syslog_forward import SPEC as SYSLOG_FORWARD
 from exporters.webhook import SPEC as WEBHOOK
 from probes.discovery import SPEC as LAN_DISCOVERY
 from probes.dualstack import SPEC as DUALSTACK
@@ -44,6 +45,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     SYSLOG,
     INFLUXDB,
     PROMETHEUS,
+    SYSLOG_FORWARD,
     MQTT_EVENTS,
     ALERTLOG,
     ALERTMANAGER,

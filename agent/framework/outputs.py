@@ -118,7 +118,9 @@ class PushOutput:
         self.exporter = exporter
         self.options = options
         self.decode = decode  # exporters that need Metric/Event objects, not lines
-        self.fresh_secs = FRESH_SECS
+        # an exporter whose receiver needs each source's order (a log relay) sets `in_order`:
+        # its queue goes oldest first, never the live tail before the backlog
+        self.fresh_secs = 0.0 if getattr(exporter, "in_order", False) else FRESH_SECS
         self._backoff = options.retry_initial_secs
         rate = options.backfill_points_per_sec
         self._bucket = TokenBucket.for_rate(rate) if rate else None
