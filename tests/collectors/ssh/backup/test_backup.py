@@ -4,6 +4,7 @@ serving real running configurations (data/SOURCES.md)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -346,3 +347,21 @@ async def test_one_session_per_device_across_ssh_and_config_backup(
     assert [i.name for i in facts if isinstance(i, Metric)][:1] == ["ssh_device_info"]
     assert metric(configs).fields["lines"] == 178 and facts2
     assert fake_devices.max_active["zte"] == 1
+
+
+@pytest.mark.timeout(60)
+async def test_commits_are_pushed_to_the_remote(fake_devices: FakeDevices,
+                                                tmp_path: Path) -> None:
+    """`remote:` gets every commit (here a bare repository on disk standing for the centre's
+    git server; no network)."""
+    centre = tmp_path / "centre.git"
+    await asyncio.to_thread(subprocess.run, ["git", "init", "-q", "--bare", "-b", "main", str(centre)],
+                            check=True, timeout=30)
+    col = backup(fake_devices, tmp_path / "data", remote=str(centre))
+    await col.start()
+    try:
+        await col.poll(target(fake_devices, "rj-core", "锐捷", "ruijie"))
+    finally:
+        await col.close()
+    assert commits(centre) == ["rj-core: first backup (89 lines)", "configuration repository"]
+    assert b"<secret:" in all_objects(centre) and b"$10$1a7$" not in all_objects(centre)
