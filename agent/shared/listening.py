@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import ipaddress
 import time
 from collections.abc import Sequence
@@ -68,6 +69,7 @@ class Inbox(Generic[T]):
         return [q.popleft() for _ in range(min(len(q), batch_max))]
 
 
+@functools.lru_cache(maxsize=4096)  # called per message; a campus has a bounded set of senders
 def normalize_address(addr: str) -> str:
     """`::ffff:10.0.0.1` (a dual-stack socket's view of IPv4) → `10.0.0.1`; IPv6 compressed."""
     try:

@@ -81,19 +81,33 @@ def _int(data: bytes, p: int, limit: int) -> tuple[int, int]:
     return int.from_bytes(data[s:e], "big", signed=True), e
 
 
+_OIDS: dict[bytes, Oid] = {}  # a trap stream repeats the same OIDs: decode each once
+_OIDS_MAX = 8192
+
+
 def decode_oid(raw: bytes) -> Oid:
+    hit = _OIDS.get(raw)
+    if hit is not None:
+        return hit
     if not raw or raw[-1] & 0x80 or len(raw) > 256:
         raise BerError("bad OID")
-    subs: list[int] = []
-    acc = 0
-    for b in raw:
-        acc = (acc << 7) | (b & 0x7F)
-        if not b & 0x80:
-            subs.append(acc)
-            acc = 0
-    first = subs[0]
-    head = (first // 40, first % 40) if first < 80 else (2, first - 80)
-    return head + tuple(subs[1:])
+    if raw.isascii():  # every sub-identifier < 128: done in C
+        first = raw[0]
+        oid: Oid = ((first // 40, first % 40) if first < 80 else (2, first - 80)) + tuple(raw[1:])
+    else:
+        subs: list[int] = []
+        acc = 0
+        for b in raw:
+            acc = (acc << 7) | (b & 0x7F)
+            if not b & 0x80:
+                subs.append(acc)
+                acc = 0
+        first = subs[0]
+        oid = ((first // 40, first % 40) if first < 80 else (2, first - 80)) + tuple(subs[1:])
+    if len(_OIDS) >= _OIDS_MAX:
+        _OIDS.clear()
+    _OIDS[raw] = oid
+    return oid
 
 
 def _value(tag: int, raw: bytes) -> Value:
@@ -120,10 +134,17 @@ def _varbinds(data: bytes, p: int, limit: int) -> list[VarBind]:
     while s < e:
         if len(out) >= MAX_VARBINDS:
             raise BerError(f"more than {MAX_VARBINDS} varbinds")
-        t, vs, ve = _header(data, s, e)
-        if t != 0x30:
-            raise BerError(f"expected varbind at offset {s}")
-        t2, os_, oe = _header(data, vs, ve)
+        # short-form lengths (< 128 octets: nearly every varbind) read inline; else _header
+        if s + 4 <= e and data[s] == 0x30 and data[s + 1] < 0x80 and data[s + 3] < 0x80:
+            vs, ve = s + 2, s + 2 + data[s + 1]
+            t2, os_, oe = data[vs], vs + 2, vs + 2 + data[vs + 1]
+            if ve > e or oe > ve:
+                raise BerError(f"varbind at offset {s} runs past the end")
+        else:
+            t, vs, ve = _header(data, s, e)
+            if t != 0x30:
+                raise BerError(f"expected varbind at offset {s}")
+            t2, os_, oe = _header(data, vs, ve)
         if t2 != 0x06:
             raise BerError(f"expected OID at offset {vs}")
         vt, xs, xe = _header(data, oe, ve)
