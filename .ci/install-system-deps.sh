@@ -7,6 +7,8 @@ PACKAGES=(
   victoria-metrics                       # central time-series store
   prometheus prometheus-alertmanager     # scrape /metrics; alert delivery; promtool
   snmpd snmp                             # net-snmp agent (v3, IPv6) and snmpbulkwalk (bench peer)
+  snmptrapd                              # net-snmp trap receiver (traps bench peer); snmptrap/snmpinform are in snmp
+  rsyslog bsdutils                       # central syslog receiver (syslog_forward tests, bench peer); logger
   prometheus-snmp-exporter               # SNMP bench peer
   fping dnsmasq iproute2 iputils-ping    # probes: peer, DNS/DHCP in namespaces, netns
   ieee-data                              # MAC OUI -> vendor

@@ -18,6 +18,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agent.core.catalogue import FieldKind, FieldSpec, Measurement, counter, gauge, tag
 from agent.core.errors import ConfigError
@@ -31,7 +32,6 @@ from agent.core.plugin import (
     PluginSpec,
     Target,
 )
-from agent.framework.snapshot import Snapshot
 from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import EVENTS_MEASUREMENT, EventCounts, Inbox, Senders
 from collectors.snmp_trap import ber
@@ -39,6 +39,9 @@ from collectors.snmp_trap.client import V3Notification, V3Receiver, V3User
 from collectors.snmp_trap.config import SnmpTrapConfig, split_listen
 from collectors.snmp_trap.names import dotted, name_of, short
 from config.credentials import SnmpV2cCredential, SnmpV3Credential
+
+if TYPE_CHECKING:  # the framework's snapshot arrives through BuildContext
+    from agent.framework.snapshot import Snapshot
 
 SNMP_TRAP_ADDRESS_0: ber.Oid = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)  # SNMP-COMMUNITY-MIB (RFC 3584)
 _IF_OBJECTS = ("IF-MIB::ifOperStatus", "IF-MIB::ifAdminStatus", "IF-MIB::ifDescr",
