@@ -9,20 +9,103 @@ read instead of at netmiko's read timeout.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import enum
+import hashlib
+import logging
+import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
 
+log = logging.getLogger("campusmon.ssh")
+
 # pagers: VRP/Comware "  ---- More ----", IOS/RGOS " --More-- "
 _MORE = r"-{2,}\s*More\s*-{2,}"
+
+
+class HostKeyCheck(enum.StrEnum):
+    """How a device's SSH host key is verified, before any password or key is offered."""
+
+    TOFU = "tofu"  # trust on first use: remembered in known_hosts_file; a changed key refused
+    STRICT = "strict"  # only keys already in known_hosts_file (pre-loaded); unknown refused
+    INSECURE = "insecure"  # no check at all: an impostor at the address gets the password
+
+
+class HostKeyChanged(CollectError):
+    """The device offered a host key other than the one trusted for it: login refused."""
+
+    def __init__(self, message: str, *, host: str, expected: str, offered: str) -> None:
+        super().__init__(ErrorType.AUTH, message)
+        self.host = host
+        self.expected = expected
+        self.offered = offered
+
+
+def fingerprint(key: Any) -> str:
+    """OpenSSH-style SHA256 fingerprint of a paramiko key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+# TOFU files are shared by every session (threads): appends and re-reads under one lock.
+# With no file (SessionParams built outside the agent), keys are remembered for the process.
+_TOFU_LOCK = threading.Lock()
+_TOFU_MEMORY: dict[str, tuple[str, str]] = {}  # host name -> (key type, base64)
+
+
+def _tofu_policy(known_hosts: str | None) -> Any:
+    import paramiko
+
+    class TofuPolicy(paramiko.MissingHostKeyPolicy):
+        """Called only for a host paramiko found no key for in the file it loaded; the file
+        is read again under the lock (another session may have just added this host)."""
+
+        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            with _TOFU_LOCK:
+                known = self._known(hostname)
+                if known is not None:
+                    ktype, b64 = known
+                    if ktype == key.get_name() and b64 == key.get_base64():
+                        return
+                    old = paramiko.PKey.from_type_string(ktype, base64.b64decode(b64))
+                    raise paramiko.BadHostKeyException(hostname, key, old)
+                self._remember(hostname, key)
+            client.get_host_keys().add(hostname, key.get_name(), key)
+            log.info("%s: SSH host key %s trusted on first use (%s)", hostname,
+                     fingerprint(key), known_hosts or "remembered until restart")
+
+        def _known(self, hostname: str) -> tuple[str, str] | None:
+            if known_hosts is None:
+                return _TOFU_MEMORY.get(hostname)
+            if not os.path.exists(known_hosts):
+                return None
+            keys = paramiko.HostKeys(known_hosts).lookup(hostname)
+            if not keys:
+                return None
+            ktype, k = next(iter(keys.items()))
+            return ktype, k.get_base64()
+
+        def _remember(self, hostname: str, key: Any) -> None:
+            if known_hosts is None:
+                _TOFU_MEMORY[hostname] = (key.get_name(), key.get_base64())
+                return
+            path = Path(known_hosts)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+    return TofuPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +122,12 @@ class SessionParams:
     uses_enable: bool = False  # the platform has an IOS-like privileged EXEC level
     timeout_s: float = 8.0  # the whole session: login and commands
     known_hosts_file: str | None = None
+    host_key_check: HostKeyCheck = HostKeyCheck.TOFU
+
+    def __repr__(self) -> str:  # never the password, passphrase or enable secret
+        return (f"SessionParams(name={self.name!r}, device_type={self.device_type!r}, "
+                f"host={self.host!r}, port={self.port}, username={self.username!r}, "
+                f"host_key_check={self.host_key_check.value!r})")
 
     def netmiko_kwargs(self) -> dict[str, Any]:
         # Each phase of the login gets a share of the session budget; commands get whatever
@@ -55,9 +144,11 @@ class SessionParams:
         }
         if self.key_file:
             kw.update(use_keys=True, key_file=self.key_file, passphrase=self.passphrase)
-        if self.known_hosts_file:
-            kw.update(ssh_strict=True, system_host_keys=False, alt_host_keys=True,
-                      alt_key_file=self.known_hosts_file)
+        # the user's ~/.ssh/known_hosts is never read: the agent's trust is its own file
+        kw.update(system_host_keys=False, ssh_strict=self.host_key_check is HostKeyCheck.STRICT)
+        if self.known_hosts_file and self.host_key_check is not HostKeyCheck.INSECURE:
+            # loaded when it exists: paramiko itself refuses a key that differs from it
+            kw.update(alt_host_keys=True, alt_key_file=self.known_hosts_file)
         return kw
 
 
@@ -83,6 +174,10 @@ class CliSession:
             from netmiko import ConnectHandler  # deferred: see the module docstring
 
             self._conn = ConnectHandler(**p.netmiko_kwargs())
+            if p.host_key_check is HostKeyCheck.TOFU:
+                self._conn.key_policy = _tofu_policy(p.known_hosts_file)
+            elif p.host_key_check is HostKeyCheck.STRICT and not p.known_hosts_file:
+                raise self._fail(ErrorType.AUTH, "host_key_check strict needs known_hosts_file")
             self._check_aborted()
             # auto_connect=False + _open(): the object exists before the login starts, so
             # abort() can cut a login that hangs in session preparation
@@ -154,7 +249,7 @@ class CliSession:
                 data = str(conn.read_channel())
                 if not data:
                     time.sleep(idle)
-                    idle = min(idle * 2, 0.1)
+                    idle = min(idle * 2, 0.02)
                     continue
                 idle = 0.01
                 pending += data
@@ -230,7 +325,15 @@ class CliSession:
         if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
             return self._fail(ErrorType.AUTH, f"{what}: authentication failed")
         if isinstance(exc, paramiko.BadHostKeyException):
-            return self._fail(ErrorType.AUTH, f"{what}: host key does not match known_hosts")
+            p = self.params
+            expected, offered = fingerprint(exc.expected_key), fingerprint(exc.key)
+            where = p.known_hosts_file or "the keys remembered since the agent started"
+            return HostKeyChanged(
+                f"{p.name}: SSH host key of {p.host}:{p.port} CHANGED (trusted {expected}, "
+                f"offered {offered}): login refused, no password or key was sent. A device "
+                f"replaced on purpose: delete its line from {where}; otherwise suspect an "
+                "impostor at its address", host=f"{p.host}:{p.port}", expected=expected,
+                offered=offered)
         if isinstance(exc, ReadTimeout):
             return self._fail(ErrorType.TIMEOUT, f"{what}: no prompt within the read timeout")
         if isinstance(exc, NetmikoTimeoutException | OSError):

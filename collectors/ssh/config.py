@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from collectors.ssh.client import HostKeyCheck
 from collectors.ssh.platforms import CommandKind, Platform
 from config.base import StrictModel
 from inventory.models import DeviceKind
@@ -35,6 +36,11 @@ class SshConfig(StrictModel):
     commands: list[CommandKind] = Field(default_factory=lambda: list(CommandKind))
     vendors: dict[str, Platform] = Field(default_factory=dict)  # extra vendor name → platform
     devices: dict[str, SshDeviceOptions] = Field(default_factory=dict)
-    # when set, unknown or changed host keys are refused; relative paths (here and in a
-    # credential's key_file) are relative to the config file
+    # Host keys are checked before any password is sent. tofu: the first key a device shows is
+    # trusted and written to known_hosts_file (default <data_dir>/ssh/known_hosts); a changed
+    # key is refused and raises the ssh_host_key_changed alert. strict: only keys pre-loaded in
+    # known_hosts_file. insecure: no check, logged loudly (an impostor gets the password).
+    # Unset: strict when known_hosts_file is given (as before), else tofu.
+    host_key_check: HostKeyCheck | None = None
+    # relative paths (here and in a credential's key_file) are relative to the config file
     known_hosts_file: str | None = None

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from agent.core.errors import CollectError, PartialCollect
-from agent.core.model import ErrorType, Item, Metric
+from agent.core.errors import CollectError, ConfigError, PartialCollect
+from agent.core.model import ErrorType, Event, EventState, Item, Metric, Severity
 from agent.core.plugin import (
     BuildContext,
     Capability,
@@ -28,7 +29,7 @@ from agent.core.plugin import (
     Target,
 )
 from collectors.ssh.cli import register as register_cli
-from collectors.ssh.client import CliSession, SessionParams
+from collectors.ssh.client import CliSession, HostKeyChanged, HostKeyCheck, SessionParams
 from collectors.ssh.config import (
     DEFAULT_SESSION_SECS,
     SESSION_SHARE,
@@ -59,6 +60,7 @@ from collectors.ssh.sessions import device_lock
 from config.credentials import SshCredential
 
 T = TypeVar("T")
+log = logging.getLogger("campusmon.ssh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,16 @@ class SshCollector:
         self._live: set[CliSession] = set()
         self._extra_vendors = {k.strip().lower(): v for k, v in cfg.vendors.items()}
         self._mismatch: dict[str, bool] = {}  # target id → inventory vendor ≠ CLI vendor
+        self.host_key_check = cfg.host_key_check or (
+            HostKeyCheck.STRICT if cfg.known_hosts_file else HostKeyCheck.TOFU)
+        # TOFU keys persist under the data dir; without one (tools, tests) they are kept for
+        # the life of the process
+        self.known_hosts_file = self._path(cfg.known_hosts_file) or (
+            str(ctx.data_dir / "ssh" / "known_hosts")
+            if self.host_key_check is HostKeyCheck.TOFU and ctx.data_dir.is_dir() else None)
+        if self.host_key_check is HostKeyCheck.INSECURE:
+            log.warning("%s: SSH host keys are NOT checked (host_key_check: insecure): a device "
+                        "impostor receives the login password and enable secret", ctx.instance)
 
     @property
     def session_timeout_s(self) -> float:
@@ -144,7 +156,7 @@ class SshCollector:
             passphrase=_secret(cred.passphrase), secret=_secret(cred.enable_secret),
             uses_enable=platform in ENABLE_PLATFORMS,
             timeout_s=self.session_timeout_s,
-            known_hosts_file=self._path(self.cfg.known_hosts_file))
+            known_hosts_file=self.known_hosts_file, host_key_check=self.host_key_check)
         return Plan(platform, params, commands_for(platform, kind, wanted))
 
     def _path(self, path: str | None) -> str | None:
@@ -179,8 +191,12 @@ class SshCollector:
         session = CliSession(plan.params)
         # keyed by device (target id), not address: two inventory entries are two devices
         # TextFSM is CPU work too: parse in the worker, keep the event loop free
-        return await self._in_thread(target.id, session, lambda: self._to_items(
-            target, plan, run_session(session, plan.commands)))
+        try:
+            return await self._in_thread(target.id, session, lambda: self._to_items(
+                target, plan, run_session(session, plan.commands)))
+        except HostKeyChanged as exc:  # refused before login; the alert rule takes the event
+            raise PartialCollect([host_key_changed_event(target, exc)], ErrorType.AUTH,
+                                 str(exc)) from None
 
     async def _in_thread(self, key: str, session: CliSession,
                          fn: Callable[[], T]) -> T:
@@ -279,7 +295,16 @@ def _secret(value: object) -> str | None:
     return str(get()) if get is not None else None
 
 
+def host_key_changed_event(target: Target, exc: HostKeyChanged) -> Event:
+    return Event(key=f"ssh_host_key_changed:{target.id}", kind="ssh_host_key_changed",
+                 state=EventState.OBSERVED, severity=Severity.CRITICAL, summary=str(exc),
+                 device=target.id, labels={"expected": exc.expected, "offered": exc.offered})
+
+
 def build(cfg: SshConfig, ctx: BuildContext) -> SshCollector:
+    if cfg.host_key_check is HostKeyCheck.STRICT and not cfg.known_hosts_file:
+        raise ConfigError.one(f"inputs {ctx.instance}", "host_key_check: strict needs "
+                              "known_hosts_file (the pre-loaded keys)")
     return SshCollector(cfg, ctx)
 
 

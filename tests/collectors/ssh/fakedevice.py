@@ -299,12 +299,14 @@ class _Server(asyncssh.SSHServer):
         self.fake.connections.discard(self.conn)
 
     def begin_auth(self, username: str) -> bool:
+        self.fake.auth_users.append(username)  # for tests: who got as far as authentication
         return True
 
     def password_auth_supported(self) -> bool:
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
+        self.fake.passwords_seen.append(password)  # for tests: a password that was sent
         p = self.fake.personalities.get(username)
         return p is not None and p.password is not None and password == p.password
 
@@ -328,6 +330,8 @@ class FakeDevices:
     sessions: int = 0  # logins that reached a shell
     active: dict[str, int] = field(default_factory=dict)  # open shells per login name
     max_active: dict[str, int] = field(default_factory=dict)
+    auth_users: list[str] = field(default_factory=list)  # every login that began auth
+    passwords_seen: list[str] = field(default_factory=list)  # every password received
     config_views: int = 0  # times any session entered system-view (a monitor never should)
     connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
     host_key: asyncssh.SSHKey | None = None

@@ -25,7 +25,7 @@ def _run(*argv: str) -> str:
 @pytest.mark.timeout(90)
 def test_promtool_check_and_test_rules() -> None:
     promtool = require_binary("promtool")
-    assert "SUCCESS: 40 rules found" in _run(promtool, "check", "rules",
+    assert "SUCCESS: 41 rules found" in _run(promtool, "check", "rules",
                                              "campusmon-alerts.yml")
     assert "SUCCESS" in _run(promtool, "test", "rules", "campusmon-alerts.test.yml")
 

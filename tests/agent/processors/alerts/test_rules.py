@@ -177,7 +177,8 @@ def test_device_down_snmp_when_snmp_goes_silent() -> None:
 
 def test_every_builtin_rule_is_covered() -> None:
     covered = {*CASES, "insecure_snmp", "device_down_snmp", "device_down_icmp",
-               "unregistered_device", "rogue_ra", *DEVICE_EVENT_CASES, *HEALTH_RULE_CASES}
+               "unregistered_device", "rogue_ra", *DEVICE_EVENT_CASES, *HEALTH_RULE_CASES,
+               "ssh_host_key_changed"}  # tests/hostile/test_ssh_hostkey.py
     assert {r.name for r in builtin_rules()} <= covered
 
 
