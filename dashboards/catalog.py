@@ -281,7 +281,8 @@ LOCALIZATION = DashboardSpec(
 
 SECURITY = DashboardSpec(
     uid="campusmon-security", title_zh="安全告警", title_en="Security",
-    description="Firing alerts, unregistered devices, rogue RA / DHCP, insecure management.",
+    description="Firing alerts, unregistered devices, rogue RA / DHCP, insecure management, "
+                "latest device events (traps, syslog) and login failures.",
     audience="security teams", tags=("campusmon", "security"),
     panels=(
         PanelSpec(K.STAT, "正在告警", "Firing alerts", "Alerts firing now, all severities.",
@@ -315,6 +316,20 @@ SECURITY = DashboardSpec(
                   "Router advertisements and DHCP servers not on the allowed lists.", "none",
                   (Query(f'sum by (alertname) (alert_firing{{{CAMPUS},'
                          f'alertname=~"rogue_.*"}}) or vector(0)', instant=True),), width=12),
+        PanelSpec(K.TABLE, "最近的设备事件", "Latest device events",
+                  "Traps and syslog lines of the last hour per device and category (link "
+                  "down, reboot, auth failure, config saved, hardware, port security, AP "
+                  "offline), warnings and worse; the lines themselves are in the agent's local "
+                  "store (campusmon query -m event) and the central log system.", "none",
+                  (Query(f'sort_desc(sum by (device, event_kind, category, severity) '
+                         f'(increase(events_total{{{CAMPUS},severity=~"warning|critical"}}[1h]))'
+                         f' > 0) or vector(0)', instant=True),), width=12),
+        PanelSpec(K.TIMESERIES, "登录与认证失败", "Login and authentication failures",
+                  "Failed logins (syslog) and SNMP authentication failures (traps) per device, "
+                  "per 5 minutes; login_failure_burst alerts at 5.", "none",
+                  (Query(f'sum by (device, event_kind) (increase(events_total{{{CAMPUS},'
+                         f'category="auth_failure"}}[5m])) or vector(0)',
+                         "{{device}} {{event_kind}}"),), width=12),
     ),
 )
 
