@@ -21,6 +21,7 @@ from collectors.snmp.identify import (
     needs_answers,
     probes_needed,
 )
+from collectors.snmp.mibs import MibObject
 from collectors.snmp.oids import Obj
 from collectors.snmp.profiles.engine import Readings, evaluate
 from collectors.snmp.profiles.load import CompiledProfile, ProfileSet
@@ -222,22 +223,32 @@ class DevicePoller:
                             walked: set[str]) -> None:
         scalars: dict[str, Obj] = {}
         for m in prof.metrics:
+            if not m.scalar:
+                # The rows come from the first field's column: when the device has none, the
+                # metric's other columns are not walked at all (most devices lack most tables).
+                await self._walk_column(m.base, readings, walked)
+                if not readings.columns.get(m.base.qualified):
+                    continue
             for o in m.objects():
-                if o.qualified in walked:
-                    continue
-                walked.add(o.qualified)
-                obj = Obj(o.mib, o.name, o.oid)
                 if o.node == "scalar":
-                    scalars[o.qualified] = obj
+                    if o.qualified not in walked:
+                        walked.add(o.qualified)
+                        scalars[o.qualified] = Obj(o.mib, o.name, o.oid)
                     continue
-                vbs = (await self._walk([obj]))[obj]
-                readings.add_column(o, vbs)
+                await self._walk_column(o, readings, walked)
         if scalars:
             got = await self._get(list(scalars.values()))
             for q, obj in scalars.items():
                 vb = got.get(obj)
                 if vb is not None:
                     readings.scalars[q] = vb
+
+    async def _walk_column(self, o: MibObject, readings: Readings, walked: set[str]) -> None:
+        if o.qualified in walked:
+            return
+        walked.add(o.qualified)
+        obj = Obj(o.mib, o.name, o.oid)
+        readings.add_column(o, (await self._walk([obj]))[obj])
 
     async def _interfaces(self, data: DeviceData) -> None:
         data.interfaces, data.interface_indexes = parse_interfaces(
