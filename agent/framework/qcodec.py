@@ -18,6 +18,7 @@ same block. Line order is kept.
 
 from __future__ import annotations
 
+import re
 import struct
 from array import array
 
@@ -30,6 +31,8 @@ _RAW, _COLS = 0, 1
 _TEXT, _INT, _FLOAT = b"T", b"I", b"F"
 MAX_LINES = 65535  # a block's group index is stored as uint16
 MAX_BODY_BYTES = 256 * 2**20  # far above any block this codec writes
+_INT_RE = r"(?:0|-?[1-9][0-9]*)"
+_CANONICAL_INTS = re.compile(rf"{_INT_RE}(?:\n{_INT_RE})*")
 
 
 class CodecError(ValueError):
@@ -53,12 +56,11 @@ def _encode_column(values: list[str]) -> bytes:
     text = "\n".join(values)
     if text.endswith("i") and "u" not in text and text.count("i\n") == len(values) - 1:
         body = text.replace("i\n", "\n")[:-1]
-        if "i" not in body:
+        # canonical spellings only (no "+1", "01", "-0"), so they print back the same
+        if _CANONICAL_INTS.fullmatch(body):
             try:
-                ints = list(map(int, body.split("\n")))
-                if "\n".join(map(str, ints)) == body:
-                    return _INT + _shuffle(array("q", ints).tobytes())
-            except (ValueError, OverflowError):
+                return _INT + _shuffle(array("q", map(int, body.split("\n"))).tobytes())
+            except OverflowError:  # beyond int64
                 pass
     elif "i" not in text and "u" not in text and "true" not in text and "false" not in text:
         try:
