@@ -39,6 +39,11 @@ _PRIV = {
     SnmpPrivProtocol.AES192: engine_config.USM_PRIV_CFB192_AES,
     SnmpPrivProtocol.AES256: engine_config.USM_PRIV_CFB256_AES,
 }
+_PRIV_BLUMENTHAL = {
+    **_PRIV,
+    SnmpPrivProtocol.AES192: engine_config.USM_PRIV_CFB192_AES_BLUMENTHAL,
+    SnmpPrivProtocol.AES256: engine_config.USM_PRIV_CFB256_AES_BLUMENTHAL,
+}
 # security failures that mean "not one of our users" (engine discovery and time-window
 # synchronisation also fail security on purpose, and are not counted)
 _AUTH_FAILURES: dict[type[Any], str] = {
@@ -53,6 +58,7 @@ _AUTH_FAILURES: dict[type[Any], str] = {
 class V3User:
     credential: SnmpV3Credential
     engine_ids: tuple[bytes, ...]  # senders' authoritative engine IDs (traps)
+    blumenthal: bool = False  # AES-192/256 key extension as net-snmp does it
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,8 @@ class V3Receiver:
         for u in users:
             c = u.credential
             auth = _AUTH[c.auth_protocol] if c.auth_protocol else engine_config.USM_AUTH_NONE
-            priv = _PRIV[c.priv_protocol] if c.priv_protocol else engine_config.USM_PRIV_NONE
+            privs = _PRIV_BLUMENTHAL if u.blumenthal else _PRIV
+            priv = privs[c.priv_protocol] if c.priv_protocol else engine_config.USM_PRIV_NONE
             auth_key = c.auth_key.get_secret_value() if c.auth_key else None
             priv_key = c.priv_key.get_secret_value() if c.priv_key else None
             for eid in (None, *u.engine_ids):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -27,6 +28,8 @@ class TrapUser(StrictModel):
     # hex engine IDs of the devices sending v3 traps as this user (the sender is authoritative
     # for a trap); informs need none (we are authoritative for those)
     engine_ids: list[str] = Field(default_factory=list)
+    # AES-192/256 key extension (no RFC fixes one): reeder (Cisco …) or blumenthal (net-snmp)
+    aes_key_extension: Literal["reeder", "blumenthal"] = "reeder"
 
     @field_validator("engine_ids")
     @classmethod

@@ -378,7 +378,8 @@ def build(cfg: SnmpTrapConfig, ctx: BuildContext) -> SnmpTrapListener:
         if not isinstance(cred3, SnmpV3Credential):
             raise ConfigError.one(ctx.instance, f"users: {u.credential!r} is not an snmp_v3 "
                                   "credential set")
-        users.append(V3User(cred3, tuple(bytes.fromhex(e) for e in u.engine_ids)))
+        users.append(V3User(cred3, tuple(bytes.fromhex(e) for e in u.engine_ids),
+                            u.aes_key_extension == "blumenthal"))
     if not communities and not users:
         # a listener that only counts what arrives is still useful (who sends traps at all?)
         ctx.logger.warning("%s: no communities and no users: every trap is counted and refused",

@@ -170,3 +170,42 @@ async def test_unknown_sender_reported_as_its_own_event(listener) -> None:
     lst.report(rec.context([]))
     (m,) = rec.metrics("snmp_trap_receiver")
     assert m.fields["unknown_senders_total"] == 3 and m.fields["accepted_total"] == 3
+
+
+# every USM protocol family the poller supports, as net-snmp sends them
+PROTOCOLS = [("MD5", "DES", "MD5", "DES", "reeder"), ("SHA", "AES", "SHA", "AES", "reeder"),
+             ("SHA224", "AES192", "SHA-224", "AES-192", "blumenthal"),
+             ("SHA512", "AES256", "SHA-512", "AES-256", "blumenthal")]
+
+
+@pytest.mark.parametrize(("auth", "priv", "ns_auth", "ns_priv", "ext"), PROTOCOLS,
+                         ids=[f"{a}-{p}" for a, p, *_ in PROTOCOLS])
+async def test_v3_trap_every_usm_protocol(tmp_path, auth: str, priv: str, ns_auth: str,
+                                          ns_priv: str, ext: str) -> None:
+    require_binary("snmptrap")
+    user = f"u-{auth.lower()}"
+    creds: dict[str, Credential] = {"v3": SnmpV3Credential.model_validate({
+        "name": "v3", "type": "snmp_v3", "user": user, "auth_protocol": auth,
+        "auth_key": "auth-pass-123", "priv_protocol": priv, "priv_key": "priv-pass-456"})}
+    inv = inventory()
+    lst = build(SnmpTrapConfig(listen=["127.0.0.1:0"], report_interval_secs=3600,
+                               users=[TrapUser(credential="v3", engine_ids=[ENGINE],
+                                               aes_key_extension=ext)]),
+                BuildContext(instance="snmp_trap/t", inventory=inv, credentials=creds,
+                             data_dir=tmp_path, config_dir=tmp_path))
+    rec = Recorder()
+    task = asyncio.create_task(lst.run(rec.context(targets(inv))))
+    try:
+        await asyncio.wait_for(lst.ready.wait(), 10)
+        assert await run("snmptrap", "-v", "3", "-u", user, "-l", "authPriv", "-a", ns_auth,
+                         "-A", "auth-pass-123", "-x", ns_priv, "-X", "priv-pass-456", "-e",
+                         f"0x{ENGINE}", f"127.0.0.1:{port(lst)}", "", LINK_DOWN,
+                         *IF_VARBINDS) == 0
+        assert await wait_for(lambda: len(rec.events("snmp_trap")) == 1)
+        (_, e), = rec.events("snmp_trap")
+        assert e.labels["trap"] == "IF-MIB::linkDown" and e.device == "core-sw"
+        assert lst.totals.auth_failures == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
