@@ -7,6 +7,7 @@ from agent.core.plugin import PluginSpec, Registry
 from agent.framework.measurements import catalogue_of
 from agent.processors.alerts import SPEC as ALERTS
 from agent.processors.audit import SPEC as AUDIT
+from collectors.bacnet import SPEC as BACNET
 from collectors.camera import SPEC as CAMERA
 from collectors.coap import SPEC as COAP
 from collectors.host import SPEC as HOST
@@ -38,6 +39,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     MODBUS,
     COAP,
     CAMERA,
+    BACNET,
     SNMP,
     SNMP_TRAP,
     SSH,
