@@ -209,3 +209,35 @@ async def test_v3_trap_every_usm_protocol(tmp_path, auth: str, priv: str, ns_aut
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_relay_and_v1_agent_addr_name_the_original_sender(tmp_path) -> None:
+    """A trusted relay (127.0.0.5) forwards with snmpTrapAddress.0 = the device's address; a v1
+    trap from an unknown source address carries the device in agent-addr."""
+    require_binary("snmptrap")
+    inv = Inventory.build(Campus("hn-demo", "demo"), (), (), [
+        Device(id="acc-7", kind=DeviceKind.ACCESS_SWITCH, campus="hn-demo", building="b",
+               room=None, ipv4="10.20.0.7")])
+    lst = build(SnmpTrapConfig(listen=["127.0.0.1:0"], communities=["traps-v2c"],
+                               trusted_relays=["127.0.0.5"], report_interval_secs=3600),
+                BuildContext(instance="snmp_trap/t", inventory=inv, credentials=CREDS,
+                             data_dir=tmp_path, config_dir=tmp_path))
+    rec = Recorder()
+    task = asyncio.create_task(lst.run(rec.context(targets(inv))))
+    try:
+        await asyncio.wait_for(lst.ready.wait(), 10)
+        p = port(lst)
+        assert await run("snmptrap", "--clientaddr=127.0.0.5", "-v", "2c", "-c", "trap-s3cret",
+                         f"127.0.0.1:{p}", "", "1.3.6.1.6.3.1.1.5.1",
+                         "1.3.6.1.6.3.18.1.3.0", "a", "10.20.0.7") == 0
+        assert await run("snmptrap", "--clientaddr=127.0.0.6", "-v", "1", "-c", "trap-s3cret",
+                         f"127.0.0.1:{p}", "1.3.6.1.4.1.2011", "10.20.0.7", "1", "0", "") == 0
+        assert await wait_for(lambda: len(rec.events("snmp_trap")) == 2)
+        for t, e in rec.events("snmp_trap"):
+            assert t is not None and e.device == "acc-7" and e.labels["source"] == "10.20.0.7"
+            assert e.labels["category"] == "reboot"  # coldStart (v2c), warmStart (v1 generic 1)
+        assert rec.events("unknown_sender") == []
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -176,3 +176,31 @@ async def test_storm_drops_only_the_excess(tmp_path: Path) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def test_trusted_relay_names_the_device_by_hostname(tmp_path: Path) -> None:
+    """A relay (127.0.0.5, e.g. a building's rsyslog) forwards lines whose HOSTNAME is the
+    device's inventory id; an untrusted sender's HOSTNAME is not believed."""
+    cfg = SyslogConfig(listen_udp=["127.0.0.1:0"], trusted_relays=["127.0.0.5"],
+                       report_interval_secs=3600)
+    lst, rec, task = await start(tmp_path, cfg)
+    try:
+        p = port(lst, "udp")
+        line = b"<187>Dec  1 10:00:00 acc-ruijie %LINK-3-UPDOWN: Interface Gi0/3, changed state" \
+               b" to down"
+        for src in ("127.0.0.5", "127.0.0.6"):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((src, 0))
+            s.sendto(line, ("127.0.0.1", p))
+            s.close()
+        assert await wait_for(lambda: len(rec.events("syslog")) == 2)
+        by_source = {e.labels["source"]: (t, e) for t, e in rec.events("syslog")}
+        t, e = by_source["acc-ruijie"]
+        assert t is not None and e.device == "acc-ruijie"
+        t, e = by_source["127.0.0.6"]
+        assert t is None and e.device is None  # not a relay: its address is not in inventory
+        assert [e.labels["source"] for _, e in rec.events("unknown_sender")] == ["127.0.0.6"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
