@@ -145,4 +145,5 @@ class EventCounts:
         return [(self._targets.get(tid) if tid else None,
                  Metric("events", {"event_kind": kind, "severity": sev, "category": cat},
                         {"total": n}, ts_ns, MetricKind.COUNTER))
-                for (tid, kind, sev, cat), n in self._counts.items()]
+                # list() copies in one step under the GIL: the worker thread may be counting
+                for (tid, kind, sev, cat), n in list(self._counts.items())]

@@ -337,7 +337,11 @@ class SnmpTrapListener:
     async def _report_loop(self, ctx: ListenerContext) -> None:
         while True:
             await asyncio.sleep(self.cfg.report_interval_secs)
-            self.report(ctx)
+            try:
+                self.report(ctx)
+            except Exception:  # a bug in reporting must not end the reports for good
+                ctx.count_error(ErrorType.INTERNAL)
+                self.log.exception("trap listener: report failed")
             await self._refresh_ifnames()
 
     def report(self, ctx: ListenerContext) -> None:

@@ -295,7 +295,11 @@ class SyslogListener:
     async def _report_loop(self, ctx: ListenerContext) -> None:
         while True:
             await asyncio.sleep(self.cfg.report_interval_secs)
-            self.report(ctx)
+            try:
+                self.report(ctx)
+            except Exception:  # a bug in reporting must not end the reports for good
+                ctx.count_error(ErrorType.INTERNAL)
+                self.log.exception("syslog listener: report failed")
 
     def report(self, ctx: ListenerContext) -> None:
         now = time.time_ns()
