@@ -48,6 +48,7 @@ from collectors.ssh.rejection import refusal
 log = logging.getLogger("campusmon.config_backup")
 CONFIG_CHANGED = "config_changed"
 BACKUP_FAILED = "config_backup_failed"
+_MAX_PENDING = 10_000
 
 MEASUREMENTS = (
     Measurement(
@@ -100,6 +101,8 @@ class ConfigBackup:
         device = event.device or event.labels.get("device")
         if not device:
             return None
+        if len(self._pending_trigger) >= _MAX_PENDING:  # events naming devices never polled
+            self._pending_trigger.clear()
         self._pending_trigger[device] = event.kind
         return device
 

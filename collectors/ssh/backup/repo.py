@@ -10,6 +10,7 @@ backup is never loaded whole.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from pathlib import Path
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
-_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_SAFE = re.compile(r"[^\w.-]")  # letters of any script (building names in Chinese) stay
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$")
 MAX_SECTIONS = 6
 _MAX_DIFF_LINES = 200_000  # summary only: a bigger change is summarised from its first part
@@ -38,8 +39,11 @@ def _lock_for(path: Path) -> threading.Lock:
 
 
 def device_file(device: str) -> str:
-    """A device id → a file name that is safe on every file system and stable."""
-    safe = _SAFE.sub("_", device)
+    """A device id → a file name that is safe on every file system and stable. An id that
+    needed changing gets a short hash of itself, so `a/b` and `a_b` stay two files."""
+    safe = _SAFE.sub("_", device)[:100]
+    if safe != device or safe.startswith("."):
+        safe = f"{safe}-{hashlib.sha256(device.encode()).hexdigest()[:8]}"
     return f"devices/{safe}.cfg"
 
 

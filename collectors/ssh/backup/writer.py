@@ -43,7 +43,7 @@ class ConfigWriter:
         self.path = path
         self.platform = platform
         self.masker = masker
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self._f: IO[str] = os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape",
                                      newline="\n")

@@ -67,3 +67,13 @@ def test_unknown_device_and_bad_revision(repo: ConfigRepo,
     assert _cli("config", "show", "core-sw", "HEAD;rm", *where) == 2
     assert "not a revision" in capsys.readouterr().err
     assert _cli("config", "history", "core-sw") == 2  # neither --config nor --repo
+
+
+def test_device_file_names_are_safe_and_distinct() -> None:
+    from collectors.ssh.backup.repo import device_file
+
+    assert device_file("core-sw") == "devices/core-sw.cfg"
+    assert device_file("楼A-核心") == "devices/楼A-核心.cfg"
+    names = {device_file(d) for d in ("a/b", "a_b", "a b", "../etc", "..")}
+    assert len(names) == 5
+    assert all(n.startswith("devices/") and "/" not in n[len("devices/"):] for n in names)
