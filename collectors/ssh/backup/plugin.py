@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from agent.core.catalogue import Measurement, gauge, state, tag
-from agent.core.errors import CollectError, PartialCollect
+from agent.core.errors import CollectError, PartialCollect, StartupError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, Severity
 from agent.core.plugin import (
     BuildContext,
@@ -90,8 +90,12 @@ class ConfigBackup:
 
     async def start(self) -> None:
         await self.ssh.start()
-        self._key = await asyncio.to_thread(load_key, self.key_path)
-        await asyncio.to_thread(self.repo.ensure)
+        try:
+            self._key = await asyncio.to_thread(load_key, self.key_path)
+            await asyncio.to_thread(self.repo.ensure)
+        except (RepoError, OSError) as exc:
+            # the agent runs on (other plugins); each poll reports the cause as `internal`
+            raise StartupError(f"config_backup: {exc}", retry=True) from None
 
     def triggered_by(self, event: Event) -> str | None:
         """The target id to back up soon because of `event`, or None. Called by the framework
@@ -113,7 +117,11 @@ class ConfigBackup:
             plan = self.ssh.plan(target)
             bp = BACKUP_PLATFORMS[plan.platform]
             if self._key is None:
-                self._key = await asyncio.to_thread(load_key, self.key_path)
+                try:
+                    self._key = await asyncio.to_thread(load_key, self.key_path)
+                except OSError as exc:
+                    raise CollectError(ErrorType.INTERNAL, f"{target.id}: masking key "
+                                       f"{self.key_path}: {exc.strerror}") from None
             masker = Masker(self._key, PLATFORM_RULES[plan.platform])
             session = CliSession(plan.params)
             outcome = await self.ssh._in_thread(

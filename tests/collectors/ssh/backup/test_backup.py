@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.errors import PartialCollect
+from agent.core.errors import PartialCollect, StartupError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric
 from agent.core.plugin import Target
 from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
@@ -355,7 +355,8 @@ async def test_commits_are_pushed_to_the_remote(fake_devices: FakeDevices,
     """`remote:` gets every commit (here a bare repository on disk standing for the centre's
     git server; no network)."""
     centre = tmp_path / "centre.git"
-    await asyncio.to_thread(subprocess.run, ["git", "init", "-q", "--bare", "-b", "main", str(centre)],
+    await asyncio.to_thread(subprocess.run,
+                            ["git", "init", "-q", "--bare", "-b", "main", str(centre)],
                             check=True, timeout=30)
     col = backup(fake_devices, tmp_path / "data", remote=str(centre))
     await col.start()
@@ -365,3 +366,21 @@ async def test_commits_are_pushed_to_the_remote(fake_devices: FakeDevices,
         await col.close()
     assert commits(centre) == ["rj-core: first backup (89 lines)", "configuration repository"]
     assert b"<secret:" in all_objects(centre) and b"$10$1a7$" not in all_objects(centre)
+
+
+async def test_unusable_data_dir_is_a_clear_error_not_a_crash(fake_devices: FakeDevices,
+                                                              tmp_path: Path) -> None:
+    """The data dir is a file (a broken mount, a typo): start says so (the agent goes on with
+    its other plugins) and each poll fails as `internal` naming the place."""
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("")
+    col = backup(fake_devices, blocked)
+    with pytest.raises(StartupError, match="config_backup"):
+        await col.start()
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(target(fake_devices, "hw-core", "Huawei", "huawei"))
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.INTERNAL
+    assert "masking key" in str(err.value) and "not-a-dir" in str(err.value)
