@@ -131,6 +131,18 @@ IOT = DashboardSpec(
                   (Query(f"count by (iot_class) (iot_device_up{{{DEVICE}}} == 0) "
                          f"or sum by (iot_class) (iot_device_up{{{DEVICE}}}) * 0",
                          "{{iot_class}}", instant=True),), thresholds=RED_AT_1, width=12),
+        PanelSpec(K.BARGAUGE, "各协议设备数", "Devices per protocol",
+                  "IoT devices per protocol and class (mqtt, modbus, coap, bacnet, rtsp, "
+                  "lorawan, zigbee, sparkplug): one liveness whatever a device speaks.", "none",
+                  (Query(f'count by (protocol, iot_class) (label_replace('
+                         f'iot_device_up{{{DEVICE}}}, "protocol", "mqtt", "protocol", ""))',
+                         "{{protocol}} {{iot_class}}", instant=True),), width=12),
+        PanelSpec(K.TABLE, "有连接无视频的摄像机", "Cameras answering without video",
+                  "Cameras whose RTSP port answers TCP but sends no frame (camera_stream): "
+                  "the case a ping misses.", "none",
+                  (Query(f"(camera_stream_tcp_ok{{{DEVICE}}} == 1 and on (device) "
+                         f"camera_stream_video{{{DEVICE}}} == 0) or on() vector(0)",
+                         instant=True),), width=12),
         PanelSpec(K.TABLE, "最久未上报", "Stalest devices",
                   "Top 20 devices by seconds since the last message.", "s",
                   (Query(f"topk(20, iot_device_last_seen_age_seconds{{{DEVICE}}})",
