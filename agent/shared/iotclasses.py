@@ -81,6 +81,12 @@ def class_name(device: Device | None) -> str:
     return device.kind.value
 
 
+def is_iot_device(device: Device) -> bool:
+    """An IoT device for audits and counts, whatever it speaks: an IoT kind, or any device the
+    inventory gives an `iot_class` (a Modbus UPS, a BACnet air handler, a Sparkplug PLC)."""
+    return device.kind.is_iot or bool(device.labels.get(CLASS_LABEL))
+
+
 def heartbeat_override(device: Device) -> float | None:
     """A per-device heartbeat interval from the inventory label `heartbeat_secs`."""
     raw = device.labels.get(HEARTBEAT_LABEL)

@@ -17,6 +17,7 @@ from agent.processors.audit.counters import share
 from agent.processors.audit.inputs import AuditInput
 from agent.processors.audit.model import Evidence, Indicator, Status
 from agent.processors.audit.vendors import classify_vendor
+from agent.shared.iotclasses import is_iot_device
 from inventory.models import Device, DeviceKind
 
 FAMILY = "localization"
@@ -31,7 +32,7 @@ DEVICE_CATEGORIES: tuple[tuple[str, str, str, Callable[[Device], bool]], ...] = 
     ("security", "安全设备", "Security devices", lambda d: d.kind is DeviceKind.FIREWALL),
     ("servers", "服务器", "Servers", lambda d: d.kind is DeviceKind.SERVER),
     ("terminals", "终端", "Terminals", lambda d: d.kind is DeviceKind.TERMINAL),
-    ("iot", "物联网设备", "IoT devices", lambda d: d.kind.is_iot),
+    ("iot", "物联网设备", "IoT devices", is_iot_device),
 )
 
 

@@ -3,6 +3,7 @@ from collections.abc import Sequence
 from agent.processors.audit import localization
 from agent.processors.audit.model import Indicator, Status
 from agent.processors.audit.vendors import classify_vendor
+from inventory.models import DeviceKind, Inventory
 from tests.agent.processors.audit.crafted import audit_input
 
 
@@ -54,3 +55,21 @@ def test_ssh_identification_is_used_when_snmp_has_none():
     net = _get(localization.indicators(audit_input(inv, pts)), "localization_network")
     acc = next(e for e in net.evidence if e.subject == "acc")
     assert acc.status is Status.FAIL and acc.rule == "standards d.1 HPE"
+
+
+def test_iot_devices_of_every_protocol_are_counted():
+    """A Modbus UPS, a BACnet air handler: not IoT by kind, IoT by their `iot_class` label."""
+    from tests.agent.processors.audit.crafted import dev, inventory
+
+    base = inventory()
+    extra = [dev("ups-1", DeviceKind.UPS, room="dc-101", vendor="Kehua",
+                 labels={"iot_class": "ups", "modbus_map": "ups"}),
+             dev("ahu-1", DeviceKind.SENSOR, room="dc-101", vendor="Siemens",
+                 labels={"iot_class": "hvac", "bacnet_instance": "1001"}),
+             dev("pdu", DeviceKind.UPS, room="dc-101", vendor="Kehua")]  # no class: not IoT
+    inv = Inventory.build(base.campus, base.buildings, base.rooms, [*base.devices, *extra])
+    iot = _get(localization.indicators(audit_input(inv)), "localization_iot")
+    subjects = {e.subject for e in iot.evidence}
+    assert {"ups-1", "ahu-1"} <= subjects and "pdu" not in subjects
+    # neither vendor is in the standards' d.1 table: counted apart as unknown, never guessed
+    assert (iot.numerator, iot.denominator, iot.unknown) == (1, 1, 4)
