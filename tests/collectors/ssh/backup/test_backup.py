@@ -86,6 +86,7 @@ async def test_changed_vlan_commits_once_and_alerts(
     cisco: dict[str, str] = fake.personalities["cisco"].commands  # type: ignore[assignment]
     hw: dict[str, str] = fake.personalities["huawei"].commands  # type: ignore[assignment]
     original = cisco["show running-config"]
+    hw_original = hw["display current-configuration"]
     inv = Inventory.build(Campus("hn-demo", "demo"), (), (),
                           [t.device for t in targets if t.device is not None])
     run = f"backup-{time.time_ns()}"
@@ -134,6 +135,7 @@ async def test_changed_vlan_commits_once_and_alerts(
         assert "cisco-acc: configuration changed (+1 -1: vlan 2)" in summary
     finally:
         cisco["show running-config"] = original
+        hw["display current-configuration"] = hw_original
         await col.close()
         rig.close()
 
@@ -175,28 +177,37 @@ SECRETS: dict[str, list[str]] = {
 
 @pytest.mark.timeout(120)
 async def test_no_sample_secret_in_the_git_object_store(
-        fake_devices: FakeDevices, tmp_path: Path) -> None:
-    """Back up every device twice (the second time a secret changed, so its masked token
-    changes and is committed), pack the repository, then grep every object — loose and
-    packed, decompressed — and every file under the data dir for each sample secret."""
+        changing_devices: FakeDevices, tmp_path: Path) -> None:
+    """Back up every device twice (the second time the Cisco enable secret changed: its masked
+    token changes, so the change is committed), pack the repository, then grep every object —
+    loose and packed, decompressed — and every file under the data dir for each secret."""
+    new_secret = "$9$NewEnableSecretAfterTheAudit"
     for name, secrets in SECRETS.items():
         raw = (DATA / name).read_text()
         for s in secrets:
             assert s in raw, f"{name}: the test's secret is not in the sample: {s!r}"
-    col = backup(fake_devices, tmp_path)
+    cisco: dict[str, str] = changing_devices.personalities["cisco"].commands  # type: ignore[assignment]
+    original = cisco["show running-config"]
+    col = backup(changing_devices, tmp_path)
     await col.start()
-    targets = five(fake_devices)
+    targets = five(changing_devices)
+    repo = tmp_path / "configs"
     try:
         await run_all(col, targets)
+        cisco["show running-config"] = original.replace(
+            "enable secret 9 $9$xxxSECRET_ENABLExxxxxxxxxxxxxx", f"enable secret 9 {new_secret}")
+        await run_all(col, targets)
     finally:
+        cisco["show running-config"] = original
         await col.close()
-    repo = tmp_path / "configs"
+    assert commits(repo, device_file("cisco-acc"))[0].startswith("cisco-acc: +1 -1: enable secret")
+    secrets_now = {**SECRETS, "changed": [new_secret]}
     git(repo, "gc", "-q", "--aggressive")
     assert list((repo / ".git" / "objects" / "pack").glob("*.pack"))
     objects = all_objects(repo)
     assert b"enable secret 9 <secret:" in objects  # the store holds the masked configurations
     files = await asyncio.to_thread(_data_files, tmp_path)
-    for name, secrets in SECRETS.items():
+    for name, secrets in secrets_now.items():
         for s in secrets:
             assert s.encode() not in objects, f"{name}: secret in the object store: {s[:12]}…"
             assert s.encode() not in files, f"{name}: secret in a file: {s[:12]}…"
