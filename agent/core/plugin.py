@@ -68,6 +68,9 @@ class Capability(enum.Flag):
     OWN_FLUSH = enum.auto()
     # its config's `credential` (`HasCredential`) names a credential set the loader checks
     CREDENTIAL = enum.auto()
+    # push output: its receiver needs each source's order, so its queue goes oldest first,
+    # never the live tail before the backlog (a log relay)
+    IN_ORDER = enum.auto()
     # poller: some events make it poll one target soon (`TriggeredPoller`)
     TRIGGERED_POLLS = enum.auto()
 
@@ -265,6 +268,10 @@ class Registry:
 
     def register(self, spec: PluginSpec) -> None:
         key = (spec.kind.section, spec.name)
+        if Capability.CREDENTIAL in spec.capabilities \
+                and "credential" not in spec.config_model.model_fields:
+            raise ValueError(f"plugin '{spec.name}' declares CREDENTIAL without a "
+                             "'credential' config key")
         if key in self._specs:
             raise ValueError(f"plugin '{spec.name}' is already registered in {key[0]}")
         self._specs[key] = spec

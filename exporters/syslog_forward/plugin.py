@@ -27,7 +27,7 @@ from pydantic import Field, model_validator
 
 from agent.core.errors import ConfigError, PermanentExportError
 from agent.core.model import ErrorType, Event
-from agent.core.plugin import Batch, BatchKind, BuildContext, PluginKind, PluginSpec
+from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.framework.outputs import CentreUnavailable
 from config.base import StrictModel
 
@@ -171,4 +171,5 @@ SPEC = PluginSpec(
                 "TLS or TCP, device and campus as structured data), behind a disk queue",
     example={"type": "syslog_forward", "host": "logs.example.edu.cn", "port": 6514,
              "tls": True},
+    capabilities=Capability.IN_ORDER,
 )
