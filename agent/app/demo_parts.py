@@ -26,7 +26,7 @@ from agent.app.demorun import DemoRun
 Part = Callable[[DemoRun, argparse.Namespace], None]
 Finisher = Callable[[DemoRun, argparse.Namespace, Path], None]
 NETWORK_KINDS = ["core_switch", "aggregation_switch", "access_switch", "router", "firewall",
-                 "wlan_controller"]
+                 "wlan_controller", "ups"]
 IOT_KINDS = ["camera", "nvr", "door_access", "attendance", "broadcast", "payment", "biometric",
              "sensor", "smart_classroom", "5g_cpe"]
 
@@ -82,7 +82,7 @@ def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
 
     # a port of its own, so two demos (or a demo and a test) never share endpoints
     sim = generate(run.workdir / "snmp-campus", args.switches, args.aps, campus="demo",
-                   port=_free_port(kind=socket.SOCK_DGRAM))
+                   port=_free_port(kind=socket.SOCK_DGRAM), ups=True)
     try:
         server = serve(sim.out_dir)
     except SimError as exc:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from agent.core.model import FieldValue, Metric
-from agent.processors.audit import bandwidth, cellular, ipv6, localization, rooms, wireless
+from agent.processors.audit import (
+    bandwidth,
+    cellular,
+    health,
+    ipv6,
+    localization,
+    rooms,
+    wireless,
+)
 from agent.processors.audit.inputs import AuditInput
 from agent.processors.audit.model import CampusAudit, Indicator
 
@@ -20,7 +28,7 @@ def run_audit(inp: AuditInput,
         *localization.indicators(inp),
     ]
     return CampusAudit(inp.campus, inp.start_ns, inp.end_ns, tuple(indicators), tuple(charts),
-                       (rooms.teaching_places(inp, rooms_wifi),))
+                       (rooms.teaching_places(inp, rooms_wifi), health.device_health(inp)))
 
 
 def audit_metrics(audit: CampusAudit, ts_ns: int) -> list[Metric]:

@@ -43,6 +43,13 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
     "audit_building_info": ("info",),
     "audit_room_info": ("info",),
     "audit_device_info": ("info",),
+    # device health (the report's health table, agent/processors/audit/health.py)
+    "snmp_cpu": ("usage_percent",),
+    "snmp_memory": ("used_percent",),
+    "snmp_sensor": ("value", "status", "high_threshold"),
+    "snmp_optical": ("out_of_range",),
+    "snmp_poe": ("used_percent",),
+    "snmp_ups": ("on_battery", "battery_charge_percent"),
 }
 
 

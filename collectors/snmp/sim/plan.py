@@ -32,7 +32,7 @@ class Vendor:
     mac_prefix: str  # an OUI of the vendor (ieee-data), 3 octets
 
 
-# sysObjectID prefixes and sysDescr shapes per standards.md d.1 (Observium/LibreNMS rules).
+# sysObjectID prefixes and sysDescr shapes per docs/standards.md#d-1 (Observium/LibreNMS rules).
 HUAWEI_CORE = Vendor(
     "Huawei", True, "1.3.6.1.4.1.2011.2.23.530", "S12700E-8",
     "Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 8.191 "
@@ -181,6 +181,9 @@ class Health:
     temp_threshold_c: int = 75
     fans_ok: tuple[bool, ...] = (True, True)
     psus_ok: tuple[bool, ...] = (True,)
+    optical_rx_uw: int = 520  # the uplink module's received power (Huawei), µW
+    poe_budget_w: int = 0  # a PoE switch's PSE budget; 0 = no PoE
+    poe_used_w: int = 0
 
 
 @dataclass(slots=True)
@@ -218,6 +221,7 @@ class Device:
     uptime_ticks: int = 0
     health: Health | None = field(default_factory=Health)
     ups: Ups | None = None
+    stp_changes: int = 3  # dot1dStpTopChanges
 
     @property
     def community(self) -> str:
@@ -502,6 +506,9 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
                               core.interfaces[-2].name, f"21{i:018d}", 1, 36))
     if ac is not None:
         ac.aps = ap_list
+    for sw in access:  # PoE access switches: ~13 W per AP they power
+        powered = sum(1 for a in ap_list if a.switch == sw.id)
+        sw.health = Health(cpu_percent=5 + powered, poe_budget_w=370, poe_used_w=13 * powered)
     if ups:
         # added last: every other device keeps the address and MAC it had without a UPS
         u = Device("ups-1", DeviceKind.UPS, UPS_VENDOR, "dc", "dc-101", addr.next_v4(), None,

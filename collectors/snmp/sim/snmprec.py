@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from collectors.snmp.session import Oid, oid_from_str
-from collectors.snmp.sim.plan import Ap, Device, Interface
+from collectors.snmp.sim.plan import Ap, Device, Health, Interface
 
 _C32 = 2**32
 
@@ -94,6 +94,8 @@ def _lines(d: Device) -> Iterator[Line]:
         yield from _wlan(d)
     if d.health is not None:
         yield from _health(d)
+        if d.health.poe_budget_w:
+            yield from _poe(d, d.health)
     if d.ups is not None:
         yield from _ups(d)
 
@@ -213,6 +215,9 @@ def _bridge(d: Device) -> Iterator[Line]:
     yield _str(f"{BRIDGE}.1.1.0", _mac_bytes(d.mac))
     ports = [i for i in d.interfaces if not i.name.startswith(("Vlanif", "LoopBack"))]
     yield _int(f"{BRIDGE}.1.2.0", len(ports))
+    yield _int(f"{BRIDGE}.2.4.0", d.stp_changes, 65)  # dot1dStpTopChanges
+    yield oid_from_str(f"{BRIDGE}.2.3.0"), (  # dot1dStpTimeSinceTopologyChange, ticking
+        f"{BRIDGE}.2.3.0|67:numeric|rate=100,initial={d.uptime_ticks // 3}")
     for i in ports:  # bridge port number = ifIndex here; the table still maps them
         yield _int(f"{BRIDGE}.1.4.1.2.{i.index}", i.index)
     # dot1qTpFdbTable: INDEX { dot1qFdbId, dot1qTpFdbAddress }
@@ -323,6 +328,7 @@ def _health(d: Device) -> Iterator[Line]:
         for sn, ok in enumerate(h.psus_ok, start=1):  # hwPwrStatusEntry: slot 0, psu sn
             yield _int(f"{HW_ENT}.18.1.5.0.{sn}", 1)  # present
             yield _int(f"{HW_ENT}.18.1.6.0.{sn}", 1 if ok else 2)  # supply / notSupply
+        yield from _huawei_optic(d, h)
         return
     if d.vendor.name in ("H3C", "HPE"):
         yield from _board(d, "Board 1")
@@ -348,6 +354,33 @@ def _health(d: Device) -> Iterator[Line]:
     if d.vendor.name not in ("H3C", "HPE"):
         yield _int(f"1.3.6.1.2.1.25.3.3.1.2.{BOARD}", h.cpu_percent)  # hrProcessorLoad
         yield _str(f"1.3.6.1.2.1.25.3.2.1.3.{BOARD}", "CPU")  # hrDeviceDescr
+
+
+OPTIC = 200  # entPhysicalIndex of the uplink port's optical module
+
+
+def _huawei_optic(d: Device, h: Health) -> Iterator[Line]:
+    """hwOpticalModuleInfoEntry for the uplink port: power in µW as VRP5 answers (see the
+    huawei-entity profile), thresholds in hundredths of dBm, bias µA, voltage mV."""
+    up = next((i for i in d.interfaces if i.index == d.uplink_if), None)
+    if up is None:
+        return
+    yield _str(f"{ENTITY}.7.{OPTIC}", up.name)
+    yield _int(f"{ENTITY}.5.{OPTIC}", 10)  # port
+    opt = f"{HW_ENT}.3.1"
+    for col, value in ((5, 38), (6, 3300), (7, 6100), (8, h.optical_rx_uw), (9, 560),
+                       (13, -1400), (14, 250), (15, -950), (16, 100)):
+        yield _int(f"{opt}.{col}.{OPTIC}", value)
+
+
+def _poe(d: Device, h: Health) -> Iterator[Line]:
+    """POWER-ETHERNET-MIB: one PSE; the access ports deliver power where an AP hangs."""
+    pse = "1.3.6.1.2.1.105.1.3.1.1"
+    yield _int(f"{pse}.2.1", h.poe_budget_w, 66)  # pethMainPsePower (W)
+    yield _int(f"{pse}.3.1", 1)  # on
+    yield _int(f"{pse}.4.1", h.poe_used_w, 66)  # pethMainPseConsumptionPower (W)
+    for i in d.interfaces[:24]:
+        yield _int(f"1.3.6.1.2.1.105.1.1.1.6.1.{i.index}", 3 if i.oper_up else 2)
 
 
 def _ups(d: Device) -> Iterator[Line]:
