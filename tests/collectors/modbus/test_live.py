@@ -214,3 +214,35 @@ async def test_malformed_frames_are_counted_never_a_crash(
     finally:
         await p.close()
         await bad.stop()
+
+
+@pytest.mark.timeout(60)
+async def test_a_ups_on_battery_by_the_shipped_apc_map(tmp_path: Path) -> None:
+    """Holding registers with binary-point scaling and a status bit field (APC AN176), the raw
+    register values written here by hand from the application note's table."""
+    regs = {1: 1 << 2,  # UPS_STATUS low word: bit 2 on battery
+            128: 0, 129: 1800,  # runtime remaining 1800 s (uint32, high word first)
+            130: int(87.5 * 512), 131: int(26.5 * 32), 135: int(31.25 * 128),
+            136: int(42.0 * 256), 138: int(45.5 * 256), 140: int(3.5 * 32),
+            142: int(230.0 * 64), 144: int(50.0 * 128), 145: 1, 146: 0x86A0,
+            151: int(0.0 * 64)}
+    block = [regs.get(a, 0) for a in range(128, 152)]
+    spec = {"units": {"1": {"holding": [[1, [regs[1]]], [128, block]]}}}
+    dev = start_device(tmp_path / "ups", spec)
+    p = poller(tmp_path)
+    try:
+        items, err = await poll(p, target(dev, "apc_smart_ups", iot_class="ups"))
+    finally:
+        await p.close()
+        dev.stop()
+    assert err is None
+    assert metric(items, "modbus_reading").fields == {
+        "online": 0, "on_battery": 1, "fault": 0, "input_bad": 0,
+        "battery_runtime_seconds": 1800, "battery_charge_percent": 87.5,
+        "battery_voltage_volts": 26.5, "battery_temperature_c": 31.25,
+        "output_real_power_percent": 42.0, "output_apparent_power_percent": 45.5,
+        "output_current_amperes": 3.5, "output_voltage_volts": 230.0,
+        "output_frequency_hz": 50.0, "output_energy_wh_total": 0x186A0,
+        "input_voltage_volts": 0.0}
+    assert books_of(items)["requests_per_poll"] == 2
+    assert metric(items, "iot_device").tags["iot_class"] == "ups"

@@ -27,10 +27,14 @@ USER_MAP = REPO / "config/examples/modbus-maps/machine_room_th.yaml"
 
 def test_shipped_maps_cite_their_manual() -> None:
     maps = shipped_maps()
-    assert {"eastron_sdm120", "eastron_sdm630"} <= set(maps)
+    assert {"eastron_sdm120", "eastron_sdm630", "apc_smart_ups"} <= set(maps)
     for m in maps.values():
-        assert "Eastron" in m.source and m.iot_class == "energy_meter"
-        assert m.max_registers_per_request == 60  # the manual: 30 parameters per request
+        assert m.source and m.iot_class
+    for name in ("eastron_sdm120", "eastron_sdm630"):
+        assert "Eastron" in maps[name].source and maps[name].iot_class == "energy_meter"
+        # the manual: 30 parameters per request
+        assert maps[name].max_registers_per_request == 60
+    assert "AN176" in maps["apc_smart_ups"].source
     sdm630 = maps["eastron_sdm630"]
     # 30053 "Total system power" is protocol address 0x34, float32, input register
     total = next(r for r in sdm630.registers if r.field == "total_active_power_watts")
