@@ -1,8 +1,9 @@
-"""The seven campusmon dashboards. Queries use the names in docs/metrics.md (VictoriaMetrics
-maps Influx `measurement` + `field` to `measurement_field`)."""
+"""The campusmon dashboards (device health: dashboards/health.py). Queries use the names in
+docs/metrics.md (VictoriaMetrics maps Influx `measurement` + `field` to `measurement_field`)."""
 
 from __future__ import annotations
 
+from dashboards.health import HEALTH
 from dashboards.spec import CAMPUS, DEVICE, DashboardSpec, PanelKind, PanelSpec, Query, Threshold
 
 K = PanelKind
@@ -76,7 +77,7 @@ WIRELESS = DashboardSpec(
         PanelSpec(K.STAT, "教学场所无线覆盖率", "Teaching places covered",
                   "Share of teaching places (classrooms, labs, library, halls) with at least "
                   "one working AP (audit indicator; no national numeric target was found, "
-                  "standards.md a3).", "percent",
+                  "docs/standards.md#a3).", "percent",
                   (Query(f'max by (campus) (audit_indicator_value{{{CAMPUS},'
                          f'indicator="wifi_teaching_coverage",scope="campus"}})',
                          instant=True),), min=0, max=100, width=8, height=5),
@@ -164,14 +165,15 @@ IOT = DashboardSpec(
 ROLLOUT = DashboardSpec(
     uid="campusmon-ipv6-5g", title_zh="IPv6 与 5G 推进", title_en="IPv6 and 5G rollout",
     description="Per campus and province-wide: each indicator against its cited target "
-                "(standards.md), website IPv6-support results, 5G readings against the "
-                "信号升格 thresholds (standards.md c3').",
+                "(docs/standards.md), website IPv6-support results, 5G readings against the "
+                "信号升格 thresholds (docs/standards.md#c3p).",
     audience="provincial inspectors", tags=("campusmon", "ipv6", "5g", "inspector"),
     panels=(
         PanelSpec(K.TABLE, "IPv6 指标与目标", "IPv6 indicators vs targets",
                   "Value and cited target of every IPv6 indicator per campus; targets from "
-                  "standards.md b5 (13% fixed-network IPv6 traffic, 2022), b6 (15%, 2023), "
-                  "b8 (27%, 2025).", "percent",
+                  "docs/standards.md#b5 (13% fixed-network IPv6 traffic, 2022), "
+                  "docs/standards.md#b6 (15%, 2023), docs/standards.md#b8 (27%, 2025).",
+                  "percent",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator=~"ipv6_.*"}}',
                          instant=True),
                    Query(f'audit_indicator_target{{{CAMPUS},indicator=~"ipv6_.*"}}',
@@ -194,7 +196,8 @@ ROLLOUT = DashboardSpec(
                   thresholds=(Threshold(None, "red"), Threshold(15, "orange"),
                               Threshold(27, "green")), min=0, max=100, width=12),
         PanelSpec(K.TABLE, "网站 IPv6 支持度", "Website IPv6 support",
-                  "National website IPv6-support test items per site (standards.md b.4): AAAA, "
+                  "National website IPv6-support test items per site "
+                  "(docs/standards.md#b-4): AAAA, "
                   "homepage over IPv6, success ratio, NS on IPv6, content consistency, in-site "
                   "link ratios, latency ratio; pass = all items.", "percentunit",
                   (Query(f"web_ipv6_support_pass{{{CAMPUS}}}", instant=True),
@@ -206,16 +209,16 @@ ROLLOUT = DashboardSpec(
                   (Query(f"sum(probe_ipv6_regression_regression{{{CAMPUS}}}) or vector(0)",
                          "targets"),), thresholds=RED_AT_1, width=12),
         PanelSpec(K.TIMESERIES, "5G 下行速率", "5G downlink",
-                  "Downlink throughput from 5G CPEs; threshold 200 Mbps (standards.md c3').",
+                  "Downlink throughput from 5G CPEs; threshold 200 Mbps (docs/standards.md#c3p).",
                   "Mbits", (Query(f"cellular_5g_dl_mbps{{{DEVICE}}}", "{{device}}"),),
                   thresholds=(Threshold(None, "red"), Threshold(200, "green")), width=12),
         PanelSpec(K.TIMESERIES, "5G 上行速率", "5G uplink",
-                  "Uplink throughput from 5G CPEs; threshold 40 Mbps (standards.md c3').",
+                  "Uplink throughput from 5G CPEs; threshold 40 Mbps (docs/standards.md#c3p).",
                   "Mbits", (Query(f"cellular_5g_ul_mbps{{{DEVICE}}}", "{{device}}"),),
                   thresholds=(Threshold(None, "red"), Threshold(40, "green")), width=12),
         PanelSpec(K.STAT, "5G 达标样本占比", "5G samples meeting the rate standard",
                   "Share of 5G samples with DL >= 200 Mbps and UL >= 40 Mbps; target >= 90% "
-                  "(standards.md c3').", "percent",
+                  "(docs/standards.md#c3p).", "percent",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator="5g_sample_compliance",'
                          f'scope="campus"}}', instant=True),),
                   thresholds=(Threshold(None, "red"), Threshold(90, "green")), min=0, max=100,
@@ -227,7 +230,7 @@ BANDWIDTH = DashboardSpec(
     uid="campusmon-bandwidth", title_zh="出口带宽", title_en="Outbound bandwidth",
     description="Egress links: 95th percentile, utilisation over time, Mbps per 1,000 "
                 "students and staff. No national per-student figure was verified "
-                "(standards.md a3): values are shown without a target.",
+                "(docs/standards.md#a3): values are shown without a target.",
     audience="campus network admins, provincial inspectors",
     tags=("campusmon", "bandwidth"),
     panels=(
@@ -250,7 +253,7 @@ BANDWIDTH = DashboardSpec(
                   thresholds=UTIL, width=8, height=5),
         PanelSpec(K.STAT, "每千名师生出口带宽", "Egress Mbps per 1,000 students and staff",
                   "Contracted egress capacity per 1,000 students and staff (inventory "
-                  "counts); shown with no target (standards.md a3: not found).", "Mbits",
+                  "counts); shown with no target (docs/standards.md#a3: not found).", "Mbits",
                   (Query(f'audit_indicator_value{{{CAMPUS},indicator="egress_mbps_per_1000",'
                          f'scope="campus"}}', instant=True),), width=8, height=5),
         PanelSpec(K.TIMESERIES, "各运营商出口容量", "Egress capacity per ISP",
@@ -269,7 +272,8 @@ BANDWIDTH = DashboardSpec(
 LOCALIZATION = DashboardSpec(
     uid="campusmon-localization", title_zh="国产化", title_en="Localization",
     description="Share of domestic (国产) items per category and campus; unknown is counted "
-                "separately, never guessed. Vendor rules: standards.md d.1; CPUs d.2; OS d.3.",
+                "separately, never guessed. Vendor rules: docs/standards.md#d-1; CPUs "
+                "docs/standards.md#d-2; OS docs/standards.md#d-3.",
     audience="provincial inspectors", tags=("campusmon", "localization"),
     panels=(
         PanelSpec(K.BARGAUGE, "各类别国产化率", "Domestic share per category",
@@ -346,5 +350,5 @@ SECURITY = DashboardSpec(
 )
 
 DASHBOARDS: tuple[DashboardSpec, ...] = (
-    OVERVIEW, WIRELESS, IOT, ROLLOUT, BANDWIDTH, LOCALIZATION, SECURITY,
+    OVERVIEW, WIRELESS, IOT, ROLLOUT, BANDWIDTH, LOCALIZATION, SECURITY, HEALTH,
 )

@@ -11,7 +11,7 @@ Layout (blackbox_exporter's prober design: one file per prober, shared family lo
 - `dualstack/`    the `dualstack` poller: `plan.py` (what to probe on a target), `engine.py`
                   (the name → prober map `PROBERS`, both families in one cycle)
 - `web_ipv6/`     the `web_ipv6` poller: `check.py` (the test), `html.py`, `config.py`, and
-                  `result.py`, its versioned JSON result (standards.md b.4)
+                  `result.py`, its versioned JSON result (docs/standards.md#b-4)
 - `discovery/`    the `lan_discovery` listener (scapy in `client.py` only)
 - `cli.py`        `campusmon probe`, `campusmon ipv6-check`, `campusmon discover`
 

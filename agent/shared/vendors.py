@@ -8,7 +8,7 @@ registers spell it, its OS families, what its boxes are when nothing more specif
 are the SNMP evidence patterns; they name vendors of this catalogue, never free strings
 (checked at import).
 
-Rows cite docs/standards.md#d1-network-vendors ("d.1 <vendor>"); rows marked "recording" come
+Rows cite docs/standards.md#d-1 ("d.1 <vendor>"); rows marked "recording" come
 from the devices recorded in ../shared/fixtures/snmprec. Caveats from d.1 drive the rule order:
 PEN 25506 is shared by H3C (domestic) and HPE-branded Comware (foreign), decided by sysDescr;
 Hikvision and Dahua answer with arcs that are not their PEN (.50001, .1004849); many boxes

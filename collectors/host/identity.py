@@ -1,7 +1,8 @@
 """Host CPU and OS identity for the localization (国产化) audit.
 
-Rules follow ../shared/reference/standards.md d.2 (CPUs: x86 vendor_id decides Hygon/Zhaoxin,
-arm64 the implementer byte, LoongArch the CPU Family line) and d.3 (OS: /etc/os-release ID).
+Rules follow docs/standards.md#d-2 (CPUs: x86 vendor_id decides Hygon/Zhaoxin,
+arm64 the implementer byte, LoongArch the CPU Family line) and docs/standards.md#d-3 (OS:
+/etc/os-release ID).
 Each result carries the rule that decided it; nothing decides → domestic = "unknown".
 """
 

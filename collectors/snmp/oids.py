@@ -1,8 +1,9 @@
 """Numeric OIDs the collector reads, each with its MIB and object name beside it.
 
 Like snmp_exporter's generated modules, the MIBs were resolved offline: the numbers below are
-checked against ../shared/reference/standards.md section (e) / oids_verified.tsv (`[V]`) or, where
-noted, against the recordings in ../shared/fixtures/snmprec. Nothing here loads a MIB at runtime.
+checked against the objects of docs/standards.md#e-1 (and the WLAN MIBs of #e-2 … #e-5), or,
+where noted, against the recordings in ../shared/fixtures/snmprec. Nothing here loads a MIB
+at runtime.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ DOT1D_TP_FDB_PORT = _o("BRIDGE-MIB", "dot1dTpFdbPort", "1.3.6.1.2.1.17.4.3.1.2")
 DOT1Q_TP_FDB_PORT = _o("Q-BRIDGE-MIB", "dot1qTpFdbPort", "1.3.6.1.2.1.17.7.1.2.2.1.2")
 
 # Vendor subtrees used for identification when the system group is missing or generic.
-HIK_DEVICE_TYPE = _o("HIK-DEVICE-MIB", "deviceType", "1.3.6.1.4.1.39165.1.1")  # standards d.1
+# docs/standards.md#d-1
+HIK_DEVICE_TYPE = _o("HIK-DEVICE-MIB", "deviceType", "1.3.6.1.4.1.39165.1.1")
 HIK_SOFTWARE_VERSION = _o("HIK-DEVICE-MIB", "softwVersion", "1.3.6.1.4.1.39165.1.3")  # recording
 UBNT_RADIO_MODE = _o("UBNT-UniFi-MIB", "unifiRadioName", "1.3.6.1.4.1.41112.1.6.1.1.1.3")
 

@@ -1,7 +1,7 @@
 """Wireless controllers: vendor AP/radio tables mapped into one vendor-neutral model.
 
 Each `WlanMap` is data: which column holds which field, how states and bands are coded.
-OIDs cite ../shared/reference/standards.md section (e) (`[V]` there) unless marked otherwise.
+OIDs cite docs/standards.md#e-2 … docs/standards.md#e-5 (checked there) unless marked otherwise.
 Rows of an AP table are keyed by their index; a radio row's index is its AP's index plus the
 radio number, so both tables join without vendor code.
 """
@@ -94,7 +94,7 @@ _WLSX = "WLSX-WLAN-MIB"
 
 WLAN_MAPS: tuple[WlanMap, ...] = (
     WlanMap(
-        "huawei", frozenset({"Huawei"}), "standards e.2 HUAWEI-WLAN-*-MIB",
+        "huawei", frozenset({"Huawei"}), "docs/standards.md#e-2 HUAWEI-WLAN-*-MIB",
         ap={**_ap(_HW_AP_MIB, _HW_AP, name=("hwWlanApName", 4), serial=("hwWlanApSn", 2),
                   model=("hwWlanApTypeInfo", 3), state=("hwWlanApRunState", 6),
                   firmware=("hwWlanApSoftwareVersion", 7), ipv4=("hwWlanApIpAddress", 13),
@@ -117,7 +117,7 @@ WLAN_MAPS: tuple[WlanMap, ...] = (
                           oid_from_str("1.3.6.1.4.1.2011.6.139.12.1.2.2")),
     ),
     WlanMap(
-        "h3c", frozenset({"H3C", "HPE"}), "standards e.3 HH3C-DOT11-APMT-MIB",
+        "h3c", frozenset({"H3C", "HPE"}), "docs/standards.md#e-3 HH3C-DOT11-APMT-MIB",
         ap={**_ap("HH3C-DOT11-APMT-MIB", _H3C_OBJECT, name=("hh3cDot11CurrAPName", 8),
                   model=("hh3cDot11CurrAPModelName", 9),
                   firmware=("hh3cDot11CurrAPSoftwareVersion", 11),
@@ -136,8 +136,9 @@ WLAN_MAPS: tuple[WlanMap, ...] = (
                           oid_from_str("1.3.6.1.4.1.25506.2.75.1.1.2.2")),
     ),
     WlanMap(
-        # standards e.4: from public code, not locally verified.
-        "ruijie", frozenset({"Ruijie"}), "standards e.4 RUIJIE-AC-MGMT-MIB (not verified)",
+        # docs/standards.md#e-4: from public code, not locally verified.
+        "ruijie", frozenset({"Ruijie"}),
+        "docs/standards.md#e-4 RUIJIE-AC-MGMT-MIB (not verified)",
         ap=_ap("RUIJIE-AC-MGMT-MIB", _RUIJIE_AP, name=("ruijieApApName", 2),
                mac=("ruijieApMacAddr", 1), serial=("ruijieApApSn", 32),
                ipv4=("ruijieApApIp", 33), clients=("ruijieApStaNum", 34),
@@ -146,7 +147,7 @@ WLAN_MAPS: tuple[WlanMap, ...] = (
         ap_up=frozenset({1}), ap_down=frozenset({2}),
     ),
     WlanMap(
-        "airespace", frozenset({"Cisco"}), "standards e.5 AIRESPACE-WIRELESS-MIB",
+        "airespace", frozenset({"Cisco"}), "docs/standards.md#e-5 AIRESPACE-WIRELESS-MIB",
         ap=_ap(_BSN, _BSN_AP, name=("bsnAPName", 3), mac=("bsnAPDot3MacAddress", 1),
                state=("bsnAPOperationStatus", 6), model=("bsnAPModel", 16),
                ipv4=("bsnApIpAddress", 19)),
@@ -159,14 +160,14 @@ WLAN_MAPS: tuple[WlanMap, ...] = (
         bands={1: "2.4GHz", 2: "5GHz", 6: "6GHz"},
     ),
     WlanMap(
-        "lwapp", frozenset({"Cisco"}), "standards e.5 CISCO-LWAPP-AP-MIB",
+        "lwapp", frozenset({"Cisco"}), "docs/standards.md#e-5 CISCO-LWAPP-AP-MIB",
         ap=_ap("CISCO-LWAPP-AP-MIB", _LWAPP_AP, name=("cLApName", 5),
                mac=("cLApIfMacAddress", 2), uptime=("cLApUpTime", 6),
                clients=("cLApActiveClientCount", 72)),
         listed_means_up=True,  # cLApTable lists the APs joined to the controller
     ),
     WlanMap(
-        "wlsx", frozenset({"Aruba"}), "standards e.5 WLSX-WLAN-MIB",
+        "wlsx", frozenset({"Aruba"}), "docs/standards.md#e-5 WLSX-WLAN-MIB",
         ap=_ap(_WLSX, _WLSX_AP, name=("wlanAPName", 3), mac=("wlanAPMacAddress", 1),
                ipv4=("wlanAPIpAddress", 2), uptime=("wlanAPUpTime", 12),
                model=("wlanAPModelName", 13), state=("wlanAPStatus", 19)),
@@ -180,7 +181,7 @@ WLAN_MAPS: tuple[WlanMap, ...] = (
                           oid_from_str("1.3.6.1.4.1.14823.2.2.1.5.2.1.2")),
     ),
     WlanMap(
-        # Aruba Instant virtual controller (AI-AP-MIB). Not in standards (e): columns checked
+        # Aruba Instant virtual controller (AI-AP-MIB), not in docs/standards.md: columns checked
         # against the aruba-instant_105 recording (MAC, name, IP, serial, model, uptime, status).
         "aruba-instant", frozenset({"Aruba"}), "AI-AP-MIB aiAccessPointTable (recording)",
         ap=_ap("AI-AP-MIB", _AI_AP, name=("aiAPName", 2), mac=("aiAPMACAddress", 1),

@@ -1,4 +1,4 @@
-"""The website IPv6-support test (standards.md b.4), run once for one site.
+"""The website IPv6-support test (docs/standards.md#b-4), run once for one site.
 
 Steps: A/AAAA lookups (timed) → the zone's NS names and their AAAA → `tries` homepage fetches
 over each family → content comparison of the two homepages → 2nd-level links (in-site links of

@@ -1,7 +1,7 @@
 """The website IPv6-support result: a stable JSON document for audits and reports.
 
 Schema `campusmon.web_ipv6/1` (add fields only; renaming or removing one bumps the version).
-Items follow ../shared/reference/standards.md b.4 (国家IPv6发展监测平台 test items):
+Items follow docs/standards.md#b-4 (国家IPv6发展监测平台 test items):
 
     {
       "schema": "campusmon.web_ipv6/1",

@@ -1,7 +1,7 @@
 """Audits against cited national indicators, and the inspector report (issue 7).
 
 - `model.py` typed results (`Indicator` with its cited `Target`/`Source`, `Evidence`);
-  `standards.py` every target with its row of ../shared/reference/standards.md.
+  `standards.py` every target with its entry of docs/standards.md.
 - `inputs.py` `AuditInput` (inventory + the points of the window); one module per family:
   `ipv6.py`, `wireless.py`, `cellular.py` (5G), `bandwidth.py` (with `egress.py`,
   `counters.py`), `localization.py` (with `vendors.py`), `rooms.py` (per teaching place);

@@ -1,4 +1,4 @@
-"""5G in teaching places against the 信号升格 thresholds (standards.md c3'): downlink mean
+"""5G in teaching places against the 信号升格 thresholds (docs/standards.md#c3p): downlink mean
 >= 200 Mbps, uplink mean >= 40 Mbps, and >= 90% of samples meeting the rate standard.
 
 Every `cellular_5g` sample of the window counts (from CPEs or sensors); a sample meets the rate

@@ -6,7 +6,7 @@ The inventory says which device is the egress (`roles: [egress]`). The interface
 3. none: the link is reported as unidentified (the audits never pick a port by guesswork).
 Capacity: device label `capacity_mbps` (contracted bandwidth, one link) or `<ifname>` entries of
 `egress_capacity_mbps` (`GE0/0/1=1000,…`), else ifHighSpeed (`speed_mbps`) as a proxy
-(standards.md e.1).
+(docs/standards.md#e-1).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def egress_links(inp: AuditInput) -> tuple[list[EgressLink], list[Device]]:
             else:
                 speed = to_float(m.fields.get("speed_mbps"))
                 cap = speed if speed else None
-                cap_rule = "ifHighSpeed (port speed as capacity proxy, standards.md e.1)" \
+                cap_rule = "ifHighSpeed (port speed as capacity proxy, docs/standards.md#e-1)" \
                     if cap else "unknown: no speed reported"
             links.append(EgressLink(d, name, m.tags.get("ifindex", ""), isp, cap, cap_rule,
                                     rule))

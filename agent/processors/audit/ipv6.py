@@ -1,8 +1,10 @@
-"""IPv6 rollout per campus (standards.md b): devices, interfaces, egress traffic, web, IoT.
+"""IPv6 rollout per campus: devices, interfaces, egress traffic, web, IoT (targets
+docs/standards.md#b2 and docs/standards.md#b8).
 
 Inputs: `snmp_ipv6` (per device), `snmp_ip_if_traffic` / `snmp_ip_traffic` (IP-MIB per-version
-octets, e.1), `web_ipv6_support` (probes, b.4 test items), IoT devices of the inventory with the
-`snmp_fdb` neighbour table, and the egress links (egress.py).
+octets, docs/standards.md#e-1), `web_ipv6_support` (probes, docs/standards.md#b-4 test
+items), IoT devices of the inventory with the `snmp_fdb` neighbour table, and the egress
+links (egress.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Typed audit results: one `Indicator` per figure, with its cited target and its evidence.
 
-An indicator never carries a target without a `Source` (a row of
-../shared/reference/standards.md and the document it quotes); where that file says a figure
-was not found, `target` is None and `note` says so.
+An indicator never carries a target without a `Source` (an entry of docs/standards.md and the
+document it restates); where that page says a figure was not found, `target` is None and `note`
+says so.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A row of standards.md and the document behind it."""
+    """An entry of docs/standards.md (anchor from the row) and the document behind it."""
 
     row: str  # e.g. "b8"
     document: str  # document name as cited there
@@ -26,8 +26,24 @@ class Source:
         return f"standards {self.row}"
 
     @property
+    def anchor(self) -> str:
+        """Its anchor in docs/standards.md: `b.2` → `b-2`, `c3'` → `c3p`."""
+        return standards_anchor(self.row)
+
+    @property
+    def link(self) -> str:
+        return f"{STANDARDS_DOC}#{self.anchor}"
+
+    @property
     def label(self) -> str:
-        return f"{self.document} (standards.md {self.row})"
+        return f"{self.document} ({self.link})"
+
+
+STANDARDS_DOC = "docs/standards.md"
+
+
+def standards_anchor(row: str) -> str:
+    return row.replace(".", "-").replace("'", "p")
 
 
 class Op(enum.StrEnum):

@@ -1,9 +1,10 @@
-"""Every target the audits use, each tied to its row of ../shared/reference/standards.md.
+"""Every target the audits use, each tied to its entry of docs/standards.md (`Source.link`,
+e.g. docs/standards.md#b8).
 
-Only figures that file verified appear here. Where it says a figure was NOT found (per-student
-bandwidth in the 2020 vocational standard, a3; the 2024 IPv6 work plan, b7; AP density or
-coverage percentages), the audits show the measured value with no target and `NO_TARGET_*`
-explains why in the report.
+Only figures that page verifies appear here. Where it says a figure was NOT found (per-student
+bandwidth in the 2020 vocational standard, docs/standards.md#a3; the 2024 IPv6 work plan,
+docs/standards.md#b7; AP density or coverage percentages), the audits show the measured value
+with no target and `NO_TARGET_*` explains why in the report.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ A8 = Source(
 A3 = Source(
     "a3", "《职业院校数字校园规范》(2020)",
     "numeric infrastructure clauses NOT found / unverified")
-D1 = Source("d.1", "standards.md (d) 国产化 detection", "vendor table, IANA PEN, sysDescr")
+D1 = Source("d.1", "国产化 detection: IANA PEN registry, Observium/LibreNMS rules",
+            "vendor table, IANA PEN, sysDescr")
 
 # --- targets (each decides pass/fail) ---
 IPV6_ALL_NETWORKS = Target(100.0, B2)
@@ -74,11 +76,11 @@ CERNET_PORTAL_REF = (
 
 NO_TARGET_BANDWIDTH_PER_PERSON = (
     "no target: per-student bandwidth in 《职业院校数字校园规范》(2020) was not found "
-    "(standards.md a3); measured value only")
+    "(docs/standards.md#a3); measured value only")
 NO_TARGET_WIFI_COVERAGE = (
-    "no target: no verified coverage percentage for teaching places (standards.md a3, a14); "
-    "measured value only")
+    "no target: no verified coverage percentage for teaching places (docs/standards.md#a3, "
+    "docs/standards.md#a14); measured value only")
 NO_TARGET_LOCALIZATION = (
-    "no target: standards.md gives detection rules (d.1–d.3), no domestic-share target; "
-    "measured value only")
-NO_TARGET_GENERIC = "no target in standards.md; measured value only"
+    "no target: the detection rules (docs/standards.md#d-1, docs/standards.md#d-2, "
+    "docs/standards.md#d-3) set no domestic-share target; measured value only")
+NO_TARGET_GENERIC = "no target in docs/standards.md; measured value only"

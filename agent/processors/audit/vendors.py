@@ -17,7 +17,8 @@ def classify_vendor(name: str | None) -> tuple[str, str]:
         return "unknown", "no vendor declared"
     v = by_name(name)
     if v is None:
-        return "unknown", f"vendor '{name}' is not in the standards.md d.1 table"
+        why = f"vendor '{name}' is not in the standards.md d.1 table (docs/standards.md#d-1)"
+        return "unknown", why
     if v.source.startswith("d.1"):
         return v.domestic.value, f"d.1 declared vendor {v.name}"
     return v.domestic.value, f"declared vendor {v.name} ({v.source})"

@@ -3,7 +3,7 @@
 A room is covered when at least one AP serving it is up with at least one radio up (when the
 controller reports radios). APs are tied to rooms by the `room` tag the framework adds from the
 inventory, or by matching `ap_name` / `ap_mac` to an inventory AP. No coverage percentage target
-was verified (standards.md a3, a14), so the figures carry none.
+was verified (docs/standards.md#a3, docs/standards.md#a14), so the figures carry none.
 """
 
 from __future__ import annotations

@@ -64,6 +64,12 @@ def _pass_cell(ind: Indicator) -> str:
     return '<td class="fail">未达标 ✗<span class="en">fail</span></td>'
 
 
+def _cite(s: Source) -> str:
+    """A citation of the source's entry in docs/standards.md; the link stays in the page (the
+    report is self-contained) and goes to the entry's line under "Sources cited"."""
+    return f'<a class="cite" href="#src-{escape(s.anchor)}">{escape(s.link)}</a>'
+
+
 def _target_cells(ind: Indicator) -> str:
     if ind.target is None:
         note = escape(ind.note or "no cited target")
@@ -71,12 +77,12 @@ def _target_cells(ind: Indicator) -> str:
     t, s = ind.target, ind.target.source
     refs = "".join(
         f'<br><span class="note">参考 ref: {escape(r.label_zh)} {r.value:g}{escape(ind.unit)} '
-        f'— {escape(r.source.document)} (standards.md {escape(r.source.row)})</span>'
+        f'— {escape(r.source.document)} ({_cite(r.source)})</span>'
         for r in ind.references)
     return (f'<td class="num" data-target="{t.value:.6f}">{t.op.value} '
             f'{escape(fmt_value(t.value, ind.unit))}</td>'
             f'<td class="source" data-source-row="{escape(s.row)}">{escape(s.document)} '
-            f'<span class="en">standards.md {escape(s.row)}: {escape(s.detail)}</span>{refs}'
+            f'<span class="en">{_cite(s)}: {escape(s.detail)}</span>{refs}'
             + (f'<br><span class="note">{escape(ind.note)}</span>' if ind.note else "")
             + "</td>")
 
@@ -207,13 +213,15 @@ def _sources(audits: Sequence[CampusAudit]) -> str:
             for s in [i.source, *(r.source for r in i.references)]:
                 if s is not None:
                     seen.setdefault(s.row, s)
-    items = "".join(f"<li><b>standards.md {escape(s.row)}</b> — {escape(s.document)}: "
+    items = "".join(f'<li id="src-{escape(s.anchor)}"><b>{escape(s.link)}</b> — '
+                    f"{escape(s.document)}: "
                     f"{escape(s.detail)}" + (f" <span class=\"note\">{escape(s.url)}</span>"
                                              if s.url else "") + "</li>"
                     for s in sorted(seen.values(), key=lambda s: s.row))
     return ("<section id=\"sources\"><h2>引用依据 / Sources cited</h2>"
-            "<p class=\"note\">Targets come only from ../shared/reference/standards.md; figures "
-            "it marks as not found are shown without a target.</p>"
+            "<p class=\"note\">Targets come only from docs/standards.md (copied next to this "
+            "report as standards.md: each entry names the document, its issuer, date and "
+            "clause); figures it marks as not found are shown without a target.</p>"
             f"<ul>{items}</ul></section>")
 
 

@@ -13,7 +13,8 @@ from agent.processors.audit.model import CampusAudit, Evidence, Indicator
 PROVINCE = "province"
 
 COLUMNS = ("campus", "indicator", "scope", "family", "title_zh", "title_en", "value", "unit",
-           "target", "pass", "source_row", "source_document", "source_detail", "numerator",
+           "target", "pass", "source_row", "source_document", "source_detail", "source_link",
+           "numerator",
            "denominator", "unknown", "note")
 
 
@@ -29,7 +30,8 @@ def indicator_row(campus: str, ind: Indicator) -> dict[str, str]:
         "unit": ind.unit, "target": _num(ind.target.value if ind.target else None),
         "pass": "" if ind.passed is None else ("1" if ind.passed else "0"),
         "source_row": src.row if src else "", "source_document": src.document if src else "",
-        "source_detail": src.detail if src else "", "numerator": _num(ind.numerator),
+        "source_detail": src.detail if src else "", "source_link": src.link if src else "",
+        "numerator": _num(ind.numerator),
         "denominator": _num(ind.denominator), "unknown": str(ind.unknown), "note": ind.note,
     }
 
@@ -74,7 +76,8 @@ def _indicator(campus: str, ind: Indicator) -> dict[str, object]:
     d["unknown"] = ind.unknown
     d["source_url"] = ind.source.url if ind.source else ""
     d["references"] = [{"label_zh": r.label_zh, "label_en": r.label_en, "value": r.value,
-                        "source_row": r.source.row, "source_document": r.source.document}
+                        "source_row": r.source.row, "source_document": r.source.document,
+                        "source_link": r.source.link}
                        for r in ind.references]
     d["evidence"] = [_evidence(e) for e in ind.evidence]
     return d
