@@ -275,7 +275,7 @@ class _Compiler:
             conds.append(self._cond(c, base, [*loc, "where", i]))
         ints = frozenset(n for n in m.fields if meas is not None
                          and (spec := meas.field(n)) is not None
-                         and spec.kind in (FieldKind.COUNTER, FieldKind.STATE))
+                         and spec.kind in (FieldKind.COUNTER, FieldKind.STATE, FieldKind.INFO))
         return CompiledMetric(m.measurement, scalar, base, tags, fields, tuple(conds), ints)
 
     def _cond(self, c: Condition, base: MibObject, loc: list[str | int]) -> Cond:

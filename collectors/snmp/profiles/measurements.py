@@ -3,7 +3,7 @@ alert rules, dashboards and the report agree). Place tags are added by the frame
 
 from __future__ import annotations
 
-from agent.core.catalogue import Measurement, counter, gauge, state, tag
+from agent.core.catalogue import Measurement, counter, gauge, info, state, tag
 
 COMPONENT = tag("component", "component name from ENTITY-MIB entPhysicalName (or the vendor "
                 "table's own description) — board, CPU, memory pool, storage")
@@ -92,6 +92,15 @@ SNMP_PORT_ERRORS = Measurement(
             gauge("in_error_ratio_percent", "percent",
                   "inbound errors per inbound unicast packet")))
 
+SNMP_ENTITY = Measurement(
+    "snmp_entity", "hardware inventory (ENTITY-MIB entPhysicalTable): chassis, modules, "
+    "power supplies and fans with their model, serial and firmware",
+    tags=(COMPONENT, tag("class", "entPhysicalClass: chassis, module, powerSupply, fan"),
+          tag("model", "entPhysicalModelName"), tag("serial", "entPhysicalSerialNum"),
+          tag("firmware", "entPhysicalSoftwareRev")),
+    fields=(info(),))
+
 HEALTH_MEASUREMENTS: tuple[Measurement, ...] = (
+    SNMP_ENTITY,
     SNMP_CPU, SNMP_MEMORY, SNMP_STORAGE, SNMP_SENSOR, SNMP_OPTICAL, SNMP_POE, SNMP_POE_PORT,
     SNMP_UPS, SNMP_STP, SNMP_PORT_ERRORS)
