@@ -58,3 +58,9 @@ def test_shared_pen_is_decided_by_sysdescr() -> None:
     h3c = vendors.match_vendor(Evidence((1, 3, 6, 1, 4, 1, 25506, 11), "H3C Comware S6520"))
     assert hpe is not None and (hpe.vendor, hpe.domestic) == ("HPE", Domestic.NO)
     assert h3c is not None and (h3c.vendor, h3c.domestic) == ("H3C", Domestic.YES)
+
+
+def test_wlan_tables_name_catalogue_vendors() -> None:
+    from collectors.snmp.wlan import WLAN_MAPS
+
+    assert [v for m in WLAN_MAPS for v in m.vendors if by_name(v) is None] == []
