@@ -1,6 +1,7 @@
 """The `syslog` listener: RFC 5424 / RFC 3164 over UDP, TCP and TLS (RFC 5425) → `syslog` events.
 
-Sockets → bounded `Inbox` (excess dropped and counted) → one worker that parses batches in a
+Sockets → bounded `Inbox` (UDP: excess dropped and counted; TCP/TLS: the connection is held
+back near full, so nothing is lost) → one worker that parses batches in a
 thread (`parse.py`, bounded regexes) and emits one event per line on the sending device: the
 UDP/TCP source address, or for a trusted relay the line's HOSTNAME (inventory id or hostname).
 Every line is kept: one that does not parse is recorded raw (`format=raw`) and counted. The
@@ -11,6 +12,7 @@ own words, not our reading of them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import socket
@@ -102,6 +104,7 @@ class Totals:
     connections_total: int = 0
     connections_rejected: int = 0
     oversized_frames: int = 0
+    pauses: int = 0  # times a TCP/TLS connection was held back (inbox near full)
 
 
 class _Udp(asyncio.DatagramProtocol):
@@ -124,6 +127,8 @@ class _Stream(asyncio.Protocol):
         self.peer = "?"
         self.transport: asyncio.BaseTransport | None = None
         self.counted = False
+        self.pending: collections.deque[bytes] = collections.deque()
+        self.held = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         t = self.owner.totals
@@ -142,19 +147,49 @@ class _Stream(asyncio.Protocol):
         self._put(self.framer.feed(data))
 
     def _put(self, frames: list[bytes]) -> None:
+        self.pending.extend(frames)
+        self.owner.totals.oversized_frames += self.framer.oversized
+        self.framer.oversized = 0
+        self._flush()
+
+    def _flush(self) -> None:
+        """Into the inbox while it has room. TCP can push back where UDP cannot: when full,
+        stop reading this connection (the sender's buffers hold the rest; what was already
+        read waits in `pending`, at most one read's worth) until the worker has drained it."""
         o = self.owner
         now = time.time_ns()
-        for f in frames:
+        while self.pending:
+            if o.inbox.depth() >= o.inbox.maxlen:
+                self._hold()
+                return
             o.totals.received += 1
-            o.inbox.put((f, self.peer, self.name, now))
-        o.totals.oversized_frames += self.framer.oversized
-        self.framer.oversized = 0
+            o.inbox.put((self.pending.popleft(), self.peer, self.name, now))
+        if o.inbox.depth() >= o.high_water:
+            self._hold()
+
+    def _hold(self) -> None:
+        if not self.held:
+            self.held = True
+            self.owner.totals.pauses += 1
+            if isinstance(self.transport, asyncio.Transport) and not self.transport.is_closing():
+                self.transport.pause_reading()
+        self.owner.paused.add(self)
+
+    def resume(self) -> None:
+        self.held = False
+        self.owner.paused.discard(self)
+        self._flush()
+        if not self.held and isinstance(self.transport, asyncio.Transport) \
+                and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def eof_received(self) -> bool | None:
         self._put(self.framer.flush())
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self.pending:  # else it stays held: resume() still hands the rest over
+            self.owner.paused.discard(self)
         if self.counted:
             self.owner.totals.connections -= 1
             self.counted = False
@@ -174,6 +209,8 @@ class SyslogListener:
         self.bound: dict[str, list[tuple[str, int]]] = {"udp": [], "tcp": [], "tls": []}
         self.ready = asyncio.Event()
         self._closers: list[asyncio.BaseTransport | asyncio.Server] = []
+        self.paused: set[_Stream] = set()  # TCP/TLS connections held back while the inbox is full
+        self.high_water = max(1, cfg.queue_max_messages * 9 // 10)
 
     async def run(self, ctx: ListenerContext) -> None:
         loop = asyncio.get_running_loop()
@@ -226,6 +263,9 @@ class SyslogListener:
             except Exception:  # a bug must cost one batch, not the listener
                 ctx.count_error(ErrorType.INTERNAL)
                 self.log.exception("failed to process %d syslog lines", len(batch))
+            if self.paused and self.inbox.depth() <= self.high_water // 2:
+                for stream in list(self.paused):
+                    stream.resume()
 
     # ------------------------------------------------------------------ parsing (thread)
     def _sender(self, src: str, msg: SyslogMessage) -> tuple[Target | None, str]:
@@ -310,6 +350,7 @@ class SyslogListener:
             "dropped_total": self.inbox.dropped, "oversized_frames_total": t.oversized_frames,
             "connections": t.connections, "connections_total": t.connections_total,
             "connections_rejected_total": t.connections_rejected,
+            "tcp_pauses_total": t.pauses,
             "unknown_senders_total": self.senders.unknown_total if self.senders else 0,
             "queue_depth": self.inbox.depth(),
         }
@@ -423,6 +464,8 @@ SPEC = PluginSpec(
             gauge("connections", "", "open TCP/TLS connections"),
             counter("connections_total", "", "TCP/TLS connections accepted"),
             counter("connections_rejected_total", "", "connections over max_connections"),
+            counter("tcp_pauses_total", "", "times a TCP/TLS sender was held back (no loss) "
+                    "while the inbox was near full"),
             counter("unknown_senders_total", "", "lines from senders not in the inventory"),
             gauge("queue_depth", "", "lines waiting in the inbox"))),
     ),

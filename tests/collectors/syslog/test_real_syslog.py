@@ -204,3 +204,35 @@ async def test_trusted_relay_names_the_device_by_hostname(tmp_path: Path) -> Non
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_tcp_storm_is_held_back_not_dropped(tmp_path: Path) -> None:
+    """20,000 lines on one TCP connection into an inbox of 500 whose consumer is slow (the same
+    sleep in front of the parser as the UDP storm test): TCP is paused, not dropped — every
+    line arrives."""
+    cfg = SyslogConfig(listen_udp=[], listen_tcp=["127.0.0.1:0"], queue_max_messages=500,
+                       batch_max=100, report_interval_secs=3600)
+    lst, rec, task = await start(tmp_path, cfg)
+    real = lst.process
+
+    def slow(batch):
+        import time
+        time.sleep(0.005)
+        return real(batch)
+
+    lst.process = slow  # type: ignore[method-assign]
+    n = 20000
+    _, w = await asyncio.open_connection("127.0.0.1", port(lst, "tcp"))
+    payload = b"".join(b"<14>Dec  1 10:00:00 core-sw app: line %d\n" % i for i in range(n))
+    w.write(payload)
+    await w.drain()
+    w.close()
+    try:
+        assert await wait_for(lambda: len(rec.events("syslog")) == n, steps=3000)
+        assert lst.inbox.dropped == 0 and lst.totals.pauses > 0
+        nums = [int(e.summary.rsplit(" ", 1)[1]) for _, e in rec.events("syslog")]
+        assert nums == list(range(n))  # in order
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
