@@ -56,7 +56,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, ctx: CliContext) -> None:
+def register(sub: Any, ctx: CliContext | None = None) -> None:
     p = sub.add_parser("ssh-templates", help="SSH collector: commands and templates per platform")
     p.set_defaults(func=cmd_templates)
     p = sub.add_parser("ssh-parse", help="SSH collector: parse saved CLI output with our template")

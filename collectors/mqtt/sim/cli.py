@@ -77,7 +77,8 @@ def _run_fleet(args: argparse.Namespace, opts: FleetOptions, duration: float | N
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-             ctx: CliContext) -> None:
+             ctx: CliContext | None = None) -> None:
+    """`sim-iot`: needs nothing from the application (`ctx` unused)."""
     p = subparsers.add_parser("sim-iot", help="IoT fleet simulator over MQTT (demo, tests)")
     sub = p.add_subparsers(dest="sim_action", required=True)
     g = sub.add_parser("generate", help="write an inventory with N IoT devices per class")

@@ -12,7 +12,7 @@ from typing import Any
 from agent.core.plugin import CliContext
 
 
-def register(subparsers: Any, ctx: CliContext) -> None:
+def register(subparsers: Any, ctx: CliContext | None = None) -> None:
     p = subparsers.add_parser("sim-campus", help="generate / serve a simulated campus (snmpsim)")
     sub = p.add_subparsers(dest="sim_action", required=True)
     g = sub.add_parser("generate", help="write snmprec data, inventory and ground truth")
