@@ -122,6 +122,11 @@ def personalities() -> dict[str, Personality]:
                     {"show version": _data("zte_show_version.raw"),
                      "show running-config": _data("zte_show_running-config.raw")},
                     privileged_only=frozenset({"show running-config"})),
+        # ArubaOS mobility controller: "(name) >", enable, `no paging`
+        Personality("aruba", "Aruba@123", "OXID-IZE01", "({h}) >", "({h}) #", "aruba-en",
+                    {"no paging": ""}, CISCO_MORE, _IOS_ERROR,
+                    {"show running-config": _data("aruba_show_running-config.raw")},
+                    privileged_only=frozenset({"show running-config"})),
         Personality("hang", "Hang@123", "HANG-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER,
                     hang_after={"display ipv6 interface brief": 6,

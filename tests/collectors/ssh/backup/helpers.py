@@ -36,6 +36,7 @@ def creds(fake: FakeDevices) -> dict[str, SshCredential]:
         _cred("hang", "hang", "Hang@123"),
         _cred("garbage", "garbage", "Garbage@123"),
         _cred("huge", "huge", "Huge@1234"),
+        _cred("aruba", "aruba", "Aruba@123", enable="aruba-en"),
     ]
     return {c.name: c for c in cs}
 
@@ -56,6 +57,11 @@ def five(fake: FakeDevices) -> list[Target]:
         target(fake, "cisco-acc", "Cisco", "cisco", DeviceKind.ACCESS_SWITCH),
         target(fake, "zte-olt", "中兴", "zte", DeviceKind.AGGREGATION_SWITCH),
     ]
+
+
+def aruba(fake: FakeDevices) -> Target:
+    """An ArubaOS mobility controller (enable + secret, `no paging`)."""
+    return target(fake, "aruba-mc", "Aruba", "aruba", DeviceKind.WLAN_CONTROLLER)
 
 
 def backup(fake: FakeDevices, data_dir: Path, **cfg: object) -> ConfigBackup:

@@ -26,7 +26,15 @@ from exporters.alertmanager.plugin import AlertmanagerConfig, AlertmanagerExport
 from inventory.models import Campus, Inventory
 from tests.agent.processors.alerts.helpers import FakeClock, processor
 from tests.agent.processors.alerts.rig import Rig
-from tests.collectors.ssh.backup.helpers import all_objects, backup, commits, five, git, target
+from tests.collectors.ssh.backup.helpers import (
+    all_objects,
+    aruba,
+    backup,
+    commits,
+    five,
+    git,
+    target,
+)
 from tests.collectors.ssh.fakedevice import FakeDevices
 from tests.exporters.alertmanager.amserver import Alertmanager
 
@@ -52,9 +60,10 @@ def metric(items: Sequence[Item]) -> Metric:
 @pytest.mark.timeout(90)
 async def test_first_run_commits_every_device_second_run_nothing(
         fake_devices: FakeDevices, tmp_path: Path) -> None:
+    """Huawei, H3C, Ruijie, Cisco, ZTE and Aruba: one commit each, then nothing."""
     col = backup(fake_devices, tmp_path)
     await col.start()
-    targets = five(fake_devices)
+    targets = [*five(fake_devices), aruba(fake_devices)]
     try:
         first = await run_all(col, targets)
         repo = tmp_path / "configs"
@@ -164,6 +173,9 @@ SECRETS: dict[str, list[str]] = {
         "$9$xxxSECRET_ENABLExxxxxxxxxxxxxx", "$9$xxxxxxxxxxSECRET_OXIDIZEDxxxxxxxxx",
         "AAAAAAAAAABBBBBBBBBB", "community public",
     ],
+    "aruba_show_running-config.raw": [
+        "AAAAAAAAAABBBBBBBBBB", "root ********************",
+    ],
     "zte_show_running-config.raw": [
         "*21*Cd9FBNz0tjJfcP3wUqcjfVKnI31SpyN9UqcjffPT8eVs3oJf4twUSEnvYlmNAbXJqa3a2xEbSY7NWT9jfjIKt"
         "ZzxfbErkSS6HjSRFdwzmXP9lRWsquH9TSPAQ9TUgprMGTJ7cew9AdE+v57z",
@@ -190,7 +202,7 @@ async def test_no_sample_secret_in_the_git_object_store(
     original = cisco["show running-config"]
     col = backup(changing_devices, tmp_path)
     await col.start()
-    targets = five(changing_devices)
+    targets = [*five(changing_devices), aruba(changing_devices)]
     repo = tmp_path / "configs"
     try:
         await run_all(col, targets)
