@@ -25,7 +25,6 @@ from agent.core.errors import ConfigError
 from agent.core.model import ErrorType, Event, EventState, Item, Metric, MetricKind, Severity
 from agent.core.plugin import (
     BuildContext,
-    Capability,
     DefaultTargets,
     ListenerContext,
     PluginKind,
@@ -433,5 +432,6 @@ SPEC = PluginSpec(
                     "the inventory"),
             gauge("queue_depth", "", "datagrams waiting in the inbox"))),
     ),
-    capabilities=Capability.CREDENTIAL,
+    # no Capability.CREDENTIAL: that is for one `credential` key; `communities` and `users`
+    # name several sets, which build() checks (unknown or wrong-typed set: ConfigError)
 )

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from agent.core.model import Item
-from agent.core.plugin import BuildContext, ListenerContext, Target
+from agent.core.plugin import BuildContext, Capability, ListenerContext, Target
 from collectors.syslog.plugin import SyslogConfig
 from collectors.syslog.plugin import build as build_syslog
+from exporters.syslog_forward.plugin import SPEC as SYSLOG_FORWARD
 from exporters.syslog_forward.plugin import SyslogForwardConfig, SyslogForwardExporter
 from inventory.models import Campus, Device, DeviceKind, Inventory
 from tests.agent.processors.alerts.rig import Rig
@@ -47,6 +48,9 @@ async def test_centre_down_60s_during_a_storm_every_line_once_in_order(tmp_path:
     exporter = SyslogForwardExporter(SyslogForwardConfig(
         host=centre.host, port=centre.port, tls=False, timeout_secs=5), None)
     rig = Rig(tmp_path, PassThrough(), {"fwd": exporter})
+    # what the runtime does for a spec declaring Capability.IN_ORDER: oldest first, always
+    assert Capability.IN_ORDER in SYSLOG_FORWARD.capabilities
+    rig.outputs["fwd"].fresh_secs = 0.0
     lst = build_syslog(SyslogConfig(listen_udp=["127.0.0.1:0"], report_interval_secs=3600),
                        BuildContext(instance="syslog/t", inventory=inv, credentials={},
                                     data_dir=tmp_path, config_dir=tmp_path))
