@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from agent.core.plugin import BatchKind
+from agent.framework.clock import wall_ns
 from agent.framework.qcodec import Codec, CodecError
 
 _SCHEMA = """
@@ -183,7 +184,7 @@ class DiskQueue:
                       for chunk in (lines[k:k + self.block_items]
                                     for k in range(0, len(lines), self.block_items))]
         size = sum(len(p) for _, _, p in blocks)
-        now = time.time_ns()
+        now = wall_ns()  # the framework clock: a backward step never makes backlog "fresh"
 
         def body() -> int:
             dropped = self._make_room(size)

@@ -30,6 +30,7 @@ from agent.core.errors import PartialExportError, PermanentExportError, Retryabl
 from agent.core.lineprotocol import parse
 from agent.core.model import ErrorType, Event, Metric
 from agent.core.plugin import Batch, BatchKind, PushExporter
+from agent.framework.clock import wall_ns
 from agent.framework.diskqueue import QueueError, QueueRow
 from agent.framework.pacing import AimdPace, CatchUp, is_overload
 from agent.framework.pipeline import QueueSink
@@ -138,7 +139,7 @@ class PushOutput:
     def _pick(self) -> tuple[list[QueueRow], bool]:
         """(rows, is_backlog): the live tail first, else the oldest backlog."""
         q, limit = self.sink.queue, self.options.batch_max_points
-        cutoff = time.time_ns() - int(self.fresh_secs * 1e9)
+        cutoff = wall_ns() - int(self.fresh_secs * 1e9)  # the clock the rows were stamped by
         rows = q.peek_fresh(cutoff, limit)
         if rows:
             return rows, False

@@ -20,6 +20,7 @@ from typing import Any
 from agent.core.errors import ConfigError, StartupError
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PushExporter, Registry, Target
+from agent.framework.clock import default_clock, wall_ns
 from agent.framework.corrupt import DataFiles, secure_dir
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
@@ -72,6 +73,8 @@ class Agent:
         self.supervisor: Supervisor | None = None
         self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0),
                                  on_drop=self.rejections.for_instance("agent", "snapshot"))
+        # after a backward clock step every new point looks older than the last: not stale
+        default_clock().on_step(self._clock_stepped)
         self.print_lines = print_lines
         self._stop = asyncio.Event()
         self._reload = asyncio.Event()
@@ -208,6 +211,9 @@ class Agent:
                 log.exception("closing %r failed", p)
 
     # ---------------------------------------------------------------- running
+    def _clock_stepped(self, step_ns: int) -> None:
+        self.snapshot.clock_epoch += 1
+
     def request_stop(self) -> None:
         self._stop.set()
 
@@ -222,8 +228,8 @@ class Agent:
             out += self.supervisor.metrics(now)
         for o in built.outputs:
             s = o.sink.queue.stats()
-            # never negative: a row stamped before a backward clock step is not from the future
-            age = max(0.0, (now - s.oldest_ns) / 1e9) if s.oldest_ns else 0.0
+            # on the clock the rows were stamped by (never back), and never negative
+            age = max(0.0, (wall_ns() - s.oldest_ns) / 1e9) if s.oldest_ns else 0.0
             out.append(Metric("agent_queue", {"instance": o.sink.instance_id}, {
                 "depth_items": s.items, "depth_bytes": s.bytes, "oldest_age_seconds": age,
                 "dropped_total": s.dropped_items, "rejected_total": s.rejected_items,
@@ -356,6 +362,7 @@ class _FlushLoop:
                     self.built.pipeline.submit(self.agent._self_metrics(self.built))
                 except Exception as exc:
                     self._log_once("self-metrics", exc)
+            wall_ns()  # a backward clock step is noticed here at the latest, once a flush
             try:
                 await self.built.pipeline.flush()
             except Exception as exc:  # the pipeline contains its sinks; this is the last net

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from agent.core.model import Event, Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
+from agent.framework.clock import wall_ns
 from agent.framework.corrupt import move_aside
 from agent.processors.alerts.cli import register as register_cli
 from agent.processors.alerts.conditions import EvalContext, Evaluator, evaluator_for
@@ -34,7 +34,7 @@ _SETTLE_EVERY_NS = 10**9
 
 class AlertsProcessor:
     def __init__(self, rules: Sequence[Rule], cfg: AlertsConfig, ctx: EvalContext,
-                 clock: Callable[[], int] = time.time_ns, state_path: Path | None = None) -> None:
+                 clock: Callable[[], int] = wall_ns, state_path: Path | None = None) -> None:
         self.rules = list(rules)
         self.state_path = state_path
         self._file_events: list[Event] = []  # a damaged state file, reported once
