@@ -171,5 +171,5 @@ SPEC = PluginSpec(
                 "TLS or TCP, device and campus as structured data), behind a disk queue",
     example={"type": "syslog_forward", "host": "logs.example.edu.cn", "port": 6514,
              "tls": True},
-    capabilities=Capability.IN_ORDER,
+    capabilities=Capability.IN_ORDER | Capability.DECODED_BATCHES,
 )

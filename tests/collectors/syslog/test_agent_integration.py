@@ -2,7 +2,7 @@
 `snmptrap` and real `logger` lines become `event` rows in the local store naming the inventory
 device, the trap or mnemonic, the severity and the message (`campusmon query -m event`), and
 the listeners' own counters are written (the runtime checks every measurement against the
-plugins' declarations)."""
+plugins' declarations), and `syslog_forward` relays both lines to a real rsyslogd."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.agent.agentproc import campusmon, start_agent, stop_agent, wait_running
+from tests.exporters.syslog_forward.rsyslogd import start_rsyslog
 from tests.servers import free_port, require_binary
 
 
@@ -31,6 +32,7 @@ def test_agent_records_traps_and_syslog_as_events(tmp_path: Path) -> None:
     trap_port = free_port(kind=socket.SOCK_DGRAM)
     udp_port = free_port(kind=socket.SOCK_DGRAM)
     tcp_port = free_port()
+    centre = start_rsyslog(tmp_path / "centre")
     cfg = tmp_path / "agent.yaml"
     cfg.write_text(yaml.safe_dump({
         "agent": {"inventory": str(inv), "data_dir": str(tmp_path / "data"),
@@ -42,6 +44,8 @@ def test_agent_records_traps_and_syslog_as_events(tmp_path: Path) -> None:
             {"type": "syslog", "listen_udp": [f"127.0.0.1:{udp_port}"],
              "listen_tcp": [f"127.0.0.1:{tcp_port}"], "report_interval_secs": 0.5},
         ],
+        "outputs": [{"type": "syslog_forward", "host": centre.host, "port": centre.port,
+                     "tls": False}],
     }))
     log = tmp_path / "agent.log"
     proc = start_agent(cfg, log)
@@ -59,9 +63,18 @@ def test_agent_records_traps_and_syslog_as_events(tmp_path: Path) -> None:
                         "Failed password for invalid user admin from 192.0.2.7 port 22 ssh2"],
                        check=True)
         time.sleep(2.0)  # flushes every 0.2 s; the receivers report every 0.5 s
+        # the centre got both syslog lines (not the trap: forwarded kinds default to syslog)
+        for _ in range(100):
+            if len(centre.lines()) >= 2:
+                break
+            time.sleep(0.1)
     finally:
         rc, _ = stop_agent(proc)
+        centre.stop()
     assert rc == 0, log.read_text()[-3000:]
+    relayed = centre.lines()
+    assert len(relayed) == 2, relayed
+    assert any("%%01IFNET/4/LINK_STATE(l)[3]" in x and 'device="core-sw"' in x for x in relayed)
     assert "undeclared" not in log.read_text()
     out = campusmon("query", "--config", str(cfg), "-m", "event", "--format", "lp")
     assert out.returncode == 0, out.stderr
