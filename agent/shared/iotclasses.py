@@ -81,6 +81,23 @@ def class_name(device: Device | None) -> str:
     return device.kind.value
 
 
+# Labels that put a device behind another IoT plugin (its own protocol, or a gateway's schema):
+# the MQTT listener leaves such devices alone instead of waiting for their heartbeat on its
+# own topics (and calling them down when it never comes).
+OTHER_PROTOCOL_LABELS: dict[str, str] = {
+    "modbus_map": "modbus", "bacnet_instance": "bacnet", "lorawan_dev_eui": "lorawan",
+    "zigbee_name": "zigbee", "sparkplug_id": "sparkplug",
+}
+
+
+def other_protocol(device: Device) -> str | None:
+    """The protocol of another IoT plugin this device is read by, or None."""
+    for label, protocol in OTHER_PROTOCOL_LABELS.items():
+        if device.labels.get(label):
+            return protocol
+    return None
+
+
 def is_iot_device(device: Device) -> bool:
     """An IoT device for audits and counts, whatever it speaks: an IoT kind, or any device the
     inventory gives an `iot_class` (a Modbus UPS, a BACnet air handler, a Sparkplug PLC)."""

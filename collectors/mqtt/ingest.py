@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from agent.core.model import Event, EventState, FieldValue, Item, Metric, Severity
 from agent.core.plugin import Target
+from agent.shared.iotclasses import other_protocol
 from collectors.mqtt.classes import IotClass, class_of, heartbeat_override
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import Received
@@ -83,6 +84,8 @@ class Ingest:
             cls = class_of(t.device)
             if cls is None:
                 continue  # not an IoT device: selected by a broad target selector
+            if other_protocol(t.device) is not None:
+                continue  # read by the modbus / bacnet / iot_gateways plugin, not over MQTT
             self.devices[t.device.id] = DeviceEntry(t, cls)
             interval = heartbeat_override(t.device) or cfg.heartbeat_for(cls)
             self.liveness.track(t.device.id, cls, interval, now_mono)
