@@ -241,3 +241,55 @@ async def test_relay_and_v1_agent_addr_name_the_original_sender(tmp_path) -> Non
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_trap_storm_drops_only_the_excess(tmp_path) -> None:
+    """20,000 v2c traps at once into an inbox of 500 whose consumer is made slow (a sleep in
+    front of the decoder, the only mock here, standing in for a busy CPU): the excess is
+    dropped and counted, every accepted trap becomes an event, and a trap after the storm
+    still arrives."""
+    import socket
+
+    from tests.collectors.snmp_trap.test_ber import _v2c
+    creds: dict[str, Credential] = {"pub": SnmpV2cCredential(
+        name="pub", type="snmp_v2c", community=SecretStr("public"))}
+    inv = inventory()
+    lst = build(SnmpTrapConfig(listen=["127.0.0.1:0"], communities=["pub"],
+                               queue_max_messages=500, batch_max=100,
+                               report_interval_secs=3600),
+                BuildContext(instance="snmp_trap/t", inventory=inv, credentials=creds,
+                             data_dir=tmp_path, config_dir=tmp_path))
+    rec = Recorder()
+    task = asyncio.create_task(lst.run(rec.context(targets(inv))))
+    try:
+        await asyncio.wait_for(lst.ready.wait(), 10)
+        real = lst.process
+
+        def slow(batch):
+            import time
+            time.sleep(0.02)
+            return real(batch)
+
+        lst.process = slow  # type: ignore[method-assign]
+        msg = _v2c(0xA7)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        for i in range(20000):
+            s.sendto(msg, ("127.0.0.1", port(lst)))
+            if i % 2000 == 0:
+                await asyncio.sleep(0)
+        assert await wait_for(lambda: lst.inbox.depth() == 0 and
+                              len(rec.events("snmp_trap")) == lst.inbox.accepted, steps=2000)
+        lst.process = real  # type: ignore[method-assign]
+        before = len(rec.events("snmp_trap"))
+        s.sendto(msg, ("127.0.0.1", port(lst)))
+        s.close()
+        assert await wait_for(lambda: len(rec.events("snmp_trap")) == before + 1)
+        assert lst.inbox.dropped > 0
+        assert lst.inbox.accepted + lst.inbox.dropped + lst.totals.oversized == \
+            lst.totals.received
+        assert lst.totals.accepted == lst.inbox.accepted
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
