@@ -138,11 +138,23 @@ class ConfigBackup:
                 session: CliSession, trigger: str) -> Outcome:
         """Blocking, in a worker thread: one session, one command, streamed to disk."""
         name = target.id
-        session.open()
-        writer = ConfigWriter(self.repo.incoming(name), bp, masker)
+        incoming = self.repo.incoming(name)
         try:
+            writer = ConfigWriter(incoming, bp, masker)
+        except OSError as exc:
+            raise CollectError(ErrorType.INTERNAL, f"{name}: {incoming}: {exc.strerror}") from None
+
+        def feed(text: str) -> None:
             try:
-                session.stream(bp.command, writer.feed)
+                writer.feed(text)
+            except OSError as exc:  # a full disk is ours, not the device's: not `unreachable`
+                raise CollectError(ErrorType.INTERNAL,
+                                   f"{name}: writing {incoming}: {exc.strerror}") from None
+
+        try:
+            session.open()
+            try:
+                session.stream(bp.command, feed)
             except CollectError:
                 # a device that stopped mid-output would not answer a polite logout either:
                 # cut the connection instead of waiting for netmiko's read timeouts
@@ -157,6 +169,9 @@ class ConfigBackup:
                 written = writer.finish()
             except NotAConfiguration as exc:
                 raise CollectError(ErrorType.PARSE, f"{name}: {bp.command}: {exc}") from None
+            except OSError as exc:
+                raise CollectError(ErrorType.INTERNAL,
+                                   f"{name}: writing {incoming}: {exc.strerror}") from None
         except BaseException:
             writer.discard()
             raise
@@ -169,7 +184,7 @@ class ConfigBackup:
         if change is not None and self.repo.remote:
             try:
                 self.repo.push()
-            except RepoError as exc:  # the commit is safe locally; the push retries next time
+            except RepoError as exc:  # the commit is safe locally; the next push carries it
                 log.warning("config_backup: push to %s failed: %s", self.repo.remote, exc)
         return Outcome(written, change)
 
