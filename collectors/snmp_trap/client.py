@@ -115,6 +115,11 @@ class V3Receiver:
         obs.register_observer(self._seen, "rfc3412.receiveMessage:request")
         obs.register_observer(self._sm_failure, "rfc3412.prepareDataElements:sm-failure")
         self._receiver = ntfrcv.NotificationReceiver(self.engine, self._callback)
+        mib = self.engine.get_mib_builder()
+        self._bad_counters: list[Any] = [
+            *mib.import_symbols("__SNMPv2-MIB", "snmpInASNParseErrs", "snmpInBadVersions"),
+            *mib.import_symbols("__SNMP-MPD-MIB", "snmpUnknownSecurityModels",
+                                "snmpInvalidMsgs", "snmpUnknownPDUHandlers")]
 
     @property
     def engine_id(self) -> bytes:
@@ -132,10 +137,16 @@ class V3Receiver:
         t.transport = sock
         self._transports[family] = t
 
-    def feed(self, family: int, data: bytes, addr: tuple[Any, ...]) -> None:
-        """Process one v3 datagram now (synchronously; pysnmp sends any reply itself)."""
+    def feed(self, family: int, data: bytes, addr: tuple[Any, ...]) -> bool:
+        """Process one v3 datagram now (synchronously; pysnmp sends any reply itself).
+        False when pysnmp found it malformed (it counts those in its own MIB, silently)."""
         t = self._transports[family]
+        before = self._malformed()
         t._callback_function(t, t.ADDRESS_TYPE(addr[:2]), data)
+        return self._malformed() == before
+
+    def _malformed(self) -> int:
+        return sum(int(c.syntax) for c in self._bad_counters)
 
     def _seen(self, _engine: Any, _point: str, variables: dict[str, Any], _ctx: Any) -> None:
         self._last = variables

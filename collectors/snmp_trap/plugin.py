@@ -191,11 +191,18 @@ class SnmpTrapListener:
                 self.totals.malformed += 1
                 continue
             if version == ber.V3 and self.v3 is not None:
-                self.v3.feed(d[0], d[1], d[2])
+                try:
+                    if not self.v3.feed(d[0], d[1], d[2]):
+                        self.totals.malformed += 1
+                except Exception:  # pysnmp on a hostile datagram: that one is lost, not the batch
+                    self.totals.malformed += 1
+                    self.log.debug("SNMPv3 datagram from %s not processed", d[2], exc_info=True)
             elif version in (ber.V1, ber.V2C):
                 v12.append(d)
+            elif version == ber.V3:
+                self.totals.auth_failures += 1  # v3 and no users configured: not accepted
             else:
-                self.totals.bad_community += 1  # v3 with no users configured: not accepted
+                self.totals.malformed += 1
         out = await asyncio.to_thread(self.process, v12) if v12 else _Out()
         for fam, resp, addr in out.acks:
             tr = self._socks.get(fam)

@@ -293,3 +293,27 @@ async def test_trap_storm_drops_only_the_excess(tmp_path) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_garbage_never_stops_the_listener(listener) -> None:
+    """Undecodable datagrams — random bytes, truncated v1/v2c, v3-looking junk for pysnmp —
+    are counted; a real trap right after them is accepted."""
+    import random
+    import socket
+
+    lst, rec = listener
+    rnd = random.Random(16)
+    junk = [bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200))) for _ in range(50)]
+    junk += [b"\x30\x10\x02\x01\x03" + bytes(rnd.randrange(256) for _ in range(20))
+             for _ in range(50)]  # claims to be v3
+    junk += [b"\x30\x82\xff\xff\x02\x01\x01", b"", b"\x30"]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for j in junk:
+        s.sendto(j, ("127.0.0.1", port(lst)))
+    s.close()
+    assert await run("snmptrap", "-v", "2c", "-c", "trap-s3cret", f"127.0.0.1:{port(lst)}", "",
+                     LINK_DOWN, *IF_VARBINDS) == 0
+    assert await wait_for(lambda: len(rec.events("snmp_trap")) == 1)
+    t = lst.totals
+    assert t.malformed + t.auth_failures + t.bad_community >= len(junk) - 1  # b"" may vanish
+    assert t.accepted == 1
