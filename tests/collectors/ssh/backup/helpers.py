@@ -35,6 +35,7 @@ def creds(fake: FakeDevices) -> dict[str, SshCredential]:
         _cred("wrong", "huawei", "not-the-password"),
         _cred("hang", "hang", "Hang@123"),
         _cred("garbage", "garbage", "Garbage@123"),
+        _cred("nopager", "nopager", "NoPager@123"),
         _cred("huge", "huge", "Huge@1234"),
         _cred("aruba", "aruba", "Aruba@123", enable="aruba-en"),
     ]

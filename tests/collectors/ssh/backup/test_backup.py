@@ -407,3 +407,20 @@ async def test_unusable_data_dir_is_a_clear_error_not_a_crash(fake_devices: Fake
         await col.close()
     assert err.value.error_type is ErrorType.INTERNAL
     assert "masking key" in str(err.value) and "not-a-dir" in str(err.value)
+
+
+@pytest.mark.timeout(60)
+async def test_pager_left_on_is_a_protocol_error(fake_devices: FakeDevices,
+                                                 tmp_path: Path) -> None:
+    """An old VRP account that may not turn paging off: the first page arrives, then
+    '---- More ----'; that is said (`protocol`), nothing half is stored."""
+    col = backup(fake_devices, tmp_path, session_timeout_secs=15.0)
+    await col.start()
+    try:
+        with pytest.raises(PartialCollect) as err:
+            await col.poll(target(fake_devices, "old-vrp", "Huawei", "nopager"))
+    finally:
+        await col.close()
+    assert err.value.error_type is ErrorType.PROTOCOL
+    assert "old-vrp: display current-configuration: output is paged" in str(err.value)
+    assert not (tmp_path / "configs" / device_file("old-vrp")).exists()
