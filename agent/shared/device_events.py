@@ -58,9 +58,9 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Words one of which every pattern of the category needs (lower case): a substring test skips
 # the category's regex for most lines (the regexes cost ~10x a keyword scan).
 _KEYS: dict[str, tuple[str, ...]] = {
-    "ap_offline": ("ap", "accesspoint"),
+    "ap_offline": ("ap",),
     "link_down": ("down",),
-    "link_up": ("up",),
+    "link_up": ("linkup", "linkdown_clear", "link_state", "updown", " up", "=up"),
     "reboot": ("start", "reboot", "reload"),
     "auth_failure": ("fail", "invalid user"),
     "config_saved": ("config", "cfg", "save", "write memory"),
