@@ -2,10 +2,13 @@
 
 Sources (documentation of each system; values kept, ids changed only where a test needs two):
 - ChirpStack v4: topic `application/APPLICATION_ID/device/DEV_EUI/event/EVENT` (docs,
-  "Integrations › MQTT"); the `up` body is the `up` example of "Integrations › Event types"
-  (Protobuf JSON mapping of integration.proto `UplinkEvent`), with a second receiving gateway
-  and a decoded `object` as a device-profile codec adds; `status` follows `StatusEvent`
-  (margin, externalPowerSource, batteryLevelUnavailable, batteryLevel).
+  "Integrations › MQTT"); the `up` body is modelled on the `up` example of "Integrations ›
+  Event types" — the Protobuf JSON mapping of integration.proto `UplinkEvent` (deviceInfo,
+  devAddr, dr, fCnt, fPort, data, rxInfo[gatewayId, uplinkId, rssi, snr, context], txInfo
+  with LoRa modulation) — with a second receiving gateway and a decoded `object` as a
+  device-profile codec adds; `status` follows `StatusEvent` (margin, externalPowerSource,
+  batteryLevelUnavailable, batteryLevel). rxInfo's shape is also that of the Gateway Bridge
+  docs' `up` example.
 - zigbee2mqtt: `zigbee2mqtt/FRIENDLY_NAME` with the exposes of the Aqara WSDCGQ11LM
   temperature/humidity/pressure sensor (docs, "Supported devices"), and
   `zigbee2mqtt/FRIENDLY_NAME/availability` `{"state":"online"}` (docs, "Device availability").
