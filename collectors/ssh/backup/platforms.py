@@ -40,6 +40,8 @@ def _rx(*patterns: str) -> tuple[re.Pattern[str], ...]:
 
 # a bare timestamp line: VRP prints one before each display output unless `timestamp disable`
 _TIMESTAMP = r"^\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s*[+-]\d{2}:\d{2})?\s*$"
+# a comment line carrying an uptime counter (some releases and management tools print one)
+_UPTIME = r"^\s*[!#].*\b(?i:uptime)\b"
 _IOS_VOLATILE = _rx(
     r"^Building configuration\.\.\.\s*$",
     r"^Current configuration\s*:\s*\d+\s*bytes\s*$",  # the byte count moves with any change
@@ -48,22 +50,25 @@ _IOS_VOLATILE = _rx(
     r"^!\s*No configuration change since last restart",
     r"^!\s*Time:\s",
     r"^\s*ntp clock-period \d+\s*$",  # IOS rewrites the learnt clock drift every few minutes
+    _UPTIME,
 )
 
 BACKUP_PLATFORMS: Mapping[Platform, BackupPlatform] = {
     Platform.HUAWEI: BackupPlatform(
         "display current-configuration",
-        _rx(r"^!Last configuration was (?:updated|saved) at ", r"^!Time:\s", _TIMESTAMP),
+        _rx(r"^!Last configuration was (?:updated|saved) at ", r"^!Time:\s", _TIMESTAMP,
+            _UPTIME),
         re.compile(r"^return$"), "return"),
     Platform.HP_COMWARE: BackupPlatform(
-        "display current-configuration", _rx(_TIMESTAMP), re.compile(r"^return$"), "return"),
+        "display current-configuration", _rx(_TIMESTAMP, _UPTIME), re.compile(r"^return$"),
+        "return"),
     Platform.RUIJIE_OS: BackupPlatform("show running-config", _IOS_VOLATILE,
                                        re.compile(r"^end$"), "end"),
     Platform.ZTE_ZXROS: BackupPlatform(
         "show running-config",
         _rx(r"^!configuration has not been saved", r"^!configuration was (?:loaded|saved) ",
             r"^!last configuration change at ", r"^!\s*Time:\s",
-            r"^Building configuration\.\.\.\s*$"),
+            r"^Building configuration\.\.\.\s*$", _UPTIME),
         # ZXROS closes every block with !</block>; older releases end with `end`
         re.compile(r"^(?:!</[\w-]+>|end)$"), "!</block> or end"),
     Platform.CISCO_IOS: BackupPlatform("show running-config", _IOS_VOLATILE,
@@ -72,6 +77,6 @@ BACKUP_PLATFORMS: Mapping[Platform, BackupPlatform] = {
                                       re.compile(r"^end$"), "end"),
     Platform.ARUBA_OS: BackupPlatform(
         "show running-config",
-        _rx(r"^Building Configuration\.\.\.\s*$", r"^\s*ntp clock-period \d+\s*$"),
+        _rx(r"^Building Configuration\.\.\.\s*$", r"^\s*ntp clock-period \d+\s*$", _UPTIME),
         re.compile(r"^end$"), "end"),
 }
