@@ -44,6 +44,9 @@ async def main(data: Path, port: int) -> None:
                                   "message": str(exc)}), flush=True)
     finally:
         await col.close()
+    left = sorted(p.name for p in (data / "configs.incoming").glob("*"))
+    stored = sorted(p.name for p in (data / "configs" / "devices").glob("*"))
+    print(json.dumps({"incoming": left, "stored": stored}), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def test_full_disk_is_internal_and_the_next_device_is_backed_up(
                          capture_output=True, text=True, cwd=REPO, timeout=170)
     assert res.returncode == 0, res.stderr[-3000:]
     lines = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
-    big, small = lines
+    big, small, files = lines
+    assert files == {"incoming": [], "stored": ["cisco-acc.cfg"]}
     assert (big["device"], big["ok"], big["error"]) == ("big-core", False, "internal")
     assert "big-core: writing" in big["message"] and "No space left" in big["message"]
     assert small == {"device": "cisco-acc", "ok": True, "n": 1}
