@@ -99,6 +99,22 @@ class BacnetClient:
             raise _error(exc, address) from None
         return any(_object_id(i.iAmDeviceIdentifier) == f"device,{instance}" for i in i_ams)
 
+    async def discover(self, address: str, timeout_s: float, limit: int = 4096
+                       ) -> list[tuple[int, str]]:
+        """Who-Is without a range to `address` (a directed broadcast, or one device): every
+        (device instance, address) that answered I-Am within the timeout."""
+        app = self._application()
+        try:
+            i_ams = await app.who_is(None, None, Address(address), timeout=timeout_s)
+        except Exception as exc:
+            raise _error(exc, address) from None
+        out: list[tuple[int, str]] = []
+        for i in list(i_ams)[:limit]:
+            kind, inst = i.iAmDeviceIdentifier
+            if str(kind) == "device":
+                out.append((int(inst), str(i.pduSource)))
+        return out
+
     async def object_list(self, address: str, instance: int, timeout_s: float,
                           limit: int = 1024) -> list[str]:
         app = self._application()

@@ -5,6 +5,10 @@ device object instance) and `bacnet_map` naming one of the config's `maps` (whic
 read, and which to follow by COV); `bacnet_port` when it does not listen on 47808. BACnet/IP
 has no authentication here (BACnet/SC is not read yet), so no credential set is used.
 
+With `discovery_address`, a Who-Is without a range goes there every `discovery_every_polls`
+polls, and devices that answer but are not in the inventory are reported
+(`unregistered_iot_device`, as the MQTT listener reports unknown device ids).
+
 Each poll: Who-Is to the device's address (until it answered once), its object list (once,
 then every `object_list_every_polls`), ReadPropertyMultiple of present-value / status-flags /
 units for the map's objects, and the latest COV notification for the objects that subscribe
@@ -25,7 +29,7 @@ from pydantic import Field
 
 from agent.core.catalogue import Measurement, counter, gauge, state, tag
 from agent.core.errors import CollectError, PartialCollect
-from agent.core.model import ErrorType, FieldValue, Item, Metric
+from agent.core.model import ErrorType, Event, EventState, FieldValue, Item, Metric, Severity
 from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from agent.shared.iotclasses import class_name
 from agent.shared.iotliveness import IOT_DEVICE, PollLiveness
@@ -49,6 +53,11 @@ class BacnetConfig(StrictModel):
     maps: dict[str, list[ObjectSpec]] = Field(min_length=1)
     cov_lifetime_secs: int = Field(default=300, ge=10, le=86400)
     object_list_every_polls: int = Field(default=60, ge=1)
+    # Who-Is without a range to this address (a directed broadcast such as
+    # "10.20.0.255:47808") every `discovery_every_polls` polls: devices that answer and are
+    # not in the inventory are reported as unregistered IoT devices
+    discovery_address: str | None = None
+    discovery_every_polls: int = Field(default=60, ge=1)
     down_after_failures: int = Field(default=2, ge=1, le=10)
 
 
@@ -92,9 +101,44 @@ class BacnetPoller:
         self.client = BacnetClient(cfg.local_address, cfg.local_instance)
         self.live = PollLiveness("bacnet", cfg.down_after_failures)
         self.devices: dict[str, DeviceState] = {}
+        self.known_instances: set[int] = set()
+        self.unregistered: dict[int, str] = {}
+        self._discovery_polls = 0
 
     async def start(self) -> None:
         return None
+
+    async def _discover(self, wall: int) -> list[Item]:
+        """Run by whichever poll comes due; every device it finds outside the inventory is
+        reported once (the same event MQTT raises for an unknown device id)."""
+        if self.cfg.discovery_address is None:
+            return []
+        self._discovery_polls += 1
+        if (self._discovery_polls - 1) % self.cfg.discovery_every_polls:
+            return []
+        try:
+            found = await self.client.discover(self.cfg.discovery_address, self.timeout_s / 3)
+        except CollectError as exc:
+            self.log.info("BACnet discovery on %s failed: %s", self.cfg.discovery_address, exc)
+            return []
+        out: list[Item] = []
+        for instance, address in found:
+            if instance in self.known_instances or instance in self.unregistered:
+                continue
+            if len(self.unregistered) >= 1000:
+                break
+            self.unregistered[instance] = address
+            self.log.warning("BACnet device %d at %s is not in the inventory", instance,
+                             address)
+            out.append(Event(
+                key=f"iot-unregistered:bacnet:{instance}", kind="unregistered_iot_device",
+                state=EventState.OBSERVED, severity=Severity.WARNING,
+                summary=f"BACnet device {instance} at {address} is not in the inventory "
+                        f"(found by a Who-Is during another device's poll, whose place the "
+                        f"event's labels carry)",
+                labels={"device_id": f"bacnet:{instance}", "address": address,
+                        "protocol": "bacnet"}, ts_ns=wall))
+        return out
 
     def _where(self, t: Target) -> tuple[str, int, list[ObjectSpec]]:
         raw_inst, raw_map = _label(t, INSTANCE_LABEL), _label(t, MAP_LABEL)
@@ -143,6 +187,7 @@ class BacnetPoller:
 
     async def poll(self, target: Target) -> Sequence[Item]:
         address, instance, objects = self._where(target)
+        self.known_instances.add(instance)
         dev = self.devices.setdefault(target.id, DeviceState())
         cls = class_name(target.device) if target.device is not None \
             else target.labels.get("iot_class", "hvac")
@@ -151,6 +196,7 @@ class BacnetPoller:
         failure: CollectError | None = None
         answered = any(lt.since_poll for lt in dev.latest.values())
         dev.polls += 1
+        unregistered = await self._discover(wall)
         try:
             if not dev.found:
                 dev.found = await self.client.who_is(address, instance, self.timeout_s / 3)
@@ -197,6 +243,7 @@ class BacnetPoller:
         if dev.objects_total is not None:
             dfields["objects"] = dev.objects_total
         items.append(Metric("bacnet_device", {"instance": str(instance)}, dfields, wall))
+        items.extend(unregistered)
         if failure is not None:
             raise PartialCollect(items, failure.error_type, str(failure))
         return items

@@ -44,6 +44,7 @@ class BacnetDevice:
 
 
 def start_device(tmp: Path, instance: int = 1001) -> BacnetDevice:
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port(kind=socket.SOCK_DGRAM)
     log = tmp / f"bacnet-{port}.log"
     srv = ServerProcess([sys.executable, "-m", "tests.collectors.bacnet.device", "--port",

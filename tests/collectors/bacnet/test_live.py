@@ -149,3 +149,33 @@ async def test_garbage_datagrams_never_a_crash(tmp_path: Path) -> None:
     finally:
         await p.close()
         dev.stop()
+
+
+@pytest.mark.timeout(90)
+async def test_discovery_reports_devices_outside_the_inventory(tmp_path: Path) -> None:
+    known = start_device(tmp_path / "known")
+    stranger = start_device(tmp_path / "stranger", instance=2002)
+    ctx = BuildContext(instance="bacnet/test", inventory=Inventory.empty("t"), credentials={},
+                       data_dir=tmp_path, config_dir=tmp_path, timeout_s=3.0,
+                       logger=logging.getLogger("test.bacnet"))
+    cfg = BacnetConfig.model_validate({
+        "local_address": local_address(), "local_instance": 999, "maps": {"ahu": MAP},
+        # a directed broadcast on a real network; here the stranger's own address
+        "discovery_address": stranger.address, "discovery_every_polls": 2})
+    p = build(cfg, ctx)
+    t = target(known)
+    try:
+        first, err = await poll(p, t)
+        assert err is None
+        found = [i for i in first if isinstance(i, Event)
+                 and i.kind == "unregistered_iot_device"]
+        assert [(e.labels["device_id"], e.labels["address"]) for e in found] == [
+            ("bacnet:2002", stranger.address)]
+        second, _ = await poll(p, t)  # not due
+        third, _ = await poll(p, t)  # due again: reported once only
+        assert not [i for i in [*second, *third] if isinstance(i, Event)
+                    and i.kind == "unregistered_iot_device"]
+    finally:
+        await p.close()
+        known.stop()
+        stranger.stop()
