@@ -20,7 +20,7 @@ from agent.core.lineprotocol import render_many
 from agent.core.model import Metric
 from agent.core.plugin import CliContext
 from agent.framework.localstore import LocalStore
-from agent.framework.logsetup import setup_logging
+from agent.framework.logsetup import redact, register_secrets, secrets_of, setup_logging
 from agent.shared.timeargs import parse_time
 from config.loader import LoadedConfig, load_config
 from inventory.loader import load_inventory
@@ -39,6 +39,8 @@ def _fail(message: str) -> int:
 
 def _load(args: argparse.Namespace) -> LoadedConfig:
     cfg = load_config(Path(args.config), builtin_registry())
+    # from here on no log line carries one of the config's secrets, whatever the library
+    register_secrets(secrets_of(cfg))
     for w in cfg.warnings:
         print(f"campusmon: warning: {w}", file=sys.stderr)
     return cfg
@@ -87,6 +89,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             problems.extend(str(x) for x in exc.problems)
             continue
+        register_secrets(secrets_of(cfg))
         for w in cfg.warnings:
             print(f"campusmon: warning: {w}", file=sys.stderr)
         # build every plugin without starting it
@@ -103,7 +106,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"{p}: ok ({len(cfg.inputs)} inputs, {len(cfg.processors)} processors, "
               f"{len(cfg.outputs)} outputs, {len(cfg.inventory.devices)} devices)")
     for line in problems:
-        print(f"campusmon: {line}", file=sys.stderr)
+        print(f"campusmon: {redact(line)}", file=sys.stderr)
     return 2 if problems else 0
 
 
@@ -266,10 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rc
     except ConfigError as exc:
         for problem in exc.problems:
-            print(f"campusmon: {problem}", file=sys.stderr)
+            print(f"campusmon: {redact(str(problem))}", file=sys.stderr)
         return 2
     except CampusmonError as exc:
-        return _fail(str(exc))
+        return _fail(redact(str(exc)))
     except KeyboardInterrupt:
         return 130
 
