@@ -81,3 +81,12 @@ def vm_last(url: str, name: str, **labels: str) -> dict[str, float]:
         assert isinstance(stamps, list)
         out[str(metric["__name__"])] = float(max(zip(stamps, values, strict=True))[1])
     return out
+
+
+def failed_in_a_row_before(rows: list[Metric], ts_ns: int, field: str = "up") -> int:
+    """How many polls in a row had `field` == 0 up to `ts_ns` (the run that ended in a down
+    event): 2 means down on the second failed poll, whatever happened earlier."""
+    n = 0
+    for r in sorted((r for r in rows if r.ts_ns <= ts_ns), key=lambda r: r.ts_ns):
+        n = n + 1 if r.fields.get(field) == 0 else 0
+    return n

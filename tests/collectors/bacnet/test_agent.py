@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.collectors.agentrun import running_agent, stored, vm_last, wait_until, write_config
+from tests.collectors.agentrun import (
+    failed_in_a_row_before,
+    running_agent,
+    stored,
+    vm_last,
+    wait_until,
+    write_config,
+)
 from tests.collectors.bacnet.helpers import local_address, start_device
 from tests.servers import VictoriaMetrics
 
@@ -50,8 +57,7 @@ async def test_bacnet_points_reach_store_and_victoriametrics(
                                               if e.tags["event_kind"] == "device_down"], 30)
             assert downs[0].tags["iot_class"] == "hvac"
             polls = stored(data, "agent_poll", device="ahu-1")
-            assert len([q for q in polls if q.fields["up"] == 0
-                        and q.ts_ns <= downs[0].ts_ns]) == 2
+            assert failed_in_a_row_before(polls, downs[0].ts_ns) == 2
             dev.start()
             await wait_until(lambda: [e for e in stored(data, "event", device="ahu-1")
                                       if e.tags["event_kind"] == "device_up"], 30)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.collectors.agentrun import running_agent, stored, vm_last, wait_until, write_config
+from tests.collectors.agentrun import (
+    failed_in_a_row_before,
+    running_agent,
+    stored,
+    vm_last,
+    wait_until,
+    write_config,
+)
 from tests.collectors.coap.server import SERVED
 from tests.collectors.coap.test_live import start_server
 from tests.servers import VictoriaMetrics
@@ -46,8 +53,7 @@ async def test_coap_values_reach_store_and_victoriametrics(
             downs = await wait_until(lambda: [e for e in stored(data, "event", device="air-1")
                                               if e.tags["event_kind"] == "device_down"])
             polls = stored(data, "agent_poll", device="air-1")
-            assert len([p for p in polls if p.fields["up"] == 0
-                        and p.ts_ns <= downs[0].ts_ns]) == 2
+            assert failed_in_a_row_before(polls, downs[0].ts_ns) == 2
             srv.start()
             await wait_until(lambda: [e for e in stored(data, "event", device="air-1")
                                       if e.tags["event_kind"] == "device_up"])

@@ -10,7 +10,14 @@ import pytest
 
 from agent.core.model import Metric
 from collectors.modbus.regmap import shipped_maps
-from tests.collectors.agentrun import running_agent, stored, vm_last, wait_until, write_config
+from tests.collectors.agentrun import (
+    failed_in_a_row_before,
+    running_agent,
+    stored,
+    vm_last,
+    wait_until,
+    write_config,
+)
 from tests.collectors.modbus.helpers import meter_spec, start_device
 from tests.servers import VictoriaMetrics
 
@@ -51,9 +58,7 @@ async def test_meter_values_reach_store_and_victoriametrics_and_liveness_flips(
             assert downs[0].tags["iot_class"] == "energy_meter"
             # down on the second failed poll in a row, not later
             polls = stored(data, "agent_poll", device="dc-meter")
-            failed_before = [p for p in polls if p.fields["up"] == 0
-                             and p.ts_ns <= downs[0].ts_ns]
-            assert len(failed_before) == 2
+            assert failed_in_a_row_before(polls, downs[0].ts_ns) == 2
             dev.start()
             ups = await wait_until(lambda: [
                 e for e in stored(data, "event", device="dc-meter")
