@@ -1,0 +1,1 @@
+"""Shipped register maps (YAML): a package so installs carry them."""
