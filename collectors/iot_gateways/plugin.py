@@ -32,7 +32,7 @@ from agent.core.plugin import (
     PluginSpec,
     Target,
 )
-from agent.shared.iotclasses import class_name
+from agent.shared.iotclasses import class_name, heartbeat_override
 from agent.shared.iotliveness import IOT_DEVICE, HeardLiveness
 from collectors.iot_gateways import chirpstack, zigbee
 from collectors.iot_gateways.client import Received, Subscriber, encode_sparkplug
@@ -124,7 +124,9 @@ class Ingest:
                 key = raw.lower() if schema == "chirpstack" else raw
                 self.by_key[(schema, key)] = t
                 self.schema_of[d.id] = schema
-                self.live[schema].track(d.id, class_name(d), intervals[schema], now_mono)
+                # a device's own `heartbeat_secs` label wins over its schema's default
+                interval = heartbeat_override(d) or intervals[schema]
+                self.live[schema].track(d.id, class_name(d), interval, now_mono)
         self.sparkplug = Sparkplug(cfg.sparkplug.rebirth_min_interval_secs)
         self.books = Books()
         self.unregistered: dict[str, int] = {}

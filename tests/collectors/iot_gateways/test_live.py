@@ -10,7 +10,7 @@ import pytest
 
 from collectors.iot_gateways.client import decode_sparkplug
 from tests.collectors.iot_gateways import samples
-from tests.collectors.iot_gateways.helpers import Publisher, fleet, listening, until
+from tests.collectors.iot_gateways.helpers import Publisher, device, fleet, listening, until
 from tests.servers import Mosquitto
 
 
@@ -63,8 +63,10 @@ async def test_zigbee_device_silent_goes_stale_within_two_intervals_and_comes_ba
         mosquitto: Mosquitto, tmp_path: Path) -> None:
     pub = Publisher(mosquitto.host, mosquitto.port)
     name = "zigbee2mqtt/aqara_th_a101-st"
-    async with listening(mosquitto.host, mosquitto.port, fleet("-st"), tmp_path,
-                         zigbee2mqtt={"report_interval_secs": 0.6}) as (lst, rec):
+    devices = fleet("-st")
+    # the device's own heartbeat label wins over the schema's default (one hour)
+    devices[1] = device("zb-th-st", zigbee_name="aqara_th_a101-st", heartbeat_secs="0.6")
+    async with listening(mosquitto.host, mosquitto.port, devices, tmp_path) as (lst, rec):
         pub.publish(name, samples.z2m_state())
         await until(lambda: rec.metrics("zigbee_reading", "zb-th-st"))
         down = (await until(lambda: rec.events("device_down", "zb-th-st")))[0]
