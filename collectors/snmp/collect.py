@@ -48,6 +48,25 @@ _GET_ROWS_MAX = 30  # a bigger table is as cheap to walk (25 rows a request) as 
 _GET_VARBINDS = 30  # varbinds per profile GET: well under any agent's PDU size
 
 
+_RECHECK_POLLS = 20  # a table found absent is looked for again after this many polls
+
+
+@dataclass(slots=True)
+class ProfileMemory:
+    """What the plugin remembers of one device across polls: the tables it lacks (their first
+    column came back empty), so steady-state polls do not ask again every time, and the poll
+    count that spaces out profiles with `every: N`."""
+
+    polls: int = 0
+    absent: dict[str, int] = field(default_factory=dict)  # column → poll it was found absent
+    # kind evidence the device answered, for (sysObjectID, sysDescr), and the poll it was read
+    answers: tuple[tuple[Oid | None, str], frozenset[Answer], int] | None = None
+
+    def known_absent(self, column: str) -> bool:
+        seen = self.absent.get(column)
+        return seen is not None and self.polls - seen < _RECHECK_POLLS
+
+
 @dataclass(slots=True)
 class _Reads:
     """What one poll has read of its profiles' columns, and the rows each table has."""
@@ -78,13 +97,16 @@ class DevicePoller:
 
     def __init__(self, session: SnmpSession, profiles: Iterable[Profile],
                  device_profiles: ProfileSet | None = None,
-                 profile_names: Sequence[str] | None = None) -> None:
+                 profile_names: Sequence[str] | None = None,
+                 memory: ProfileMemory | None = None) -> None:
         """`device_profiles`: the YAML profiles to choose from (None: none are read);
-        `profile_names`: read exactly these, else every one whose `match` holds."""
+        `profile_names`: read exactly these, else every one whose `match` holds; `memory`:
+        the device's state across polls (None: a one-off poll reads everything)."""
         self.session = session
         self.profiles = frozenset(profiles) | {Profile.SYSTEM}
         self.device_profiles = device_profiles
         self.profile_names = profile_names
+        self.memory = memory
         self.failures: list[WalkFailure] = []
         self._facts: Facts | None = None
 
@@ -148,7 +170,8 @@ class DevicePoller:
         facts = Facts(system.object_id, system.descr, frozenset(probes))
         data.identity = identify(facts)
         if needs_answers(data.identity):
-            answers = await self._answers(hik_model)
+            answers = await self._remembered_answers((system.object_id, system.descr),
+                                                     hik_model)
             facts = Facts(system.object_id, system.descr, frozenset(probes), answers)
             data.identity = identify(facts)
         self._facts = facts
@@ -165,6 +188,20 @@ class DevicePoller:
             firmware=entity.firmware or hik_firmware,
             manufacturer=entity.manufacturer,
         )
+
+    async def _remembered_answers(self, system: tuple[Oid | None, str],
+                                  hik_model: str) -> frozenset[Answer]:
+        """What the device answers changes with its software, not between polls: read again
+        when the system group changed or after a while."""
+        mem = self.memory
+        if mem is not None and mem.answers is not None:
+            key, answers, at = mem.answers
+            if key == system and mem.polls - at < _RECHECK_POLLS:
+                return answers
+        answers = await self._answers(hik_model)
+        if mem is not None:
+            mem.answers = (system, answers, mem.polls)
+        return answers
 
     async def _answers(self, hik_model: str) -> frozenset[Answer]:
         """Kind evidence from what the device answers (a few GETs and two short walks)."""
@@ -218,6 +255,10 @@ class DevicePoller:
         chosen = self.device_profiles.select(system.object_id, system.descr,
                                              data.identity.vendor, self.profile_names)
         data.matched_profiles = tuple(p.name for p in chosen)
+        mem = self.memory
+        if mem is not None:
+            mem.polls += 1
+            chosen = [p for p in chosen if (mem.polls - 1) % p.every == 0]
         readings = Readings()
         reads = _Reads()
         # every profile's scalars in one GET (UPS-MIB, STP …)
@@ -235,10 +276,17 @@ class DevicePoller:
                 if not m.scalar:
                     # The rows come from the first field's column: when the device has none,
                     # the metric's other columns are not read at all (most devices lack most
-                    # tables).
-                    await self._columns([m.base], readings, reads)
-                    if not readings.columns.get(m.base.qualified):
+                    # tables), and the next polls do not ask for a while.
+                    base = m.base.qualified
+                    if mem is not None and mem.known_absent(base):
                         continue
+                    await self._columns([m.base], readings, reads)
+                    if not readings.columns.get(base):
+                        if mem is not None and base not in mem.absent:
+                            mem.absent[base] = mem.polls
+                        continue
+                    if mem is not None:
+                        mem.absent.pop(base, None)
                     await self._columns([o for o in m.objects() if o.node == "column"],
                                         readings, reads)
                 try:

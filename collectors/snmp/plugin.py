@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field
@@ -27,7 +27,7 @@ from agent.core.plugin import (
 )
 from collectors.snmp.bounds import BoundedSession
 from collectors.snmp.cli import register as register_cli
-from collectors.snmp.collect import DevicePoller
+from collectors.snmp.collect import DevicePoller, ProfileMemory
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
@@ -98,6 +98,7 @@ class _Device:
     key: tuple[str, int, str]
     session: SnmpSession
     rates: RateTracker
+    profile_memory: ProfileMemory = field(default_factory=ProfileMemory)
 
 
 class SnmpPoller:
@@ -160,7 +161,7 @@ class SnmpPoller:
         dev = await self._device(target)
         clock = Clock(time.time_ns(), time.monotonic())
         result = await DevicePoller(dev.session, self.cfg.profiles, self.profile_set,
-                                    self.profile_names).run()
+                                    self.profile_names, dev.profile_memory).run()
         items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
         if result.failures:
             first = result.failures[0]

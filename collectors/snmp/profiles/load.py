@@ -106,6 +106,7 @@ class CompiledProfile:
     selector: Selector | None  # None: every device
     metrics: tuple[CompiledMetric, ...]
     measurements: tuple[Measurement, ...]  # what the file declares itself
+    every: int = 1  # read on every Nth poll of a device (inventory changes seldom)
 
     def matches(self, object_id: Oid | None, descr: str, vendor: str) -> bool:
         return self.selector is None or self.selector.matches(object_id, descr, vendor)
@@ -349,7 +350,7 @@ def compile_profile(src: Any, path: Path, known: Mapping[str, Measurement],
     if c.problems:
         raise ConfigError(c.problems)
     return CompiledProfile(doc.name or path.stem, doc.description, str(path), selector,
-                           tuple(metrics), tuple(declared.values()))
+                           tuple(metrics), tuple(declared.values()), doc.every)
 
 
 def _files(directory: Path) -> list[Path]:

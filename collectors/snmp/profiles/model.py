@@ -7,6 +7,7 @@ match:                           # every given condition must hold; no `match` =
   sys_object_id: ["1.3.6.1.4.1.2011"]   # sysObjectID prefixes (any one)
   sys_descr: "VRP|YunShan"               # regular expression, searched, case-insensitive
   vendor: [Huawei]                       # the detected vendor (identify)
+every: 1                         # read on every Nth poll of a device (default 1)
 measurements:                    # only for measurements the agent does not ship
   - name: printer_supply
     description: ...
@@ -97,5 +98,6 @@ class ProfileDoc(StrictModel):
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str = ""
     match: Match | None = None
+    every: int = Field(default=1, ge=1, le=1440)  # read on every Nth poll of a device
     measurements: list[MeasurementDecl] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(min_length=1)

@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from collectors.snmp.mibs import mib_db
 from collectors.snmp.profiles.engine import Readings, evaluate
 from collectors.snmp.profiles.load import builtin_profiles, load_profiles
 from collectors.snmp.profiles.measurements import HEALTH_MEASUREMENTS
-from collectors.snmp.session import SnmpType, VarBind, oid_from_str
+from collectors.snmp.session import Oid, SnmpType, VarBind, oid_from_str
 
 REPO = Path(__file__).resolve().parents[3]
 PRINTER = REPO / "config/examples/snmp-profiles/printer-supplies.yaml"
@@ -210,3 +211,43 @@ def test_shipped_mib_table_is_compiled_from_the_current_mib_sources() -> None:
     assert fresh["sources_sha256"] == shipped["sources_sha256"], (
         "MIB sources changed: run .venv/bin/python -m collectors.snmp.mibs.build")
     assert fresh == shipped
+
+
+class _CountingDevice:
+    """A device with a system group and nothing else; counts the walks it is asked for (unit
+    level: what is counted is the poller's own request pattern)."""
+
+    def __init__(self) -> None:
+        self.walks: list[Oid] = []
+
+    async def get(self, oids: Sequence[Oid]) -> list[VarBind]:
+        sys_oid = oid_from_str("1.3.6.1.2.1.1.2.0")
+        return [VarBind(o, SnmpType.OBJECT_IDENTIFIER, oid_from_str("1.3.6.1.4.1.2011.2.23.1"))
+                if o == sys_oid else VarBind(o, SnmpType.NO_SUCH_OBJECT, None) for o in oids]
+
+    async def walk(self, root: Oid) -> list[VarBind]:
+        self.walks.append(root)
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_absent_tables_are_not_asked_for_again_until_the_recheck() -> None:
+    from collectors.snmp.collect import DevicePoller, ProfileMemory
+    from collectors.snmp.records import Profile
+
+    dev, mem = _CountingDevice(), ProfileMemory()
+    counts = []
+    for _ in range(22):
+        dev.walks.clear()
+        await DevicePoller(dev, [Profile.SYSTEM], builtin_profiles(), None, mem).run()
+        counts.append(len(dev.walks))
+    first = counts[0]
+    assert first > 5  # the first poll looks for every profile's table
+    assert counts[1:20] == [0] * 19  # then none is asked for again …
+    assert counts[20] == first  # … until the recheck, 20 polls later (answers too)
+    # without memory (campusmon poll): every table is looked for every time
+    dev.walks.clear()
+    await DevicePoller(dev, [Profile.SYSTEM], builtin_profiles()).run()
+    assert len(dev.walks) == first
