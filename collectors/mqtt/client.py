@@ -54,7 +54,7 @@ class BrokerOptions:
     session_expiry_secs: int = 3600  # MQTT 5: how long the broker keeps the session
     keepalive_secs: int = 30
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr or a log
     tls: TlsFiles | None = None
     reconnect_min_secs: int = 1
     reconnect_max_secs: int = 30

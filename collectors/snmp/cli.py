@@ -9,10 +9,13 @@ import argparse
 import asyncio
 import functools
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from agent.core.errors import CollectError, ConfigError
 from agent.core.lineprotocol import render
@@ -33,6 +36,7 @@ from collectors.snmp.transport import (
     open_session,
     split_host_port,
 )
+from config.base import check_secret_file
 from config.credentials import (
     SnmpAuthProtocol,
     SnmpPrivProtocol,
@@ -143,6 +147,30 @@ def cmd_poll(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _key(value: str | None, env: str | None, file: str | None, what: str) -> str | None:
+    """A v3 key from --X (visible in the process list), --X-env VAR or --X-file PATH."""
+    if sum(1 for x in (value, env, file) if x) > 1:
+        raise ConfigError.one("identify", f"give one of --{what}, --{what}-env, --{what}-file")
+    if env:
+        got = os.environ.get(env)
+        if not got:
+            raise ConfigError.one("identify", f"--{what}-env: environment variable {env} is "
+                                  "not set")
+        return got
+    if file:
+        path = Path(file)
+        try:
+            check_secret_file(path, f"--{what}-file")
+        except ValueError as exc:
+            raise ConfigError.one("identify", str(exc)) from None
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError.one("identify", f"--{what}-file: cannot read {path}: "
+                                  f"{exc.strerror}") from None
+    return value
+
+
 def _credential(args: argparse.Namespace, registry: Registry) -> SnmpCredential:
     given = sum(1 for x in (args.community, args.v3_user, args.credential) if x)
     if given != 1:
@@ -151,13 +179,19 @@ def _credential(args: argparse.Namespace, registry: Registry) -> SnmpCredential:
     if args.community:
         return SnmpV2cCredential(name="cli", type="snmp_v2c", community=args.community)
     if args.v3_user:
+        auth_key = _key(args.auth_key, args.auth_key_env, args.auth_key_file, "auth-key")
+        priv_key = _key(args.priv_key, args.priv_key_env, args.priv_key_file, "priv-key")
         try:
             return SnmpV3Credential(
                 name="cli", type="snmp_v3", user=args.v3_user,
-                auth_protocol=args.auth_proto, auth_key=args.auth_key,
-                priv_protocol=args.priv_proto, priv_key=args.priv_key)
-        except ValueError as exc:
-            raise ConfigError.one("identify --v3-user", str(exc).splitlines()[-1]) from exc
+                auth_protocol=args.auth_proto, auth_key=auth_key,
+                priv_protocol=args.priv_proto, priv_key=priv_key)
+        except ValidationError as exc:
+            # the messages only: pydantic's text would quote the input, i.e. the keys
+            errs = exc.errors(include_input=False, include_url=False)
+            msg = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'credential'}: {e['msg']}"
+                            for e in errs)
+            raise ConfigError.one("identify --v3-user", msg) from None
     if not args.config:
         raise ConfigError.one("identify", "--credential needs --config")
     from config.loader import load_config
@@ -217,9 +251,13 @@ def _device_args(p: argparse.ArgumentParser) -> None:
                    "prefer --config with --credential)")
     p.add_argument("--v3-user", help="SNMPv3 user name")
     p.add_argument("--auth-proto", choices=[a.value for a in SnmpAuthProtocol])
-    p.add_argument("--auth-key")
+    p.add_argument("--auth-key", help="visible in the process list: prefer --auth-key-env/-file")
+    p.add_argument("--auth-key-env", metavar="VAR", help="read the auth key from $VAR")
+    p.add_argument("--auth-key-file", metavar="PATH", help="read the auth key from a 0600 file")
     p.add_argument("--priv-proto", choices=[a.value for a in SnmpPrivProtocol])
-    p.add_argument("--priv-key")
+    p.add_argument("--priv-key", help="visible in the process list: prefer --priv-key-env/-file")
+    p.add_argument("--priv-key-env", metavar="VAR", help="read the privacy key from $VAR")
+    p.add_argument("--priv-key-file", metavar="PATH", help="read the privacy key from a 0600 file")
     p.add_argument("--config", help="config file holding the credential set")
     p.add_argument("--credential", help="credential set name in --config")
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")

@@ -13,7 +13,7 @@ Every malformed, truncated or oversized input raises `BerError`, nothing else.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 Oid: TypeAlias = tuple[int, ...]
@@ -47,7 +47,7 @@ class Notification:
     """A decoded v1/v2c trap or inform, already in the v2 shape (RFC 3584 §3.1)."""
 
     version: int  # 0 = v1, 1 = v2c
-    community: bytes
+    community: bytes = field(repr=False)  # a shared secret: never in a repr or a log
     pdu: int  # TRAP_V1, TRAP_V2 or INFORM
     request_id: int
     trap_oid: Oid

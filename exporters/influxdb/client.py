@@ -16,7 +16,7 @@ import http.client
 import json
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import urllib3
 from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ class RefusedWrite(PermanentExportError):
 @dataclass(frozen=True, slots=True)
 class WriterOptions:
     url: str
-    token: str
+    token: str = field(repr=False)  # never in a repr or a log
     org: str
     bucket: str
     timeout_s: float

@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -29,7 +29,7 @@ class PublisherOptions:
     client_id: str
     keepalive_secs: int = 30
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr or a log
     ca_file: str | None = None  # TLS when set
     cert_file: str | None = None  # client certificate, for brokers that require one
     key_file: str | None = None
