@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,14 @@ class Received:
     ts_ns: int
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+    check_hostname: bool = True
+
+
 @dataclass(slots=True)
 class ClientStats:
     connected: bool = False
@@ -48,7 +57,8 @@ class Subscriber:
     def __init__(self, host: str, port: int, client_id: str, subscriptions: Sequence[tuple[str,
                  int]], deliver: Callable[[Received], None], loop: asyncio.AbstractEventLoop,
                  username: str | None = None, password: str | None = None,
-                 keepalive_s: int = 30, queue_max: int = 100_000) -> None:
+                 keepalive_s: int = 30, queue_max: int = 100_000,
+                 tls: Tls | None = None) -> None:
         self.host, self.port = host, port
         self.subscriptions = list(subscriptions)
         self.stats = ClientStats()
@@ -62,6 +72,11 @@ class Subscriber:
                         protocol=paho.MQTTv311, clean_session=True)
         if username is not None:
             c.username_pw_set(username, password)
+        if tls is not None:
+            c.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file,
+                      cert_reqs=ssl.CERT_REQUIRED)
+            if not tls.check_hostname:
+                c.tls_insecure_set(True)
         c.reconnect_delay_set(1, 30)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect

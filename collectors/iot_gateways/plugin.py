@@ -17,8 +17,9 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from agent.core.catalogue import FieldKind, Measurement, counter, gauge, state, tag
 from agent.core.errors import CollectError, ConfigError
@@ -35,7 +36,7 @@ from agent.core.plugin import (
 from agent.shared.iotclasses import class_name, heartbeat_override
 from agent.shared.iotliveness import IOT_DEVICE, HeardLiveness
 from collectors.iot_gateways import chirpstack, zigbee
-from collectors.iot_gateways.client import Received, Subscriber, encode_sparkplug
+from collectors.iot_gateways.client import Received, Subscriber, Tls, encode_sparkplug
 from collectors.iot_gateways.common import BadPayload, BadReason, Heard, Life
 from collectors.iot_gateways.sparkplug import NAMESPACE, Sparkplug, rebirth_request
 from config.base import StrictModel
@@ -69,9 +70,23 @@ class SparkplugConfig(StrictModel):
     rebirth_min_interval_secs: float = Field(default=10.0, gt=0)
 
 
+class TlsConfig(StrictModel):
+    ca_file: str
+    cert_file: str | None = None  # a client certificate, when the broker wants one
+    key_file: str | None = None
+    check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
 class GatewaysConfig(StrictModel):
     host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # None: 1883, or 8883 with TLS
+    tls: TlsConfig | None = None
     client_id: str | None = None
     credential: str | None = None  # a `user_password` credential set
     keepalive_secs: int = Field(default=30, ge=5, le=3600)
@@ -280,8 +295,10 @@ class Ingest:
 
 class GatewaysListener:
     def __init__(self, cfg: GatewaysConfig, client_id: str, username: str | None,
-                 password: str | None, logger: logging.Logger) -> None:
+                 password: str | None, logger: logging.Logger, tls: Tls | None = None) -> None:
         self.cfg = cfg
+        self.tls = tls
+        self.port = cfg.port or (8883 if tls is not None else 1883)
         self.client_id = client_id
         self.username, self.password = username, password
         self.log = logger
@@ -312,12 +329,13 @@ class GatewaysListener:
                 self.log.exception("failed to process a message on %s", msg.topic)
 
         sub: Subscriber | None = None
-        sub = Subscriber(self.cfg.host, self.cfg.port, self.client_id, ingest.subscriptions(),
-                         deliver, loop, self.username, self.password, self.cfg.keepalive_secs)
+        sub = Subscriber(self.cfg.host, self.port, self.client_id, ingest.subscriptions(),
+                         deliver, loop, self.username, self.password, self.cfg.keepalive_secs,
+                         tls=self.tls)
         self.sub = sub
         sub.start()
-        self.log.info("MQTT %s:%d: %d gateway devices, filters %s", self.cfg.host,
-                      self.cfg.port, len(ingest.schema_of),
+        self.log.info("MQTT %s:%d%s: %d gateway devices, filters %s", self.cfg.host,
+                      self.port, " (TLS)" if self.tls else "", len(ingest.schema_of),
                       ", ".join(t for t, _ in ingest.subscriptions()))
         next_report = time.monotonic()
         try:
@@ -347,9 +365,22 @@ def build(cfg: GatewaysConfig, ctx: BuildContext) -> GatewaysListener:
             raise ConfigError.one(ctx.instance, f"credential {cfg.credential!r} is not a "
                                                 f"user_password set")
         username, password = cred.username, cred.password.get_secret_value()
+    tls = None
+    if cfg.tls is not None:
+        def path(p: str | None) -> str | None:
+            if p is None:
+                return None
+            full = Path(p) if Path(p).is_absolute() else ctx.config_dir / p
+            if not full.is_file():
+                raise ConfigError.one(ctx.instance, f"TLS file {full} does not exist")
+            return str(full)
+
+        ca = path(cfg.tls.ca_file)
+        assert ca is not None
+        tls = Tls(ca, path(cfg.tls.cert_file), path(cfg.tls.key_file), cfg.tls.check_hostname)
     client_id = cfg.client_id or \
         f"campusmon-{socket.gethostname()}-{ctx.instance.replace('/', '-')}"
-    return GatewaysListener(cfg, client_id, username, password, ctx.logger)
+    return GatewaysListener(cfg, client_id, username, password, ctx.logger, tls)
 
 
 _OPEN = "readings named by the device (numbers; booleans as 0/1; nested keys joined by _)"

@@ -70,19 +70,21 @@ async def until(what: Callable[[], Any], limit_s: float = 10.0) -> Any:
 
 @contextlib.asynccontextmanager
 async def listening(host: str, port: int, devices: list[Device], tmp: Any,
+                    credentials: dict[str, Any] | None = None, connect_limit_s: float = 10.0,
                     **cfg: Any) -> AsyncIterator[tuple[GatewaysListener, Recorder]]:
     inv = Inventory.build(Inventory.empty(CAMPUS).campus, (), (), devices)
     targets = [Target(id=d.id, device=d) for d in devices]
     conf = GatewaysConfig.model_validate({"host": host, "port": port, "tick_secs": 0.1,
                                           "report_interval_secs": 0.3,
                                           "client_id": f"gw-{uuid.uuid4().hex[:8]}", **cfg})
-    ctx = BuildContext(instance="iot_gateways/test", inventory=inv, credentials={},
+    ctx = BuildContext(instance="iot_gateways/test", inventory=inv,
+                       credentials=credentials or {},
                        data_dir=tmp, config_dir=tmp, logger=logging.getLogger("test.gw"))
     lst = build(conf, ctx)
     rec = Recorder(targets)
     task = asyncio.create_task(lst.run(rec.context()))
     try:
-        await until(lambda: lst.sub is not None and lst.sub.stats.connected)
+        await until(lambda: lst.sub is not None and lst.sub.stats.connected, connect_limit_s)
         await asyncio.sleep(0.3)  # the SUBACK: subscriptions are in place
         yield lst, rec
     finally:
