@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from agent.core.errors import ConfigError, Problem
-from agent.core.plugin import PluginSpec, Registry
+from agent.core.plugin import Capability, HasCredential, PluginSpec, Registry
 from agent.core.yamlsource import SourceDict, SourceList, load_yaml_file, where
 from config.credentials import Credential
 from config.models import FRAMEWORK_KEYS, KIND_KEYS, AgentSection, PluginOptions, why_not
@@ -172,8 +172,10 @@ def parse_config(src: Any, path: Path, registry: Registry) -> LoadedConfig:
 
     warnings: list[Problem] = []
     for inst in (*sections["inputs"], *sections["outputs"]):
-        cred_name = getattr(inst.config, "credential", None)
-        if isinstance(cred_name, str) and cred_name not in credentials:
+        if Capability.CREDENTIAL not in inst.spec.capabilities:
+            continue  # Registry.register made sure a CREDENTIAL plugin's model has the key
+        cred_name = cast(HasCredential, inst.config).credential
+        if cred_name is not None and cred_name not in credentials:
             problems.append(Problem(inst.where, f"unknown credential set '{cred_name}'"))
     for dev in inventory.devices:
         if dev.credential is not None and dev.credential not in credentials:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.servers import Mosquitto, VictoriaMetrics, start_mosquitto, start_victoria_metrics
+
+# A plugin writing a measurement, field or tag it did not declare on its spec raises instead of
+# being set aside and counted (agent/framework/contract.py); agents the tests start inherit it.
+os.environ.setdefault("CAMPUSMON_STRICT_CATALOGUE", "1")
 
 
 @pytest.fixture(scope="session")

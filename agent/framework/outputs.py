@@ -114,14 +114,17 @@ class TokenBucket:
 
 class PushOutput:
     def __init__(self, sink: QueueSink, exporter: PushExporter, options: QueueOptions,
-                 decode: bool = False) -> None:
+                 decode: bool = False, *, in_order: bool = False,
+                 flush_interval_s: float = 0.0) -> None:
+        """`decode`, `in_order` and `flush_interval_s` come from what the exporter's spec
+        declares (`Capability.DECODED_BATCHES`, `IN_ORDER`, `OWN_FLUSH`)."""
         self.sink = sink
         self.exporter = exporter
         self.options = options
         self.decode = decode  # exporters that need Metric/Event objects, not lines
-        # an exporter whose receiver needs each source's order (a log relay) sets `in_order`:
-        # its queue goes oldest first, never the live tail before the backlog
-        self.fresh_secs = 0.0 if getattr(exporter, "in_order", False) else FRESH_SECS
+        # an exporter whose receiver needs each source's order (a log relay): its queue goes
+        # oldest first, never the live tail before the backlog
+        self.fresh_secs = 0.0 if in_order else FRESH_SECS
         self._backoff = options.retry_initial_secs
         rate = options.backfill_points_per_sec
         self._bucket = TokenBucket.for_rate(rate) if rate else None
@@ -131,7 +134,7 @@ class PushOutput:
         self._stop: asyncio.Event | None = None
         # an exporter may ask for batches to grow on a slow uplink: a batch that is not full
         # waits until this long after the previous send
-        self.flush_interval_s = float(getattr(exporter, "flush_interval_secs", 0.0) or 0.0)
+        self.flush_interval_s = flush_interval_s
         self._last_send = 0.0
         self.progress = time.monotonic()  # last completed step, for the watchdog
 

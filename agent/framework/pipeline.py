@@ -14,9 +14,11 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agent.core.catalogue import CatalogueError
 from agent.core.lineprotocol import render, render_many
 from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult
 from agent.core.plugin import BatchKind, Processor, Target
+from agent.framework.contract import DeclarationCheck
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
 from agent.framework.pointcheck import event_problem, metric_problem
@@ -44,6 +46,8 @@ class NamedProcessor:
     instance_id: str
     processor: Processor
     stats: PluginStats
+    # what the processor declared it writes (the items it adds are checked against it)
+    check: DeclarationCheck | None = None
 
 
 def event_as_metric(e: Event) -> Metric:
@@ -66,6 +70,7 @@ class Pipeline:
         snapshot: Snapshot | None = None,
         on_flush: Callable[[list[Metric], list[Event]], None] | None = None,
         rejections: Rejections | None = None,
+        checks: Mapping[str, DeclarationCheck] | None = None,
     ) -> None:
         self.base_tags = dict(base_tags)
         self.processors = list(processors)
@@ -74,6 +79,9 @@ class Pipeline:
         self.snapshot = snapshot
         self.on_flush = on_flush
         self.rejections = rejections or Rejections()
+        # each source plugin's declarations (agent/framework/contract.py), by plugin name;
+        # "agent" = the framework's own items. No entry: not checked (tests, tools)
+        self.checks = dict(checks or {})
         self._failures_logged: set[str] = set()  # causes of write failures, logged once each
         self._metrics: list[Metric] = []
         self._events: list[Event] = []
@@ -96,6 +104,7 @@ class Pipeline:
         out: list[Item] = []
         device = target.id if target is not None else None
         problem: tuple[str, str] | None
+        check = self.checks.get(source[0])
         for it in items:
             # one unusable item is set aside here, at the gate, and counted; the rest flows
             try:
@@ -103,6 +112,8 @@ class Pipeline:
                     it = it.to_metric()
                 if isinstance(it, Metric):
                     problem = metric_problem(it)
+                    if problem is None and check is not None:
+                        problem = check.problem(it)  # undeclared: set aside (strict: raises)
                     if problem is None:
                         out.append(it.with_tags(tags))
                 elif isinstance(it, Event):
@@ -112,6 +123,8 @@ class Pipeline:
                             it.with_labels({k: v for k, v in tags.items() if k != "device"}))
                 else:
                     problem = ("bad_type", f"item of type {type(it).__name__}")
+            except CatalogueError:
+                raise  # strict mode (tests): a plugin writing what it did not declare fails
             except Exception as exc:  # a hostile value breaking even the check
                 problem = ("bad_item", f"{type(exc).__name__}")
             if problem is not None:
@@ -124,11 +137,17 @@ class Pipeline:
                 ptags["error_type"] = outcome.error.value
             out.append(Metric("agent_poll", ptags, fields, outcome.started_ns))
         for p in self.processors:
+            before = {id(x) for x in out} if p.check is not None else None
             try:
-                out = list(p.processor.process(out))
+                processed = list(p.processor.process(out))
             except Exception:
                 p.stats.count_error(ErrorType.INTERNAL)
                 log.exception("processor %s failed; items passed through", p.instance_id)
+                continue
+            if before is not None:
+                processed = [x for x in processed if id(x) in before
+                             or not isinstance(x, Metric) or self._declared(p, x)]
+            out = processed
         metrics = [i for i in out if isinstance(i, Metric)]
         events = [i for i in out if isinstance(i, Event)]
         if self.snapshot is not None and metrics:
@@ -138,6 +157,16 @@ class Pipeline:
                 self._log_once("snapshot", "snapshot update failed; the points still flow")
         self._metrics.extend(metrics)
         self._events.extend(events)
+
+    def _declared(self, p: NamedProcessor, m: Metric) -> bool:
+        """A metric a processor added keeps its declarations (strict: raises)."""
+        assert p.check is not None
+        problem = p.check.problem(m)
+        if problem is None:
+            return True
+        self.rejections.reject(p.stats.plugin, p.instance_id, problem[0], m.tags.get("device"),
+                               problem[1])
+        return False
 
     def pending(self) -> int:
         return len(self._metrics) + len(self._events)

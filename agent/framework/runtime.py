@@ -19,11 +19,22 @@ from typing import Any
 
 from agent.core.errors import ConfigError, StartupError
 from agent.core.model import Event, Item, Metric
-from agent.core.plugin import BuildContext, PluginKind, PushExporter, Registry, Target
+from agent.core.plugin import (
+    BatchingExporter,
+    BuildContext,
+    Capability,
+    PluginKind,
+    PushExporter,
+    Registry,
+    Target,
+)
+from agent.framework.contract import DeclarationCheck
 from agent.framework.clock import default_clock, wall_ns
 from agent.framework.corrupt import DataFiles, secure_dir
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
+from agent.framework.measurements import FRAMEWORK, catalogue_of
+from agent.framework.measurements import MEASUREMENTS as FRAMEWORK_MEASUREMENTS
 from agent.framework.outputs import PushOutput
 from agent.framework.pipeline import NamedProcessor, Pipeline, QueueSink, event_as_metric
 from agent.framework.rejects import Rejections
@@ -71,6 +82,8 @@ class Agent:
         self.files = DataFiles()  # data files set aside as damaged, reported as events
         self.rejections = Rejections()
         self.supervisor: Supervisor | None = None
+        # every declared measurement: refuses two plugins declaring one field differently
+        self.catalogue = catalogue_of(registry.all())
         self.snapshot = Snapshot(ttl_secs=max(3 * cfg.agent.interval_secs, 300.0),
                                  on_drop=self.rejections.for_instance("agent", "snapshot"))
         # after a backward clock step every new point looks older than the last: not stale
@@ -87,7 +100,8 @@ class Agent:
             data_dir=cfg.data_dir, config_dir=cfg.config_dir, snapshot=self.snapshot,
             logger=logging.getLogger(f"campusmon.{inst.instance_id}"),
             timeout_s=inst.options.timeout_secs or cfg.agent.timeout_secs,
-            reject=self.rejections.for_instance(inst.spec.name, inst.instance_id))
+            reject=self.rejections.for_instance(inst.spec.name, inst.instance_id),
+            catalogue=self.catalogue)
 
     async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
         a = cfg.agent
@@ -114,8 +128,9 @@ class Agent:
                 st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
                 sink = QueueSink(inst.instance_id, dq, plugin.accepts, st)
                 queues.append(sink)
-                outputs.append(PushOutput(sink, plugin, inst.options.queue,
-                                          decode=getattr(plugin, "wants_objects", False)))
+                decode, in_order, flush_s = self._output_capabilities(inst, plugin)
+                outputs.append(PushOutput(sink, plugin, inst.options.queue, decode,
+                                          in_order=in_order, flush_interval_s=flush_s))
                 closables.append(dq)
         store: LocalStore | None = None
         use_store = a.local_store.enabled if a.local_store.enabled is not None else not push_insts
@@ -134,12 +149,13 @@ class Agent:
                 closables.append(proc)
                 processors.append(NamedProcessor(
                     inst.instance_id, proc,
-                    self.telemetry.for_instance(inst.spec.name, inst.instance_id)))
+                    self.telemetry.for_instance(inst.spec.name, inst.instance_id),
+                    DeclarationCheck(inst.spec.name, inst.spec.measurements)))
         pipeline = Pipeline(
             base_tags={"campus": cfg.inventory.campus.code}, processors=processors,
             queues=queues, local_store=store, snapshot=self.snapshot,
             on_flush=self._print_flush if self.print_lines else None,
-            rejections=self.rejections)
+            rejections=self.rejections, checks=self._checks(cfg))
         built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store,
                       exporters=exporters)
         global_limit = asyncio.Semaphore(a.max_concurrency)
@@ -168,6 +184,27 @@ class Agent:
                 built.listeners.append(
                     ListenerRunner(inst.instance_id, plugin, targets, poll_sink, st))
         return built
+
+    @staticmethod
+    def _output_capabilities(inst: PluginInstance,
+                             plugin: PushExporter) -> tuple[bool, bool, float]:
+        """(decode, in_order, flush_interval_s) as the output's spec declares them."""
+        caps = inst.spec.capabilities
+        flush = 0.0
+        if Capability.OWN_FLUSH in caps:
+            if not isinstance(plugin, BatchingExporter):
+                raise StartupError(f"{inst.instance_id}: declares OWN_FLUSH without "
+                                   "flush_interval_secs", retry=False)
+            flush = float(plugin.flush_interval_secs)
+        return (Capability.DECODED_BATCHES in caps, Capability.IN_ORDER in caps, flush)
+
+    @staticmethod
+    def _checks(cfg: LoadedConfig) -> dict[str, DeclarationCheck]:
+        """What each input may write (its spec's declarations); "agent": the framework's."""
+        checks = {"agent": DeclarationCheck(FRAMEWORK, FRAMEWORK_MEASUREMENTS)}
+        for inst in cfg.inputs:
+            checks[inst.spec.name] = DeclarationCheck(inst.spec.name, inst.spec.measurements)
+        return checks
 
     def _print_flush(self, metrics: list[Metric], events: list[Event]) -> None:
         if self.print_lines is not None:
