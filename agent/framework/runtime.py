@@ -28,8 +28,8 @@ from agent.core.plugin import (
     Registry,
     Target,
 )
-from agent.framework.contract import DeclarationCheck
 from agent.framework.clock import default_clock, wall_ns
+from agent.framework.contract import DeclarationCheck
 from agent.framework.corrupt import DataFiles, secure_dir
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
