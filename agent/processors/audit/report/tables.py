@@ -18,6 +18,24 @@ COLUMNS = ("campus", "indicator", "scope", "family", "title_zh", "title_en", "va
            "denominator", "unknown", "note")
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: str) -> str:
+    """A CSV cell Excel/WPS will not run as a formula: device strings such as sysDescr or an
+    LLDP name can be `=HYPERLINK(…)`; such a cell gets a leading apostrophe (OWASP's advice).
+    Numbers (`-3.5`) stay numbers. Line breaks become spaces: an unquoted CR starts a new row
+    in some readers, and that row's first cell would be read as a formula."""
+    if "\r" in value or "\n" in value:
+        value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    if value and value.startswith(_FORMULA):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
@@ -42,9 +60,9 @@ def indicators_csv(audits: Sequence[CampusAudit], province: Sequence[Indicator])
     w.writeheader()
     for a in audits:
         for ind in a.indicators:
-            w.writerow(indicator_row(a.campus.code, ind))
+            w.writerow({k: cell(v) for k, v in indicator_row(a.campus.code, ind).items()})
     for ind in province:
-        w.writerow(indicator_row(PROVINCE, ind))
+        w.writerow({k: cell(v) for k, v in indicator_row(PROVINCE, ind).items()})
     return buf.getvalue()
 
 
@@ -56,8 +74,9 @@ def evidence_csv(audits: Sequence[CampusAudit]) -> str:
     for a in audits:
         for ind in a.indicators:
             for e in ind.evidence:
-                w.writerow((a.campus.code, ind.id, ind.scope, e.subject, e.kind, e.building,
-                            e.status.value, e.detail, e.rule))
+                w.writerow([cell(str(x)) for x in (
+                    a.campus.code, ind.id, ind.scope, e.subject, e.kind, e.building,
+                    e.status.value, e.detail, e.rule)])
     return buf.getvalue()
 
 
