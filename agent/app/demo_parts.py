@@ -169,7 +169,7 @@ def probes(run: DemoRun, args: argparse.Namespace) -> None:
 
 
 def processors(run: DemoRun, args: argparse.Namespace) -> None:
-    run.processors.append({"type": "audit", "emit_every_secs": args.interval_secs,
+    run.processors.append({"type": "audit", "emit_interval_secs": args.interval_secs,
                            "window_secs": 3600})
     run.processors.append({"type": "alerts", "metrics_interval_secs": args.interval_secs})
     run.outputs.append({"type": "alertlog"})

@@ -1,5 +1,5 @@
 """The `audit` processor: keeps what the audits need from the item stream and, every
-`emit_every_secs`, emits `audit_indicator` points per campus plus the inventory facts
+`emit_interval_secs`, emits `audit_indicator` points per campus plus the inventory facts
 (`audit_*_info`) the central report needs.
 
 Synchronous and without I/O, as every processor. Memory is bounded: the last point per series
@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from agent.core.model import Item, Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
@@ -39,7 +39,10 @@ EGRESS_ONLY = frozenset({"snmp_interface", "snmp_ip_traffic", "snmp_ip_if_traffi
 
 
 class AuditConfig(StrictModel):
-    emit_every_secs: float = Field(default=300.0, gt=0)  # how often results are emitted
+    # how often results are emitted; spelt like every other "how often" (`*_interval_secs`),
+    # the old `emit_every_secs` still read
+    emit_interval_secs: float = Field(default=300.0, gt=0, validation_alias=AliasChoices(
+        "emit_interval_secs", "emit_every_secs"))
     window_secs: float = Field(default=3600.0, gt=0)  # history kept for rates and 5G samples
     max_samples_per_series: int = Field(default=2000, ge=2)
     saturation_percent: float = Field(default=DEFAULT_SATURATION_PERCENT, gt=0, le=100)
@@ -57,7 +60,7 @@ class AuditProcessor:
         self._egress = {d.id for d in inventory.devices if EGRESS_ROLE in d.roles}
         self._last: dict[tuple[str, SeriesKey], Metric] = {}
         self._window: dict[tuple[str, SeriesKey], deque[Metric]] = {}
-        self._next_emit = clock() + cfg.emit_every_secs
+        self._next_emit = clock() + cfg.emit_interval_secs
 
     def _keep(self, m: Metric) -> None:
         if m.name not in MEASUREMENTS or m.name.startswith("audit_"):
@@ -99,7 +102,7 @@ class AuditProcessor:
                 self._keep(it)
         if self._clock() < self._next_emit:
             return items
-        self._next_emit = self._clock() + self.cfg.emit_every_secs
+        self._next_emit = self._clock() + self.cfg.emit_interval_secs
         return [*items, *self.emit()]
 
     def emit(self) -> list[Metric]:
@@ -123,7 +126,7 @@ def build(cfg: AuditConfig, ctx: BuildContext) -> AuditProcessor:
 SPEC = PluginSpec(
     name="audit", kind=PluginKind.PROCESSOR, config_model=AuditConfig, build=build,
     description="IPv6, Wi-Fi/5G coverage, egress bandwidth and 国产化 audits as metrics",
-    example={"type": "audit", "emit_every_secs": 300, "window_secs": 3600},
+    example={"type": "audit", "emit_interval_secs": 300, "window_secs": 3600},
     measurements=WRITES,
     cli=register_cli,
 )

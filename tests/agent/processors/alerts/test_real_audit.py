@@ -36,7 +36,7 @@ class Chain:
 async def test_indicator_below_target(tmp_path: Path, alertmanager_e2e: Alertmanager) -> None:
     inv = inventory()
     audit_clock = [0.0]
-    audit = AuditProcessor(AuditConfig(emit_every_secs=60, window_secs=3600), inv,
+    audit = AuditProcessor(AuditConfig(emit_interval_secs=60, window_secs=3600), inv,
                            lambda: audit_clock[0], wall_ns=lambda: T0 + 5 * MIN)
     clock = FakeClock(now_ns=time.time_ns() - 3600 * 10**9)
     alerts = processor(inv, clock, rule_names=["audit_below_target"])

@@ -15,7 +15,7 @@ class Clock:
 def test_emits_every_interval_and_passes_items_through():
     inv = inventory()
     clock = Clock()
-    proc = AuditProcessor(AuditConfig(emit_every_secs=60, window_secs=3600), inv, clock,
+    proc = AuditProcessor(AuditConfig(emit_interval_secs=60, window_secs=3600), inv, clock,
                           wall_ns=lambda: T0 + 5 * MIN)
     pts = points(inv)
     ev = Event("k", "device_down", EventState.RAISED, Severity.WARNING, "x")
@@ -45,7 +45,7 @@ def test_window_drops_old_counter_samples():
     inv = inventory()
     clock = Clock()
     # window of 2.5 minutes ending at the last sample: only the last 2 intervals remain
-    proc = AuditProcessor(AuditConfig(emit_every_secs=1, window_secs=150), inv, clock,
+    proc = AuditProcessor(AuditConfig(emit_interval_secs=1, window_secs=150), inv, clock,
                           wall_ns=lambda: T0 + 4 * MIN)
     proc.process(points(inv))
     clock.t = 2
@@ -78,7 +78,7 @@ def test_facts_older_than_the_window_expire() -> None:
     inv = inventory()
     clock = Clock()
     now = [T0 + 5 * MIN]
-    proc = AuditProcessor(AuditConfig(emit_every_secs=1, window_secs=600), inv, clock,
+    proc = AuditProcessor(AuditConfig(emit_interval_secs=1, window_secs=600), inv, clock,
                           wall_ns=lambda: now[0])
     proc.process(points(inv))
     assert proc.snapshot_input().latest("snmp_ipv6")
