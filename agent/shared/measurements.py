@@ -5,9 +5,21 @@ on field kinds and units by construction (`Catalogue.add` refuses a disagreement
 from __future__ import annotations
 
 from agent.core.catalogue import Measurement, gauge, info, state, tag
+from inventory.models import Inventory
 
-# APs and radios behind a controller carry their own place (the inventory entry with the AP's
-# MAC), never the controller's: `ap_mac` names the sub-entity (inventory.Inventory.place_of_mac).
+
+def sub_entity_place(inventory: Inventory, mac: str) -> dict[str, str]:
+    """The place tags of a sub-entity behind the polled device (an AP behind its controller,
+    its radios): those of the inventory device with that MAC, else explicitly none, so it never
+    inherits the polled device's place (the framework's target tags; "" wins and is not
+    rendered). The one way every collector places sub-entities."""
+    dev = inventory.by_mac(mac) if mac else None
+    return {"building": (dev.building or "") if dev else "",
+            "room": (dev.room or "") if dev else ""}
+
+
+# APs and radios behind a controller carry their own place (`sub_entity_place` of `ap_mac`),
+# never the controller's.
 AP_IDENTITY = (
     tag("controller", "inventory id of the polled controller"),
     tag("ap_name", "AP name on the controller"),

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from agent.core.model import FieldValue, Metric
+from agent.shared.measurements import sub_entity_place
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Counter, DeviceData, Interface, IpStats, Profile
 from collectors.snmp.session import oid_to_str
@@ -196,13 +197,11 @@ def _wlan(data: DeviceData, inventory: Inventory, controller: str, ts: int) -> l
     out = [Metric("wlan_controller", {}, {"aps_total": len(wlan.aps), "aps_up": wlan.aps_up,
                                           "clients": wlan.clients}, ts)]
     for ap in wlan.aps:
-        known = inventory.by_mac(ap.mac) if ap.mac else None
+        place = sub_entity_place(inventory, ap.mac)  # never the controller's place
         tags = {"controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
                 "ap_model": ap.model, "ap_state": ap.state.value,
                 "ap_ipv4": ap.ipv4, "ap_ipv6": ap.ipv6,  # management addresses (IPv6 audit)
-                # An AP missing from the inventory must not inherit the controller's place.
-                "building": (known.building or "") if known else "",
-                "room": (known.room or "") if known else ""}
+                **place}
         fields: dict[str, FieldValue] = {"up": int(ap.state is ApState.UP)}
         if ap.clients is not None:
             fields["clients"] = ap.clients
@@ -220,5 +219,5 @@ def _wlan(data: DeviceData, inventory: Inventory, controller: str, ts: int) -> l
             if rf:
                 out.append(Metric("wlan_radio", {
                     "controller": controller, "ap_name": ap.name, "ap_mac": ap.mac,
-                    "radio": r.radio, "band": r.band}, rf, ts))
+                    "radio": r.radio, "band": r.band, **place}, rf, ts))
     return out

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from agent.core.model import Event, EventState, FieldValue, Metric, Severity
 from agent.shared import vendors
+from agent.shared.measurements import sub_entity_place
 from collectors.ssh.platforms import Platform
 from collectors.ssh.rows import AccessPoint, ApState, Ipv6Interface, LldpNeighbor, VersionInfo
 from inventory.models import Inventory
@@ -99,11 +100,7 @@ def ap_metrics(aps: Sequence[AccessPoint], controller: str, inventory: Inventory
         tags = _tags(controller=controller, ap_name=a.name, ap_mac=a.mac, ap_model=a.model,
                      ap_state=a.state.value, ap_ipv4="" if v6 else a.ip,
                      ap_ipv6=a.ip if v6 else "")
-        dev = inventory.by_mac(a.mac) if a.mac else None
-        # the AP's own place; an AP missing from the inventory must not inherit the
-        # controller's (the pipeline adds the target's tags; "" wins and is not rendered)
-        tags["building"] = (dev.building or "") if dev else ""
-        tags["room"] = (dev.room or "") if dev else ""
+        tags.update(sub_entity_place(inventory, a.mac))  # the AP's own, never the controller's
         fields: dict[str, FieldValue] = {"up": 1 if a.state is ApState.UP else 0}
         if a.clients is not None:
             fields["clients"] = a.clients
