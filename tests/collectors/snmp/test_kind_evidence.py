@@ -28,6 +28,11 @@ async def test_kind_by_evidence_with_the_rule_named(snmpsim_fixtures: SnmpAgent,
     assert doc["kind_rule"] != "none" and doc["kind_source"]
     # every recording carries evidence of its kind: none falls back to the vendor default
     assert doc["kind_source"] != "vendor default", (doc["kind_rule"], doc["kind_source"])
+    # identify names the profiles the device's identity selects
+    vendor_profile = {"Huawei": "huawei-entity", "HPE": "h3c-entity", "Cisco": "cisco",
+                      "Ruijie": "ruijie", "ZTE": "zte"}.get(exp.vendor)
+    assert "host-resources" in doc["profiles"]  # a standard MIB: every device
+    assert vendor_profile is None or vendor_profile in doc["profiles"], doc["profiles"]
 
 
 def test_vendor_default_is_the_last_resort_and_says_so() -> None:
