@@ -5,7 +5,7 @@ while loading; the runtime uses the same function."""
 
 from __future__ import annotations
 
-from agent.core.plugin import PluginSpec, Target
+from agent.core.plugin import DefaultTargets, PluginSpec, Target
 from config.models import TargetSelector
 from inventory.models import Inventory
 
@@ -14,7 +14,7 @@ def select_targets(
     selector: TargetSelector | None, inventory: Inventory, spec: PluginSpec
 ) -> list[Target]:
     if selector is None:
-        if spec.default_targets != "inventory":
+        if spec.default_targets != DefaultTargets.INVENTORY:
             return []
         selector = TargetSelector()
     out: list[Target] = []

@@ -15,7 +15,6 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from agent.core.errors import ConfigError, StartupError
 from agent.core.model import Event, Item, Metric
@@ -23,6 +22,8 @@ from agent.core.plugin import (
     BatchingExporter,
     BuildContext,
     Capability,
+    Closable,
+    DefaultTargets,
     PluginKind,
     PushExporter,
     Registry,
@@ -54,7 +55,7 @@ def self_target() -> Target:
 
 
 def targets_for(inst: PluginInstance, cfg: LoadedConfig) -> list[Target]:
-    if inst.options.targets is None and inst.spec.default_targets == "self":
+    if inst.options.targets is None and inst.spec.default_targets == DefaultTargets.SELF:
         return [self_target()]
     return select_targets(inst.options.targets, cfg.inventory, inst.spec)
 
@@ -68,9 +69,9 @@ class Built:
     pollers: list[PollerRunner] = field(default_factory=list)
     listeners: list[ListenerRunner] = field(default_factory=list)
     outputs: list[PushOutput] = field(default_factory=list)
-    closables: list[Any] = field(default_factory=list)  # plugin objects with close()
+    closables: list[Closable] = field(default_factory=list)  # plugins, queues, the store
     local_store: LocalStore | None = None
-    exporters: list[Any] = field(default_factory=list)  # output plugins (also in closables)
+    exporters: list[Closable] = field(default_factory=list)  # outputs (also in closables)
 
 
 class Agent:
@@ -108,8 +109,8 @@ class Agent:
         secure_dir(cfg.data_dir)  # 0700: queues and store hold student device MACs and IPs
         queues: list[QueueSink] = []
         outputs: list[PushOutput] = []
-        closables: list[Any] = []
-        exporters: list[Any] = []
+        closables: list[Closable] = []
+        exporters: list[Closable] = []
         push_insts = [o for o in cfg.outputs
                       if o.options.enabled and o.spec.kind is PluginKind.PUSH_EXPORTER]
         for inst in cfg.outputs:
