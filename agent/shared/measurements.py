@@ -49,7 +49,8 @@ WLAN_AP = Measurement(
     ))
 
 WLAN_RADIO = Measurement(
-    "wlan_radio", "one radio of an AP behind a controller",
+    "wlan_radio", "one radio of an AP behind a controller; building/room are the AP's own "
+    "(empty when its MAC is not in the inventory)",
     tags=(*AP_IDENTITY,
           tag("radio", "radio number in the vendor table"),
           tag("band", "2.4GHz / 5GHz / 6GHz (from the channel when the vendor has no band)")),
