@@ -12,6 +12,7 @@ from agent.shared.measurements import (
     WLAN_CONTROLLER,
     WLAN_RADIO,
 )
+from agent.shared.platforms import SERVER_PLATFORM
 from collectors.snmp.profiles.measurements import HEALTH_MEASUREMENTS
 
 _IF = (tag("ifindex", "IF-MIB ifIndex"), tag("ifname", "ifName, else ifDescr"))
@@ -102,4 +103,5 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     WLAN_AP,
     WLAN_RADIO,
     *HEALTH_MEASUREMENTS,  # device health (profiles/measurements.py)
+    SERVER_PLATFORM,  # servers: CPU/OS/DB/middleware from HOST-RESOURCES (servers.py)
 )

@@ -33,6 +33,7 @@ from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
 from collectors.snmp.rates import RateTracker
 from collectors.snmp.records import Profile
+from collectors.snmp.servers import read_server, verdict_metrics
 from collectors.snmp.session import SnmpSession
 from collectors.snmp.transport import (
     AesKeyExtension,
@@ -163,6 +164,10 @@ class SnmpPoller:
         result = await DevicePoller(dev.session, self.cfg.profiles, self.profile_set,
                                     self.profile_names, dev.profile_memory).run()
         items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
+        if _is_server(result.data.identity.kind, target):
+            # the 国产化 audit of servers: CPU, OS, databases and middleware (servers.py)
+            verdicts, _problems = await read_server(dev.session, result.data.system.descr)
+            items.extend(verdict_metrics(verdicts, clock.ts_ns))
         if result.failures:
             first = result.failures[0]
             detail = "; ".join(f"{f.what}: {f.error_type.value}" for f in result.failures[:5])
@@ -181,6 +186,11 @@ class SnmpPoller:
         devices, self._devices = list(self._devices.values()), {}
         for dev in devices:
             await dev.session.close()
+
+
+def _is_server(kind: object, target: Target) -> bool:
+    declared = target.device.kind.value if target.device is not None else ""
+    return str(kind) == "server" or declared == "server"
 
 
 def build(cfg: SnmpConfig, ctx: BuildContext) -> SnmpPoller:
