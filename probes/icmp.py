@@ -344,6 +344,16 @@ class FamilySocket:
             batch.hit(index, now - sent)
 
 
+GATHER_S = 0.005  # ping_batched: how long a burst waits for more requests to join it
+
+
+@dataclass(slots=True)
+class _Request:
+    address: str
+    fs: FamilySocket
+    future: asyncio.Future[PingStats]
+
+
 class Pinger:
     """Per-family sockets opened on first use; the reason is kept when one cannot open."""
 
@@ -351,6 +361,10 @@ class Pinger:
         self.mode = mode
         self._socks: dict[Family, FamilySocket] = {}
         self._unavailable: dict[Family, IcmpUnavailable] = {}
+        # ping_batched: requests gathering for the next burst, per (count, interval, timeout)
+        self._gathering: dict[tuple[int, float, float], list[_Request]] = {}
+        self._bursts: set[asyncio.Task[None]] = set()
+        self.bursts_sent = 0  # bursts started by ping_batched (tests count them)
 
     def socket_for(self, family: Family) -> FamilySocket:
         """Raises IcmpUnavailable (with the reason) when ICMP of this family cannot run."""
@@ -428,7 +442,82 @@ class Pinger:
                 fs.forget(batch)
         return [None if r is None or math.isnan(r) else r for r in batch.rtts]
 
+    async def ping_batched(self, address: str, *, count: int = 3, interval_s: float = 0.1,
+                           timeout_s: float = 1.0) -> PingStats:
+        """`ping`, but requests made within GATHER_S of each other (one tick's targets: the
+        scheduler starts them together) share one burst: each round is one pass of sends
+        over every target, then one wait with one timer for all. One tick of N targets
+        costs one sweep instead of N tasks each with its own future, timer and sleeps.
+        Bad addresses (ValueError) and unavailable sockets (IcmpUnavailable) raise here."""
+        address = normalise_ip(address, keep_scope=True)
+        fs = self.socket_for(Family.IPV6 if ":" in address else Family.IPV4)
+        loop = asyncio.get_running_loop()
+        key = (count, interval_s, timeout_s)
+        group = self._gathering.get(key)
+        if group is None:
+            group = self._gathering[key] = []
+            loop.call_later(GATHER_S, self._launch, key)
+        req = _Request(address, fs, loop.create_future())
+        group.append(req)
+        return await req.future
+
+    def _launch(self, key: tuple[int, float, float]) -> None:
+        reqs = [r for r in self._gathering.pop(key, ()) if not r.future.done()]
+        if not reqs:
+            return
+        self.bursts_sent += 1
+        task = asyncio.get_running_loop().create_task(self._burst(reqs, *key))
+        self._bursts.add(task)
+        task.add_done_callback(self._bursts.discard)
+
+    async def _burst(self, reqs: list[_Request], count: int, interval_s: float,
+                     timeout_s: float) -> None:
+        batch = _Batch(len(reqs) * count, asyncio.get_running_loop().create_future())
+        stats = [PingStats(sent=0) for _ in reqs]
+        used = {id(r.fs): r.fs for r in reqs}
+        try:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval_s)
+                for j, req in enumerate(reqs):
+                    index = j * count + i
+                    stats[j].sent += 1
+                    try:
+                        left = req.fs.send_nowait(req.address, batch, index)
+                        if left is not None:
+                            await req.fs.send_blocked(*left)
+                    except OSError as exc:  # e.g. no route: lost, no reason to wait for it
+                        stats[j].error, stats[j].detail = error_type_of(exc), describe(exc)
+                        batch.hit(index, math.nan)
+                    if j & 63 == 63:  # read replies between sends: a full buffer drops them
+                        req.fs.drain()
+            await batch.wait(timeout_s)
+        except BaseException:
+            for req in reqs:
+                if not req.future.done():
+                    req.future.cancel()
+            raise
+        finally:
+            for fs in used.values():
+                fs.forget(batch)
+        for j, req in enumerate(reqs):
+            st = stats[j]
+            st.rtts = [r for r in batch.rtts[j * count:(j + 1) * count]
+                       if r is not None and not math.isnan(r)]
+            if st.rtts:
+                st.error, st.detail = None, ""
+            elif st.error is None:
+                st.error, st.detail = ErrorType.TIMEOUT, f"no echo reply within {timeout_s}s"
+            if not req.future.done():  # its poll may have timed out meanwhile
+                req.future.set_result(st)
+
     def close(self) -> None:
+        for task in self._bursts:
+            task.cancel()
+        for group in self._gathering.values():
+            for req in group:
+                req.future.cancel()
+        self._gathering.clear()
         for fs in self._socks.values():
             fs.close()
         self._socks.clear()

@@ -69,8 +69,10 @@ async def probe_icmp(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]
     tags = {"family": ep.family.value, "address": ep.address}
     t0 = time.perf_counter()
     try:
-        stats = await eng.pinger.ping(ep.address, count=o.count, interval_s=o.interval_secs,
-                                      timeout_s=o.timeout_secs)
+        # batched: every target of this tick joins one burst (one sweep per round)
+        stats = await eng.pinger.ping_batched(ep.address, count=o.count,
+                                              interval_s=o.interval_secs,
+                                              timeout_s=o.timeout_secs)
     except IcmpUnavailable as exc:
         return [ProbeResult("icmp", False, 0.0, tags, error=exc.error_type,
                             detail=str(exc), values={"loss_ratio": 1.0})]
