@@ -24,6 +24,7 @@ from collectors.snmp.identify import (
 from collectors.snmp.mibs import MibObject
 from collectors.snmp.oids import Obj
 from collectors.snmp.profiles.engine import Readings, evaluate
+from collectors.snmp.profiles.engine import Row as ProfileRow
 from collectors.snmp.profiles.load import ProfileSet
 from collectors.snmp.records import (
     DeviceData,
@@ -294,6 +295,7 @@ class DevicePoller:
                 except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
                     self.failures.append(WalkFailure(f"profile {prof.name}", ErrorType.PARSE,
                                                      f"{type(exc).__name__}: {exc}"))
+        data.health = _merged(data.health)
 
     async def _columns(self, objs: Sequence[MibObject], readings: Readings,
                        reads: _Reads) -> None:
@@ -402,6 +404,20 @@ class DevicePoller:
             number(totals.get(m.aps_total)) if m.aps_total else None,
             number(totals.get(m.clients_total)) if m.clients_total else None,
         )
+
+
+def _merged(rows: list[ProfileRow]) -> list[ProfileRow]:
+    """Rows of one series (a transceiver's sensors, each its own table row, all joined on the
+    port) become one point with all their fields."""
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], ProfileRow] = {}
+    for r in rows:
+        key = (r.measurement, tuple(sorted(r.tags.items())))
+        have = out.get(key)
+        if have is None:
+            out[key] = ProfileRow(r.measurement, dict(r.tags), dict(r.fields))
+        else:
+            have.fields.update(r.fields)
+    return list(out.values())
 
 
 def _sum_known(values: Iterable[int | None]) -> int | None:

@@ -184,6 +184,8 @@ class _Row:
             return False
         if c.not_in is not None and v in c.not_in:
             return False
+        if c.not_regex is not None and c.not_regex.search(str(v)):
+            return False
         return not (c.regex is not None and not c.regex.search(str(v)))
 
 

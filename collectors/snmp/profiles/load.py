@@ -60,6 +60,7 @@ class Cond:
     in_: frozenset[Scalar] | None
     not_in: frozenset[Scalar] | None
     regex: re.Pattern[str] | None
+    not_regex: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,11 +287,19 @@ class _Compiler:
                 regex = re.compile(c.regex)
             except re.error as exc:
                 self.problems.append(Problem(self._at([*loc, "regex"]), f"bad regex: {exc}"))
-        if c.in_ is None and c.not_in is None and regex is None:
-            self.problems.append(Problem(self._at(loc), "give `in`, `not_in` or `regex`"))
+        not_regex = None
+        if c.not_regex is not None:
+            try:
+                not_regex = re.compile(c.not_regex)
+            except re.error as exc:
+                self.problems.append(Problem(self._at([*loc, "not_regex"]),
+                                             f"bad regex: {exc}"))
+        if c.in_ is None and c.not_in is None and regex is None and not_regex is None:
+            self.problems.append(Problem(self._at(loc),
+                                         "give `in`, `not_in`, `regex` or `not_regex`"))
         value = self._value(c, base, loc)
         return Cond(value, self._labels(c.in_, value.obj), self._labels(c.not_in, value.obj),
-                    regex)
+                    regex, not_regex)
 
     @staticmethod
     def _labels(values: list[Scalar] | None, obj: MibObject | None) -> frozenset[Scalar] | None:

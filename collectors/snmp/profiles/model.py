@@ -66,6 +66,7 @@ class Condition(ValueSpec):
     in_: list[Scalar] | None = Field(default=None, alias="in")
     not_in: list[Scalar] | None = None
     regex: str | None = None
+    not_regex: str | None = None
 
 
 class MetricSpec(StrictModel):

@@ -24,6 +24,8 @@ from tests.collectors.snmp.conftest import SnmpAgent, fixtures_dir
 # Column OIDs, from the MIB files in ../shared/reference/mibs.
 ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"  # ENTITY-MIB entPhysicalName
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB ifName
+ENT_CONTAINED = "1.3.6.1.2.1.47.1.1.1.1.4"  # ENTITY-MIB entPhysicalContainedIn
+ENT_SENSOR = "1.3.6.1.4.1.9.9.91.1.1.1.1"  # CISCO-ENTITY-SENSOR-MIB entSensorValueEntry
 HW_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"  # HUAWEI-ENTITY-EXTENT-MIB hwEntityStateEntry
 HW_CPU, HW_MEM, HW_TEMP, HW_TEMP_HI = (f"{HW_STATE}.{c}" for c in (5, 7, 11, 12))
 HW_OPT = "1.3.6.1.4.1.2011.5.25.31.1.1.3.1"  # hwOpticalModuleInfoEntry
@@ -51,7 +53,7 @@ HEALTH_SUBTREES = (HR_LOAD, HR_STORAGE, "1.3.6.1.2.1.99.1.1", HW_STATE, HW_OPT,
                    "1.3.6.1.4.1.2011.5.25.31.1.1.10", "1.3.6.1.4.1.2011.5.25.31.1.1.18",
                    H3C_STATE, H3C_XCVR, "1.3.6.1.4.1.9.9.109", POOL, "1.3.6.1.4.1.9.9.13",
                    "1.3.6.1.4.1.4881.1.1.10.2.35", "1.3.6.1.4.1.4881.1.1.10.2.36",
-                   "1.3.6.1.2.1.105", "1.3.6.1.2.1.33")
+                   "1.3.6.1.2.1.105", "1.3.6.1.2.1.33", ENT_SENSOR)
 HEALTH = ("snmp_cpu", "snmp_memory", "snmp_storage", "snmp_sensor", "snmp_optical", "snmp_poe",
           "snmp_poe_port", "snmp_ups")
 
@@ -150,6 +152,14 @@ def _expected(community: str, r: Recording) -> list[Want]:
     if community == "ios_2960x":
         w += [Want("snmp_poe", {"pse": "1"}, "budget_watts", r.num(PSE_POWER, 1)),
               Want("snmp_poe", {"pse": "1"}, "consumption_watts", r.num(PSE_USED, 1))]
+        # CISCO-ENTITY-SENSOR-MIB: the transceiver's receive-power sensor (entSensorType
+        # dBm(14)) inside its port entity (entPhysicalContainedIn)
+        rx = next(i for i, v in r.column(ENT_NAME) if str(v).endswith("Receive Power Sensor"))
+        port = r.text(ENT_NAME, r.num(ENT_CONTAINED, rx))
+        value = (r.num(f"{ENT_SENSOR}.4", rx) * 10.0 ** (3 * (r.num(f"{ENT_SENSOR}.2", rx) - 9))
+                 / 10 ** r.num(f"{ENT_SENSOR}.3", rx))
+        assert r.num(f"{ENT_SENSOR}.1", rx) == 14  # dBm
+        w.append(Want("snmp_optical", {"port": port}, "rx_power_dbm", value))
     if community == "ruijie_s6150":
         w.append(Want("snmp_cpu", {"component": r.text(RJ_CPU_NAME, 1)}, "usage_percent",
                       r.num(RJ_CPU_5MIN, 1)))

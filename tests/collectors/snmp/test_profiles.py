@@ -42,7 +42,7 @@ def test_builtin_profiles_load_and_write_only_declared_measurements() -> None:
     profiles = builtin_profiles()
     assert {"host-resources", "entity-sensor", "huawei-entity", "h3c-entity", "cisco",
             "ruijie", "power-ethernet", "ups", "bridge-stp", "zte",
-            "entity-inventory"} <= set(profiles.profiles)
+            "entity-inventory", "cisco-entity-sensor"} <= set(profiles.profiles)
     declared = {m.name: m for m in HEALTH_MEASUREMENTS}
     for p in profiles.profiles.values():
         for m in p.metrics:
