@@ -155,11 +155,11 @@ def _expected(community: str, r: Recording) -> list[Want]:
         # CISCO-ENTITY-SENSOR-MIB: the transceiver's receive-power sensor (entSensorType
         # dBm(14)) inside its port entity (entPhysicalContainedIn)
         rx = next(i for i, v in r.column(ENT_NAME) if str(v).endswith("Receive Power Sensor"))
-        port = r.text(ENT_NAME, r.num(ENT_CONTAINED, rx))
+        dom_port = r.text(ENT_NAME, r.num(ENT_CONTAINED, rx))
         value = (r.num(f"{ENT_SENSOR}.4", rx) * 10.0 ** (3 * (r.num(f"{ENT_SENSOR}.2", rx) - 9))
                  / 10 ** r.num(f"{ENT_SENSOR}.3", rx))
         assert r.num(f"{ENT_SENSOR}.1", rx) == 14  # dBm
-        w.append(Want("snmp_optical", {"port": port}, "rx_power_dbm", value))
+        w.append(Want("snmp_optical", {"port": dom_port}, "rx_power_dbm", value))
     if community == "ruijie_s6150":
         w.append(Want("snmp_cpu", {"component": r.text(RJ_CPU_NAME, 1)}, "usage_percent",
                       r.num(RJ_CPU_5MIN, 1)))
