@@ -97,8 +97,12 @@ def _read_csv(path: Path, defaults: DeviceDefaults, problems: list[Problem]) -> 
         reader = csv.DictReader(handle)
         unknown = [c for c in (reader.fieldnames or []) if c not in CSV_COLUMNS]
         if unknown:
+            # a few short names only: the header line of a file that is no inventory CSV
+            # must not be printed whole
+            shown = ", ".join(repr(c[:24]) for c in unknown[:5])
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             problems.append(
-                Problem(f"{path}:1", f"unknown column(s) {', '.join(unknown)}; "
+                Problem(f"{path}:1", f"unknown column(s) {shown}{more}; "
                         f"known: {', '.join(CSV_COLUMNS)}")
             )
             return out
@@ -127,7 +131,9 @@ def _duplicates(
 
 
 def load_inventory(path: Path) -> Inventory:
-    src = load_yaml_file(path)
+    # no ${ENV} here: an inventory's values become labels on every series, so a secret
+    # reaching it through the environment would be exported everywhere
+    src = load_yaml_file(path, expand_env=False)
     if not isinstance(src, SourceDict):
         raise ConfigError.one(f"{path}:1", "inventory must be a mapping with a 'campus' key")
     try:
@@ -161,8 +167,15 @@ def load_inventory(path: Path) -> Inventory:
 
     placed = list(_iter_yaml_devices(inv, src))
     imports_src = src.get("imports")
+    root = path.parent.resolve()
     for ii, imp in enumerate(inv.imports):
         csv_path = (path.parent / imp.csv).resolve()
+        if not csv_path.is_relative_to(root):
+            # only the inventory's own folder: an import must not read (and quote in an
+            # error) any file the agent can read, such as /etc/shadow or a key file
+            problems.append(Problem(where(imports_src, ii), f"CSV import {imp.csv!r} is "
+                                    f"outside the inventory's folder {root}"))
+            continue
         before = len(problems)
         placed.extend(_read_csv(csv_path, inv.defaults, problems))
         if len(problems) > before and not csv_path.exists():

@@ -40,6 +40,7 @@ class _Loader(yaml.SafeLoader):
 
     file_name = "<string>"
     problems: list[Problem]
+    expand_env = True
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SourceDict:
@@ -76,7 +77,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> SourceList:
 def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
     value = loader.construct_scalar(node)
     assert isinstance(value, str)
-    if "${" not in value:
+    if "${" not in value or not loader.expand_env:
         return value
 
     def repl(m: re.Match[str]) -> str:
@@ -101,10 +102,13 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
-def load_yaml_text(text: str, file_name: str) -> Any:
+def load_yaml_text(text: str, file_name: str, *, expand_env: bool = True) -> Any:
+    """`expand_env=False` for files that must never receive a secret from the environment
+    (inventories: their values become labels on every series)."""
     loader = _Loader(text)
     loader.file_name = file_name
     loader.problems = []
+    loader.expand_env = expand_env
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -120,12 +124,12 @@ def load_yaml_text(text: str, file_name: str) -> Any:
     return data
 
 
-def load_yaml_file(path: Path) -> Any:
+def load_yaml_file(path: Path, *, expand_env: bool = True) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError.one(str(path), f"cannot read: {exc.strerror}") from None
-    return load_yaml_text(text, str(path))
+    return load_yaml_text(text, str(path), expand_env=expand_env)
 
 
 def where(node: Any, key: str | int | None = None) -> str:
