@@ -1,4 +1,4 @@
-"""ICMP sweep: campusmon's shared-socket pinger against fping, same addresses, same run.
+"""ICMP sweep: the dualstack poller's tick (batched ICMP) against fping, same addresses, same run.
 
 Method (../shared/reference/baselines.md): our side (this process, and fping, its child) is
 pinned to core 0; the target namespace's receive processing is steered to core 1 (RPS on its
@@ -8,10 +8,12 @@ baseline. Targets: 254 IPv4 + 254 IPv6 addresses on one veth in a namespace made
 ICMP rate limits off. Each tool does WARMUP unmeasured sweeps (neighbour caches), then
 ROUNDS rounds of SWEEPS measured sweeps, the two tools alternating round by round so both see
 the same background load (the machine is shared); each figure is the median over rounds of
-the per-sweep average. "campusmon" is `Pinger.sweep` (one batch for all addresses); the
-line "task per target" is the same pinger driven the way the dualstack poller drives it (one
-asyncio task and one wait per target), printed for reference. Ends with one JSON line (the
-IPv4 sweep). Bounded: about 30 s. Needs root.
+the per-sweep average. "campusmon" is the path the agent runs: one scheduler tick
+(`PollerRunner.run_once`) of the `dualstack` poller over 254 static targets of one family,
+ICMP only, one echo each (count 1, like fping's one echo), the TCP/DNS/HTTP probers off; the
+poller batches the tick's targets into one burst (`Pinger.ping_batched`), and the CPU
+includes the scheduler, the engine, the plans and the `ProbeResult`s. Ends with one JSON line
+(the IPv4 sweep; the IPv6 ratio is in it too). Bounded: about 30 s. Needs root.
 """
 
 from __future__ import annotations
@@ -25,12 +27,18 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from probes.icmp import Pinger  # noqa: E402
+from agent.core.model import Item, ProbeResult  # noqa: E402
+from agent.core.plugin import Target  # noqa: E402
+from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome  # noqa: E402
+from agent.framework.telemetry import PluginStats  # noqa: E402
+from probes.dualstack.config import DualStackConfig  # noqa: E402
+from probes.dualstack.plugin import DualStackPoller  # noqa: E402
 
 N = 254
 SWEEPS = 20
@@ -88,28 +96,36 @@ def cpu_self() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-async def sweep_campusmon(pinger: Pinger, addrs: list[str], sweeps: int
+def make_runner(addrs: list[str], family: str) -> tuple[PollerRunner, DualStackPoller,
+                                                       list[ProbeResult]]:
+    cfg = DualStackConfig.model_validate(
+        {"family": family, "icmp": {"count": 1, "timeout_secs": TIMEOUT_S},
+         "tcp": {"enabled": False}, "dns": {"enabled": False}, "http": {"enabled": False}})
+    v4 = family == "ipv4"
+    targets = [Target(id=f"t{i}", ipv4=a if v4 else None, ipv6=None if v4 else a)
+               for i, a in enumerate(addrs)]
+    got: list[ProbeResult] = []
+
+    def sink(items: Sequence[Item], target: Target | None, outcome: PollOutcome | None) -> None:
+        got.extend(i for i in items if isinstance(i, ProbeResult))
+    poller = DualStackPoller(cfg)
+    runner = PollerRunner("dualstack", poller, targets, PollerTiming(60, 10, 0),
+                          asyncio.Semaphore(10_000), asyncio.Semaphore(10_000), sink,
+                          PluginStats("dualstack", "dualstack"))
+    return runner, poller, got
+
+
+async def sweep_campusmon(runner: PollerRunner, got: list[ProbeResult], sweeps: int
                           ) -> tuple[float, float, int]:
-    got = 0
+    """`sweeps` scheduler ticks of the dualstack poller (the agent's path)."""
+    answered = 0
     c0, t0 = cpu_self(), time.perf_counter()
     for _ in range(sweeps):
-        rtts = await pinger.sweep(addrs, timeout_s=TIMEOUT_S)
-        got += sum(1 for r in rtts if r is not None)
+        got.clear()
+        await runner.run_once()
+        answered += sum(1 for r in got if r.ok)
     wall, cpu = time.perf_counter() - t0, cpu_self() - c0
-    return cpu / sweeps, wall / sweeps, got // sweeps
-
-
-async def per_target_campusmon(pinger: Pinger, addrs: list[str], sweeps: int
-                               ) -> tuple[float, float, int]:
-    """The dualstack poller's path: one task per target, each awaiting its own echo."""
-    got = 0
-    c0, t0 = cpu_self(), time.perf_counter()
-    for _ in range(sweeps):
-        stats = await asyncio.gather(*(pinger.ping(a, count=1, timeout_s=TIMEOUT_S)
-                                       for a in addrs))
-        got += sum(1 for st in stats if st.ok)
-    wall, cpu = time.perf_counter() - t0, cpu_self() - c0
-    return cpu / sweeps, wall / sweeps, got // sweeps
+    return cpu / sweeps, wall / sweeps, answered // sweeps
 
 
 def sweep_fping(addrs: list[str], family: str, sweeps: int) -> tuple[float, float, int]:
@@ -137,21 +153,20 @@ def median_row(rows: list[tuple[float, float, int]]) -> tuple[float, float, int]
 Row = tuple[float, float, int]
 
 
-async def bench_family(addrs: list[str], family: str) -> tuple[Row, Row, Row]:
-    pinger = Pinger()
+async def bench_family(addrs: list[str], family: str) -> tuple[Row, Row]:
+    runner, poller, got = make_runner(addrs, family)
+    flag = "-4" if family == "ipv4" else "-6"
     try:
-        await sweep_campusmon(pinger, addrs, WARMUP)
-        sweep_fping(addrs, family, WARMUP)
+        await sweep_campusmon(runner, got, WARMUP)
+        sweep_fping(addrs, flag, WARMUP)
         ours: list[Row] = []
-        tasks: list[Row] = []
         peer: list[Row] = []
         for _ in range(ROUNDS):
-            ours.append(await sweep_campusmon(pinger, addrs, SWEEPS))
-            peer.append(sweep_fping(addrs, family, SWEEPS))
-            tasks.append(await per_target_campusmon(pinger, addrs, SWEEPS // 2))
+            ours.append(await sweep_campusmon(runner, got, SWEEPS))
+            peer.append(sweep_fping(addrs, flag, SWEEPS))
     finally:
-        pinger.close()
-    return median_row(ours), median_row(peer), median_row(tasks)
+        await poller.close()
+    return median_row(ours), median_row(peer)
 
 
 def main() -> int:
@@ -166,18 +181,21 @@ def main() -> int:
         setns(client)
         rows = {}
         for fam, addrs in (("ipv4", v4), ("ipv6", v6)):
-            ours, peer, tasks = asyncio.run(
-                bench_family(addrs, "-4" if fam == "ipv4" else "-6"))
+            ours, peer = asyncio.run(bench_family(addrs, fam))
             rows[fam] = (ours, peer)
-            for name, (cpu, wall, got) in (("campusmon", ours), ("fping", peer),
-                                           ("campusmon, task per target", tasks)):
+            for name, (cpu, wall, got) in (("campusmon (dualstack poller tick)", ours),
+                                           ("fping", peer)):
                 print(f"{fam} {name}: {len(addrs)} targets, {got} answered, "
                       f"{cpu * 1000:.2f} CPU-ms/sweep, {wall * 1000:.2f} ms/sweep, "
                       f"{len(addrs) / wall:,.0f} targets/s")
         (cpu4, _w, _g), (pcpu4, _pw, _pg) = rows["ipv4"]
+        (cpu6, _w6, _g6), (pcpu6, _pw6, _pg6) = rows["ipv6"]
         print(json.dumps({"bench": "probe_sweep", "unit": "cpu_seconds_per_sweep",
+                          "path": "dualstack poller tick (scheduler, engine, batched ICMP)",
                           "campusmon": round(cpu4, 6), "peer": "fping",
-                          "peer_value": round(pcpu4, 6), "ratio": round(cpu4 / pcpu4, 3)}))
+                          "peer_value": round(pcpu4, 6), "ratio": round(cpu4 / pcpu4, 3),
+                          "ipv6_campusmon": round(cpu6, 6), "ipv6_peer_value": round(pcpu6, 6),
+                          "ipv6_ratio": round(cpu6 / pcpu6, 3)}))
         return 0
     finally:
         for ns in (client, targets):

@@ -188,16 +188,26 @@ class Engine:
     async def run(self, plan: Plan) -> Report:
         rep = Report(plan)
         fams = self._wanted(plan)
-        await asyncio.gather(*(self._address(plan, f, rep) for f in fams))
+        # a task per step only where something waits: with literal addresses (the common
+        # case) and one job, no gather; this runs for every target every tick
+        if plan.hostname:
+            await asyncio.gather(*(self._address(plan, f, rep) for f in fams))
+        else:
+            for f in fams:
+                await self._address(plan, f, rep)  # never waits without a hostname
         jobs: list[Awaitable[list[ProbeResult]]] = []
+        names = self.applicable(plan)
         for fam in fams:
             addr = rep.addresses.get(fam)
             if addr is None:
                 continue
             ep = Endpoint(fam, addr, plan.hostname)
-            jobs.extend(PROBERS[name](self, ep, plan) for name in self.applicable(plan))
-        for batch in await asyncio.gather(*jobs):
-            rep.results.extend(batch)
+            jobs.extend(PROBERS[name](self, ep, plan) for name in names)
+        if len(jobs) == 1:
+            rep.results.extend(await jobs[0])
+        else:
+            for batch in await asyncio.gather(*jobs):
+                rep.results.extend(batch)
         if len(fams) == 2:
             r = self.cfg.regression
             rep.regression = assess(rep.results, has_a=rep.has_a, has_aaaa=rep.has_aaaa,

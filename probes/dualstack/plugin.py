@@ -17,7 +17,7 @@ from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSp
 from probes.dualstack.cli import register as register_cli
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.measurements import MEASUREMENTS
-from probes.dualstack.plan import plan_for
+from probes.dualstack.plan import Plan, plan_for
 
 if TYPE_CHECKING:
     from probes.dualstack.engine import Engine
@@ -27,6 +27,9 @@ class DualStackPoller:
     def __init__(self, cfg: DualStackConfig) -> None:
         self.cfg = cfg
         self.engine: Engine | None = None
+        # target id → (the target, its plan): a plan depends only on the target and the config,
+        # so it is built once, not every tick (rebuilt when the target object changes)
+        self._plans: dict[str, tuple[Target, Plan]] = {}
 
     async def start(self) -> None:
         if self.engine is None:
@@ -38,7 +41,10 @@ class DualStackPoller:
     async def poll(self, target: Target) -> Sequence[Item]:
         await self.start()
         assert self.engine is not None
-        report = await self.engine.run(plan_for(target, self.cfg))
+        known = self._plans.get(target.id)
+        if known is None or known[0] is not target:
+            known = self._plans[target.id] = (target, plan_for(target, self.cfg))
+        report = await self.engine.run(known[1])
         items: list[Item] = list(report.results)
         if report.regression is not None:
             items.append(report.regression.metric())
