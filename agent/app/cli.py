@@ -29,7 +29,9 @@ from inventory.models import Inventory
 # Subcommands of the application itself: each module has `register(subparsers)`. Plugins add
 # theirs through `PluginSpec.cli` (build_parser), never listed here.
 EXTRA_COMMANDS: tuple[str, ...] = ("agent.app.metricsdoc",
-                                   "agent.app.queuecli")
+                                   "agent.app.queuecli",
+                                   "agent.app.service.cli",
+                                   "agent.app.init")
 
 
 def _fail(message: str) -> int:
@@ -48,13 +50,16 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from agent.framework.runtime import Agent
+    from agent.framework.sdnotify import supervise
 
     # everything the agent creates (queues, store, alert state and log) holds student device
     # MACs and IPs: owner-only, whatever the service manager's umask
     os.umask(0o077)
     cfg = _load(args)
     setup_logging(args.log_level or cfg.agent.log_level, args.log_format)
-    asyncio.run(Agent(cfg, builtin_registry()).run())
+    agent = Agent(cfg, builtin_registry())
+    # under systemd (Type=notify): READY=1 once built, the watchdog fed while the loop is live
+    asyncio.run(supervise(agent.run(), lambda: agent.built is not None))
     return 0
 
 

@@ -98,8 +98,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"agent stopped after {time.monotonic() - t0:.1f}s")
         store_path = run.workdir / "data" / "store.db"
         _summary(store_path)
-        print(f"\nQuery it yourself:\n  .venv/bin/campusmon query --config {config} "
-              "--measurement host_cpu\n  .venv/bin/campusmon query --config "
+        print(f"\nQuery it yourself:\n  campusmon query --config {config} "
+              "--measurement host_cpu\n  campusmon query --config "
               f"{config} --since 10m --format lp")
 
         for finish in demo_parts.FINISHERS:

@@ -15,6 +15,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,12 +36,16 @@ class SimError(RuntimeError):
 def snmpsim_binary() -> str:
     env = os.environ.get("CAMPUSMON_SNMPSIM")
     candidates = [env] if env else []
+    # a checkout's .venv-sim (make setup); an installed `campusmon[sim]` has it beside the
+    # interpreter running us, whether or not that venv's bin/ is on PATH
     candidates += [str(REPO / ".venv-sim" / "bin" / "snmpsim-command-responder"),
+                   str(Path(sys.executable).parent / "snmpsim-command-responder"),
                    shutil.which("snmpsim-command-responder") or ""]
     for c in candidates:
         if c and Path(c).exists():
             return c
-    raise SimError("snmpsim-command-responder not found (make setup creates .venv-sim)")
+    raise SimError("snmpsim-command-responder not found (pip install 'campusmon[sim]'; "
+                   "in a checkout make setup creates .venv-sim)")
 
 
 def _readable_by_others(path: Path) -> bool:
