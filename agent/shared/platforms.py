@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.core.catalogue import Measurement, info, tag
+from agent.core.catalogue import Measurement, gauge, info, tag
 from agent.shared.vendors import by_name
 
 MAX_TEXT = 4096  # characters of one input a rule reads (cpuinfo of 256 CPUs repeats itself)
@@ -327,3 +327,110 @@ def verdict_tags(v: Verdict, source: str) -> dict[str, str]:
     return {"category": v.category.value, "platform_vendor": v.vendor,
             "product": v.product[:128], "domestic": v.domestic, "rule": v.rule,
             "source": source}
+
+
+# -- terminals: passive LAN evidence (docs/standards.md#d-5) ----------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TerminalVerdict:
+    """OS family of one terminal from what it says on the LAN, with a confidence (0..1)."""
+
+    os_family: str  # Windows, macOS, iOS, Android, Kylin, UOS, Linux, unknown
+    vendor: str  # catalogue vendor of the OS, unknown when none
+    domestic: str
+    confidence: float
+    rule: str
+    evidence: str  # what was seen (option 55, 60, 12), bounded
+
+
+def _prl(s: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in s.split(","))
+
+
+# Option 55 (parameter request list) in the order the client sends it. Sources in d.5.
+_PRL_RULES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("d.5 option 55 Windows 10/11", "Windows", _prl("1,3,6,15,31,33,43,44,46,47,119,121,249,252")),
+    ("d.5 option 55 macOS", "macOS", _prl("1,121,3,6,15,119,252,95,44,46")),
+    ("d.5 option 55 iOS 16+", "iOS", _prl("1,121,3,6,15,108,114,119,252")),
+    ("d.5 option 55 Android 8+", "Android", _prl("1,3,6,15,26,28,51,58,59,43")),
+    ("d.5 option 55 Android 11+", "Android", _prl("1,3,6,15,26,28,51,58,59,43,114,108")),
+)
+# NetworkManager's request list (Kylin, UOS, deepin and most Linux desktops use it): matched
+# as a set, its order differs between NM's internal and dhclient back ends. It says Linux, not
+# which distribution: the hostname decides that, with less confidence.
+_NM_SET = frozenset(_prl("1,2,3,6,12,15,17,26,28,33,40,41,42,119,121,249,252"))
+_VENDOR_CLASS_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("d.5 option 60 MSFT 5.0", "Windows", re.compile(r"^MSFT 5\.0")),
+    ("d.5 option 60 android-dhcp", "Android", re.compile(r"^android-dhcp-\d+")),
+)
+# Host-name conventions (option 12 / NetBIOS / mDNS names). Not published fingerprints: the
+# installers' default names and the usual school naming; weak evidence on their own.
+_HOSTNAME_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("d.5 hostname kylin", "Kylin", re.compile(r"kylin", re.I)),
+    ("d.5 hostname uos", "UOS", re.compile(r"(^|[-_])uos([-_]|$)|uos-pc", re.I)),
+    ("d.5 hostname deepin", "deepin", re.compile(r"deepin", re.I)),
+    ("d.5 hostname iPhone/iPad", "iOS", re.compile(r"iphone|ipad", re.I)),
+    ("d.5 hostname MacBook/iMac", "macOS", re.compile(r"macbook|imac|mac-mini", re.I)),
+    ("d.5 hostname DESKTOP-/LAPTOP-", "Windows", re.compile(r"^(DESKTOP|LAPTOP)-[A-Z0-9]{7}$")),
+)
+_OS_VENDOR = {"Windows": "Microsoft", "macOS": "Apple", "iOS": "Apple", "Android": "Google",
+              "Kylin": "Kylinsoft", "UOS": "UnionTech", "deepin": "Deepin"}
+
+
+def _terminal(os_family: str, confidence: float, rules: list[str],
+              evidence: str) -> TerminalVerdict:
+    vendor = _OS_VENDOR.get(os_family)
+    v = by_name(vendor) if vendor else None
+    return TerminalVerdict(os_family, v.name if v else "unknown",
+                           v.domestic.value if v else "unknown", round(confidence, 2),
+                           " + ".join(rules), evidence[:256])
+
+
+def terminal_from_dhcp(prl: Iterable[int], vendor_class: str = "",
+                       hostname: str = "") -> TerminalVerdict:
+    """DHCP DISCOVER/REQUEST of one client: option 55 order, option 60, option 12. Agreeing
+    evidence adds up; the strongest family wins; none → unknown."""
+    p = tuple(prl)[:64]
+    vc, hn = vendor_class[:128], hostname[:64]
+    evidence = f"55={','.join(map(str, p))} 60={vc or '-'} 12={hn or '-'}"
+    votes: dict[str, tuple[float, list[str]]] = {}
+
+    def vote(family: str, weight: float, rule: str) -> None:
+        w, rules = votes.get(family, (0.0, []))
+        votes[family] = (w + weight, [*rules, rule])
+
+    for rule, family, seq in _PRL_RULES:
+        if p == seq:
+            vote(family, 0.7, rule)
+    linux = frozenset(p) == _NM_SET
+    for rule, family, pat in _VENDOR_CLASS_RULES:
+        if pat.search(vc):
+            vote(family, 0.6, rule)
+    for rule, family, pat in _HOSTNAME_RULES:
+        if hn and pat.search(hn):
+            # a Linux desktop naming itself kylin/uos is good evidence; a bare name is not
+            domestic_linux = family in ("Kylin", "UOS", "deepin")
+            vote(family, 0.5 if (linux and domestic_linux) else 0.3, rule)
+    if linux:
+        for family in ("Kylin", "UOS", "deepin"):
+            if family in votes:
+                vote(family, 0.3, "d.5 option 55 NetworkManager (Linux)")
+    if not votes:
+        if linux:
+            return _terminal("Linux", 0.5, ["d.5 option 55 NetworkManager (Linux)"], evidence)
+        return TerminalVerdict("unknown", "unknown", "unknown", 0.0, "no terminal rule matched",
+                               evidence[:256])
+    family, (weight, rules) = max(votes.items(), key=lambda kv: kv[1][0])
+    return _terminal(family, min(weight, 0.95), rules, evidence)
+
+
+TERMINAL_OS = Measurement(
+    "terminal_os", "OS family of a terminal seen on the LAN (DHCP option 55/60/12), for the "
+    "国产化 audit, with the rules that decided and a confidence (docs/standards.md#d-5)",
+    tags=(tag("mac", "the terminal's MAC"), tag("os_family", "Windows, macOS, iOS, Android, "
+          "Kylin, UOS, deepin, Linux, unknown"),
+          tag("platform_vendor", "catalogue vendor of the OS"),
+          tag("domestic", "yes / no / unknown"), tag("rule", "rules that decided, joined by +"),
+          tag("evidence", "what was seen: 55=… 60=… 12=…"),
+          tag("interface", "the interface listened on")),
+    fields=(gauge("confidence_ratio", "ratio", "0..1: agreeing evidence adds up"),))

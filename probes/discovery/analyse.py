@@ -17,9 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.model import Event, EventState, Metric, Severity
+from agent.shared.platforms import TERMINAL_OS, TerminalVerdict, terminal_from_dhcp
 from inventory.models import Inventory
 from probes.common import is_ip, normalise_ip
-from probes.discovery.model import AddressSeen, DhcpServer, Host, Observation, RouterAdvert
+from probes.discovery.model import (
+    AddressSeen,
+    DhcpClient,
+    DhcpServer,
+    Host,
+    Observation,
+    RouterAdvert,
+)
 from probes.discovery.oui import OuiTable
 
 
@@ -58,6 +66,15 @@ class Discovery:
     rogue_dhcp: list[DhcpServer] = field(default_factory=list)
     allowed_dhcp: list[DhcpServer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    terminals: dict[str, TerminalVerdict] = field(default_factory=dict)  # MAC → OS family
+
+    def terminal_metrics(self) -> list[Metric]:
+        """One `terminal_os` row per client seen asking DHCP this pass."""
+        return [Metric(TERMINAL_OS.name, {
+            "mac": mac, "os_family": v.os_family, "platform_vendor": v.vendor,
+            "domestic": v.domestic, "rule": v.rule, "evidence": v.evidence,
+            "interface": self.interface}, {"confidence_ratio": v.confidence})
+            for mac, v in sorted(self.terminals.items())]
 
     @property
     def unregistered(self) -> list[HostReport]:
@@ -124,6 +141,9 @@ class Discovery:
                                       "allowed": [ra(r) for r in self.allowed_ra]},
             "dhcp_servers": {"rogue": [dh(d) for d in self.rogue_dhcp],
                              "allowed": [dh(d) for d in self.allowed_dhcp]},
+            "terminals": [{"mac": mac, "os_family": v.os_family, "vendor": v.vendor,
+                           "domestic": v.domestic, "confidence": v.confidence, "rule": v.rule,
+                           "evidence": v.evidence} for mac, v in sorted(self.terminals.items())],
             "events": [e.to_json_dict() for e in self.events()],
             "notes": self.notes,
         }
@@ -146,12 +166,17 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
     claims: dict[str, set[str]] = {}
     ras: list[RouterAdvert] = []
     dhcps: list[DhcpServer] = []
+    clients: dict[str, DhcpClient] = {}
     for o in observations:
         if isinstance(o, RouterAdvert):
             ras.append(o)
             continue
         if isinstance(o, DhcpServer):
             dhcps.append(o)
+            continue
+        if isinstance(o, DhcpClient):
+            if o.mac not in ignore:
+                clients[o.mac] = o  # the last request of a pass speaks for the client
             continue
         assert isinstance(o, AddressSeen)
         if o.mac in ignore or o.mac in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"):
@@ -163,6 +188,8 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
         if not addr.startswith("fe80:"):
             claims.setdefault(addr, set()).add(o.mac)
     res = Discovery(interface)
+    res.terminals = {mac: terminal_from_dhcp(c.param_list, c.vendor_class, c.hostname)
+                     for mac, c in sorted(clients.items())}
     conflicts: dict[str, Conflict] = {}
     for addr, macs in sorted(claims.items()):
         dev = inventory.by_address(addr)

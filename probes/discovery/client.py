@@ -54,7 +54,13 @@ from scapy.packet import Packet
 from scapy.sendrecv import AsyncSniffer, sendp
 from scapy.utils6 import in6_getnsma, in6_getnsmac
 
-from probes.discovery.model import AddressSeen, DhcpServer, Observation, RouterAdvert
+from probes.discovery.model import (
+    AddressSeen,
+    DhcpClient,
+    DhcpServer,
+    Observation,
+    RouterAdvert,
+)
 
 log = logging.getLogger("campusmon.discovery")
 conf.verb = 0
@@ -113,13 +119,31 @@ def parse(pkt: Packet, own_mac: str) -> list[Observation]:
         return out
     if BOOTP in pkt and IP in pkt:
         b = pkt[BOOTP]
-        if b.op != 2 or DHCP not in pkt:
+        if DHCP not in pkt:
             return out
         opts = {o[0]: o[1] for o in pkt[DHCP].options if isinstance(o, tuple) and len(o) >= 2}
+        if b.op == 1:
+            if opts.get("message-type") in (1, 3):  # discover, request: a client's fingerprint
+                out.append(_dhcp_client(src, opts))
+            return out
+        if b.op != 2:
+            return out
         if opts.get("message-type") in (2, 5):  # offer, ack
             out.append(DhcpServer("dhcp", src, str(pkt[IP].src), str(opts.get("server_id", "")),
                                   str(b.yiaddr)))
     return out
+
+
+def _text(v: object, limit: int) -> str:
+    raw = v if isinstance(v, bytes) else str(v).encode()
+    return raw[:limit].decode("utf-8", errors="replace").replace("\x00", "").strip()
+
+
+def _dhcp_client(mac: str, opts: dict[object, object]) -> DhcpClient:
+    prl = opts.get("param_req_list", ())
+    params = tuple(int(x) for x in prl[:64]) if isinstance(prl, list | tuple | bytes) else ()
+    return DhcpClient(mac, params, _text(opts.get("vendor_class_id", b""), 128),
+                      _text(opts.get("hostname", b""), 64))
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.core.catalogue import Measurement, gauge, tag
+from agent.shared.platforms import TERMINAL_OS
 
 MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
@@ -14,4 +15,5 @@ MEASUREMENTS: tuple[Measurement, ...] = (
                 gauge("conflicts", "", "addresses claimed by two MACs"),
                 gauge("rogue_ra", "", "routers advertising that are not allowed"),
                 gauge("rogue_dhcp", "", "DHCP servers that are not allowed"))),
+    TERMINAL_OS,  # OS family per terminal from its DHCP fingerprint (国产化 of terminals)
 )

@@ -31,7 +31,18 @@ class DhcpServer:
     offered: str = ""  # address offered, when any
 
 
-Observation = AddressSeen | RouterAdvert | DhcpServer
+@dataclass(frozen=True, slots=True)
+class DhcpClient:
+    """A DHCP DISCOVER/REQUEST a client broadcast: its fingerprint (option 55 in order, option
+    60 vendor class, option 12 host name), for the terminal OS census."""
+
+    mac: str
+    param_list: tuple[int, ...] = ()
+    vendor_class: str = ""
+    hostname: str = ""
+
+
+Observation = AddressSeen | RouterAdvert | DhcpServer | DhcpClient
 
 
 @dataclass(slots=True)

@@ -85,6 +85,7 @@ class LanDiscovery:
             for p in self._passes:
                 d = p.analyse(p.take())
                 items.append(d.metric())
+                items += d.terminal_metrics()
                 events += d.events()
             items += self._transitions(events)
             ctx.emit(items)
