@@ -63,10 +63,12 @@ SNMP_POE = Measurement(
             state("status", "pethMainPseOperStatus: 1 on, 2 off, 3 faulty")))
 SNMP_POE_PORT = Measurement(
     "snmp_poe_port", "PoE per port: detection state and power drawn",
-    tags=(tag("pse", "PSE group index"), tag("port", "PSE port index within the group")),
+    tags=(tag("pse", "PSE group index (0 where the vendor table has none)"),
+          tag("port", "PSE port index within the group (POWER-ETHERNET-MIB), or the ifName "
+              "where a vendor table is indexed by interface (HUAWEI-POE-MIB)")),
     fields=(state("detection", "pethPsePortDetectionStatus: 1 disabled, 2 searching, "
                   "3 delivering power, 4 fault, 5 test, 6 other fault"),
-            gauge("power_watts", "watts", "power drawn on the port (vendor extension)")))
+            gauge("power_watts", "watts", "power drawn on the port (Cisco, Huawei extensions)")))
 SNMP_UPS = Measurement(
     "snmp_ups", "UPS state (UPS-MIB RFC 1628 or the vendor's own)",
     fields=(state("battery_status", "1 unknown, 2 normal, 3 low, 4 depleted"),

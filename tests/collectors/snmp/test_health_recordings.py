@@ -26,6 +26,7 @@ ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"  # ENTITY-MIB entPhysicalName
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB ifName
 ENT_CONTAINED = "1.3.6.1.2.1.47.1.1.1.1.4"  # ENTITY-MIB entPhysicalContainedIn
 ENT_SENSOR = "1.3.6.1.4.1.9.9.91.1.1.1.1"  # CISCO-ENTITY-SENSOR-MIB entSensorValueEntry
+CPE_PORT = "1.3.6.1.4.1.9.9.402.1.2.1"  # CISCO-POWER-ETHERNET-EXT-MIB cpeExtPsePortEntry
 HW_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"  # HUAWEI-ENTITY-EXTENT-MIB hwEntityStateEntry
 HW_CPU, HW_MEM, HW_TEMP, HW_TEMP_HI = (f"{HW_STATE}.{c}" for c in (5, 7, 11, 12))
 HW_OPT = "1.3.6.1.4.1.2011.5.25.31.1.1.3.1"  # hwOpticalModuleInfoEntry
@@ -53,7 +54,8 @@ HEALTH_SUBTREES = (HR_LOAD, HR_STORAGE, "1.3.6.1.2.1.99.1.1", HW_STATE, HW_OPT,
                    "1.3.6.1.4.1.2011.5.25.31.1.1.10", "1.3.6.1.4.1.2011.5.25.31.1.1.18",
                    H3C_STATE, H3C_XCVR, "1.3.6.1.4.1.9.9.109", POOL, "1.3.6.1.4.1.9.9.13",
                    "1.3.6.1.4.1.4881.1.1.10.2.35", "1.3.6.1.4.1.4881.1.1.10.2.36",
-                   "1.3.6.1.2.1.105", "1.3.6.1.2.1.33", ENT_SENSOR)
+                   "1.3.6.1.2.1.105", "1.3.6.1.2.1.33", ENT_SENSOR, CPE_PORT,
+                   "1.3.6.1.4.1.2011.5.25.195.3.1")
 HEALTH = ("snmp_cpu", "snmp_memory", "snmp_storage", "snmp_sensor", "snmp_optical", "snmp_poe",
           "snmp_poe_port", "snmp_ups")
 
@@ -160,6 +162,10 @@ def _expected(community: str, r: Recording) -> list[Want]:
                  / 10 ** r.num(f"{ENT_SENSOR}.3", rx))
         assert r.num(f"{ENT_SENSOR}.1", rx) == 14  # dBm
         w.append(Want("snmp_optical", {"port": dom_port}, "rx_power_dbm", value))
+        # CISCO-POWER-ETHERNET-EXT-MIB: PoE drawn on PSE 1 port 3, named by its entity
+        poe_port = r.text(ENT_NAME, r.num(f"{CPE_PORT}.11", "1.3"))
+        w.append(Want("snmp_poe_port", {"pse": "1", "port": poe_port}, "power_watts",
+                      r.num(f"{CPE_PORT}.9", "1.3") / 1000))
     if community == "ruijie_s6150":
         w.append(Want("snmp_cpu", {"component": r.text(RJ_CPU_NAME, 1)}, "usage_percent",
                       r.num(RJ_CPU_5MIN, 1)))
