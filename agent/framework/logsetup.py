@@ -30,7 +30,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?i)(\b(?:{_KEYS})[\"']?\s*[=:]\s*[\"']?)(?!<redacted>)[^\s&\"',;)}}\]]+"),
      r"\1<redacted>"),
 )
-_MIN_SECRET = 4  # shorter values would redact ordinary words
+_MIN_SECRET = 6  # shorter values would redact ordinary words (and device names)
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 

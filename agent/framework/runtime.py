@@ -81,6 +81,7 @@ class Agent:
         self.registry = registry
         self.telemetry = Telemetry()
         self.files = DataFiles()  # data files set aside as damaged, reported as events
+        self._loop_causes: set[str] = set()
         self.rejections = Rejections()
         self.supervisor: Supervisor | None = None
         # every declared measurement: refuses two plugins declaring one field differently
@@ -249,6 +250,22 @@ class Agent:
                 log.exception("closing %r failed", p)
 
     # ---------------------------------------------------------------- running
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop,
+                        context: dict[str, object]) -> None:
+        """An exception no task awaited (a library's datagram callback choking on a hostile
+        reply): counted, logged once per cause with its traceback, never once per packet."""
+        got = context.get("exception")
+        exc = got if isinstance(got, BaseException) else None
+        cause = type(exc).__name__ if exc is not None else str(context.get("message"))[:80]
+        self.rejections.reject("agent", "event-loop", "callback_error", None,
+                               f"{cause} in an event-loop callback")
+        if cause in self._loop_causes:
+            return
+        if len(self._loop_causes) < 100:
+            self._loop_causes.add(cause)
+        log.error("event loop: %s (%s); logged once per cause, counted in agent_rejected",
+                  str(context.get("message"))[:200], cause, exc_info=exc)
+
     def _clock_stepped(self, step_ns: int) -> None:
         self.snapshot.clock_epoch += 1
 
@@ -314,6 +331,7 @@ class Agent:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_exception)
         for sig, handler in ((signal.SIGTERM, self.request_stop),
                              (signal.SIGINT, self.request_stop),
                              (signal.SIGHUP, self.request_reload)):
