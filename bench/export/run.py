@@ -1,4 +1,4 @@
-"""Export bench: campusmon's influxdb path into a real VictoriaMetrics against a plain POST.
+"""Export bench: campusmon's influxdb path into a real VictoriaMetrics against vmagent.
 
 Method (shared/reference/baselines.md): this process (our side) pinned to core 0,
 VictoriaMetrics to core 1; CPU counted per side (getrusage for us, /proc/PID/stat for VM);
@@ -6,7 +6,12 @@ the peer runs the same points in the same run; medians of 3 alternating rounds.
 
 - campusmon: Metric objects → render line protocol → disk queue put (rows of one flush) →
   PushOutput peek → influxdb exporter write (gzip level 1, its default) → ack.
-- peer: `urllib` POST of the same series and values (the next timestamps, so neither side
+- peer: vmagent (Debian victoria-metrics), pinned to our core: the same points (the next
+  timestamps) as line protocol POSTed to its /write → its persistent queue
+  (-remoteWrite.tmpDataPath; in memory first, on disk when it backs up or at shutdown) →
+  remote write; its CPU counted from first POST until VictoriaMetrics' own counter shows every
+  sample; the feeder's POSTs are reported, not counted (a source would send them anyway).
+- floor: `urllib` POST of the same series and values (the next timestamps, so neither side
   rewrites samples the other wrote), pre-rendered, same batch size, no compression (rendering
   not counted: the floor for any writer).
 - prometheus: one /metrics render over the snapshot, against a plain custom Collector.
@@ -141,6 +146,38 @@ def peer_path(bodies: list[bytes], url: str) -> tuple[float, float]:
     return cpu_self() - c0, time.monotonic() - w0
 
 
+def vm_rows(url: str, kind: str) -> int:
+    """Rows VictoriaMetrics inserted from one protocol (its own counter)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("vm_rows_inserted_total{") and f'type="{kind}"' in line:
+            total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
+
+def vmagent_path(bodies: list[bytes], samples: int, agent_url: str, agent_pid: int,
+                 vm_url: str) -> tuple[float, float, float]:
+    """vmagent as a durable forwarder: line protocol POSTed to its /write, its persistent
+    queue, remote write to VictoriaMetrics. Returns (vmagent CPU-s until VictoriaMetrics has
+    every sample, the feeder's CPU-s for the POSTs, wall seconds). Bounded: 60 s."""
+    target = vm_rows(vm_url, "promremotewrite") + samples
+    c_agent, c0, w0 = cpu_pid(agent_pid), cpu_self(), time.monotonic()
+    for body in bodies:
+        req = urllib.request.Request(f"{agent_url}/write", data=body, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            if r.status != 204:
+                raise SystemExit(f"vmagent: HTTP {r.status}")
+    feeder = cpu_self() - c0
+    deadline = time.monotonic() + 60
+    while vm_rows(vm_url, "promremotewrite") < target:
+        if time.monotonic() > deadline:
+            raise SystemExit("vmagent did not forward every sample within 60 s")
+        time.sleep(0.05)
+    return cpu_pid(agent_pid) - c_agent, feeder, time.monotonic() - w0
+
+
 def backlog_rss(workdir: Path) -> tuple[float, float, int]:
     """(RSS MB with an empty queue, RSS MB holding BACKLOG points, queue file MB)."""
     results = []
@@ -240,8 +277,19 @@ def main() -> None:
             ["taskset", "-c", "1", binary, f"-httpListenAddr=127.0.0.1:{port}",
              f"-storageDataPath={work}/vm", "-retentionPeriod=1", "-memory.allowedPercent=20"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        agent_port = free_port()
+        agent_url = f"http://127.0.0.1:{agent_port}"
+        # the peer forwarder on our core, with its persistent queue in the work dir
+        vma = subprocess.Popen(
+            ["taskset", "-c", "0", "vmagent", f"-httpListenAddr=127.0.0.1:{agent_port}",
+             f"-remoteWrite.url={url}/api/v1/write", f"-remoteWrite.tmpDataPath={work}/vma",
+             "-remoteWrite.flushInterval=100ms"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        vma_cpu: list[float] = []
+        vma_feed: list[float] = []
         try:
             wait_http(f"{url}/health")
+            wait_http(f"{agent_url}/health")
             now = time.time_ns() - 3600 * 10**9  # recent, well inside the retention
             # warm-up: create the series once, so both sides write to existing series
             warm = make_metrics(now - 2 * 3600 * 10**9)
@@ -249,7 +297,7 @@ def main() -> None:
             ours_cpu, ours_wall, peer_cpu, vm_ours, vm_peer = [], [], [], [], []
             render_cpu = []
             for r in range(ROUNDS):
-                base = now + r * 2 * POINTS // SERIES * 10**9
+                base = now + r * 3 * POINTS // SERIES * 10**9
                 metrics = make_metrics(base)
                 c_vm = cpu_pid(vm.pid)
                 cpu, wall = campusmon_path(metrics, url, work)
@@ -266,7 +314,15 @@ def main() -> None:
                 cpu, _ = peer_path(bodies, url)
                 vm_peer.append(cpu_pid(vm.pid) - c_vm)
                 peer_cpu.append(cpu)
+                later = render_many(make_metrics(base + 2 * POINTS // SERIES * 10**9))
+                vbodies = ["\n".join(later[k:k + FLUSH]).encode()
+                           for k in range(0, len(later), FLUSH)]
+                a_cpu, f_cpu, _ = vmagent_path(vbodies, POINTS * 4, agent_url, vma.pid, url)
+                vma_cpu.append(a_cpu)
+                vma_feed.append(f_cpu)
         finally:
+            vma.send_signal(signal.SIGTERM)
+            vma.wait(timeout=20)
             vm.send_signal(signal.SIGTERM)
             vm.wait(timeout=20)
         empty_rss, backlog_rss_mb, qfile_mb = backlog_rss(work)
@@ -285,6 +341,10 @@ def main() -> None:
     print(f"  of which rendering Metric objects to line protocol: {rendering:.3f}; queue + "
           f"exporter + gzip + HTTP: {ours - rendering:.3f}")
     print(f"peer (urllib POST, pre-rendered, uncompressed): {peer:.3f} CPU-s per 100k points")
+    vmagent = statistics.median(vma_cpu) * scale
+    print(f"vmagent (line protocol in -> persistent queue -> remote write): {vmagent:.3f} "
+          f"CPU-s per 100k points (the feeder's POSTs of pre-rendered lines: "
+          f"{statistics.median(vma_feed) * scale:.3f}, not counted)")
     print(f"VictoriaMetrics CPU per 100k points: {statistics.median(vm_ours) * scale:.3f} "
           f"(campusmon's batches), {statistics.median(vm_peer) * scale:.3f} (peer's)")
     print(f"agent RSS: {empty_rss:.1f} MB with an empty queue, {backlog_rss_mb:.1f} MB holding a "
@@ -292,8 +352,11 @@ def main() -> None:
     print(f"prometheus /metrics render of {samples:,} samples: {scrape_ours:.3f} CPU-s "
           f"(snapshot collector with naming rules) vs {scrape_plain:.3f} (plain custom Collector)")
     print(json.dumps({"bench": "export", "unit": "cpu_seconds_per_100k_points",
-                      "campusmon": round(ours, 4), "peer": "urllib_post_prerendered",
-                      "peer_value": round(peer, 4), "ratio": round(ours / peer, 2)}))
+                      "path": "Metric objects -> render -> disk queue -> influxdb exporter "
+                              "(gzip) -> HTTP",
+                      "campusmon": round(ours, 4), "peer": "vmagent",
+                      "peer_value": round(vmagent, 4), "ratio": round(ours / vmagent, 2),
+                      "floor": "urllib_post_prerendered", "floor_value": round(peer, 4)}))
 
 
 if __name__ == "__main__":
