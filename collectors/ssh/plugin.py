@@ -57,6 +57,7 @@ from collectors.ssh.platforms import (
 from collectors.ssh.rejection import refusal
 from collectors.ssh.rows import AccessPoint, Ipv6Interface, LldpNeighbor, VersionInfo
 from collectors.ssh.sessions import device_lock
+from config.base import check_secret_file
 from config.credentials import SshCredential
 
 T = TypeVar("T")
@@ -305,6 +306,15 @@ def build(cfg: SshConfig, ctx: BuildContext) -> SshCollector:
     if cfg.host_key_check is HostKeyCheck.STRICT and not cfg.known_hosts_file:
         raise ConfigError.one(f"inputs {ctx.instance}", "host_key_check: strict needs "
                               "known_hosts_file (the pre-loaded keys)")
+    for cred in ctx.credentials.values():
+        # a private key others can read is a leaked key (OpenSSH refuses it as well)
+        if isinstance(cred, SshCredential) and cred.key_file:
+            key = Path(cred.key_file).expanduser()
+            try:
+                check_secret_file(key if key.is_absolute() else ctx.config_dir / key,
+                                  f"credential {cred.name}: key_file")
+            except ValueError as exc:
+                raise ConfigError.one(f"inputs {ctx.instance}", str(exc)) from None
     return SshCollector(cfg, ctx)
 
 

@@ -113,3 +113,21 @@ inputs:
     secret.chmod(0o600)
     r = campusmon("check-config", str(cfg))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_an_ssh_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot really\n")
+    key.chmod(0o640)
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("""\
+credentials:
+  - {name: cli, type: ssh, username: mon, key_file: id_ed25519}
+inputs:
+  - {type: ssh, credential: cli}
+""")
+    r = campusmon("check-config", str(cfg))
+    assert r.returncode != 0 and str(key) in r.stderr and "chmod 600" in r.stderr, r.stderr
+    key.chmod(0o600)
+    r = campusmon("check-config", str(cfg))
+    assert r.returncode == 0, r.stdout + r.stderr
