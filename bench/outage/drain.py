@@ -1,0 +1,51 @@
+"""Drain one disk queue into an InfluxDB-compatible URL the way the agent's output loop does
+(`PushOutput.run` with the `influxdb` exporter: peek → decode → gzip → HTTP → ack), in a
+process of its own so the bench can read its CPU and RSS from /proc. Exits when the queue is
+empty and prints one JSON line: CPU seconds and points from the first send to the end
+(imports and start-up left out). Usage: drain.py QUEUE_DB URL BATCH_POINTS"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from agent.framework.diskqueue import DiskQueue  # noqa: E402
+from agent.framework.outputs import PushOutput  # noqa: E402
+from agent.framework.pipeline import QueueSink  # noqa: E402
+from agent.framework.telemetry import PluginStats  # noqa: E402
+from config.models import QueueOptions  # noqa: E402
+from exporters.influxdb.plugin import InfluxConfig, InfluxExporter  # noqa: E402
+
+
+async def drain(db: Path, url: str, batch: int) -> None:
+    exporter = InfluxExporter(InfluxConfig(url=url, timeout_secs=120))
+    queue = DiskQueue(db, 2**40, block_items=batch)
+    out = PushOutput(QueueSink("influxdb/central", queue, exporter.accepts,
+                               PluginStats("influxdb", "influxdb/central")), exporter,
+                     QueueOptions(batch_max_points=batch))
+    await exporter.start()
+    points = queue.stats().items
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(out.run(stop))
+    for _ in range(36_000):  # bounded: two hours
+        if not queue.stats().rows:
+            break
+        await asyncio.sleep(0.2)
+    stop.set()
+    await runner
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    await exporter.close()
+    queue.close()
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    print(json.dumps({"cpu_seconds": cpu, "points": points}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(drain(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
