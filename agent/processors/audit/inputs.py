@@ -39,6 +39,9 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
     "cellular_5g": ("dl_mbps", "ul_mbps", "rsrp_dbm", "sinr_db"),
     "wifi_survey": ("rssi_dbm",),
     "host_identity": ("info",),
+    # servers' CPU/OS/database/middleware (SNMP HOST-RESOURCES, SSH) and terminals' OS (DHCP)
+    "server_platform": ("info",),
+    "terminal_os": ("confidence_ratio",),
     "audit_campus_info": ("info", "students", "staff"),
     "audit_building_info": ("info",),
     "audit_room_info": ("info",),

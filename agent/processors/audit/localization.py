@@ -1,7 +1,10 @@
 """Localization (国产化) per category: share of domestic items, each with the rule that decided.
 
 Items: inventory devices by kind (network, wireless, security, servers, terminals, IoT), host
-operating systems and CPUs (`host_identity`, rules d.2/d.3 in collectors/host/identity.py), and
+operating systems and CPUs (`host_identity`, rules d.2/d.3 in collectors/host/identity.py),
+servers' CPUs, OSs, databases and middleware (`server_platform`: SNMP HOST-RESOURCES and SSH,
+rules d.2-d.4 in agent/shared/platforms.py), terminals' OS family from their DHCP fingerprints
+(`terminal_os`, d.5; a terminal seen on the LAN replaces the inventory row of its MAC), and
 information systems declared in the inventory (a device label `system` names the system hosted
 there, `system_vendor` its developer). SNMP classification (`snmp_device_info` domestic and
 domestic_rule, d.1) wins over the declared vendor. `unknown` items are counted apart and left out
@@ -59,6 +62,42 @@ def _device_item(inp: AuditInput, d: Device, snmp: dict[str, dict[str, str]]) ->
                     f"declared vendor {d.vendor or '-'}", d.building or "", rule)
 
 
+def _platform_items(inp: AuditInput) -> dict[str, list[Evidence]]:
+    """`server_platform` rows (SNMP HOST-RESOURCES, SSH) per category: one item per server and
+    CPU/OS (the newest poll's), one per server and product for databases and middleware."""
+    out: dict[str, list[Evidence]] = {"cpu": [], "os": [], "database": [], "middleware": []}
+    seen: set[tuple[str, str, str]] = set()
+    for m in sorted(inp.latest("server_platform", current_only=True), key=lambda m: -m.ts_ns):
+        t = m.tags
+        cat, dev = t.get("category", ""), t.get("device") or t.get("target", "?")
+        product = t.get("product", "")
+        key = (cat, dev, product if cat in ("database", "middleware") else "")
+        if cat not in out or key in seen:
+            continue
+        seen.add(key)
+        out[cat].append(Evidence(
+            dev, "server", _STATUS.get(t.get("domestic", ""), Status.UNKNOWN),
+            f"{t.get('platform_vendor', '?')} {product} (via {t.get('source', '?')})".strip(),
+            t.get("building", ""), t.get("rule", "")))
+    return out
+
+
+def _terminal_items(inp: AuditInput) -> dict[str, Evidence]:
+    """`terminal_os` rows (DHCP fingerprints) by MAC; unknown families stay `unknown`."""
+    out: dict[str, Evidence] = {}
+    for m in sorted(inp.latest("terminal_os"), key=lambda m: m.ts_ns):
+        t = m.tags
+        mac = t.get("mac", "").lower()
+        if not mac:
+            continue
+        conf = m.fields.get("confidence_ratio", 0)
+        out[mac] = Evidence(
+            mac, "terminal", _STATUS.get(t.get("domestic", ""), Status.UNKNOWN),
+            f"{t.get('os_family', '?')} (confidence {conf}; {t.get('evidence', '')})",
+            t.get("building", ""), t.get("rule", ""))
+    return out
+
+
 def indicators(inp: AuditInput) -> list[Indicator]:
     # SNMP identification first, then the SSH collector's (both apply the d.1 rules)
     snmp = {m.tags["device"]: dict(m.tags)
@@ -66,10 +105,15 @@ def indicators(inp: AuditInput) -> list[Indicator]:
             for m in sorted(inp.latest(name), key=lambda m: m.ts_ns) if m.tags.get("device")
             and m.tags.get("domestic") in ("yes", "no")}
     out = []
+    terminals = _terminal_items(inp)
     for cat, zh, en, pred in DEVICE_CATEGORIES:
-        items = [_device_item(inp, d, snmp) for d in inp.devices if pred(d)]
+        items = [_device_item(inp, d, snmp) for d in inp.devices if pred(d)
+                 and not (cat == "terminals" and (d.mac or "").lower() in terminals)]
+        if cat == "terminals":
+            items += terminals.values()
         out.append(_indicator(cat, zh, en, items))
-    os_items, cpu_items = [], []
+    platform = _platform_items(inp)
+    os_items, cpu_items = list(platform["os"]), list(platform["cpu"])
     for m in inp.latest("host_identity"):
         t = m.tags
         host = t.get("device") or t.get("host") or t.get("target") or t.get("campus", "?")
@@ -84,6 +128,8 @@ def indicators(inp: AuditInput) -> list[Indicator]:
                                   b, t.get("cpu_rule", "")))
     out.append(_indicator("os", "操作系统", "Operating systems", os_items))
     out.append(_indicator("cpu", "CPU", "CPUs", cpu_items))
+    out.append(_indicator("database", "数据库", "Databases", platform["database"]))
+    out.append(_indicator("middleware", "中间件", "Middleware", platform["middleware"]))
     sys_items = []
     for d in inp.devices:
         name = d.labels.get("system")

@@ -73,3 +73,44 @@ def test_iot_devices_of_every_protocol_are_counted():
     assert {"ups-1", "ahu-1"} <= subjects and "pdu" not in subjects
     # neither vendor is in the standards' d.1 table: counted apart as unknown, never guessed
     assert (iot.numerator, iot.denominator, iot.unknown) == (1, 1, 4)
+
+
+def test_servers_terminals_databases_and_middleware_from_platform_rows():
+    """server_platform (SNMP/SSH) and terminal_os (DHCP) rows become items of the cpu, os,
+    database, middleware and terminals indicators, each with its rule; unknown apart."""
+    from agent.core.model import Metric
+    from tests.agent.processors.audit.crafted import T0, inventory, points, tags
+
+    inv = inventory()
+    dev = next(d.id for d in inv.devices)
+
+    def plat(cat: str, vendor: str, product: str, domestic: str, rule: str) -> Metric:
+        return Metric("server_platform", tags(inv, dev, category=cat, platform_vendor=vendor,
+                                              product=product, domestic=domestic, rule=rule,
+                                              source="snmp-host-resources"), {"info": 1}, T0)
+
+    def term(mac: str, family: str, domestic: str, rule: str) -> Metric:
+        return Metric("terminal_os", {"campus": inv.campus.code, "mac": mac,
+                                      "os_family": family, "domestic": domestic, "rule": rule,
+                                      "evidence": "55=…"}, {"confidence_ratio": 0.8}, T0)
+
+    pts = [*points(inv),
+           plat("cpu", "Hygon", "Hygon C86 7285", "yes", "d.2 model HygonGenuine/Hygon"),
+           plat("os", "Kylinsoft", "Kylin", "yes", "d.3 kernel suffix .ky10."),
+           plat("database", "Dameng", "DM", "yes", "d.4 process dmserver"),
+           plat("database", "Oracle", "MySQL", "no", "d.4 process mysqld"),
+           plat("middleware", "TongTech", "TongWeb", "yes", "d.4 java com.tongweb"),
+           term("02:00:00:00:00:01", "Kylin", "yes", "d.5 hostname kylin"),
+           term("02:00:00:00:00:02", "Windows", "no", "d.5 option 55 Windows 10/11"),
+           term("02:00:00:00:00:03", "unknown", "unknown", "no terminal rule matched")]
+    inds = localization.indicators(audit_input(inv, pts))
+    db = _get(inds, "localization_database")
+    assert (db.numerator, db.denominator, db.value) == (1, 2, 50.0)
+    assert {e.rule for e in db.evidence} == {"d.4 process dmserver", "d.4 process mysqld"}
+    mw = _get(inds, "localization_middleware")
+    assert (mw.numerator, mw.denominator) == (1, 1)
+    assert mw.evidence[0].rule == "d.4 java com.tongweb" and mw.evidence[0].subject == dev
+    cpu = _get(inds, "localization_cpu")
+    assert any(e.rule == "d.2 model HygonGenuine/Hygon" for e in cpu.evidence)
+    t = _get(inds, "localization_terminals")
+    assert (t.numerator, t.denominator, t.unknown) == (1, 2, 1)
