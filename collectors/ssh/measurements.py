@@ -12,6 +12,7 @@ from agent.shared.measurements import (
     WLAN_AP,
     WLAN_CONTROLLER,
 )
+from agent.shared.platforms import SERVER_PLATFORM
 
 MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
@@ -45,4 +46,5 @@ MEASUREMENTS: tuple[Measurement, ...] = (
                 fields=(PRESENT,)),
     WLAN_AP,
     WLAN_CONTROLLER,
+    SERVER_PLATFORM,  # Linux servers: CPU/OS/database/middleware (servers.py)
 )

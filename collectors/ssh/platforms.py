@@ -25,6 +25,7 @@ class Platform(enum.StrEnum):
     CISCO_IOS = "cisco_ios"
     CISCO_XE = "cisco_xe"
     ARUBA_OS = "aruba_os"  # ArubaOS mobility controllers
+    LINUX = "linux"  # servers: files and `ps`, classified by collectors/ssh/servers.py
 
 
 class CommandKind(enum.StrEnum):
@@ -32,6 +33,7 @@ class CommandKind(enum.StrEnum):
     IPV6_INTERFACES = "ipv6_interfaces"
     AP_LIST = "ap_list"
     LLDP_NEIGHBORS = "lldp_neighbors"
+    SERVER = "server"  # Linux servers' CPU/OS/software (collectors/ssh/servers.py)
 
 
 class TemplateSource(enum.StrEnum):

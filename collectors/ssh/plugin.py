@@ -56,9 +56,11 @@ from collectors.ssh.platforms import (
 )
 from collectors.ssh.rejection import refusal
 from collectors.ssh.rows import AccessPoint, Ipv6Interface, LldpNeighbor, VersionInfo
+from collectors.ssh.servers import LINUX_COMMANDS, server_items
 from collectors.ssh.sessions import device_lock
 from config.base import check_secret_file
 from config.credentials import SshCredential
+from inventory.models import DeviceKind
 
 T = TypeVar("T")
 log = logging.getLogger("campusmon.ssh")
@@ -142,7 +144,10 @@ class SshCollector:
         opts = self.cfg.devices.get(target.id, SshDeviceOptions())
         device = target.device
         vendor = device.vendor if device is not None else None
-        platform = (opts.platform or self._vendor_platform(vendor))
+        is_server = (opts.kind or (device.kind if device is not None else None)) \
+            is DeviceKind.SERVER
+        platform = (opts.platform or (Platform.LINUX if is_server else None)
+                    or self._vendor_platform(vendor))
         if platform is None:
             raise CollectError(ErrorType.PROTOCOL, (
                 f"{target.id}: no SSH platform for vendor {vendor!r}; set "
@@ -158,6 +163,9 @@ class SshCollector:
             uses_enable=platform in ENABLE_PLATFORMS,
             timeout_s=self.session_timeout_s,
             known_hosts_file=self.known_hosts_file, host_key_check=self.host_key_check)
+        if platform is Platform.LINUX:  # files and ps, not a network CLI (servers.py)
+            cmds = LINUX_COMMANDS if CommandKind.SERVER in wanted else ()
+            return Plan(platform, params, cmds)
         return Plan(platform, params, commands_for(platform, kind, wanted))
 
     def _path(self, path: str | None) -> str | None:
@@ -233,6 +241,9 @@ class SshCollector:
                 errors.append(out.error)
                 continue
             assert out.text is not None
+            if out.command.kind is CommandKind.SERVER:
+                items.extend(server_items(out.command.template, out.text, now))
+                continue
             try:
                 rows = self._rows(target.id, out.command, out.text, result.privileged)
             except CollectError as exc:

@@ -127,6 +127,15 @@ def personalities() -> dict[str, Personality]:
                     {"no paging": ""}, CISCO_MORE, _IOS_ERROR,
                     {"show running-config": _data("aruba_show_running-config.raw")},
                     privileged_only=frozenset({"show running-config"})),
+        # A Kunpeng server running Kylin V10 with DM8 and TongWeb (data/SOURCES.md): a shell,
+        # no pager, the three commands collectors/ssh/servers.py runs
+        Personality("kylin", "Kylin@123", "localhost", "[root@{h} ~]#", None, None, {},
+                    CISCO_MORE, "-bash: command not found",
+                    {"cat /etc/os-release; echo KERNEL=$(uname -r)":
+                         _data("linux_kylin_os-release.raw"),
+                     "cat /proc/cpuinfo": _data("linux_kunpeng_cpuinfo.raw"),
+                     "ps -eo comm=,args=": _data("linux_ps.raw")},
+                    page_lines=1_000_000),
         Personality("hang", "Hang@123", "HANG-SW", "<{h}>", None, None, _VRP_PAGING,
                     HUAWEI_MORE, _VRP_ERROR, huawei_cmds, banner=_HUAWEI_BANNER,
                     hang_after={"display ipv6 interface brief": 6,
