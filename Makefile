@@ -14,15 +14,15 @@ SYSPY ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo $(PY)
 
 all: test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(SIMSTAMP):
 	test -x $(SIMVENV)/bin/python || $(SYSPY) -m venv $(SIMVENV)
-	$(SIMVENV)/bin/pip install -q 'snmpsim==1.2.2' pysmi cryptography
+	$(SIMVENV)/bin/pip install -q -c constraints.txt snmpsim pysmi cryptography
 	touch $(SIMSTAMP)
 
 setup: $(STAMP) $(SIMSTAMP)
