@@ -15,6 +15,7 @@ from collectors.iot_gateways import SPEC as IOT_GATEWAYS
 from collectors.modbus import SPEC as MODBUS
 from collectors.mqtt import SPEC as MQTT
 from collectors.snmp import SPEC as SNMP
+from collectors.snmp.enrol import SPEC as ENROLMENT
 from collectors.snmp_trap import SPEC as SNMP_TRAP
 from collectors.ssh import SPEC as SSH
 from collectors.ssh.backup import SPEC as CONFIG_BACKUP
@@ -41,6 +42,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     CAMERA,
     BACNET,
     SNMP,
+    ENROLMENT,
     SNMP_TRAP,
     SSH,
     CONFIG_BACKUP,
