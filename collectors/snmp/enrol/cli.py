@@ -3,6 +3,8 @@
 The proposal is the inventory YAML with the scan merged in and the evidence as comments
 (`--out`, else standard output); the summary goes to standard error. `--apply` writes the merge
 (without the evidence comments) into the inventory file itself, comments and order kept.
+`campusmon inventory-csv export|import` (csvio.py) moves devices between the inventory and a
+CSV asset register.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def register(subparsers: Any, ctx: CliContext) -> None:
     p.add_argument("--apply", action="store_true",
                    help="merge the proposal into the inventory file (comments kept)")
     p.set_defaults(func=lambda a: _enrol(a, ctx))
+    from collectors.snmp.enrol.csvio import register as register_csv
+
+    register_csv(subparsers, ctx)
 
 
 def _settings(loaded: Any, port: int | None) -> EnrolConfig:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from collectors.snmp.enrol.proposal import Enrolled, Proposal
+from inventory.models import RoomKind
 
-_ORDER = ("ipv4", "ipv6", "mac", "vendor", "model", "credential", "parent", "parent_port")
+_ORDER = ("ipv4", "ipv6", "mac", "vendor", "model", "owner", "credential", "parent",
+          "parent_port", "hostname")
 
 
 @dataclass(slots=True)
@@ -105,13 +107,45 @@ def _entry(e: Enrolled, placed_here: bool) -> CommentedMap:
     return m
 
 
-def merge(text: str, proposal: Proposal, annotate: bool) -> MergeResult:
+Sites = tuple[Mapping[str, str], Mapping[str, tuple[str, str, RoomKind]]]
+
+
+def _add_sites(doc: CommentedMap, sites: Sites) -> None:
+    """Buildings (id → name) and rooms (id → building, name, kind) the inventory lacks."""
+    buildings, rooms = sites
+    seq = doc.get("buildings")
+    if not isinstance(seq, CommentedSeq):
+        seq = CommentedSeq()
+        doc["buildings"] = seq
+    for bid, name in buildings.items():
+        b = CommentedMap()
+        b["id"], b["name"] = bid, name
+        seq.append(b)
+    for rid, (bid, name, kind) in rooms.items():
+        home = next((x for x in seq if isinstance(x, CommentedMap) and x.get("id") == bid),
+                    None)
+        if home is None:
+            continue
+        rseq = home.get("rooms")
+        if not isinstance(rseq, CommentedSeq):
+            rseq = CommentedSeq()
+            home["rooms"] = rseq
+        r = CommentedMap()
+        r["id"], r["name"], r["kind"] = rid, name, kind.value
+        rseq.append(r)
+
+
+def merge(text: str, proposal: Proposal, annotate: bool, sites: Sites | None = None
+          ) -> MergeResult:
     """The inventory text with the proposal merged; `annotate` adds the evidence as comments
-    (the proposal file an admin reviews), without it the result is what `--apply` writes."""
+    (the proposal file an admin reviews), without it the result is what `--apply` writes.
+    `sites`: buildings and rooms to add first (an asset-register import)."""
     y = _yaml()
     doc = y.load(text)
     if not isinstance(doc, CommentedMap):
         raise ValueError("the inventory is not a YAML mapping")
+    if sites is not None:
+        _add_sites(doc, sites)
     result = MergeResult("")
     by_id = {m.get("id"): m for m in _device_maps(doc)}
     for c in proposal.changes:

@@ -48,6 +48,7 @@ class Enrolled:
     parent_port: str | None = None
     matched: str | None = None  # the inventory device it is
     evidence: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # other facts (owner from a register)
 
     def facts(self) -> dict[str, str]:
         """The managed facts the scan established (absent ones are not claimed)."""
@@ -58,7 +59,7 @@ class Enrolled:
                "vendor": f.vendor if f.vendor != UNKNOWN_VENDOR else "", "model": f.model,
                "credential": f.credential, "parent": self.parent or "",
                "parent_port": self.parent_port or "", "labels.serial": f.serial,
-               "labels.firmware": f.firmware, "labels.os": f.os}
+               "labels.firmware": f.firmware, "labels.os": f.os, **self.extra}
         return {k: v for k, v in out.items() if v}
 
 
