@@ -53,6 +53,11 @@ class Repetitions:
         return True
 
 
+# A hostile or broken agent can answer an endless, ever-increasing table: a walk ends here at the
+# latest (the largest real tables, a core router's ARP or a big FDB, stay well below it).
+MAX_WALK_VARBINDS = 250_000
+
+
 def in_subtree(oid: Oid, root: Oid) -> bool:
     return oid[: len(root)] == root
 
@@ -83,3 +88,6 @@ async def bulk_walk(request: BulkRequest, root: Oid, reps: Repetitions) -> list[
                                      f"OID not increasing after {oid_to_str(last)}")
             out.append(vb)
             last = vb.oid
+        if len(out) >= MAX_WALK_VARBINDS:
+            raise PartialWalk(out, ErrorType.PROTOCOL, f"walk of {oid_to_str(root)} stopped "
+                              f"at {MAX_WALK_VARBINDS} varbinds")

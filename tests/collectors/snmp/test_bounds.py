@@ -93,3 +93,20 @@ def test_ber_refuses_an_oid_sub_identifier_past_five_octets() -> None:
         decode_oid(b"\x2b" + b"\xff" * 60_000 + b"\x7f")
     with pytest.raises(BerError):
         decode_oid(b"\xff" * 6 + b"\x01")
+
+
+async def test_an_endless_table_ends_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collectors.snmp import walker
+
+    monkeypatch.setattr(walker, "MAX_WALK_VARBINDS", 1000)
+    calls = 0
+
+    async def endless(oid: Oid, reps: int) -> list[VarBind]:
+        nonlocal calls
+        calls += 1
+        last = oid[-1] if len(oid) > len(IF_OPER) else 0
+        return [VarBind((*IF_OPER, last + i + 1), SnmpType.INTEGER, 1) for i in range(reps)]
+
+    with pytest.raises(PartialWalk) as info:
+        await walker.bulk_walk(endless, IF_OPER, walker.Repetitions(50))
+    assert len(info.value.varbinds) == 1000 and calls == 20
