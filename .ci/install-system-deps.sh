@@ -16,7 +16,9 @@ PACKAGES=(
   sqlite3 procps
   git                                    # config_backup's repository (git CLI)
   python3-venv                           # .venv-sim (snmpsim on Debian's Python)
-  chromium                               # headless screenshot of the HTML report
+  chromium                               # headless screenshot of the HTML report; report.pdf
+  poppler-utils                          # pdfinfo/pdftoppm/pdftotext read report.pdf back (tests)
+  systemd                                # systemd-analyze verify of the packaged unit (tests)
   fonts-wqy-microhei                     # Chinese glyphs in that screenshot
   gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   python3-gi                             # an RTSP camera (test pattern) for collectors/camera

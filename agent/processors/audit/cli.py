@@ -85,6 +85,16 @@ def cmd_report(args: argparse.Namespace, ctx: CliContext) -> int:
               "in the window?)", file=sys.stderr)
     page = write_report(audits, Path(args.out), desc)
     print(page.resolve())
+    if args.pdf:
+        from agent.processors.audit.report.html import _ts
+        from agent.processors.audit.report.pdf import PdfError, write_pdf
+
+        try:
+            pdf = write_pdf(page, audits, desc, f"{_ts(start)} — {_ts(end)}", _ts(now))
+        except PdfError as exc:
+            print(f"campusmon: report: {exc}", file=sys.stderr)
+            return 1
+        print(pdf.resolve())
     return 0
 
 
@@ -96,6 +106,8 @@ def register(sub: Any, ctx: CliContext) -> None:
                      help="VictoriaMetrics / Prometheus base URL (province-wide report)")
     sp.add_argument("--campus", action="append", help="only this campus code (repeatable)")
     sp.add_argument("--out", "-o", required=True, help="output directory")
+    sp.add_argument("--pdf", action="store_true",
+                    help="also report.pdf (cover page, page breaks; headless Chromium)")
     sp.add_argument("--window", default="24h", help="audit window, e.g. 1h, 24h, 7d")
     sp.add_argument("--end", help="end of the window (default now): 2h (ago), epoch seconds "
                                   "or ISO-8601, for a report on an earlier period")
