@@ -11,6 +11,7 @@ the log.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 
@@ -41,14 +42,17 @@ class Rejections:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str, str]] = Counter()
         self._logged: set[tuple[str, str, str]] = set()
+        # scrapes (the exporter's HTTP threads) and flushes (worker threads) report too
+        self._lock = threading.Lock()
 
     def reject(self, plugin: str, instance: str, reason: str, device: str | None,
                detail: str, n: int = 1) -> None:
-        self._counts[(plugin, instance, reason)] += n
         key = (instance, reason, device or "")
-        if key in self._logged or len(self._logged) >= MAX_LOGGED_CAUSES:
-            return
-        self._logged.add(key)
+        with self._lock:
+            self._counts[(plugin, instance, reason)] += n
+            if key in self._logged or len(self._logged) >= MAX_LOGGED_CAUSES:
+                return
+            self._logged.add(key)
         log.warning("%s: set aside %s%s: %s (logged once; counted in agent_rejected)",
                     instance, reason, f" from device {device}" if device else "", short(detail))
 
@@ -57,14 +61,18 @@ class Rejections:
             self.reject(plugin, instance, reason, device, detail)
         return reject
 
+    def _items(self) -> list[tuple[tuple[str, str, str], int]]:
+        with self._lock:
+            return sorted(self._counts.items())
+
     def count(self, instance: str, reason: str | None = None) -> int:
-        return sum(n for (_, i, r), n in self._counts.items()
+        return sum(n for (_, i, r), n in self._items()
                    if i == instance and (reason is None or r == reason))
 
     def total(self) -> int:
-        return sum(self._counts.values())
+        return sum(n for _, n in self._items())
 
     def metrics(self, ts_ns: int) -> list[Metric]:
         return [Metric("agent_rejected", {"plugin": p, "instance": i, "reason": r},
                        {"items_total": n}, ts_ns, MetricKind.COUNTER)
-                for (p, i, r), n in sorted(self._counts.items())]
+                for (p, i, r), n in self._items()]
