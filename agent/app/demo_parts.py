@@ -82,7 +82,7 @@ def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
 
     # a port of its own, so two demos (or a demo and a test) never share endpoints
     sim = generate(run.workdir / "snmp-campus", args.switches, args.aps, campus="demo",
-                   port=_free_port(kind=socket.SOCK_DGRAM), ups=True)
+                   port=_free_port(kind=socket.SOCK_DGRAM), ups=True, servers=True)
     try:
         server = serve(sim.out_dir)
     except SimError as exc:
@@ -96,7 +96,9 @@ def snmp_campus(run: DemoRun, args: argparse.Namespace) -> None:
     run.credentials.extend(yaml.safe_load(sim.credentials.read_text())["credentials"])
     run.inputs.append({"type": "snmp", "name": "campus", "port": sim.port,
                        "interval_secs": args.interval_secs,
-                       "targets": {"kinds": NETWORK_KINDS}})
+                       # servers too: HOST-RESOURCES gives their CPU, OS, database and
+                       # middleware for the 国产化 audit
+                       "targets": {"kinds": [*NETWORK_KINDS, "server"]}})
     print(f"  + simulated SNMP campus: {len(server.endpoints)} devices behind snmpsim "
           f"(port {sim.port}), inventory {run.inventory}")
 

@@ -131,13 +131,26 @@ def indicators(inp: AuditInput) -> list[Indicator]:
     out.append(_indicator("database", "数据库", "Databases", platform["database"]))
     out.append(_indicator("middleware", "中间件", "Middleware", platform["middleware"]))
     sys_items = []
+    stack: dict[str, list[Evidence]] = {}  # hosting server → its database/middleware items
+    for e in (*platform["database"], *platform["middleware"]):
+        stack.setdefault(e.subject, []).append(e)
     for d in inp.devices:
         name = d.labels.get("system")
         if not name:
             continue
         domestic, rule = classify_vendor(d.labels.get("system_vendor"))
+        detail = f"on {d.id}, developer {d.labels.get('system_vendor', '-')}"
+        hosted = stack.get(d.id, [])
+        if domestic == "unknown" and hosted:
+            # joined with the hosting server's facts: the system runs on what it runs on —
+            # domestic when its database and middleware all are, foreign when one is not
+            known = [e for e in hosted if e.status is not Status.UNKNOWN]
+            if known:
+                domestic = "no" if any(e.status is Status.FAIL for e in known) else "yes"
+                rule = f"hosted on {d.id}: " + ", ".join(
+                    f"{e.detail.split(' (via')[0]} [{e.rule}]" for e in known)
+                detail += "; " + ", ".join(e.detail.split(" (via")[0] for e in known)
         sys_items.append(Evidence(name, "system", _STATUS.get(domestic, Status.UNKNOWN),
-                                  f"on {d.id}, developer {d.labels.get('system_vendor', '-')}",
-                                  d.building or "", rule))
+                                  detail, d.building or "", rule))
     out.append(_indicator("systems", "信息系统", "Information systems", sys_items))
     return out

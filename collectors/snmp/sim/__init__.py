@@ -44,10 +44,12 @@ class SimCampus:
 
 
 def generate(out_dir: Path | str, switches: int, aps: int, campus: str = "sim",
-             seed: int = 1, port: int = 1161, ups: bool = False) -> SimCampus:
+             seed: int = 1, port: int = 1161, ups: bool = False,
+             servers: bool = False) -> SimCampus:
     """Plan (deterministic for the same arguments) and write the campus into `out_dir`;
     `ups` adds a UPS-MIB UPS in the machine room."""
     out = Path(out_dir)
-    plan = make_plan(switches, aps, campus=campus, seed=seed, port=port, ups=ups)
+    plan = make_plan(switches, aps, campus=campus, seed=seed, port=port, ups=ups,
+                     servers=servers)
     write_plan(plan, out)
     return SimCampus(out, plan)

@@ -196,6 +196,51 @@ class Ups:
     seconds_on_battery: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ServerSoftware:
+    """What a server answers in HOST-RESOURCES-MIB: its processor description (hrDeviceDescr,
+    net-snmp's `vendor_id: model name`) and running processes (name, path, parameters)."""
+
+    cpu_descr: str
+    processes: tuple[tuple[str, str, str], ...]
+
+
+# Servers of the IT-asset campus (make_plan servers=True): hardware vendor, CPU, OS (kernel
+# release in sysDescr, as net-snmp reports it), database and middleware processes, and the
+# information system each hosts (inventory labels system / system_vendor / system_url).
+SERVER_SPECS: tuple[tuple[str, Vendor, ServerSoftware, dict[str, str]], ...] = (
+    ("srv-jw", Vendor("Inspur", True, "1.3.6.1.4.1.8072.3.2.10", "NF5280M6",
+                      "Linux srv-jw 4.19.90-24.4.v2101.ky10.x86_64 #1 SMP Mon May 24 14:56:00 "
+                      "CST 2021 x86_64", "4.19.90", "6c:92:bf"),
+     ServerSoftware("HygonGenuine: Hygon C86 7285 32-core Processor", (
+         ("systemd", "/usr/lib/systemd/systemd", "--switched-root --system"),
+         ("dmserver", "/opt/dmdbms/bin/dmserver", "/opt/dmdbms/data/DAMENG/dm.ini"),
+         ("java", "/opt/TongWeb7.0/jdk/bin/java",
+          "-Dtongweb.home=/opt/TongWeb7.0 com.tongweb.server.startup.Bootstrap start"))),
+     {"system": "教务管理系统 Academic affairs", "system_url": "https://jw.example.edu.cn/"}),
+    ("srv-oa", Vendor("Huawei", True, "1.3.6.1.4.1.8072.3.2.10", "TaiShan 200 2280",
+                      "Linux srv-oa 5.10.0-60.18.0.50.oe2203.aarch64 #1 SMP Wed Mar 30 "
+                      "02:40:03 UTC 2022 aarch64", "5.10.0", "00:e0:fc"),
+     ServerSoftware("AArch64 Processor rev 0 (aarch64)", (
+         ("gaussdb", "/opt/opengauss/bin/gaussdb", "-D /opt/opengauss/data"),
+         ("java", "/opt/BES/jdk/bin/java", "-Dcom.bes.instanceRoot=/opt/BES/domains "
+          "com.bes.enterprise.startup.Bootstrap"))),
+     {"system": "协同办公系统 Office automation", "system_url": "https://oa.example.edu.cn/"}),
+    ("srv-lib", Vendor("Dell", False, "1.3.6.1.4.1.8072.3.2.10", "PowerEdge R740",
+                       "Linux srv-lib 3.10.0-1160.el7.x86_64 #1 SMP Mon Oct 19 16:18:59 UTC "
+                       "2020 x86_64", "3.10.0", "f8:bc:12"),
+     ServerSoftware("GenuineIntel: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", (
+         ("ora_pmon_LIB", "ora_pmon_LIB", ""),
+         ("java", "/u01/oracle/jdk/bin/java", "-Dweblogic.Name=AdminServer weblogic.Server"))),
+     {"system": "图书管理系统 Library", "system_url": "https://lib.example.edu.cn/"}),
+)
+# Teaching and office terminals from the school's asset register (inventory only: terminals
+# are not polled; the DHCP listener classifies what it sees on the LAN).
+TERMINAL_SPECS: tuple[tuple[str, str], ...] = (
+    ("Lenovo", "开天 M740J (Kylin)"), ("Lenovo", "ThinkCentre M90t"), ("Dell", "OptiPlex 7090"),
+    ("Lenovo", "开天 M630Z (UOS)"), ("HP", "ProDesk 400 G7"))
+
+
 @dataclass(slots=True)
 class Device:
     id: str
@@ -222,6 +267,8 @@ class Device:
     health: Health | None = field(default_factory=Health)
     ups: Ups | None = None
     stp_changes: int = 3  # dot1dStpTopChanges
+    server: ServerSoftware | None = None  # HOST-RESOURCES hrDevice/hrSWRun (servers)
+    labels: dict[str, str] = field(default_factory=dict)  # extra inventory labels
 
     @property
     def community(self) -> str:
@@ -253,6 +300,8 @@ class CampusPlan:
     buildings: list[Building]
     devices: list[Device]  # SNMP-served: router, core, access switches, AC
     aps: list[Ap]
+    # asset-register terminals (id, maker, model, building, room, mac): inventory only
+    terminals: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
     def device(self, device_id: str) -> Device:
         return next(d for d in self.devices if d.id == device_id)
@@ -327,14 +376,18 @@ UPS_VENDOR = Vendor(
 
 
 def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
-              port: int = 1161, name: str | None = None, ups: bool = False) -> CampusPlan:
+              port: int = 1161, name: str | None = None, ups: bool = False,
+              servers: bool = False) -> CampusPlan:
     """`switches` counts the core switch and the access switches (at least 1); `ups` adds a
-    UPS in the machine room (UPS-MIB), fed on the core switch."""
+    UPS in the machine room (UPS-MIB), fed on the core switch; `servers` adds the machine
+    room's servers (HOST-RESOURCES: CPU, OS, database, middleware, hosted systems) and the
+    asset register's terminals."""
     if switches < 1:
         raise ValueError("a campus needs at least one switch (the core)")
     if aps < 0:
         raise ValueError("aps must be >= 0")
     rng = random.Random(f"{campus}/{seed}")
+    term_list: list[tuple[str, str, str, str, str, str]] = []
     net = 20 + (sum(campus.encode()) + seed) % 200
     addr = _Addresses(net)
     macs: set[str] = set()
@@ -517,12 +570,28 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
                    ups=Ups())
         u.interfaces = [Interface(1, "eth0", "eth0", 100, u.mac, oper_up=True)]
         devices.append(u)
+    if servers:
+        # added after the UPS: every other device keeps its address and MAC
+        for sid, vendor, soft, labels in SERVER_SPECS:
+            srv = Device(sid, DeviceKind.SERVER, vendor, "dc", "dc-101", addr.next_v4(), None,
+                         _mac(rng, vendor.mac_prefix, macs), _serial(rng, vendor),
+                         parent=core.id, uptime_ticks=rng.randrange(10**6, 10**9),
+                         health=None, server=soft, labels=dict(labels))
+            srv.interfaces = [Interface(1, "eth0", "eth0", 10000, srv.mac, oper_up=True)]
+            devices.append(srv)
+        terminals = [r for b in buildings for r in b.rooms
+                     if r.kind in (RoomKind.OFFICE, RoomKind.CLASSROOM)]
+        for i, (maker, model) in enumerate(TERMINAL_SPECS):
+            if terminals:
+                room = terminals[i % len(terminals)]
+                term_list.append((f"pc-{i + 1}", maker, model, room.building, room.id,
+                                  _mac(rng, "02:00:5e", macs)))
     for d in devices:
         for itf in d.interfaces:
             if not itf.oper_up:
                 itf.in_rate = itf.out_rate = 0
     return CampusPlan(campus, name or f"模拟职业技术学院 Simulated vocational college ({campus})",
-                      seed, port, buildings, devices, ap_list)
+                      seed, port, buildings, devices, ap_list, term_list)
 
 
 _ROOM_LABEL = {RoomKind.CLASSROOM: "多媒体教室 Classroom", RoomKind.LAB: "实训室 Lab",

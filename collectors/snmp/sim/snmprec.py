@@ -98,6 +98,24 @@ def _lines(d: Device) -> Iterator[Line]:
             yield from _poe(d, d.health)
     if d.ups is not None:
         yield from _ups(d)
+    if d.server is not None:
+        yield from _host_resources(d)
+
+
+def _host_resources(d: Device) -> Iterator[Line]:
+    """HOST-RESOURCES-MIB (RFC 2790): one hrDeviceProcessor row, hrSWRun per process."""
+    sw = d.server
+    assert sw is not None
+    dev = "1.3.6.1.2.1.25.3.2.1"
+    yield _int(f"{dev}.1.196608", 196608)
+    yield _oid(f"{dev}.2.196608", "1.3.6.1.2.1.25.3.1.3")  # hrDeviceProcessor
+    yield _str(f"{dev}.3.196608", sw.cpu_descr)
+    run = "1.3.6.1.2.1.25.4.2.1"
+    for col, pick in ((1, None), (2, 0), (4, 1), (5, 2)):
+        for i, proc in enumerate(sw.processes, start=1):
+            pid = 1000 + i
+            yield (_int(f"{run}.{col}.{pid}", pid) if pick is None
+                   else _str(f"{run}.{col}.{pid}", proc[pick]))
 
 
 def _system(d: Device) -> Iterator[Line]:

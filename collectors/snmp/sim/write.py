@@ -34,7 +34,7 @@ def _device_entry(d: Device) -> dict[str, Any]:
         e["parent"] = d.parent
     if d.parent_port:
         e["parent_port"] = d.parent_port
-    e["labels"] = {"serial": d.serial, "simulated": "yes"}
+    e["labels"] = {"serial": d.serial, "simulated": "yes", **d.labels}
     return e
 
 
@@ -58,6 +58,9 @@ def inventory_dict(plan: CampusPlan) -> dict[str, Any]:
                                     "floor": r.floor}
             devs = [_device_entry(d) for d in plan.devices if d.room == r.id]
             devs += [_ap_entry(a, controller) for a in plan.aps if a.room == r.id]
+            devs += [{"id": tid, "kind": "terminal", "mac": mac, "vendor": maker,
+                      "model": model, "labels": {"source": "asset register", "simulated": "yes"}}
+                     for tid, maker, model, _b, room, mac in plan.terminals if room == r.id]
             if devs:
                 room["devices"] = devs
             rooms.append(room)
