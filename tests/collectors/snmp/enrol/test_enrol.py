@@ -21,6 +21,7 @@ from collectors.snmp.enrol.plugin import build
 from collectors.snmp.enrol.run import enrol
 from collectors.snmp.sim.plan import Device
 from config.loader import load_config
+from tests.collectors.snmp.conftest import Snmpd
 from tests.collectors.snmp.enrol.lab import V3_AUTH, V3_DEVICE, V3_PRIV, Lab, community
 
 HAND_WRITTEN = """\
@@ -225,3 +226,27 @@ def test_scheduled_plugin_raises_an_event_for_a_device_added_between_runs(
     assert serial in events[0].summary and events[0].labels["serial"] == serial
     scans = [i for i in second if isinstance(i, Metric) and i.name == "enrolment_scan"]
     assert scans and scans[0].fields["new_total"] == len(lab.plan.devices)
+
+
+def test_ipv6_prefix_sweep_finds_net_snmp_over_v3(snmpd: Snmpd) -> None:
+    """An IPv6 prefix (::1/128, net-snmp on [::1]): the wrong SNMPv3 user first, then the
+    right one; the mgmt address is the IPv6 one it answered on."""
+    from pydantic import TypeAdapter
+
+    from config.credentials import Credential
+    from inventory.models import Inventory
+
+    u = next(x for x in snmpd.users if x.user == "shaaes")
+    sets = [{"name": "wrong", "type": "snmp_v3", "user": "intruder", "auth_protocol": "SHA",
+             "auth_key": "not-the-key-1"},
+            {"name": "campus-v3", "type": "snmp_v3", "user": u.user,
+             "auth_protocol": u.auth_protocol, "auth_key": u.auth_key,
+             "priv_protocol": u.priv_protocol, "priv_key": u.priv_key}]
+    creds = {c["name"]: TypeAdapter(Credential).validate_python(c) for c in sets}
+    cfg = EnrolConfig(port=snmpd.port, request_timeout_secs=1.0)
+    scan, proposal = asyncio.run(enrol(cfg, creds, Inventory.empty("lab"), ["::1/128"]))
+    assert scan.contacted == {"::1"}
+    assert [(f.address, f.credential, f.sys_name) for f in scan.found] == [
+        ("::1", "campus-v3", "campus-test-core")]
+    assert [a.outcome for a in scan.found[0].attempts] == ["auth", "answered"]
+    assert proposal.new[0].facts()["ipv6"] == "::1"
