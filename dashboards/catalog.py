@@ -269,6 +269,21 @@ BANDWIDTH = DashboardSpec(
     ),
 )
 
+# one stat per 国产化 category the demo campus feeds (security: the simulated campus has no
+# firewall; terminals seen by DHCP need the LAN listener, the asset register feeds this one)
+LOCALIZATION_ROW: tuple[tuple[str, str, str, str], ...] = (
+    ("network", "网络设备", "Network devices", "d-1"),
+    ("wireless", "无线设备", "Wireless", "d-1"),
+    ("servers", "服务器", "Servers", "d-1"),
+    ("terminals", "终端", "Terminals", "d-5"),
+    ("os", "操作系统", "Operating systems", "d-3"),
+    ("cpu", "CPU", "CPUs", "d-2"),
+    ("database", "数据库", "Databases", "d-4"),
+    ("middleware", "中间件", "Middleware", "d-4"),
+    ("systems", "信息系统", "Information systems", "d-4"),
+    ("iot", "物联网设备", "IoT devices", "d-1"),
+)
+
 LOCALIZATION = DashboardSpec(
     uid="campusmon-localization", title_zh="国产化", title_en="Localization",
     description="Share of domestic (国产) items per category and campus; unknown is counted "
@@ -284,6 +299,22 @@ LOCALIZATION = DashboardSpec(
                          f'scope="campus"}}', "{{campus}} {{indicator}}", instant=True),),
                   thresholds=(Threshold(None, "orange"), Threshold(50, "green")),
                   min=0, max=100, width=24, height=10),
+        *(PanelSpec(K.STAT, f"国产化率：{zh}", f"Domestic share: {en}",
+                    f"Share of {en.lower()} classified domestic (docs/standards.md#{anchor}); "
+                    "unknown items are counted apart, not in the share.", "percent",
+                    (Query(f'max by (campus) (audit_indicator_value{{{CAMPUS},'
+                           f'indicator="localization_{cat}",scope="campus"}})',
+                           instant=True),),
+                    thresholds=(Threshold(None, "orange"), Threshold(50, "green")),
+                    min=0, max=100, width=6, height=4)
+          for cat, zh, en, anchor in LOCALIZATION_ROW),
+        PanelSpec(K.TABLE, "服务器CPU/操作系统/数据库/中间件", "Server platforms",
+                  "Each server's CPU, OS, database and middleware (SNMP HOST-RESOURCES or SSH), "
+                  "the vendor, the domestic flag and the rule that decided "
+                  "(docs/standards.md#d-2, #d-3, #d-4).", "none",
+                  (Query(f"count by (device, category, platform_vendor, product, domestic, "
+                         f"rule) (server_platform_info{{{DEVICE}}})", instant=True),),
+                  width=24),
         PanelSpec(K.BARGAUGE, "按国产化判定的设备数", "Devices by domestic flag",
                   "SNMP-identified devices per domestic flag (yes / no / unknown).", "none",
                   (Query(f"count by (domestic) (snmp_device_info_info{{{DEVICE}}})",
