@@ -90,3 +90,35 @@ def test_sim_servers_classified_and_every_category_has_data(
     assert jw.rule.startswith("hosted on srv-jw: ") and "d.4 process dmserver" in jw.rule
     lib = systems["图书管理系统 Library"]
     assert lib.status.value == "fail"
+
+
+def test_evidence_csv_traces_every_localization_figure(
+        campus: tuple[SimCampus, SimServer]) -> None:
+    """The report's evidence.csv holds one row per item behind each 国产化 share: its ok rows
+    are the numerator, ok + fail the denominator, unknown rows the unknown count; each row
+    names its rule."""
+    import csv
+    import io
+
+    from agent.processors.audit.engine import run_audit
+    from agent.processors.audit.report.tables import evidence_csv
+
+    sim, _server = campus
+    rows: list[Metric] = []
+    for sid in ("srv-jw", "srv-oa", "srv-lib"):
+        rows += asyncio.run(_poll(sim, sid))
+    inv = load_inventory(sim.inventory)
+    audit = run_audit(AuditInput.from_inventory(inv, rows, T0 - 60 * 10**9, T0 + 60 * 10**9))
+    ev = list(csv.DictReader(io.StringIO(evidence_csv([audit]))))
+    checked = 0
+    for ind in audit.indicators:
+        if ind.family != "localization" or ind.scope != "campus":
+            continue
+        mine = [r for r in ev if r["indicator"] == ind.id]
+        status = [r["status"] for r in mine]
+        assert status.count("ok") == ind.numerator, ind.id
+        assert status.count("ok") + status.count("fail") == ind.denominator, ind.id
+        assert status.count("unknown") == ind.unknown, ind.id
+        assert all(r["rule"] for r in mine), ind.id
+        checked += 1
+    assert checked >= 10
