@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 from agent.core.model import ErrorType
-from probes.clients.x509 import not_after
+from probes.clients.x509 import is_sm2, issuer_of, not_after
 from probes.common import Endpoint, Family, ProbeFailure, describe, error_type_of, is_ip
 
 Resolve = Callable[[str, Family], Awaitable[str]]
@@ -39,6 +39,8 @@ class HttpResult:
     phases: dict[str, float] = field(default_factory=dict)
     tls_expiry_s: float | None = None  # seconds until the first TLS certificate expires
     address: str = ""
+    tls_issuer: str = ""  # issuer DN of the first TLS certificate (RFC 4514)
+    tls_sm2: bool = False  # that certificate has an SM2 key or SM3withSM2 signature (国密)
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -135,7 +137,8 @@ def _tls_context(verify: bool) -> ssl.SSLContext:
 
 
 async def _one(url: str, ep: Endpoint, *, verify_tls: bool, max_body: int,
-               phases: dict[str, float]) -> tuple[int, dict[str, str], bytes, float | None]:
+               phases: dict[str, float], tls: dict[str, object] | None = None
+               ) -> tuple[int, dict[str, str], bytes, float | None]:
     scheme, host, port, path = _split(url)
     t0 = time.perf_counter()
     reader, writer = await asyncio.open_connection(ep.address, port, limit=_MAX_HEADER_BYTES)
@@ -152,6 +155,8 @@ async def _one(url: str, ep: Endpoint, *, verify_tls: bool, max_body: int,
             sslobj = writer.get_extra_info("ssl_object")
             der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
             end = not_after(der) if der else None
+            if der and tls is not None and not tls:
+                tls.update(issuer=issuer_of(der), sm2=is_sm2(der))
             if end is not None:
                 expiry = (end - datetime.now(UTC)).total_seconds()
         host_header = f"[{host}]" if ":" in host else host
@@ -179,19 +184,22 @@ async def fetch(url: str, ep: Endpoint, resolve: Resolve, *, timeout_s: float = 
     """GET `url` at `ep.address` (the host name stays in Host/SNI); follow redirects, resolving
     new hosts in the same family. Raises ProbeFailure."""
     phases: dict[str, float] = {}
+    tls: dict[str, object] = {}  # the first certificate's issuer and SM2 flag
     redirects = 0
     expiry: float | None = None
     try:
         async with asyncio.timeout(timeout_s):
             while True:
                 status, headers, body, exp = await _one(
-                    url, ep, verify_tls=verify_tls, max_body=max_body_bytes, phases=phases)
+                    url, ep, verify_tls=verify_tls, max_body=max_body_bytes, phases=phases,
+                    tls=tls)
                 if expiry is None:
                     expiry = exp
                 location = headers.get("location")
                 if status not in (301, 302, 303, 307, 308) or not location:
                     return HttpResult(url, status, headers, body, redirects, phases, expiry,
-                                      ep.address)
+                                      ep.address, str(tls.get("issuer", "")),
+                                      bool(tls.get("sm2", False)))
                 if redirects >= max_redirects:
                     raise ProbeFailure(ErrorType.PROTOCOL, f"more than {max_redirects} redirects")
                 redirects += 1

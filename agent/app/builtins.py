@@ -29,6 +29,7 @@ from exporters.syslog_forward import SPEC as SYSLOG_FORWARD
 from exporters.webhook import SPEC as WEBHOOK
 from probes.discovery import SPEC as LAN_DISCOVERY
 from probes.dualstack import SPEC as DUALSTACK
+from probes.systems import SPEC as INFO_SYSTEMS
 from probes.web_ipv6 import SPEC as WEB_IPV6
 
 BUILTIN_SPECS: tuple[PluginSpec, ...] = (
@@ -56,6 +57,7 @@ BUILTIN_SPECS: tuple[PluginSpec, ...] = (
     WEBHOOK,
     DUALSTACK,
     WEB_IPV6,
+    INFO_SYSTEMS,
     LAN_DISCOVERY,
 )
 

@@ -42,6 +42,7 @@ MEASUREMENTS: Mapping[str, tuple[str, ...]] = {
     # servers' CPU/OS/database/middleware (SNMP HOST-RESOURCES, SSH) and terminals' OS (DHCP)
     "server_platform": ("info",),
     "terminal_os": ("confidence_ratio",),
+    "info_system_http": ("up", "tls_sm2"),  # information systems' web fronts (probes/systems)
     "audit_campus_info": ("info", "students", "staff"),
     "audit_building_info": ("info",),
     "audit_room_info": ("info",),

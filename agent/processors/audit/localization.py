@@ -134,13 +134,27 @@ def indicators(inp: AuditInput) -> list[Indicator]:
     stack: dict[str, list[Evidence]] = {}  # hosting server → its database/middleware items
     for e in (*platform["database"], *platform["middleware"]):
         stack.setdefault(e.subject, []).append(e)
+    fronts = {m.tags.get("system", ""): m for m in sorted(inp.latest("info_system_http"),
+                                                         key=lambda m: m.ts_ns)}
     for d in inp.devices:
         name = d.labels.get("system")
         if not name:
             continue
         domestic, rule = classify_vendor(d.labels.get("system_vendor"))
         detail = f"on {d.id}, developer {d.labels.get('system_vendor', '-')}"
-        hosted = stack.get(d.id, [])
+        hosted = list(stack.get(d.id, []))
+        front = fronts.get(name)
+        if front is not None:
+            t = front.tags
+            if t.get("rule", "").startswith("d.4"):  # the web front names its middleware
+                hosted.append(Evidence(name, "system", _STATUS.get(t.get("domestic", ""),
+                                                                   Status.UNKNOWN),
+                                       f"{t.get('platform_vendor')} {t.get('product')}",
+                                       d.building or "", t["rule"]))
+            if front.fields.get("tls_sm2"):
+                detail += "; SM2 (国密) certificate"
+            elif t.get("tls_issuer"):
+                detail += f"; TLS issuer {t['tls_issuer']}"
         if domestic == "unknown" and hosted:
             # joined with the hosting server's facts: the system runs on what it runs on —
             # domestic when its database and middleware all are, foreign when one is not

@@ -114,3 +114,24 @@ def test_servers_terminals_databases_and_middleware_from_platform_rows():
     assert any(e.rule == "d.2 model HygonGenuine/Hygon" for e in cpu.evidence)
     t = _get(inds, "localization_terminals")
     assert (t.numerator, t.denominator, t.unknown) == (1, 2, 1)
+
+
+def test_information_system_judged_by_its_web_front():
+    """info_system_http (probes/systems) names the middleware of a system whose developer is
+    unknown: the share counts it with the d.4 header rule; the TLS issuer goes in the detail."""
+    from agent.core.model import Metric
+    from tests.agent.processors.audit.crafted import T0, inventory, points
+
+    inv = inventory()
+    before = _get(localization.indicators(audit_input(inv)), "localization_systems")
+    assert before.unknown == 1
+    front = Metric("info_system_http", {
+        "campus": inv.campus.code, "system": "教务系统", "url": "https://jw.example/",
+        "platform_vendor": "TongTech", "product": "TongWeb", "domestic": "yes",
+        "rule": "d.4 http java com.tongweb", "tls_issuer": "CN=Campus CA"},
+        {"up": 1, "tls_sm2": 0}, T0)
+    after = _get(localization.indicators(audit_input(inv, [*points(inv), front])),
+                 "localization_systems")
+    [e] = after.evidence
+    assert (after.numerator, after.denominator, after.unknown) == (1, 1, 0)
+    assert "d.4 http java com.tongweb" in e.rule and "TLS issuer CN=Campus CA" in e.detail

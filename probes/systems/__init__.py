@@ -1,0 +1,3 @@
+from probes.systems.plugin import SPEC
+
+__all__ = ["SPEC"]
