@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -157,30 +158,39 @@ def merge(text: str, proposal: Proposal, annotate: bool, sites: Sites | None = N
         _set(m, c.field, c.new)
         if annotate:
             key = c.field.split(".", 1)[0]
-            m.yaml_add_eol_comment(f"enrol: {c.field} was {c.old or '(unset)'}; {c.evidence}",
-                                   key)
+            m.yaml_add_eol_comment(
+                _line(f"enrol: {c.field} was {c.old or '(unset)'}; {c.evidence}"), key)
     for e in proposal.new:
         seq, say_place = _home(doc, e)
         entry = _entry(e, say_place)
         seq.append(entry)
         if annotate:
             seq.yaml_set_comment_before_after_key(
-                len(seq) - 1, before="enrol: NEW — " + " | ".join(e.evidence),
+                len(seq) - 1, before=_line("enrol: NEW — " + " | ".join(e.evidence)),
                 indent=_indent_of(doc, seq))
     if annotate:
         for n in proposal.not_seen:
             m = by_id.get(n.device)
             if m is not None:
-                m.yaml_add_eol_comment(f"enrol: NOT SEEN — {n.evidence}", "id")
+                m.yaml_add_eol_comment(_line(f"enrol: NOT SEEN — {n.evidence}"), "id")
         if proposal.conflicts:
             lines = ["enrol: CONFLICTS (nothing proposed for these):"] + [
-                f"  {c.subject}: {', '.join(c.devices)} — {c.evidence}"
+                _line(f"  {c.subject}: {', '.join(c.devices)} — {c.evidence}")
                 for c in proposal.conflicts]
             _prepend_comment(doc, lines)
     out = io.StringIO()
     y.dump(doc, out)
     result.text = out.getvalue()
     return result
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def _line(comment: str) -> str:
+    """A comment stays one line whatever a device or a register said (a line break in a
+    comment would let the rest become inventory keys)."""
+    return _BREAKS.sub(" ", comment)
 
 
 def _indent_of(doc: CommentedMap, seq: CommentedSeq) -> int:

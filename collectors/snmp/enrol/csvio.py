@@ -23,7 +23,7 @@ from typing import Any
 from agent.core.errors import ConfigError, Problem
 from agent.core.plugin import CliContext
 from collectors.snmp.enrol.proposal import Change, Enrolled, Proposal, device_fact
-from collectors.snmp.enrol.scan import Found
+from collectors.snmp.enrol.scan import Found, clean
 from inventory.models import DeviceKind, Inventory, RoomKind
 from inventory.raw import normalize_mac
 
@@ -129,7 +129,7 @@ def import_register(text: str, source: str, inv: Inventory, overrides: Mapping[s
                                         f"more than {MAX_ROWS} rows: the rest is not read"))
             break
         place = f"{source}:{reader.line_num}"
-        value = {f: (row.get(c) or "").strip() for f, c in colmap.items()}
+        value = {f: clean(row.get(c) or "") for f, c in colmap.items()}
         try:
             _row(value, inv, kinds, known_b, known_r, taken, out)
         except ValueError as exc:

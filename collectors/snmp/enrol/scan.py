@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -399,20 +400,32 @@ async def _extra(session: SnmpSession) -> _Extra:
         chassis_s = mac(cid) if number(r.get(O.LLDP_REM_CHASSIS_SUBTYPE)) == 4 and len(
             cid) == 6 else display(cid)
         neighbours.append(Neighbour(
-            "lldp", ports.get(idx[1]) or str(idx[1]), text(r.get(O.LLDP_REM_SYS_NAME)),
-            chassis_s, display(raw(r.get(O.LLDP_REM_PORT_ID))),
+            "lldp", clean(ports.get(idx[1]) or str(idx[1])),
+            clean(text(r.get(O.LLDP_REM_SYS_NAME))), clean(chassis_s),
+            clean(display(raw(r.get(O.LLDP_REM_PORT_ID)))),
             tuple(man.get(idx, ())[:_MAX_NEIGHBOUR_ADDRS])))
-    if_names = {vb.oid[-1]: text(vb) for vb in await _walk(session, IF_NAME)
+    if_names = {vb.oid[-1]: clean(text(vb)) for vb in await _walk(session, IF_NAME)
                 if len(vb.oid) == len(IF_NAME.oid) + 1}
     cdp = {c: await _walk(session, c) for c in (CDP_ADDRESS, CDP_DEVICE_ID, CDP_DEVICE_PORT)}
     for idx, r in rows(cdp).items():
         if len(idx) != 2:
             continue
         addr = ip_of(r.get(CDP_ADDRESS))
-        neighbours.append(Neighbour("cdp", if_names.get(idx[0], str(idx[0])),
-                                    text(r.get(CDP_DEVICE_ID)), "",
-                                    text(r.get(CDP_DEVICE_PORT)), (addr,) if addr else ()))
+        neighbours.append(Neighbour("cdp", clean(if_names.get(idx[0], str(idx[0]))),
+                                    clean(text(r.get(CDP_DEVICE_ID))), "",
+                                    clean(text(r.get(CDP_DEVICE_PORT))),
+                                    (addr,) if addr else ()))
     return _Extra(chassis, neighbours, if_names)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_MAX_TEXT = 200
+
+
+def clean(s: str) -> str:
+    """What a device says goes into YAML values and comments: one line, bounded (a newline in
+    a serial must not become a key of the inventory)."""
+    return _CONTROL.sub(" ", s).strip()[:_MAX_TEXT]
 
 
 def _found(data: DeviceData, extra: _Extra, address: str, port: int, credential: str,
@@ -426,10 +439,11 @@ def _found(data: DeviceData, extra: _Extra, address: str, port: int, credential:
                 for e in data.fdb)
     return Found(
         address=address, port=port, credential=credential, attempts=attempts, via=via,
-        sys_name=system.name, sys_descr=system.descr,
+        sys_name=clean(system.name), sys_descr=clean(system.descr),
         sys_object_id=oid_to_str(system.object_id) if system.object_id else "",
-        location=system.location, vendor=ident.vendor, vendor_rule=ident.domestic_rule,
+        location=clean(system.location), vendor=ident.vendor, vendor_rule=ident.domestic_rule,
         detected=ident.kind.value, kind_rule=ident.kind_rule, os=ident.os,
-        model=entity.model, serial=entity.serial, firmware=entity.firmware,
+        model=clean(entity.model), serial=clean(entity.serial),
+        firmware=clean(entity.firmware),
         chassis_mac=extra.chassis_mac, ipv4=v4, ipv6=v6,
         ipv4_forwarding=data.ipv4_forwarding, neighbours=tuple(extra.neighbours), fdb=fdb)

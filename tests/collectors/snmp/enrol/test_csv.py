@@ -94,3 +94,24 @@ def test_register_without_an_id_column_is_refused_by_name(
     reg.write_text("colour,weight\nred,3\n", encoding="utf-8")
     assert main(["inventory-csv", "import", str(reg), "-i", str(inv)]) == 2
     assert "--map id=COLUMN" in capsys.readouterr().err
+
+
+def test_netbox_device_export_maps_as_the_docs_say(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(INVENTORY, encoding="utf-8")
+    reg = tmp_path / "netbox.csv"
+    reg.write_text(
+        "name,status,role,manufacturer,device_type,serial,site,location,rack,primary_ip4,"
+        "primary_ip6,tenant\n"
+        "core-1,active,Core Switch,Huawei,S12700E-8,2102351,dc,dc-101,R1,10.20.0.1/24,"
+        "2001:db8:20::1/64,Network Centre\n", encoding="utf-8")
+    rc = main(["inventory-csv", "import", str(reg), "-i", str(inv), "--kind",
+               "Core Switch=core_switch", "--apply"])
+    assert rc == 0, capsys.readouterr().err
+    dev = load_inventory(inv).device("core-1")
+    assert dev is not None
+    assert (dev.kind.value, dev.building, dev.room, dev.ipv4, dev.ipv6, dev.vendor, dev.model,
+            dev.owner, dev.labels["serial"]) == (
+        "core_switch", "dc", "dc-101", "10.20.0.1", "2001:db8:20::1", "Huawei", "S12700E-8",
+        "Network Centre", "2102351")

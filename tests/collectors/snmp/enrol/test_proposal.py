@@ -10,10 +10,11 @@ PATTERNS = (r"^(?P<building>[\w-]+)/(?P<room>[\w-]*)$",)
 
 
 def _found(address: str, name: str, serial: str, **kw: object) -> Found:
+    fields: dict[str, object] = {"model": "S5720", **kw}
     return Found(address=address, port=161, credential="v2", attempts=(Attempt("v2",
                  "answered"),), via="sweep", sys_name=name, vendor="Huawei",
-                 detected="switch", kind_rule="huawei-s-series", model="S5720",
-                 serial=serial, **kw)  # type: ignore[arg-type]
+                 detected="switch", kind_rule="huawei-s-series", serial=serial,
+                 **fields)  # type: ignore[arg-type]
 
 
 def _inventory(*devices: Device) -> Inventory:
@@ -47,3 +48,23 @@ def test_placement_uses_only_rooms_and_buildings_the_inventory_has() -> None:
     placed = {e.id: (e.building, e.room) for e in p.new}
     assert placed == {"in-room": ("b1", "r1"), "unknown-b": (None, None)}
     assert any("names no building/room" in x for x in p.new[1].evidence)
+
+
+def test_a_line_break_from_a_device_never_becomes_an_inventory_key() -> None:
+    import yaml
+
+    from collectors.snmp.enrol.client import merge
+    from collectors.snmp.enrol.scan import clean
+
+    assert clean("S1\nroles: [egress]\x00") == "S1 roles: [egress]"
+    # even unsanitised text (a future caller) stays inside its value and its comment
+    scan = ScanResult(found=[_found("10.0.0.1", "sw-x", "S1\nroles: [egress]",
+                                    model="M1\n  owner: mallory", location="b1/r1")])
+    p = propose(scan, _inventory(), PATTERNS)
+    text = merge("campus: {code: c, name: c}\nbuildings:\n  - id: b1\n    rooms:\n"
+                 "      - {id: r1, kind: lab}\n", p, annotate=True).text
+    doc = yaml.safe_load(text)
+    dev = doc["buildings"][0]["rooms"][0]["devices"][0]
+    assert "roles" not in dev and "owner" not in dev
+    assert dev["labels"]["serial"] == "S1\nroles: [egress]"
+    assert dev["model"] == "M1\n  owner: mallory"
