@@ -122,3 +122,10 @@ def test_evidence_csv_traces_every_localization_figure(
         assert all(r["rule"] for r in mine), ind.id
         checked += 1
     assert checked >= 10
+    # the province roll-up re-aggregates every category from numerators and denominators
+    from agent.processors.audit.province import roll_up
+
+    prov = {i.id: i for i in roll_up([audit, audit])}
+    db = audit.get("localization_database")
+    assert db is not None and prov["localization_database"].denominator == 2 * (
+        db.denominator or 0)
