@@ -30,14 +30,15 @@ from inventory.models import Inventory
 MEASUREMENTS = (
     Measurement("enrolment_scan", "One scheduled enrolment scan of the configured prefixes",
                 fields=(
-                    gauge("addresses_total", "", "addresses swept or crawled"),
-                    gauge("responders_total", "", "devices that answered SNMP with a set"),
-                    gauge("new_total", "", "managed devices the inventory lacks"),
-                    gauge("changed_total", "", "inventory devices with changed facts"),
-                    gauge("not_seen_total", "", "inventory devices in the prefixes not seen"),
-                    gauge("conflicts_total", "", "disputed addresses or identities"),
-                    gauge("not_scanned_total", "", "addresses the deadline left out"),
-                    counter("requests_total", "", "SNMP probe requests sent by the sweep"),
+                    gauge("addresses", "", "addresses swept or crawled"),
+                    gauge("responders", "", "devices that answered SNMP with a set"),
+                    gauge("new_devices", "", "managed devices the inventory lacks"),
+                    gauge("changed_devices", "", "inventory devices with changed facts"),
+                    gauge("not_seen_devices", "", "inventory devices in the prefixes not seen"),
+                    gauge("conflicts", "", "disputed addresses or identities"),
+                    gauge("not_scanned", "", "addresses the deadline left out"),
+                    counter("requests_total", "", "SNMP probe requests the sweeps sent since "
+                            "the agent started"),
                     gauge("duration_seconds", "seconds", "the scan's wall time"),
                 )),
 )
@@ -53,6 +54,7 @@ class EnrolmentPoller:
         self._seen_before: set[str] = set()  # inventory ids some run saw
         self._vanished: set[str] = set()
         self._changes: dict[str, frozenset[tuple[str, str]]] = {}
+        self._requests = 0  # the counter's running total
 
     async def start(self) -> None:
         return None
@@ -66,13 +68,13 @@ class EnrolmentPoller:
                                          self.cfg.subnets)
         except ScanError as exc:
             raise CollectError(ErrorType.INTERNAL, f"enrolment: {exc}") from None
+        self._requests += scan.requests
         items: list[Item] = [Metric("enrolment_scan", {}, {
-            "addresses_total": len(scan.contacted),
-            "responders_total": len(scan.found), "new_total": len(proposal.new),
-            "changed_total": len({c.device for c in proposal.changes}),
-            "not_seen_total": len(proposal.not_seen),
-            "conflicts_total": len(proposal.conflicts),
-            "not_scanned_total": len(scan.not_scanned), "requests_total": scan.requests,
+            "addresses": len(scan.contacted), "responders": len(scan.found),
+            "new_devices": len(proposal.new),
+            "changed_devices": len({c.device for c in proposal.changes}),
+            "not_seen_devices": len(proposal.not_seen), "conflicts": len(proposal.conflicts),
+            "not_scanned": len(scan.not_scanned), "requests_total": self._requests,
             "duration_seconds": scan.duration_s}, time.time_ns())]
         items += self._events(proposal)
         return items

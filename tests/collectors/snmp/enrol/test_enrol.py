@@ -225,7 +225,7 @@ def test_scheduled_plugin_raises_an_event_for_a_device_added_between_runs(
     serial = lab.devices[added].serial
     assert serial in events[0].summary and events[0].labels["serial"] == serial
     scans = [i for i in second if isinstance(i, Metric) and i.name == "enrolment_scan"]
-    assert scans and scans[0].fields["new_total"] == len(lab.plan.devices)
+    assert scans and scans[0].fields["new_devices"] == len(lab.plan.devices)
 
 
 def test_ipv6_prefix_sweep_finds_net_snmp_over_v3(snmpd: Snmpd) -> None:
