@@ -170,7 +170,9 @@ class DevicePoller:
                 probes.add(Probe.UBIQUITI)
         facts = Facts(system.object_id, system.descr, frozenset(probes))
         data.identity = identify(facts)
-        if needs_answers(data.identity):
+        # A system-group-only poll stays one GET: what the device answers is read when the
+        # poll reads more than the system group anyway.
+        if needs_answers(data.identity) and self.profiles - {Profile.SYSTEM}:
             answers = await self._remembered_answers((system.object_id, system.descr),
                                                      hik_model)
             facts = Facts(system.object_id, system.descr, frozenset(probes), answers)

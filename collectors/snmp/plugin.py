@@ -47,7 +47,7 @@ from config.credentials import SnmpV2cCredential, SnmpV3Credential
 from inventory.models import Inventory
 
 DEFAULT_PROFILES = [Profile.SYSTEM, Profile.INTERFACES, Profile.IP, Profile.IPV6,
-                    Profile.ENTITY, Profile.LLDP, Profile.WLAN]
+                    Profile.ENTITY, Profile.LLDP, Profile.WLAN, Profile.HEALTH]
 
 
 class DeviceOverrides(StrictModel):
@@ -64,8 +64,8 @@ class SnmpConfig(StrictModel):
     credential: str | None = None  # default credential set for devices that name none
     port: int = Field(default=161, ge=1, le=65535)
     profiles: list[Profile] = Field(default_factory=lambda: list(DEFAULT_PROFILES))
-    # YAML profiles (health, user ones): "auto" = every profile whose `match` holds for the
-    # device; a list = exactly these; [] = none
+    # which YAML profiles (health, user ones) the `health` entry of `profiles` reads: "auto" =
+    # every profile whose `match` holds for the device; a list = exactly these; [] = none
     device_profiles: Literal["auto"] | list[str] = "auto"
     # a directory of user profiles (relative to the config file), added to the built-in ones
     profiles_dir: str | None = None
@@ -161,8 +161,10 @@ class SnmpPoller:
     async def poll(self, target: Target) -> Sequence[Item]:
         dev = await self._device(target)
         clock = Clock(time.time_ns(), time.monotonic())
-        result = await DevicePoller(dev.session, self.cfg.profiles, self.profile_set,
-                                    self.profile_names, dev.profile_memory).run()
+        result = await DevicePoller(
+            dev.session, self.cfg.profiles,
+            self.profile_set if Profile.HEALTH in self.cfg.profiles else None,
+            self.profile_names, dev.profile_memory).run()
         items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
         if _is_server(result.data.identity.kind, target):
             # the 国产化 audit of servers: CPU, OS, databases and middleware (servers.py)
@@ -227,7 +229,8 @@ SPEC = PluginSpec(
                 "interfaces and rates, IP-MIB per-version traffic and IPv6 addresses, LLDP, "
                 "FDB, wireless controllers (APs and radios)",
     example={"type": "snmp", "interval_secs": 60,
-             "profiles": ["system", "interfaces", "ip", "ipv6", "entity", "lldp", "wlan"],
+             "profiles": ["system", "interfaces", "ip", "ipv6", "entity", "lldp", "wlan",
+                          "health"],
              "targets": {"kinds": ["core_switch", "aggregation_switch", "wlan_controller"]}},
     default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,

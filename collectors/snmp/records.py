@@ -35,6 +35,7 @@ class Profile(enum.StrEnum):
     FDB = "fdb"
     ENTITY = "entity"
     WLAN = "wlan"
+    HEALTH = "health"  # the YAML profiles (collectors/snmp/profiles): health and user ones
 
 
 Walks = Mapping[Obj, list[VarBind]]

@@ -64,7 +64,7 @@ async def test_health_rules_fire_on_the_simulated_campus(
                                      community=SecretStr(c["community"]))
         for c in credentials_list(plan)}
     poller = build(SnmpConfig(port=plan.port, request_timeout_secs=2.0,
-                              profiles=["system", "interfaces"]),
+                              profiles=["system", "interfaces", "health"]),
                    BuildContext(instance="snmp/t", inventory=inv, credentials=creds,
                                 data_dir=tmp_path, config_dir=tmp_path))
     run = f"health-{time.time_ns()}"
