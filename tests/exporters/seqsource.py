@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.app.builtins import BUILTIN_SPECS
+from agent.core.catalogue import Measurement, counter, tag, text
 from agent.core.model import Item, Metric
 from agent.core.plugin import DefaultTargets, PluginKind, PluginSpec, Registry, Target
 from config.base import StrictModel
@@ -59,7 +60,12 @@ class SeqSource:
 SEQ_SPEC = PluginSpec(
     name="test_seq", kind=PluginKind.POLLER, config_model=SeqConfig,
     build=lambda cfg, ctx: SeqSource(cfg), description="test-only counting source",
-    default_targets=DefaultTargets.SELF)
+    default_targets=DefaultTargets.SELF,
+    measurements=(Measurement(
+        "test_seq", "a unique, increasing sequence number per point",
+        tags=(tag("slot", "which of the poll's points"),),
+        fields=(counter("value", "", "the sequence number"),
+                text("pad", "random padding to fill a queue"))),))
 
 
 def registry() -> Registry:
