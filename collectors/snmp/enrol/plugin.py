@@ -1,7 +1,8 @@
 """The scheduled `enrolment` plugin: the `campusmon enrol` scan on every tick, as events.
 
 - a managed device (it answers SNMP with one of our credential sets) the inventory lacks →
-  `unregistered_device` raised (the existing alert rule pages on it), resolved when it is gone;
+  `unregistered_device` raised on every scan while it answers (the existing alert rule
+  deduplicates and pages on it), resolved when it is gone;
 - an inventory device whose facts changed (serial, firmware, address, parent …) →
   `managed_device_changed` observed, once per new set of differences;
 - an inventory device seen by an earlier run and not by this one → `managed_device_vanished`
@@ -82,9 +83,9 @@ class EnrolmentPoller:
     def _events(self, p: Proposal) -> list[Event]:
         out: list[Event] = []
         rogues = {_rogue_key(e): e for e in p.new}
+        # raised on every scan while the device answers: the alert rule deduplicates by key
+        # and resolves a fact not repeated within its auto_resolve_secs
         for key, e in rogues.items():
-            if key in self._rogues:
-                continue
             f = e.found
             out.append(Event(
                 key, "unregistered_device", EventState.RAISED, Severity.WARNING,

@@ -217,13 +217,23 @@ def test_scheduled_plugin_raises_an_event_for_a_device_added_between_runs(
         return [i for i in items if isinstance(i, Event) and i.kind == "unregistered_device"
                 and i.state is EventState.RAISED]
 
-    # the first run raises one per managed device the inventory lacks; the second only the
-    # switch plugged in between, once
-    assert len(raised(first)) == len(lab.plan.devices) - 1
-    events = raised(second)
-    assert len(events) == 1
+    # each run raises one per managed device the inventory lacks; the switch plugged in
+    # between the runs is new in the second
     serial = lab.devices[added].serial
-    assert serial in events[0].summary and events[0].labels["serial"] == serial
+    before = {e.key for e in raised(first)}
+    after = {e.key: e for e in raised(second)}
+    assert len(before) == len(lab.plan.devices) - 1
+    assert set(after) - before == {f"enrol:unregistered:{serial}"}
+    event = after[f"enrol:unregistered:{serial}"]
+    assert event.labels["serial"] == serial and event.labels["source"] == "enrolment"
+
+    # it feeds the existing unregistered-device alert rule
+    from tests.agent.processors.alerts.helpers import FakeClock, alert_events, processor
+
+    alerts = processor(loaded.inventory, FakeClock(), rule_names=["unregistered_device"])
+    fired = alert_events(alerts.process([event]))
+    assert [(a.key, a.state) for a in fired] == [
+        (f"unregistered_device:enrol:unregistered:{serial}", EventState.RAISED)]
     scans = [i for i in second if isinstance(i, Metric) and i.name == "enrolment_scan"]
     assert scans and scans[0].fields["new_devices"] == len(lab.plan.devices)
 
