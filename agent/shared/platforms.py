@@ -387,12 +387,13 @@ def _terminal(os_family: str, confidence: float, rules: list[str],
 
 
 def terminal_from_dhcp(prl: Iterable[int], vendor_class: str = "",
-                       hostname: str = "") -> TerminalVerdict:
-    """DHCP DISCOVER/REQUEST of one client: option 55 order, option 60, option 12. Agreeing
-    evidence adds up; the strongest family wins; none → unknown."""
+                       hostname: str = "", name_source: str = "12") -> TerminalVerdict:
+    """DHCP DISCOVER/REQUEST of one client: option 55 order, option 60, option 12 (or a name
+    the host announced otherwise: `name_source` mdns). Agreeing evidence adds up; the
+    strongest family wins; none → unknown."""
     p = tuple(prl)[:64]
     vc, hn = vendor_class[:128], hostname[:64]
-    evidence = f"55={','.join(map(str, p))} 60={vc or '-'} 12={hn or '-'}"
+    evidence = f"55={','.join(map(str, p))} 60={vc or '-'} {name_source}={hn or '-'}"
     votes: dict[str, tuple[float, list[str]]] = {}
 
     def vote(family: str, weight: float, rule: str) -> None:

@@ -25,6 +25,7 @@ from probes.discovery.model import (
     DhcpClient,
     DhcpServer,
     Host,
+    HostName,
     Observation,
     RouterAdvert,
 )
@@ -167,6 +168,7 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
     ras: list[RouterAdvert] = []
     dhcps: list[DhcpServer] = []
     clients: dict[str, DhcpClient] = {}
+    names: dict[str, HostName] = {}  # mDNS announcements
     for o in observations:
         if isinstance(o, RouterAdvert):
             ras.append(o)
@@ -178,6 +180,10 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
             if o.mac not in ignore:
                 clients[o.mac] = o  # the last request of a pass speaks for the client
             continue
+        if isinstance(o, HostName):
+            if o.mac not in ignore:
+                names[o.mac] = o
+            continue
         assert isinstance(o, AddressSeen)
         if o.mac in ignore or o.mac in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"):
             continue
@@ -188,8 +194,17 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
         if not addr.startswith("fe80:"):
             claims.setdefault(addr, set()).add(o.mac)
     res = Discovery(interface)
-    res.terminals = {mac: terminal_from_dhcp(c.param_list, c.vendor_class, c.hostname)
-                     for mac, c in sorted(clients.items())}
+    res.terminals = {}
+    for mac in sorted(set(clients) | set(names)):
+        c, n = clients.get(mac), names.get(mac)
+        if c is not None and (c.hostname or n is None):
+            res.terminals[mac] = terminal_from_dhcp(c.param_list, c.vendor_class, c.hostname)
+            continue
+        assert n is not None
+        v = terminal_from_dhcp(c.param_list if c else (), c.vendor_class if c else "",
+                               n.name, name_source=n.via)
+        if c is not None or v.os_family != "unknown":  # a name alone counts only when a
+            res.terminals[mac] = v                      # rule knows it
     conflicts: dict[str, Conflict] = {}
     for addr, macs in sorted(claims.items()):
         dev = inventory.by_address(addr)

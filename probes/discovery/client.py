@@ -36,6 +36,7 @@ from scapy.layers.dhcp6 import (
     DHCP6OptIA_NA,
     DHCP6OptServerId,
 )
+from scapy.layers.dns import DNS
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import (
     ICMPv6EchoReply,
@@ -58,13 +59,15 @@ from probes.discovery.model import (
     AddressSeen,
     DhcpClient,
     DhcpServer,
+    HostName,
     Observation,
     RouterAdvert,
 )
 
 log = logging.getLogger("campusmon.discovery")
 conf.verb = 0
-BPF = ("arp or icmp6 or (udp and (port 67 or port 68 or port 546 or port 547))")
+BPF = ("arp or icmp6 or (udp and (port 67 or port 68 or port 546 or port 547 or port 5353))")
+MAX_MDNS_RECORDS = 32  # answers read from one mDNS packet
 
 
 @dataclass(slots=True)
@@ -117,6 +120,9 @@ def parse(pkt: Packet, own_mac: str) -> list[Observation]:
             duid = bytes(sid.duid).hex() if sid is not None and sid.duid is not None else ""
             out.append(DhcpServer("dhcpv6", src, str(ip6.src), duid))
         return out
+    if IP in pkt and UDP in pkt and pkt[UDP].sport == 5353 and DNS in pkt:
+        out.extend(_mdns_names(src, pkt[DNS]))
+        return out
     if BOOTP in pkt and IP in pkt:
         b = pkt[BOOTP]
         if DHCP not in pkt:
@@ -132,6 +138,23 @@ def parse(pkt: Packet, own_mac: str) -> list[Observation]:
             out.append(DhcpServer("dhcp", src, str(pkt[IP].src), str(opts.get("server_id", "")),
                                   str(b.yiaddr)))
     return out
+
+
+def _mdns_names(mac: str, dns: Packet) -> list[HostName]:
+    """Host names a responder announces: A/AAAA answers for `<name>.local.`."""
+    if not dns.qr:
+        return []
+    an = dns.an
+    records = list(an) if isinstance(an, list) else [
+        an[i] for i in range(min(int(dns.ancount or 0), MAX_MDNS_RECORDS))] if an else []
+    names: list[HostName] = []
+    for rr in records[:MAX_MDNS_RECORDS]:
+        if getattr(rr, "type", None) not in (1, 28):
+            continue
+        name = _text(rr.rrname, 128).rstrip(".")
+        if name.lower().endswith(".local"):
+            names.append(HostName(mac, name[: -len(".local")]))
+    return names
 
 
 def _text(v: object, limit: int) -> str:

@@ -42,7 +42,16 @@ class DhcpClient:
     hostname: str = ""
 
 
-Observation = AddressSeen | RouterAdvert | DhcpServer | DhcpClient
+@dataclass(frozen=True, slots=True)
+class HostName:
+    """A name a host announced for itself (mDNS response: `<name>.local`)."""
+
+    mac: str
+    name: str
+    via: str = "mdns"
+
+
+Observation = AddressSeen | RouterAdvert | DhcpServer | DhcpClient | HostName
 
 
 @dataclass(slots=True)

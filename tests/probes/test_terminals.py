@@ -37,6 +37,8 @@ TERMINALS = [  # (mac, option 55, option 60, option 12, expected family, domesti
     ("02:21:00:00:00:06", "1,121,3,6,15,108,114,119,252", "", "iPhone", "iOS", "no"),
     ("02:21:00:00:00:07", "1,28,2,3,15,6,12", "", "", "unknown", "unknown"),
 ]
+# a host that only announces its name over mDNS (a static-address laptop): host-name rule
+MDNS_ONLY = ("02:21:00:00:00:08", "MacBook-Air", "macOS")
 
 
 def test_fingerprint_rules_without_a_network() -> None:
@@ -49,6 +51,8 @@ def test_fingerprint_rules_without_a_network() -> None:
     backed = terminal_from_dhcp([int(x) for x in NM.split(",")], "", "kylin-pc")
     assert alone.os_family == backed.os_family == "Kylin"
     assert alone.confidence < backed.confidence
+    v = terminal_from_dhcp((), "", "MacBook-Air", name_source="mdns")
+    assert v.os_family == "macOS" and "mdns=MacBook-Air" in v.evidence and v.confidence < 0.5
     # hostile values are bounded, never raised on
     v = terminal_from_dhcp(range(300), "x" * 10_000, "\x00" * 5000)
     assert len(v.evidence) <= 256
@@ -75,7 +79,7 @@ def termlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TermLab]:
         lab.enslave(sw, "pm", "br0")
         lab.addr(mon, "m0", "10.21.0.1/24")
         clients = []
-        for i, (mac, *_rest) in enumerate(TERMINALS):
+        for i, (mac, *_rest) in enumerate([*TERMINALS, MDNS_ONLY]):
             h = lab.ns(f"t{i}")
             lab.veth(h, "e0", sw, f"p{i}")
             lab.enslave(sw, f"p{i}", "br0")
@@ -111,6 +115,19 @@ def _send_discover(mac: str, prl: str, vendor_class: str, hostname: str) -> None
     sendp(frame, iface="e0", verbose=False)
 
 
+def _send_mdns(mac: str, name: str) -> None:
+    """In the host's namespace: an mDNS response announcing `<name>.local` (RFC 6762)."""
+    from scapy.layers.dns import DNS, DNSRR
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.sendrecv import sendp
+    frame = (Ether(src=mac, dst="01:00:5e:00:00:fb") / IP(src="10.21.0.88", dst="224.0.0.251") /
+             UDP(sport=5353, dport=5353) /
+             DNS(id=0, qr=1, aa=1, an=DNSRR(rrname=f"{name}.local.", type="A", ttl=120,
+                                            rdata="10.21.0.88")))
+    sendp(frame, iface="e0", verbose=False)
+
+
 @pytest.mark.root
 @pytest.mark.timeout(180)
 def test_crafted_dhcp_requests_give_the_os_family_per_terminal(termlab: TermLab) -> None:
@@ -125,9 +142,10 @@ def test_crafted_dhcp_requests_give_the_os_family_per_terminal(termlab: TermLab)
             time.sleep(0.7)
             if proc.poll() is not None:
                 break
-            for ns, (mac, prl, vc, host, *_rest) in zip(termlab.clients, TERMINALS,
+            for ns, (mac, prl, vc, host, *_rest) in zip(termlab.clients[:-1], TERMINALS,
                                                          strict=True):
                 run_in(ns, _send_discover, mac, prl, vc, host, timeout=20)
+            run_in(termlab.clients[-1], _send_mdns, MDNS_ONLY[0], MDNS_ONLY[1], timeout=20)
         out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
@@ -135,7 +153,9 @@ def test_crafted_dhcp_requests_give_the_os_family_per_terminal(termlab: TermLab)
             proc.wait()
     assert proc.returncode == 0, err
     got = {t["mac"]: t for t in json.loads(out)["terminals"]}
-    assert set(got) == {t[0] for t in TERMINALS}
+    assert set(got) == {t[0] for t in TERMINALS} | {MDNS_ONLY[0]}
+    mdns = got[MDNS_ONLY[0]]
+    assert mdns["os_family"] == MDNS_ONLY[2] and f"mdns={MDNS_ONLY[1]}" in mdns["evidence"]
     for mac, prl, _vc, _host, family, domestic in TERMINALS:
         t = got[mac]
         assert (t["os_family"], t["domestic"]) == (family, domestic), t
