@@ -141,7 +141,7 @@ _CPU_MODEL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("d.2 model GenuineIntel/Intel", "Intel", re.compile(
         r"GenuineIntel|\bIntel\b|Intel\(R\)|\bXeon\b|Intel64 Family", re.I)),
     ("d.2 model AuthenticAMD/AMD", "AMD", re.compile(
-        r"AuthenticAMD|\bAMD\b|\bEPYC\b|\bRyzen\b|\bOpteron\b", re.I)),
+        r"AuthenticAMD|\bAMD\b|AMD64 Family|\bEPYC\b|\bRyzen\b|\bOpteron\b", re.I)),
 )
 
 
