@@ -22,7 +22,8 @@ Measured per tick (the interval may be compressed, `--interval`): agent CPU-s an
 /proc, points VictoriaMetrics inserted, and from the agent's own `agent_poll` points the
 per-device poll finish time after the tick's first poll started (p50/p99); the peer's CPU
 (exporter + vmagent) per tick. Several sizes in one go with `--devices 250,500,1000`.
-The default (100 switches, 6 ticks of 10 s) fits `make bench`; full runs:
+The default (50 switches, 50 servers, 250 sensors, 5 ticks of 15 s; about 3.5 minutes) fits
+`make bench`; full runs:
   bench/campus_scale/run.py --devices 250,500,1000 --ticks 5 --interval 60
   bench/campus_scale/run.py --devices 1000 --ticks 60 --interval 20 --no-peer
 Ends with one JSON line (the largest size): cycle_seconds, rss_mib, cpu ratio vs the peer.
@@ -372,11 +373,11 @@ def run_peer(lab: Lab, d: Path, switches: int, ticks: int, interval: int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--devices", default="100", help="switches; a comma list runs each size")
-    ap.add_argument("--ticks", type=int, default=6)
-    ap.add_argument("--interval", type=int, default=10, help="seconds per tick (60 = real)")
-    ap.add_argument("--servers", type=int, default=100, help="ICMP/TCP probe targets")
-    ap.add_argument("--sensors", type=int, default=500, help="IoT sensors over MQTT")
+    ap.add_argument("--devices", default="50", help="switches; a comma list runs each size")
+    ap.add_argument("--ticks", type=int, default=5)
+    ap.add_argument("--interval", type=int, default=15, help="seconds per tick (60 = real)")
+    ap.add_argument("--servers", type=int, default=50, help="ICMP/TCP probe targets")
+    ap.add_argument("--sensors", type=int, default=250, help="IoT sensors over MQTT")
     ap.add_argument("--no-peer", action="store_true", help="skip snmp_exporter + vmagent")
     a = ap.parse_args()
     if os.geteuid() != 0:
