@@ -85,6 +85,8 @@ def _platform_items(inp: AuditInput) -> dict[str, list[Evidence]]:
 def _terminal_items(inp: AuditInput) -> dict[str, Evidence]:
     """`terminal_os` rows (DHCP fingerprints) by MAC; unknown families stay `unknown`."""
     out: dict[str, Evidence] = {}
+    # a terminal the inventory (asset register) knows by MAC is placed in its building
+    building_of = {(d.mac or "").lower(): d.building or "" for d in inp.devices if d.mac}
     for m in sorted(inp.latest("terminal_os"), key=lambda m: m.ts_ns):
         t = m.tags
         mac = t.get("mac", "").lower()
@@ -94,7 +96,7 @@ def _terminal_items(inp: AuditInput) -> dict[str, Evidence]:
         out[mac] = Evidence(
             mac, "terminal", _STATUS.get(t.get("domestic", ""), Status.UNKNOWN),
             f"{t.get('os_family', '?')} (confidence {conf}; {t.get('evidence', '')})",
-            t.get("building", ""), t.get("rule", ""))
+            t.get("building") or building_of.get(mac, ""), t.get("rule", ""))
     return out
 
 

@@ -114,6 +114,13 @@ def test_servers_terminals_databases_and_middleware_from_platform_rows():
     assert any(e.rule == "d.2 model HygonGenuine/Hygon" for e in cpu.evidence)
     t = _get(inds, "localization_terminals")
     assert (t.numerator, t.denominator, t.unknown) == (1, 2, 1)
+    # a terminal seen on the LAN whose MAC the inventory knows takes its building
+    known = next(d for d in inv.devices if d.mac)
+    inds = localization.indicators(audit_input(inv, [*pts, term(known.mac or "", "UOS", "yes",
+                                                                "d.5 hostname uos")]))
+    e = next(e for e in _get(inds, "localization_terminals").evidence
+             if e.subject == (known.mac or "").lower())
+    assert known.building and e.building == known.building
 
 
 def test_information_system_judged_by_its_web_front():
