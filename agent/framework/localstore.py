@@ -97,6 +97,11 @@ def _migrate_v1(db: sqlite3.Connection) -> None:
     db.execute("COMMIT")
 
 
+def _fields_json(fields: Mapping[str, FieldValue]) -> str:
+    """Fields as compact JSON (no spaces: a tenth less per row)."""
+    return json.dumps(dict(fields), ensure_ascii=False, separators=(",", ":"))
+
+
 def _rollup(samples: list[tuple[int, dict[str, FieldValue]]]) -> dict[str, FieldValue]:
     """One bucket of one series (samples oldest first) → the roll-up's fields."""
     out: dict[str, FieldValue] = {}
@@ -157,7 +162,7 @@ class LocalStore:
 
     def write(self, metrics: Iterable[Metric]) -> int:
         rows = [(m.name, json.dumps(dict(m.tags), sort_keys=True, ensure_ascii=False),
-                 m.ts_ns, json.dumps(dict(m.fields), ensure_ascii=False)) for m in metrics]
+                 m.ts_ns, _fields_json(m.fields)) for m in metrics]
         if not rows:
             return 0
         with self._lock:
@@ -187,7 +192,7 @@ class LocalStore:
                                                          ensure_ascii=False))
                 self._db.execute("INSERT OR REPLACE INTO rollup(series, bucket_ns, ts_ns, "
                                  "fields) VALUES(?,?,?,?)",
-                                 (sid, bucket, m.ts_ns, json.dumps(dict(m.fields))))
+                                 (sid, bucket, m.ts_ns, _fields_json(m.fields)))
                 n += 1
             self._db.execute("COMMIT")
         return n
@@ -249,7 +254,7 @@ class LocalStore:
             out = []
             for sid, group in itertools.groupby(rows, key=lambda r: int(r[0])):
                 samples = [(int(ts), json.loads(f)) for _, ts, f in group]
-                out.append((sid, bucket, samples[-1][0], json.dumps(_rollup(samples))))
+                out.append((sid, bucket, samples[-1][0], _fields_json(_rollup(samples))))
             self._db.executemany("INSERT OR REPLACE INTO rollup(series, bucket_ns, ts_ns, "
                                  "fields) VALUES(?,?,?,?)", out)
 
