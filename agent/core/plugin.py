@@ -73,6 +73,9 @@ class Capability(enum.Flag):
     IN_ORDER = enum.auto()
     # poller: some events make it poll one target soon (`TriggeredPoller`)
     TRIGGERED_POLLS = enum.auto()
+    # input: an instance writes measurements beyond the spec's, declared by the user (SNMP
+    # profiles in YAML); `InstanceMeasurements.measurements()` lists them once built
+    INSTANCE_MEASUREMENTS = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,13 @@ class TriggeredPoller(Poller, Protocol):
     trigger_debounce_s: float
 
     def triggered_by(self, event: Event) -> str | None: ...
+
+
+class InstanceMeasurements(Protocol):
+    """A plugin (spec capability INSTANCE_MEASUREMENTS) whose instance declares more
+    measurements than its spec: what its user-supplied definitions write."""
+
+    def measurements(self) -> Sequence[Measurement]: ...
 
 
 class Emit(Protocol):

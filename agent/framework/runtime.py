@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from agent.core.errors import ConfigError, StartupError
 from agent.core.model import Event, Item, Metric
@@ -24,6 +25,7 @@ from agent.core.plugin import (
     Capability,
     Closable,
     DefaultTargets,
+    InstanceMeasurements,
     PluginKind,
     PushExporter,
     Registry,
@@ -153,11 +155,12 @@ class Agent:
                     inst.instance_id, proc,
                     self.telemetry.for_instance(inst.spec.name, inst.instance_id),
                     DeclarationCheck(inst.spec.name, inst.spec.measurements)))
+        checks = self._checks(cfg)
         pipeline = Pipeline(
             base_tags={"campus": cfg.inventory.campus.code}, processors=processors,
             queues=queues, local_store=store, snapshot=self.snapshot,
             on_flush=self._print_flush if self.print_lines else None,
-            rejections=self.rejections, checks=self._checks(cfg))
+            rejections=self.rejections, checks=checks)
         built = Built(cfg, pipeline, outputs=outputs, closables=closables, local_store=store,
                       exporters=exporters)
         global_limit = asyncio.Semaphore(a.max_concurrency)
@@ -168,6 +171,9 @@ class Agent:
                 continue
             plugin = inst.spec.build(inst.config, self._context(inst, cfg))
             closables.append(plugin)
+            if Capability.INSTANCE_MEASUREMENTS in inst.spec.capabilities:
+                own = cast(InstanceMeasurements, plugin).measurements()
+                checks[inst.spec.name].declared.update({m.name: m for m in own})
             st = self.telemetry.for_instance(inst.spec.name, inst.instance_id)
             targets = targets_for(inst, cfg)
             poll_sink = self._sink_for(pipeline, inst, triggers)

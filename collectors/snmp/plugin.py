@@ -235,5 +235,5 @@ SPEC = PluginSpec(
     default_targets=DefaultTargets.NONE,
     measurements=MEASUREMENTS,
     cli=register_cli,
-    capabilities=Capability.CREDENTIAL,
+    capabilities=Capability.CREDENTIAL | Capability.INSTANCE_MEASUREMENTS,
 )

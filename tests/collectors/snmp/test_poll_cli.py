@@ -62,3 +62,35 @@ def test_poll_json_with_named_profiles_only(snmpsim_fixtures: SnmpAgent) -> None
     assert poe["tags"] == {"pse": "1"} and poe["fields"]["budget_watts"] == 370.0
     bad = _poll(snmpsim_fixtures, "ios_2960x", "--profiles", "nope")
     assert bad.returncode == 2 and "unknown profile(s) nope" in bad.stderr
+
+
+@pytest.mark.timeout(150)
+def test_user_profile_measurement_flows_through_the_agent(
+        snmpsim_fixtures: SnmpAgent, tmp_path: Path) -> None:
+    """A measurement declared only in a user profile's YAML passes the runtime catalogue check
+    (strict in tests) and reaches the agent's output: `campusmon once` on the printer."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    printer = REPO / "config" / "examples" / "snmp-profiles" / "printer-supplies.yaml"
+    (profiles / "printer.yaml").write_text(printer.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "inventory.yaml").write_text(
+        "campus: {code: t, name: t}\n"
+        "devices:\n"
+        f"  - {{id: printer-1, kind: printer, ipv4: {snmpsim_fixtures.host}, "
+        "credential: printer}\n", encoding="utf-8")
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(
+        "agent: {inventory: inventory.yaml, timeout_secs: 20, data_dir: data}\n"
+        "credentials:\n"
+        "  - {name: printer, type: snmp_v2c, community: jetdirect_m130nw}\n"
+        "inputs:\n"
+        f"  - {{type: snmp, port: {snmpsim_fixtures.port}, profiles_dir: {profiles}, "
+        "targets: {kinds: [printer]}}\n",
+        encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "agent.app.cli", "once", "--config", str(cfg)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    supplies = [parse(line) for line in proc.stdout.splitlines()
+                if line.startswith("printer_supply")]
+    assert supplies, f"rc={proc.returncode} out={proc.stdout[-2000:]!r} err={proc.stderr[-2000:]!r}"
+    assert all(m.tags["device"] == "printer-1" for m in supplies)
