@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collectors.snmp.session import oid_from_str
-from collectors.snmp.sim.plan import CampusPlan, Device, make_plan
+from collectors.snmp.sim.plan import CampusPlan, Device, FdbEntry, make_plan
 from collectors.snmp.sim.snmprec import render
 from tests.collectors.snmp.conftest import wait_snmp
 from tests.collectors.snmp.simhelpers import world_readable_dir
@@ -134,9 +134,16 @@ def _with_man_addrs(plan: CampusPlan, d: Device) -> str:
 
 
 def start_lab(seed: int = 6) -> Lab:
-    """Four vendors (Huawei router and core, two ZTE and an H3C access switch, an APC UPS)."""
+    """Four vendors (Huawei router and core, two ZTE and an H3C access switch, an APC UPS
+whose parent only the core's FDB tells)."""
     port = free_port("127.0.0.1", kind=2)
     plan = make_plan(4, 0, campus="lab", seed=seed, port=port, ups=True)
+    # the UPS has no LLDP: the core's FDB learns its MAC on a free port (parent by FDB)
+    core, ups = plan.device("core-sw"), plan.device("ups-1")
+    free = core.interfaces[len(core.interfaces) - 2]  # the last 10G port, before Vlanif1
+    free.oper_up = True
+    core.fdb.append(FdbEntry(ups.mac, 1, free.index))
+    ups.parent_port = free.name
     root = world_readable_dir("campusmon-enrol-lab-")
     lab = Lab(plan, port, root)
     try:

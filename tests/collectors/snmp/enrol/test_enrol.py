@@ -96,11 +96,12 @@ def test_enrol_finds_exactly_the_lab_then_applies_and_converges(
         assert n["labels.serial"] == d.serial, dev_id
         assert n["credential"] == _expected_credential(d), dev_id
         assert n["ipv4"] == d.ipv4
-        # parents from LLDP (the UPS has no LLDP link and no FDB entry: none claimed)
-        if d.parent and dev_id != "ups-1":
+        # parents from LLDP; the UPS, which has no LLDP, from the core's FDB
+        if d.parent:
             assert (n.get("parent"), n.get("parent_port")) == (d.parent, d.parent_port), dev_id
     # the wrong sets were tried first, and the evidence says so
     assert "lab-v3-wrong: auth" in " ".join(new[V3_DEVICE]["evidence"])
+    assert any("FDB learns" in x for x in new["ups-1"]["evidence"])
     # placement from sysLocation "dc/dc-101" and "teach-a/"
     assert (new["core-sw"]["building"], new["core-sw"]["room"]) == ("dc", "dc-101")
     assert (new["teach-a-sw-1"]["building"], new["teach-a-sw-1"]["room"]) == ("teach-a", None)
