@@ -261,3 +261,41 @@ def test_ipv6_prefix_sweep_finds_net_snmp_over_v3(snmpd: Snmpd) -> None:
         ("::1", "campus-v3", "campus-test-core")]
     assert [a.outcome for a in scan.found[0].attempts] == ["auth", "answered"]
     assert proposal.new[0].facts()["ipv6"] == "::1"
+
+
+def test_not_seen_and_vanished_after_enrolment(
+        lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The lab enrolled (--apply), then the UPS unplugged: the CLI lists it as not seen with
+    the evidence; the plugin raises managed_device_vanished, resolved when it is back."""
+    from agent.app.builtins import builtin_registry
+
+    cfg = _campus(tmp_path, lab)
+    _run(cfg, lab, tmp_path, "apply", "--apply", capsys=capsys)
+    loaded = load_config(cfg, builtin_registry())
+    instance = next(i for i in loaded.inputs if i.spec.name == "enrolment")
+    assert isinstance(instance.config, EnrolConfig)
+    poller = build(instance.config, BuildContext(
+        instance="enrolment/enrolment", inventory=loaded.inventory,
+        credentials=loaded.credentials, data_dir=tmp_path, config_dir=tmp_path))
+    target = Target(id="agent")
+    ups = lab.devices["ups-1"].device
+    try:
+        seen = asyncio.run(poller.poll(target))
+        lab.stop("ups-1")
+        report, _, _ = _run(cfg, lab, tmp_path, "gone", capsys=capsys)
+        gone = asyncio.run(poller.poll(target))
+    finally:
+        lab.start("ups-1")
+    back = asyncio.run(poller.poll(target))
+    assert [(n["device"], n["address"]) for n in report["not_seen"]] == [("ups-1", ups.ipv4)]
+    assert "no answer to ICMP or SNMP" in report["not_seen"][0]["evidence"] or (
+        "answers ICMP echo" in report["not_seen"][0]["evidence"])
+    assert report["new"] == [] and report["changes"] == []
+
+    def vanished(items: Any) -> list[tuple[str | None, EventState]]:
+        return [(i.device, i.state) for i in items
+                if isinstance(i, Event) and i.kind == "managed_device_vanished"]
+
+    assert vanished(seen) == []
+    assert vanished(gone) == [("ups-1", EventState.RAISED)]
+    assert vanished(back) == [("ups-1", EventState.RESOLVED)]
