@@ -420,7 +420,8 @@ def main() -> int:
                       "interval_secs": a.interval, "ticks": a.ticks,
                       "cycle_seconds": last["poll_finish_p99_s"],
                       "cpu_s_per_tick": round(ours, 3), "rss_mib": max(rss),
-                      "peer": "prometheus-snmp-exporter + vmagent", "ratio": ratio}))
+                      "peer": None if a.no_peer else "prometheus-snmp-exporter + vmagent",
+                      "ratio": ratio}))
     return 0
 
 
