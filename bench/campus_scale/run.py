@@ -436,7 +436,13 @@ while True:
 
 def _snmpd_conf(work: Path) -> Path:
     p = work / "snmpd.conf"
-    p.write_text("rocommunity public default\ndontLogTCPWrappersConnects yes\n")
+    # identify as a Huawei S5720 access switch (the vrp_5720 recording's sysObjectID and
+    # sysDescr): as a Linux host, every "switch" would also get the server audit (process
+    # and package tables), which no switch has
+    p.write_text("rocommunity public default\ndontLogTCPWrappersConnects yes\n"
+                 "sysObjectID .1.3.6.1.4.1.2011.2.23.291\n"
+                 "sysDescr S5720-56C-PWR-EI-AC Huawei Versatile Routing Platform Software "
+                 "VRP (R) software,Version 5.170 (S5720 V200R010C00SPC600)\n")
     return p
 
 
