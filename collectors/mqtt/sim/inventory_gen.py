@@ -8,6 +8,7 @@ derived from `seed`: the same arguments write the same file.
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +52,21 @@ def _template_buildings() -> list[dict[str, Any]]:
     return buildings
 
 
-def _base_doc(base: Path) -> tuple[dict[str, Any], set[str]]:
-    """An existing inventory to add the fleet to: its YAML (CSV imports made absolute, so
-    the combined file can live anywhere) and the device ids already taken."""
+def _base_doc(base: Path, out_dir: Path) -> tuple[dict[str, Any], set[str]]:
+    """An existing inventory to add the fleet to: its YAML and the device ids already taken.
+    Its CSV imports are copied beside the combined file (the loader reads imports only from
+    the inventory's own folder), so the combined file can live anywhere."""
     from inventory.loader import load_inventory  # the loader validates the base as a whole
 
     taken = {d.id for d in load_inventory(base.resolve()).devices}
     doc = yaml.safe_load(base.read_text(encoding="utf-8"))
-    for imp in doc.get("imports") or []:
-        csv = Path(imp["csv"])
-        if not csv.is_absolute():
-            imp["csv"] = str((base.resolve().parent / csv).resolve())
+    for i, imp in enumerate(doc.get("imports") or []):
+        source = (base.resolve().parent / imp["csv"]).resolve()
+        copy = out_dir / f"base-import-{i}-{source.name}"
+        if copy.resolve() != source:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy)
+        imp["csv"] = copy.name
     return doc, taken
 
 
@@ -81,7 +86,7 @@ def generate_inventory(path: str | Path, *, per_class: int = 3, campus: str = "h
     beats = default_heartbeats(heartbeat_secs)
     taken: set[str] = set()
     if base is not None:
-        doc, taken = _base_doc(Path(base))
+        doc, taken = _base_doc(Path(base), Path(path).parent)
         doc.setdefault("buildings", [])
     else:
         doc = {
