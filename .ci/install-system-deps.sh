@@ -13,7 +13,7 @@ PACKAGES=(
   fping dnsmasq iproute2 iputils-ping    # probes: peer, DNS/DHCP in namespaces, netns
   ieee-data                              # MAC OUI -> vendor
   tcpdump                                # lets scapy compile BPF filters (LAN discovery)
-  sqlite3 procps
+  sqlite3 procps curl
   git                                    # config_backup's repository (git CLI)
   python3-venv                           # .venv-sim (snmpsim on Debian's Python)
   chromium                               # headless screenshot of the HTML report; report.pdf
