@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-import pytest
-
 from agent.core.model import Item, ProbeResult
 from agent.core.plugin import Target
 from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
@@ -18,6 +16,7 @@ from probes.common import Family
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.plugin import DualStackPoller
 from probes.icmp import IcmpUnavailable, Pinger
+from tests.servers import unavailable
 
 
 def _require_icmp() -> None:
@@ -30,7 +29,7 @@ def _require_icmp() -> None:
     try:
         asyncio.run(probe())
     except IcmpUnavailable as exc:
-        pytest.skip(f"no ICMP socket here: {exc}")
+        unavailable(f"no ICMP socket here: {exc}")
 
 
 def test_concurrent_pings_share_one_burst_and_keep_their_own_results() -> None:

@@ -35,7 +35,7 @@ from tests.agent.processors.audit.reportcheck import (
     parse_html,
     targets_without_source,
 )
-from tests.servers import REPO, free_port, start_mosquitto
+from tests.servers import REPO, free_port, start_mosquitto, unavailable
 
 pytest.importorskip("paho.mqtt.client")
 fleet_mod = pytest.importorskip("collectors.mqtt.sim.fleet")
@@ -282,7 +282,7 @@ def test_simulated_campuses_to_province_report(tmp_path: Path, victoria_metrics:
     assert "Province roll-up" in dom_text
 
     if not snmp_truth:
-        pytest.skip("collectors.snmp.sim is not available: SNMP half not exercised")
+        unavailable("collectors.snmp.sim is not available: SNMP half not exercised")
     prov_v6 = prov_total = 0.0
     for code in CAMPUSES:
         t = snmp_truth[code]
