@@ -110,7 +110,16 @@ def decode_oid(raw: bytes) -> Oid:
     return oid
 
 
+# SMIv2 ranges in octets: INTEGER and the 32-bit types fit 5 (a leading 0 keeps an unsigned
+# value positive), Counter64 9. A longer one is hostile: it would become an int of thousands
+# of digits that no label or line can render.
+_MAX_INT_OCTETS = {0x02: 5, 0x41: 5, 0x42: 5, 0x43: 5, 0x46: 9}
+
+
 def _value(tag: int, raw: bytes) -> Value:
+    limit = _MAX_INT_OCTETS.get(tag)
+    if limit is not None and len(raw) > limit:
+        raise BerError(f"integer of {len(raw)} octets (tag 0x{tag:02x})")
     if tag == 0x02:
         return int.from_bytes(raw, "big", signed=True) if raw else 0
     if tag in (0x41, 0x42, 0x43, 0x46):

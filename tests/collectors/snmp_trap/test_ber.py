@@ -65,3 +65,28 @@ def test_garbage_raises_only_ber_error(data: bytes) -> None:
 def test_truncated_messages(cut: int) -> None:
     with pytest.raises(ber.BerError):
         ber.decode(_v2c(ber.TRAP_V2)[:-cut])
+
+
+
+def _trap_with(tag: int, octets: int) -> bytes:
+    def tlv(t: int, b: bytes) -> bytes:
+        n = len(b)
+        return bytes((t,)) + (bytes((n,)) if n < 128 else b"\x82" + n.to_bytes(2, "big")) + b
+    vbs = (tlv(0x30, tlv(0x06, bytes((0x2B, 6, 1, 2, 1, 1, 3, 0))) + tlv(0x43, b"\x01\xf4"))
+           + tlv(0x30, tlv(0x06, bytes((0x2B, 6, 1, 6, 3, 1, 1, 4, 1, 0)))
+                 + tlv(0x06, bytes((0x2B, 6, 1, 6, 3, 1, 1, 5, 3))))
+           + tlv(0x30, tlv(0x06, bytes((0x2B, 6, 1, 2, 1, 2, 2, 1, 8, 3)))
+                 + tlv(tag, b"\x01" * octets)))
+    pdu = tlv(ber.TRAP_V2, tlv(0x02, b"\x2a") + tlv(0x02, b"\x00") + tlv(0x02, b"\x00")
+              + tlv(0x30, vbs))
+    return tlv(0x30, tlv(0x02, b"\x01") + tlv(0x04, PUBLIC) + pdu)
+
+
+@pytest.mark.parametrize(("tag", "octets"), [(0x02, 6), (0x41, 6), (0x43, 6), (0x46, 10),
+                                             (0x02, 1800)])
+def test_oversized_integers_are_a_ber_error(tag: int, octets: int) -> None:
+    """An INTEGER or counter past its SMIv2 range never becomes a huge int (str() of a
+    4,300-digit int raises): the trap is refused as malformed; one in range decodes."""
+    with pytest.raises(ber.BerError, match="octets"):
+        ber.decode(_trap_with(tag, octets))
+    assert ber.decode(_trap_with(tag, 5 if tag != 0x46 else 9)).varbinds
