@@ -125,7 +125,7 @@ def decode(content_format: int | None, payload: bytes) -> dict[str, FieldValue]:
             v = float(text) if any(c in text for c in ".eE") else int(text)
         except (UnicodeDecodeError, ValueError):
             raise BadPayload("text", f"not a number: {payload[:32]!r}") from None
-        if isinstance(v, float) and not math.isfinite(v):
-            raise BadPayload("text", "not a finite number")
+        if _number(v) is None:  # not finite, or an integer past int64
+            raise BadPayload("text", "not a finite number within int64")
         return {"value": v}
     raise BadPayload("format", f"content format {content_format} is not read")
