@@ -256,6 +256,10 @@ class PluginSpec(Generic[C, P]):
     # every measurement this plugin writes (agent/core/catalogue.py); the framework checks it
     measurements: tuple[Measurement, ...] = ()
     cli: CliHook | None = None  # subcommands this plugin adds to `campusmon`
+    # a poller's polls in flight when its instance sets no `max_concurrency` (None: the agent's
+    # global `max_concurrency`). A tick's peak memory follows the polls alive together, so a
+    # poller with big answers (SNMP walks) bounds them here; the global limit still applies.
+    default_max_concurrency: int | None = None
 
 
 

@@ -46,6 +46,13 @@ from config.base import StrictModel
 from config.credentials import SnmpV2cCredential, SnmpV3Credential
 from inventory.models import Inventory
 
+# Devices polled at once when the instance sets no `max_concurrency`. A tick's RSS follows
+# the polls alive together (each holds its walks and metrics until handed on; pymalloc keeps
+# the arenas afterwards), so all of a campus at once costs ~0.2 MiB per switch for good;
+# 48 in flight finish 1,000 switches inside a 60 s tick unless a poll takes > 2.8 s of wall
+# time (48 / 2.8 s x 60 s ≈ 1,000), and on one core polling is CPU-bound well before that.
+DEFAULT_MAX_CONCURRENCY = 48
+
 DEFAULT_PROFILES = [Profile.SYSTEM, Profile.INTERFACES, Profile.IP, Profile.IPV6,
                     Profile.ENTITY, Profile.LLDP, Profile.WLAN, Profile.HEALTH]
 
@@ -236,4 +243,5 @@ SPEC = PluginSpec(
     measurements=MEASUREMENTS,
     cli=register_cli,
     capabilities=Capability.CREDENTIAL | Capability.INSTANCE_MEASUREMENTS,
+    default_max_concurrency=DEFAULT_MAX_CONCURRENCY,
 )
