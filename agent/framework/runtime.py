@@ -110,6 +110,12 @@ class Agent:
     async def build(self, cfg: LoadedConfig, *, for_once: bool = False) -> Built:
         a = cfg.agent
         secure_dir(cfg.data_dir)  # 0700: queues and store hold student device MACs and IPs
+        # the snapshot keeps only what is read: the agent's own measurements (tools read the
+        # agent's state there), all of them under a pull exporter, and what plugins `want`
+        self.snapshot.begin_wants([m.name for m in FRAMEWORK_MEASUREMENTS])
+        if any(o.options.enabled and o.spec.kind is PluginKind.PULL_EXPORTER
+               for o in cfg.outputs):
+            self.snapshot.want(None)
         queues: list[QueueSink] = []
         outputs: list[PushOutput] = []
         closables: list[Closable] = []
@@ -193,6 +199,7 @@ class Agent:
             else:
                 built.listeners.append(
                     ListenerRunner(inst.instance_id, plugin, targets, poll_sink, st))
+        self.snapshot.end_wants()
         return built
 
     @staticmethod

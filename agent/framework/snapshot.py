@@ -6,6 +6,12 @@ Prometheus output nobody scrapes, and 150k random-MAC FDB series once took 304 M
 of series and the fields kept per series are capped; what a cap refuses is counted through
 `on_drop` (agent_rejected{instance="snapshot"}) and the newer data still flows to the queues.
 
+Only measurements someone reads are kept (`keep`): the agent keeps every measurement when a pull
+exporter serves them, else its own self-telemetry plus what a plugin asked for at build
+(`want`, e.g. the trap listener's interface names). Without that, a 1,000-switch campus with
+only a push output held ~60k last-value series (~3.5 KB each: the metric, its tag and field
+dicts, the frozenset key) nobody read — about 0.18 MiB per switch, most of the RSS.
+
 A point older than the one kept is ignored (a late point must not overwrite a newer one) —
 unless the wall clock stepped back since (`clock_epoch`): after a backward step every new point
 looks "older", and the series would freeze until the clock caught up.
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from agent.core.model import Metric
 
@@ -32,8 +38,15 @@ def _ignore(reason: str, device: str | None, detail: str) -> None:
 
 class Snapshot:
     def __init__(self, ttl_secs: float, *, max_series: int = MAX_SERIES,
-                 max_fields: int = MAX_FIELDS_PER_SERIES, on_drop: DropFn | None = None) -> None:
+                 max_fields: int = MAX_FIELDS_PER_SERIES, on_drop: DropFn | None = None,
+                 keep: Collection[str] | None = None) -> None:
         self.ttl_ns = int(ttl_secs * 1e9)
+        # measurement names kept (None: every one); what a build asks for accumulates in
+        # `_wanted` and replaces `keep` only when the build is done (`end_wants`), so a reload
+        # never empties what a running pull exporter serves
+        self.keep: frozenset[str] | None = None if keep is None else frozenset(keep)
+        self._base: frozenset[str] = frozenset()
+        self._wanted: set[str] | None = set()
         self.max_series = max_series
         self.max_fields = max_fields
         self.on_drop: DropFn = on_drop or _ignore
@@ -43,13 +56,39 @@ class Snapshot:
         self._series: dict[SeriesKey, tuple[Metric, int, int]] = {}
         self._lock = threading.Lock()  # scrapes run on the exporter's HTTP thread
 
+    def begin_wants(self, base: Collection[str]) -> None:
+        """A build starts: the measurements kept whatever plugins ask for (the agent's own)."""
+        self._base = frozenset(base)
+        self._wanted = set(self._base)
+
+    def want(self, names: Collection[str] | None) -> None:
+        """A plugin being built reads these measurements from the snapshot (None: all)."""
+        if names is None or self._wanted is None:
+            self._wanted = None
+        else:
+            self._wanted.update(names)
+
+    def end_wants(self) -> None:
+        """The build is done: keep what it asked for; forget series nobody reads any more."""
+        keep = None if self._wanted is None else frozenset(self._wanted)
+        self.keep, self._wanted = keep, set(self._base)
+        if keep is not None:
+            with self._lock:
+                for k in [k for k in self._series if k[0] not in keep]:
+                    del self._series[k]
+
     def update(self, metrics: Iterable[Metric]) -> None:
+        keep = self.keep
+        if keep is not None and not keep:
+            return
         now = time.monotonic_ns()
         epoch = self.clock_epoch
         drops: list[tuple[str, Metric]] = []
         with self._lock:
             series = self._series
             for m in metrics:
+                if keep is not None and m.name not in keep:
+                    continue
                 key = (m.name, frozenset(m.tags.items()))
                 prev = series.get(key)
                 if prev is None:

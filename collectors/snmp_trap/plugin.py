@@ -394,6 +394,8 @@ def build(cfg: SnmpTrapConfig, ctx: BuildContext) -> SnmpTrapListener:
         # a listener that only counts what arrives is still useful (who sends traps at all?)
         ctx.logger.warning("%s: no communities and no users: every trap is counted and refused",
                            ctx.instance)
+    if ctx.snapshot is not None:
+        ctx.snapshot.want(["snmp_interface"])  # interface names for the reports (ifindex)
     return SnmpTrapListener(cfg, communities, users, ctx.logger, ctx.snapshot)
 
 
