@@ -234,6 +234,19 @@ SERVER_SPECS: tuple[tuple[str, Vendor, ServerSoftware, dict[str, str]], ...] = (
          ("java", "/u01/oracle/jdk/bin/java", "-Dweblogic.Name=AdminServer weblogic.Server"))),
      {"system": "图书管理系统 Library", "system_url": "https://lib.example.edu.cn/"}),
 )
+# Security appliances of the IT-asset campus (make_plan servers=True): the egress firewall is
+# domestic (Hillstone, PEN 28557, StoneOS; the sysObjectID/sysDescr shape of the row in
+# tests/collectors/snmp/test_identify.py), the data-centre firewall foreign (Fortinet FortiGate,
+# PEN 12356, sysObjectID of the recording ../shared/fixtures/snmprec/fortigate_60fospfv3), so the
+# localization audit's `security` category has one item each side, classified by the vendor
+# catalogue (agent/shared/vendors.py rules hillstone-pen / fortinet-pen).
+SECURITY_SPECS: tuple[tuple[str, Vendor], ...] = (
+    ("fw-egress", Vendor("Hillstone", True, "1.3.6.1.4.1.28557.1.21", "SG-6000-E3960",
+                         "Hillstone Networks StoneOS software version 5.5R9P3 "
+                         "(SG-6000-E3960)", "5.5R9P3", "00:1c:54")),
+    ("fw-dc", Vendor("Fortinet", False, "1.3.6.1.4.1.12356.101.1.644", "FortiGate-60F",
+                     "FortiGate-60F", "v7.2.5", "00:09:0f")),
+)
 # Teaching and office terminals from the school's asset register (inventory only: terminals
 # are not polled; the DHCP listener classifies what it sees on the LAN).
 TERMINAL_SPECS: tuple[tuple[str, str], ...] = (
@@ -380,8 +393,9 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
               servers: bool = False) -> CampusPlan:
     """`switches` counts the core switch and the access switches (at least 1); `ups` adds a
     UPS in the machine room (UPS-MIB), fed on the core switch; `servers` adds the machine
-    room's servers (HOST-RESOURCES: CPU, OS, database, middleware, hosted systems) and the
-    asset register's terminals."""
+    room's servers (HOST-RESOURCES: CPU, OS, database, middleware, hosted systems), the
+    asset register's terminals and two firewalls (one domestic, one foreign) for the
+    localization audit's security category."""
     if switches < 1:
         raise ValueError("a campus needs at least one switch (the core)")
     if aps < 0:
@@ -586,6 +600,16 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
                 room = terminals[i % len(terminals)]
                 term_list.append((f"pc-{i + 1}", maker, model, room.building, room.id,
                                   _mac(rng, "02:00:5e", macs)))
+        # added after the terminals: every other device keeps its address and MAC
+        for fid, vendor in SECURITY_SPECS:
+            fw = Device(fid, DeviceKind.FIREWALL, vendor, "dc", "dc-101", addr.next_v4(), None,
+                        _mac(rng, vendor.mac_prefix, macs), _serial(rng, vendor),
+                        parent=core.id, uptime_ticks=rng.randrange(10**6, 10**9))
+            fw.interfaces = [Interface(1, "ethernet0/0", "ethernet0/0", 10000, fw.mac,
+                                       oper_up=True),
+                             Interface(2, "ethernet0/1", "ethernet0/1", 10000,
+                                       _mac(rng, vendor.mac_prefix, macs), oper_up=True)]
+            devices.append(fw)
     for d in devices:
         for itf in d.interfaces:
             if not itf.oper_up:

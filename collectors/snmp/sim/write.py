@@ -151,6 +151,10 @@ def truth_dict(plan: CampusPlan) -> dict[str, Any]:
             + len(plan.aps),
             "network_devices": len(plan.devices) + len(plan.aps),
             "dual_stack_devices": sum(1 for d in plan.devices if d.ipv6_globals),
+            # the localization audit's security category (firewalls)
+            "security_devices": sum(1 for d in plan.devices if d.kind.value == "firewall"),
+            "domestic_security_devices": sum(1 for d in plan.devices
+                                             if d.kind.value == "firewall" and d.vendor.domestic),
         },
     }
 

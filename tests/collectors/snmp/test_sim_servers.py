@@ -79,10 +79,13 @@ def test_sim_servers_classified_and_every_category_has_data(
     inp = AuditInput.from_inventory(inv, rows, T0 - 60 * 10**9, T0 + 60 * 10**9)
     inds = {i.id: i for i in localization.indicators(inp)}
     for cat in ("servers", "terminals", "os", "cpu", "database", "middleware", "systems",
-                "network"):
+                "network", "security"):
         ind = inds[f"localization_{cat}"]
         assert (ind.denominator or 0) > 0, cat
         assert all(e.rule for e in ind.evidence), cat  # each item names what decided it
+    # the firewalls by their declared vendor here (the demo identifies them over SNMP)
+    sec = inds["localization_security"]
+    assert (sec.numerator, sec.denominator) == (1, 2)  # Hillstone vs Fortinet
     db = inds["localization_database"]
     assert (db.numerator, db.denominator) == (2, 3)  # DM, openGauss vs Oracle
     systems = {e.subject: e for e in inds["localization_systems"].evidence}
