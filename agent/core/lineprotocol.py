@@ -63,6 +63,13 @@ def _prefixes(keys: tuple[str, ...]) -> tuple[str, ...]:
     return pre
 
 
+# For the disk queue's codec, which stores heads and `key=` prefixes apart from the values:
+# the escaped series head of a Metric and the escaped prefixes of a field-key layout, exactly
+# as `render` writes them (aliases, not wrappers: called once per point on the queue's path).
+head = _head
+field_prefixes = _prefixes
+
+
 def render(m: Metric) -> str:
     f = m.fields
     fields = []

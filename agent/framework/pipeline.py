@@ -19,7 +19,7 @@ from agent.core.lineprotocol import render, render_many
 from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult
 from agent.core.plugin import BatchKind, Processor, Target
 from agent.framework.contract import DeclarationCheck
-from agent.framework.diskqueue import DiskQueue
+from agent.framework.diskqueue import DiskQueue, QueueError
 from agent.framework.localstore import LocalStore
 from agent.framework.pointcheck import event_problem, metric_problem
 from agent.framework.rejects import Rejections
@@ -221,18 +221,36 @@ class Pipeline:
                                        f"event {e.kind}: {type(exc).__name__}")
         return out
 
+    def _queue_metrics(self, q: QueueSink, metrics: list[Metric],
+                       rendered: list[list[str]]) -> tuple[int, int]:
+        """(items, dropped): the queue encodes the Metric objects itself (no line protocol in
+        between); if that fails on an odd point, the rendered lines (culprits set aside by
+        `_render`) are queued instead, rendered once for all queues."""
+        try:
+            return q.queue.put_metrics(BatchKind.METRICS, metrics)
+        except (QueueError, sqlite3.Error):
+            raise  # the disk, not the points: the caller counts the drop
+        except Exception:
+            if not rendered:
+                rendered.append(self._render(metrics))
+            return len(rendered[0]), q.queue.put(BatchKind.METRICS, rendered[0])
+
     def _write(self, metrics: list[Metric], events: list[Event]) -> None:
         """Every sink on its own: one that fails (a broken disk, a bug) never stops another."""
-        lines = self._render(metrics) if metrics else []
+        rendered: list[list[str]] = []
         event_lines = self._events_json(events)
         for q in self.queues:
-            for kind, payload in ((BatchKind.METRICS, lines), (BatchKind.EVENTS, event_lines)):
+            for kind, payload in ((BatchKind.METRICS, metrics), (BatchKind.EVENTS, event_lines)):
                 if not payload or kind not in q.accepts:
                     continue
-                q.stats.received += len(payload)
                 try:
-                    dropped = q.queue.put(kind, payload)
+                    if kind is BatchKind.METRICS:
+                        items, dropped = self._queue_metrics(q, metrics, rendered)
+                    else:
+                        items, dropped = len(payload), q.queue.put(kind, event_lines)
+                    q.stats.received += items
                 except Exception as exc:
+                    q.stats.received += len(payload)
                     q.stats.dropped += len(payload)
                     q.stats.count_error(ErrorType.INTERNAL)
                     self._log_once(f"queue {q.instance_id} {type(exc).__name__}",
