@@ -26,6 +26,8 @@ class LocalStoreOptions(StrictModel):
     history_days: float = Field(default=180.0, gt=0, le=3660)  # events, audit results (raw)
     rollup_minutes: float = Field(default=5.0, gt=0, le=1440)  # bucket of the roll-ups
     rollup_days: float = Field(default=180.0, ge=0, le=3660)  # 0: no roll-ups
+    # 5-minute roll-ups of report series (not egress counters) become hourly after this
+    hourly_after_days: float = Field(default=7.0, ge=0, le=3660)
 
 
 class AgentSection(StrictModel):

@@ -150,7 +150,8 @@ class Agent:
                 p, a.local_store.retention_hours, int(a.local_store.max_megabytes * 2**20),
                 history_days=a.local_store.history_days,
                 rollup_secs=a.local_store.rollup_minutes * 60,
-                rollup_days=a.local_store.rollup_days), "local store")
+                rollup_days=a.local_store.rollup_days,
+                hourly_after_days=a.local_store.hourly_after_days), "local store")
             closables.append(store)
         processors = []
         for inst in cfg.processors:
@@ -189,12 +190,13 @@ class Agent:
                     timeout_s=inst.options.timeout_secs or a.timeout_secs,
                     jitter_s=jitter, backoff_after=a.backoff_after_failures,
                     max_backoff_ticks=a.max_backoff_ticks)
-                limit = asyncio.Semaphore(
-                    inst.options.max_concurrency or inst.spec.default_max_concurrency
-                    or a.max_concurrency)
+                concurrency = (inst.options.max_concurrency
+                               or inst.spec.default_max_concurrency or a.max_concurrency)
+                limit = asyncio.Semaphore(concurrency)
                 built.pollers.append(PollerRunner(
                     inst.instance_id, plugin, targets, timing, limit, global_limit, poll_sink,
-                    st))
+                    st, batched=Capability.BATCH_POLLS in inst.spec.capabilities,
+                    batch_size=concurrency))
                 triggers.add(inst.spec, plugin, built.pollers[-1])
             else:
                 built.listeners.append(

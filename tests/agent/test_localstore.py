@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -38,9 +39,12 @@ def test_retention_drops_old_points(tmp_path: Path) -> None:
 def test_size_bound_drops_oldest(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s.db", retention_hours=24, max_bytes=2 * 2**20)
     now = time.time_ns()
-    # rows are compact (a series' tags are stored once): the bytes are in the fields
+    # rows are compact (a series' tags are stored once, blocks are compressed): the bytes
+    # are in the fields, so the padding is random (incompressible), ~6 MB in all
+    rnd = random.Random(7)
     for batch in range(30):
-        store.write([Metric("a", {"device": f"d{i}"}, {"v": batch, "pad": "x" * 200},
+        store.write([Metric("a", {"device": f"d{i}"}, {"v": batch, "pad": rnd.randbytes(200)
+                                                       .hex()},
                             now - (30 - batch) * 10**9 + i) for i in range(500)])
     store.prune()
     kept = store.query("a")

@@ -18,7 +18,8 @@ def test_old_raw_points_become_five_minute_rollups(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s.db", retention_hours=1, max_bytes=50 * 2**20)
     now = time.time_ns() // (5 * MIN) * (5 * MIN)
     start = now - 3 * HOUR
-    tags = {"device": "sw1", "ifname": "ge1"}
+    # interface counters are rolled up on egress devices (the reports read no others)
+    tags = {"device": "sw1", "ifname": "ge1", "roles": "egress"}
     pts = [Metric("snmp_interface", tags, {"in_octets": 1000 * i, "in_bps": float(i % 5),
                                            "oper_status": 1, "ifdescr_text": f"t{i}"},
                   start + i * MIN) for i in range(180)]
