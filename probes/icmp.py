@@ -30,6 +30,7 @@ import random
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,9 @@ class PingStats:
         r = self.rtts
         if not r:
             return {"loss_ratio": self.loss_ratio}
+        if len(r) == 1:  # one echo (a sweep's count 1): no sums to take
+            return {"loss_ratio": self.loss_ratio, "rtt_min_seconds": r[0],
+                    "rtt_avg_seconds": r[0], "rtt_max_seconds": r[0], "jitter_seconds": 0.0}
         jitter = (sum(abs(a - b) for a, b in itertools.pairwise(r)) / (len(r) - 1)
                   if len(r) > 1 else 0.0)
         return {"loss_ratio": self.loss_ratio, "rtt_min_seconds": min(r),
@@ -472,44 +476,87 @@ class Pinger:
 
     async def _burst(self, reqs: list[_Request], count: int, interval_s: float,
                      timeout_s: float) -> None:
-        batch = _Batch(len(reqs) * count, asyncio.get_running_loop().create_future())
-        stats = [PingStats(sent=0) for _ in reqs]
-        used = {id(r.fs): r.fs for r in reqs}
         try:
-            for i in range(count):
-                if i:
-                    await asyncio.sleep(interval_s)
-                for j, req in enumerate(reqs):
-                    index = j * count + i
-                    stats[j].sent += 1
-                    try:
-                        left = req.fs.send_nowait(req.address, batch, index)
-                        if left is not None:
-                            await req.fs.send_blocked(*left)
-                    except OSError as exc:  # e.g. no route: lost, no reason to wait for it
-                        stats[j].error, stats[j].detail = error_type_of(exc), describe(exc)
-                        batch.hit(index, math.nan)
-                    if j & 63 == 63:  # read replies between sends: a full buffer drops them
-                        req.fs.drain()
-            await batch.wait(timeout_s)
+            stats = await self._rounds([(r.address, r.fs) for r in reqs], count, interval_s,
+                                       timeout_s)
         except BaseException:
             for req in reqs:
                 if not req.future.done():
                     req.future.cancel()
             raise
+        for req, st in zip(reqs, stats, strict=True):
+            if not req.future.done():  # its poll may have timed out meanwhile
+                req.future.set_result(st)
+
+    async def ping_many(self, addresses: Sequence[str], *, count: int = 3,
+                        interval_s: float = 0.1, timeout_s: float = 1.0
+                        ) -> list[PingStats | IcmpUnavailable]:
+        """`ping` to every address at once, for a caller that holds all of them (a batch
+        poller's tick): one burst as in `ping_batched`, without a future per address or the
+        GATHER_S wait. Addresses in the canonical form of `normalise_ip` (scope kept for
+        link-local), both families mixed; an address whose family has no ICMP socket gets
+        the IcmpUnavailable saying why, the others are pinged."""
+        out: list[PingStats | IcmpUnavailable] = []
+        send: list[tuple[str, FamilySocket]] = []
+        where: list[int] = []
+        by_v6: dict[bool, FamilySocket | IcmpUnavailable] = {}
+        for i, addr in enumerate(addresses):
+            v6 = ":" in addr
+            fs = by_v6.get(v6)
+            if fs is None:
+                try:
+                    fs = self.socket_for(Family.IPV6 if v6 else Family.IPV4)
+                except IcmpUnavailable as exc:
+                    fs = exc
+                by_v6[v6] = fs
+            if isinstance(fs, IcmpUnavailable):
+                out.append(IcmpUnavailable(str(fs), fs.error_type))
+                continue
+            out.append(PingStats(sent=0))  # replaced below
+            send.append((addr, fs))
+            where.append(i)
+        if send:
+            self.bursts_sent += 1
+            stats = await self._rounds(send, count, interval_s, timeout_s)
+            for i, st in zip(where, stats, strict=True):
+                out[i] = st
+        return out
+
+    async def _rounds(self, reqs: Sequence[tuple[str, FamilySocket]], count: int,
+                      interval_s: float, timeout_s: float) -> list[PingStats]:
+        """`count` rounds of one echo to every (address, socket), then one wait for all."""
+        batch = _Batch(len(reqs) * count, asyncio.get_running_loop().create_future())
+        stats = [PingStats(sent=0) for _ in reqs]
+        used = {id(fs): fs for _a, fs in reqs}
+        try:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval_s)
+                for j, (address, fs) in enumerate(reqs):
+                    index = j * count + i
+                    stats[j].sent += 1
+                    try:
+                        left = fs.send_nowait(address, batch, index)
+                        if left is not None:
+                            await fs.send_blocked(*left)
+                    except OSError as exc:  # e.g. no route: lost, no reason to wait for it
+                        stats[j].error, stats[j].detail = error_type_of(exc), describe(exc)
+                        batch.hit(index, math.nan)
+                    if j & 63 == 63:  # read replies between sends: a full buffer drops them
+                        fs.drain()
+            await batch.wait(timeout_s)
         finally:
             for fs in used.values():
                 fs.forget(batch)
-        for j, req in enumerate(reqs):
-            st = stats[j]
-            st.rtts = [r for r in batch.rtts[j * count:(j + 1) * count]
-                       if r is not None and not math.isnan(r)]
+        rtts = batch.rtts
+        for j, st in enumerate(stats):
+            st.rtts = [r for r in rtts[j * count:(j + 1) * count]
+                       if r is not None and r == r]  # r == r: not NaN (a send that failed)
             if st.rtts:
                 st.error, st.detail = None, ""
             elif st.error is None:
                 st.error, st.detail = ErrorType.TIMEOUT, f"no echo reply within {timeout_s}s"
-            if not req.future.done():  # its poll may have timed out meanwhile
-                req.future.set_result(st)
+        return stats
 
     def close(self) -> None:
         for task in self._bursts:

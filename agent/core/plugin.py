@@ -2,6 +2,8 @@
 
 A plugin does only its job; the framework owns timing, tags, retries and buffering.
 - `Poller`: the scheduler calls `poll(target)` once per tick per target, under a timeout.
+  A `BatchPoller` (spec capability BATCH_POLLS) gets one `poll_many(targets, report)` per tick
+  instead, with every due target, under one timeout.
 - `Listener`: `run(ctx)` runs for the agent's life and hands items to `ctx.emit`.
 - `Processor`: pure and synchronous, `process(items) -> items`; may keep state, never does I/O.
 - `PushExporter`: `write(batch)` from its own disk queue; raises typed export errors.
@@ -73,6 +75,8 @@ class Capability(enum.Flag):
     IN_ORDER = enum.auto()
     # poller: some events make it poll one target soon (`TriggeredPoller`)
     TRIGGERED_POLLS = enum.auto()
+    # poller: one `poll_many` call per tick with all its due targets (`BatchPoller`)
+    BATCH_POLLS = enum.auto()
     # input: an instance writes measurements beyond the spec's, declared by the user (SNMP
     # profiles in YAML); `InstanceMeasurements.measurements()` lists them once built
     INSTANCE_MEASUREMENTS = enum.auto()
@@ -117,6 +121,22 @@ class TriggeredPoller(Poller, Protocol):
     trigger_debounce_s: float
 
     def triggered_by(self, event: Event) -> str | None: ...
+
+
+# what a batch poller hands back for targets[index]: its items, or the exception a `poll` of
+# that target would have raised (CollectError, PartialCollect, anything else = a plugin bug)
+BatchReport: TypeAlias = Callable[[int, "Sequence[Item] | BaseException"], None]
+
+
+class BatchPoller(Poller, Protocol):
+    """A poller (spec capability BATCH_POLLS) whose targets share work, e.g. one ICMP burst
+    for all of them: the scheduler calls `poll_many` once per tick with every due target
+    instead of one `poll` per target (and its task, timeout and semaphores). The plugin calls
+    `report(index, items_or_exception)` once per target as soon as that target is done; the
+    framework still owns the timeout (a target not reported by then is a timeout), tags,
+    backoff and counting. `poll(target)` still serves single polls (`poll_soon`, tools)."""
+
+    async def poll_many(self, targets: Sequence[Target], report: BatchReport) -> None: ...
 
 
 class InstanceMeasurements(Protocol):

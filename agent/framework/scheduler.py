@@ -8,6 +8,12 @@
   exponentially growing number of ticks (capped); one success resets it.
 - This is the one place that catches every exception from a plugin, so one broken device
   never cancels its siblings.
+- A batch poller (spec capability BATCH_POLLS, `BatchPoller`) gets one `poll_many` call per
+  tick with all its due targets (in chunks of `batch_size`): one task, one timeout, one pass
+  through the semaphores for the chunk instead of per target (~80-100 us each, as much as
+  the ICMP echo itself). Per target everything else stays: overrun and backoff checks, a
+  result or a typed error each (a target not reported within the timeout is a timeout),
+  counting, a `PollOutcome`; the results go to the sink in one pass after the chunk.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from agent.core.errors import CollectError, PartialCollect
 from agent.core.model import ErrorType, Item
-from agent.core.plugin import Listener, ListenerContext, Poller, Target
+from agent.core.plugin import BatchPoller, Listener, ListenerContext, Poller, Target
 from agent.framework.telemetry import PluginStats
 
 log = logging.getLogger("campusmon.scheduler")
@@ -75,6 +82,11 @@ class PollerRunner:
     global_limit: asyncio.Semaphore
     sink: Sink
     stats: PluginStats
+    # the poller's spec declares BATCH_POLLS: one `poll_many` per tick per `batch_size`
+    # targets (the runtime passes the instance's concurrency limit: a chunk is at most what
+    # the single-target path would have had in flight)
+    batched: bool = False
+    batch_size: int = 256
     _state: dict[str, _TargetState] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _soon: dict[str, tuple[asyncio.TimerHandle, float]] = field(default_factory=dict)
@@ -100,6 +112,7 @@ class PollerRunner:
     def tick(self) -> list[asyncio.Task[None]]:
         """Start this tick's polls; returns the tasks started (for `once` and tests)."""
         started = []
+        due: list[tuple[Target, _TargetState]] = []
         for target in self.targets:
             st = self._state.setdefault(target.id, _TargetState())
             if st.inflight is not None and not st.inflight.done():
@@ -109,8 +122,21 @@ class PollerRunner:
             if st.skip_ticks > 0:
                 st.skip_ticks -= 1
                 continue
+            if self.batched:
+                due.append((target, st))
+                continue
             task = asyncio.create_task(self._poll_one(target, st), name=f"poll {target.id}")
             st.inflight = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        size = max(1, self.batch_size)
+        for first in range(0, len(due), size):
+            chunk = due[first:first + size]
+            task = asyncio.create_task(self._poll_batch(chunk),
+                                       name=f"poll {len(chunk)} targets from {chunk[0][0].id}")
+            for _target, st in chunk:
+                st.inflight = task  # overrun checks stay per target
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             started.append(task)
@@ -143,10 +169,77 @@ class PollerRunner:
                 error, detail = ErrorType.INTERNAL, f"{type(exc).__name__}: {exc}"
                 log.debug("%s: %s crashed", self.instance_id, target.id, exc_info=True)
             duration = time.monotonic() - t0
+        outcome = self._account(target, st, len(items), error, detail, duration, started_ns)
+        try:
+            self.sink(items, target, outcome)
+        except Exception:
+            log.exception("%s: pipeline rejected items of %s", self.instance_id, target.id)
+
+    async def _poll_batch(self, due: Sequence[tuple[Target, _TargetState]]) -> None:
+        """One `poll_many` for the chunk; every target still gets its own outcome."""
+        poller = cast(BatchPoller, self.poller)
+        n = len(due)
+        got: list[Sequence[Item] | BaseException | None] = [None] * n
+        took = [0.0] * n
+        open_ = True
+        failure: BaseException | None = None  # what poll_many itself raised
+        async with self.global_limit, self.plugin_limit:
+            started_ns = time.time_ns()
+            t0 = time.monotonic()
+
+            def report(index: int, result: Sequence[Item] | BaseException) -> None:
+                if open_ and got[index] is None:  # the first report of a target counts
+                    got[index] = result
+                    took[index] = time.monotonic() - t0
+            try:
+                async with asyncio.timeout(self.timing.timeout_s):
+                    await poller.poll_many([t for t, _ in due], report)
+            except TimeoutError as exc:
+                failure = exc
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a plugin bug: the targets it did not report carry it
+                failure = exc
+                log.debug("%s: poll_many crashed", self.instance_id, exc_info=True)
+            open_ = False  # a late report (after the timeout) is dropped, not half-counted
+            duration = time.monotonic() - t0
+        missing: BaseException = failure if failure is not None else RuntimeError(
+            "poll_many returned without a result for this target")
+        done: list[tuple[Sequence[Item], Target, PollOutcome]] = []
+        for i, (target, st) in enumerate(due):
+            result = got[i]
+            if result is None:
+                result, took[i] = missing, duration
+            items, error, detail = self._classify(result)
+            outcome = self._account(target, st, len(items), error, detail, took[i], started_ns)
+            done.append((items, target, outcome))
+        for items, target, outcome in done:  # one pass, after the whole chunk
+            try:
+                self.sink(items, target, outcome)
+            except Exception:
+                log.exception("%s: pipeline rejected items of %s", self.instance_id, target.id)
+
+    def _classify(self, result: Sequence[Item] | BaseException
+                  ) -> tuple[Sequence[Item], ErrorType | None, str]:
+        """A batch result as `_poll_one` would have seen it: items, or the typed error."""
+        if not isinstance(result, BaseException):
+            return result, None, ""
+        if isinstance(result, TimeoutError):
+            return (), ErrorType.TIMEOUT, f"no answer within {self.timing.timeout_s}s"
+        if isinstance(result, PartialCollect):
+            return result.items, result.error_type, str(result)
+        if isinstance(result, CollectError):
+            return (), result.error_type, str(result)
+        return (), ErrorType.INTERNAL, f"{type(result).__name__}: {result}"
+
+    def _account(self, target: Target, st: _TargetState, received: int,
+                 error: ErrorType | None, detail: str, duration: float,
+                 started_ns: int) -> PollOutcome:
+        """Count one target's poll, update its backoff state; its outcome for the sink."""
         self.stats.polls += 1
         self.stats.poll_seconds_total += duration
         self.stats.last_poll_seconds = duration
-        self.stats.received += len(items)
+        self.stats.received += received
         if error is None:
             if st.last_error is not None:
                 log.info("%s: %s recovered", self.instance_id, target.id)
@@ -160,11 +253,7 @@ class PollerRunner:
             if st.failures >= self.timing.backoff_after:
                 exp = st.failures - self.timing.backoff_after
                 st.skip_ticks = min(2 ** min(exp, 16), self.timing.max_backoff_ticks)
-        outcome = PollOutcome(target, error is None, error, duration, started_ns, detail)
-        try:
-            self.sink(items, target, outcome)
-        except Exception:
-            log.exception("%s: pipeline rejected items of %s", self.instance_id, target.id)
+        return PollOutcome(target, error is None, error, duration, started_ns, detail)
 
     def poll_soon(self, target_id: str, debounce_s: float) -> bool:
         """Poll one target outside the ticks, `debounce_s` after the last request: a burst of

@@ -62,6 +62,16 @@ def failed(probe: str, tags: dict[str, str], t0: float, exc: ProbeFailure) -> Pr
 
 
 Prober = Callable[["Engine", Endpoint, Plan], Awaitable[list[ProbeResult]]]
+# run_many's callback: (plan index, its results or the exception that broke it, regression)
+Done = Callable[[int, "list[ProbeResult] | BaseException", "Regression | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    names: tuple[str, ...]  # probers (keys of PROBERS)
+    icmp: bool
+    others: tuple[str, ...]  # the probers besides ICMP
+    addresses: dict[Family, str | None] | None  # canonical; None: a host name, looked up
 
 
 async def probe_icmp(eng: Engine, ep: Endpoint, plan: Plan) -> list[ProbeResult]:
@@ -149,6 +159,7 @@ class Engine:
         self.resolver = Resolver(cfg.resolvers, cfg.dns.timeout_secs)
         self.lookup = self.resolver.lookup
         self.resolve = self.resolver.resolve
+        self._prep: dict[int, tuple[Plan, _Prepared]] = {}  # id(plan) → (plan, prepared)
 
     def applicable(self, plan: Plan) -> list[str]:
         """The probers (keys of PROBERS) this plan needs and the config enables."""
@@ -213,6 +224,149 @@ class Engine:
             rep.regression = assess(rep.results, has_a=rep.has_a, has_aaaa=rep.has_aaaa,
                                     slow_ratio=r.slow_ratio, slow_min_secs=r.slow_min_secs)
         return rep
+
+    def _prepared(self, plan: Plan) -> _Prepared:
+        """What `run` works out again for every plan every tick, once per plan object: the
+        probers it needs and, for literal addresses, the canonical ones (no lookups)."""
+        hit = self._prep.get(id(plan))
+        if hit is not None and hit[0] is plan:  # id reused by another object: recomputed
+            return hit[1]
+        names = tuple(self.applicable(plan))
+        addresses: dict[Family, str | None] | None = None
+        if not plan.hostname:  # as `_address` without a host name: never a lookup
+            addresses = {}
+            for fam in families(self.cfg.family.value):
+                given = plan.ipv4 if fam is Family.IPV4 else plan.ipv6
+                addresses[fam] = normalise_ip(given) if given else None
+        prep = _Prepared(names, "icmp" in names, tuple(n for n in names if n != "icmp"),
+                         addresses)
+        if len(self._prep) >= 100_000:  # plans replaced over a long life: start over
+            self._prep.clear()
+        self._prep[id(plan)] = (plan, prep)
+        return prep
+
+    async def run_many(self, plans: Sequence[Plan], done: Done) -> None:
+        """`run` for many plans (a batch poller's tick): the ICMP probes of every plan and
+        family go out in one burst (`Pinger.ping_many`) with no task per target; the other
+        probers run per plan, concurrently. `done(index, results, regression)` as soon as a
+        plan is complete (results in `run`'s order: by family, then prober), or
+        `done(index, exception, None)` for a plan that broke (the others go on)."""
+        fams = families(self.cfg.family.value)
+        two = len(fams) == 2
+        n = len(plans)
+        broken: dict[int, BaseException] = {}
+        preps: list[_Prepared | None] = [None] * n
+        named: dict[int, Report] = {}  # plans with a host name: resolved now, every run
+        for k, plan in enumerate(plans):
+            try:
+                prep = preps[k] = self._prepared(plan)
+            except Exception as exc:
+                broken[k] = exc
+                continue
+            if prep.addresses is None:
+                named[k] = Report(plan)
+        if named:
+            async def resolve(k: int, rep: Report) -> None:
+                try:
+                    await asyncio.gather(*(self._address(rep.plan, f, rep) for f in fams))
+                except Exception as exc:
+                    broken[k] = exc
+            await asyncio.gather(*(resolve(k, rep) for k, rep in named.items()))
+        results: list[list[ProbeResult]] = [[] for _ in range(n)]
+        pings: list[tuple[int, Family, str]] = []
+        rest: list[int] = []
+        for k, pr in enumerate(preps):
+            if pr is None or k in broken:
+                continue
+            addrs = pr.addresses if pr.addresses is not None else named[k].addresses
+            if pr.icmp:
+                for f in fams:
+                    a = addrs.get(f)
+                    if a is not None:
+                        pings.append((k, f, a))
+            if pr.others:
+                rest.append(k)
+        reported: set[int] = set()
+
+        def finish(k: int) -> None:
+            if k in reported:
+                return
+            reported.add(k)
+            if k in broken:
+                done(k, broken[k], None)
+                return
+            got = results[k]
+            if not two:
+                done(k, got, None)
+                return
+            try:
+                if k in waiting_for:  # ICMP came first: back to family, then prober order
+                    got.sort(key=lambda r: r.tags.get("family") != fams[0].value)
+                rep = named.get(k)
+                r = self.cfg.regression
+                reg = assess(got, has_a=rep.has_a if rep else None,
+                             has_aaaa=rep.has_aaaa if rep else None,
+                             slow_ratio=r.slow_ratio, slow_min_secs=r.slow_min_secs)
+            except Exception as exc:
+                done(k, exc, None)
+                return
+            done(k, got, reg)
+
+        burst_done = False
+        waiting_for = set(rest)
+        waiting = set(rest)
+
+        async def burst() -> None:
+            nonlocal burst_done
+            if pings:
+                await self._icmp_many(pings, results)
+            burst_done = True
+            for k in range(n):
+                if k not in waiting:
+                    finish(k)
+
+        async def others(k: int) -> None:
+            plan, prep = plans[k], preps[k]
+            assert prep is not None
+            addrs = prep.addresses if prep.addresses is not None else named[k].addresses
+            try:
+                jobs: list[Awaitable[list[ProbeResult]]] = []
+                for f in fams:
+                    addr = addrs.get(f)
+                    if addr is not None:
+                        ep = Endpoint(f, addr, plan.hostname)
+                        jobs.extend(PROBERS[name](self, ep, plan) for name in prep.others)
+                for batch in await asyncio.gather(*jobs):
+                    results[k].extend(batch)
+            except Exception as exc:
+                broken[k] = exc
+            waiting.discard(k)
+            if burst_done:
+                finish(k)
+
+        if rest:
+            await asyncio.gather(burst(), *(others(k) for k in rest))
+        else:
+            await burst()
+
+    async def _icmp_many(self, pings: Sequence[tuple[int, Family, str]],
+                         into: list[list[ProbeResult]]) -> None:
+        o = self.cfg.icmp
+        t0 = time.perf_counter()
+        stats = await self.pinger.ping_many([a for _k, _f, a in pings], count=o.count,
+                                            interval_s=o.interval_secs,
+                                            timeout_s=o.timeout_secs)
+        took = time.perf_counter() - t0
+        ts = time.time_ns()  # one burst, one time stamp (as fping's one sweep)
+        for (k, fam, addr), st in zip(pings, stats, strict=True):
+            tags = {"family": fam.value, "address": addr}
+            if isinstance(st, IcmpUnavailable):
+                into[k].append(ProbeResult("icmp", False, 0.0, tags, error=st.error_type,
+                                           detail=str(st), values={"loss_ratio": 1.0},
+                                           ts_ns=ts))
+            else:
+                into[k].append(ProbeResult("icmp", st.ok, took, tags, error=st.error,
+                                           detail=st.detail, values=st.summary(), ts_ns=ts))
 
     def close(self) -> None:
         self.pinger.close()

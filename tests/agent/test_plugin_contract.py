@@ -23,7 +23,14 @@ from agent.core.catalogue import (
     tag,
 )
 from agent.core.model import Item, Metric, ProbeResult
-from agent.core.plugin import BuildContext, PluginKind, PluginSpec, Registry, Target
+from agent.core.plugin import (
+    BuildContext,
+    Capability,
+    PluginKind,
+    PluginSpec,
+    Registry,
+    Target,
+)
 from agent.framework.contract import DeclarationCheck
 from agent.framework.measurements import catalogue_of
 from agent.framework.pipeline import NamedProcessor, Pipeline
@@ -46,6 +53,8 @@ def test_plugin_contract(spec: PluginSpec, tmp_path: Path) -> None:
     ctx = BuildContext(instance=f"{spec.name}/test", inventory=Inventory.empty(),
                        credentials={}, data_dir=tmp_path, config_dir=tmp_path)
     plugin = spec.build(cfg, ctx)
+    if Capability.BATCH_POLLS in spec.capabilities:  # the scheduler calls poll_many per tick
+        assert spec.kind is PluginKind.POLLER and callable(getattr(plugin, "poll_many", None))
 
     async def close_twice() -> None:
         for _ in range(2):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from agent.core.model import Metric, ProbeResult
+from agent.core.model import Item, Metric, ProbeResult
 from agent.core.plugin import Target
 from probes.dualstack.config import DualStackConfig
 from probes.dualstack.engine import Engine
@@ -191,3 +192,57 @@ def test_no_route_is_unreachable_not_a_timeout(dslab: DualStackLab) -> None:
     """The client namespace has no default route: sendto fails, typed, no wait."""
     ok, detail, error = dslab.run(_ping, "10.99.77.1")
     assert not ok and error == "unreachable", detail
+
+
+Row = tuple[str, tuple[tuple[str, str], ...], int]
+
+
+def _batch_vs_single(targets: list[Target]) -> tuple[list[list[Row]], list[list[Row]], int]:
+    """Each target's (measurement, tags, success) through `poll_many` (the tick's path) and
+    through `poll` (one target), and how many ICMP bursts the batch sent."""
+    def rows(items: Sequence[Item]) -> list[Row]:
+        out = []
+        for it in items:
+            m = it.to_metric() if isinstance(it, ProbeResult) else it
+            assert isinstance(m, Metric)
+            out.append((m.name, tuple(sorted(m.tags.items())), int(m.fields.get("success", -1))))
+        return sorted(out)
+
+    async def go() -> tuple[list[list[Row]], list[list[Row]], int]:
+        poller = DualStackPoller(DualStackConfig.model_validate(FAST))
+        await poller.start()
+        assert poller.engine is not None
+        got: dict[int, Sequence[Item] | BaseException] = {}
+        try:
+            def report(i: int, result: Sequence[Item] | BaseException) -> None:
+                got.setdefault(i, result)
+            await poller.poll_many(targets, report)
+            bursts = poller.engine.pinger.bursts_sent
+            single = [rows(await poller.poll(t)) for t in targets]
+        finally:
+            await poller.close()
+        batch = []
+        for i in range(len(targets)):
+            r = got[i]
+            assert not isinstance(r, BaseException), r
+            batch.append(rows(r))
+        return batch, single, bursts
+    return asyncio.run(go())
+
+
+def test_batched_tick_gives_each_target_what_a_single_poll_gives(dslab: DualStackLab) -> None:
+    """poll_many (Capability.BATCH_POLLS: the scheduler's path) over names, literal addresses,
+    a dropped IPv6, a TCP port and an unroutable address: per target the same measurements,
+    tags and outcomes as `poll`, all ICMP of the tick in one burst."""
+    targets = [Target(id="portal", hostname=f"www.{ZONE}", port=80),
+               Target(id="both", hostname=f"both.{ZONE}"),
+               Target(id="dropped", ipv4="10.99.2.2", ipv6="fd00:99:2::2"),
+               Target(id="v6tcp", hostname=f"both.{ZONE}", port=V6ONLY_TCP_PORT),
+               Target(id="noroute", ipv4="10.99.77.1")]
+    batch, single, bursts = dslab.run(_batch_vs_single, targets)
+    assert bursts == 1
+    assert batch == single
+    by_id = dict(zip((t.id for t in targets), batch, strict=True))
+    assert ("probe_ipv6_regression", (("reason", "ipv6_failed"),), -1) in by_id["dropped"]
+    assert ("probe_icmp", (("address", "10.99.1.2"), ("family", "ipv4")), 1) in by_id["both"]
+    assert [r[2] for r in by_id["noroute"] if r[0] == "probe_icmp"] == [0]

@@ -9,12 +9,12 @@ import asyncio
 from collections.abc import Sequence
 
 from agent.core.model import Item, ProbeResult
-from agent.core.plugin import Target
+from agent.core.plugin import Capability, Target
 from agent.framework.scheduler import PollerRunner, PollerTiming, PollOutcome
 from agent.framework.telemetry import PluginStats
 from probes.common import Family
 from probes.dualstack.config import DualStackConfig
-from probes.dualstack.plugin import DualStackPoller
+from probes.dualstack.plugin import SPEC, DualStackPoller
 from probes.icmp import IcmpUnavailable, Pinger
 from tests.servers import unavailable
 
@@ -96,3 +96,38 @@ def test_dualstack_poller_sends_one_tick_as_one_burst() -> None:
     assert asyncio.run(go()) == 1
     assert sorted(r.tags["address"] for r in got) == sorted(t.ipv4 or "" for t in targets)
     assert all(r.probe == "icmp" and r.ok for r in got)
+
+
+def test_dualstack_tick_as_the_agent_builds_it_is_one_poll_many() -> None:
+    """The spec declares BATCH_POLLS, so the runtime's runner calls `poll_many` once per
+    tick: one burst (`Pinger.ping_many`), a result and an ok outcome per target."""
+    _require_icmp()
+    assert Capability.BATCH_POLLS in SPEC.capabilities
+    cfg = DualStackConfig.model_validate(
+        {"family": "ipv4", "icmp": {"count": 2, "interval_secs": 0.01, "timeout_secs": 1.0},
+         "tcp": {"enabled": False}, "dns": {"enabled": False}, "http": {"enabled": False}})
+    targets = [Target(id=f"t{i}", ipv4=f"127.0.2.{i}") for i in range(1, 41)]
+    got: list[ProbeResult] = []
+    outcomes: list[PollOutcome] = []
+
+    def sink(items: Sequence[Item], target: Target | None, outcome: PollOutcome | None) -> None:
+        assert outcome is not None
+        outcomes.append(outcome)
+        got.extend(i for i in items if isinstance(i, ProbeResult))
+
+    async def go() -> int:
+        poller = DualStackPoller(cfg)
+        runner = PollerRunner("dualstack", poller, targets, PollerTiming(60, 10, 0),
+                              asyncio.Semaphore(256), asyncio.Semaphore(256), sink,
+                              PluginStats("dualstack", "dualstack"),
+                              batched=Capability.BATCH_POLLS in SPEC.capabilities)
+        try:
+            await runner.run_once()
+            assert poller.engine is not None
+            return poller.engine.pinger.bursts_sent
+        finally:
+            await poller.close()
+    assert asyncio.run(go()) == 1
+    assert sorted(r.tags["address"] for r in got) == sorted(t.ipv4 or "" for t in targets)
+    assert all(r.probe == "icmp" and r.ok and r.values["loss_ratio"] == 0.0 for r in got)
+    assert sorted(o.target.id for o in outcomes if o.ok) == sorted(t.id for t in targets)
