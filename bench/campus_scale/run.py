@@ -383,6 +383,10 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench/campus_scale needs root (a network namespace)", file=sys.stderr)
         return 1
+    # stopped (TERM, or INT even when started in the background, where INT is ignored):
+    # unwind, so the namespace and every process in it go too
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
     sizes = [int(x) for x in a.devices.split(",")]
     results = []
     with tempfile.TemporaryDirectory(prefix="campusmon-scale-") as tmp, \
@@ -423,6 +427,10 @@ def main() -> int:
                       "peer": None if a.no_peer else "prometheus-snmp-exporter + vmagent",
                       "ratio": ratio}))
     return 0
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 _LISTENER = """
