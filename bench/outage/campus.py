@@ -8,15 +8,19 @@ grow; rates and utilisation are floats computed the way the SNMP collector compu
 (delta / monotonic elapsed), so they carry full float precision; error and discard counters
 are mostly still. Seeded: the same points for campusmon's queue and for vmagent's.
 
-Lines are written directly (not through Metric objects): what is measured is the queue, not
-the collector. `expected` keeps, per series, the count and the sum of every field, for the
-exactly-once check against VictoriaMetrics.
+`tick_metrics` gives Metric objects (what the pipeline hands the queue: the agent's flush path
+queues them with `DiskQueue.put_metrics`); `tick` the same points as line protocol
+(`render_many`, what vmagent is fed). `ports`/`health_sums` keep, per series, the sum of every
+field, for the exactly-once check against VictoriaMetrics.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+
+from agent.core.lineprotocol import render_many
+from agent.core.model import Metric, MetricKind
 
 TICK_S = 60
 PORTS = 48
@@ -37,7 +41,7 @@ HEALTH = {"snmp_cpu": ("usage_percent",),
 class Port:
     device: str
     ifindex: str
-    head: str
+    tags: dict[str, str]
     up: bool
     speed_mbps: int
     level_bps: float
@@ -49,37 +53,33 @@ class Campus:
     def __init__(self, switches: int = 1000, seed: int = 22, campus: str = "bench") -> None:
         self.rng = random.Random(seed)
         self.ports: list[Port] = []
-        self.devices: list[tuple[str, tuple[str, str, str, str]]] = []  # (id, heads)
+        self.devices: list[tuple[str, tuple[dict[str, str], ...]]] = []  # (id, tags)
         self.health_sums: dict[tuple[str, str], list[float]] = {}
         self.ticks = 0
         r = self.rng
         for s in range(switches):
             dev = f"sw-{s:04d}"
-            place = (f"building=b{s % 24:02d},campus={campus},device={dev},kind=switch,"
-                     f"roles=access,room=r{s % 24:02d}-{s % 9}")
             vendor = VENDORS[s % 3]
-            b, c, d_, k_, ro_, rm = place.split(",")
+            place = {"building": f"b{s % 24:02d}", "campus": campus, "device": dev,
+                     "kind": "switch", "roles": "access", "room": f"r{s % 24:02d}-{s % 9}",
+                     "vendor": vendor}
             self.devices.append((dev, (
-                f"snmp_cpu,{b},{c},component=board,{d_},{k_},{ro_},{rm},vendor={vendor}",
-                f"snmp_memory,{b},{c},component=board,{d_},{k_},{ro_},{rm},vendor={vendor}",
-                f"snmp_sensor,{b},{c},{d_},{k_},{ro_},{rm},sensor=board,vendor={vendor}",
-                f"agent_poll,{place},vendor={vendor}")))
+                {**place, "component": "board"}, {**place, "component": "board"},
+                {**place, "sensor": "board"}, dict(place))))
             for p in range(PORTS):
                 up = r.random() < 0.6
                 speed = 10000 if p >= 46 else 1000
                 level = min(r.lognormvariate(13, 2.0), speed * 1e6 * 0.9) if up else 0.0
-                alias = "ifalias=uplink," if p >= 46 else ""
-                # sorted tag keys: building campus device ifalias ifindex ifname kind roles
-                # room vendor
-                head = (f"snmp_interface,{b},{c},{d_},{alias}ifindex={p + 1},"
-                        f"ifname=GigabitEthernet0/0/{p + 1},{k_},{ro_},{rm},vendor={vendor}")
+                tags = {**place, "ifindex": str(p + 1), "ifname": f"GigabitEthernet0/0/{p + 1}"}
+                if p >= 46:
+                    tags["ifalias"] = "uplink"
                 base = [r.randrange(10**9, 10**13), r.randrange(10**9, 10**13),
                         r.randrange(10**6, 10**10), r.randrange(10**6, 10**10),
                         r.randrange(10**4, 10**7), r.randrange(10**4, 10**7),
                         r.randrange(10**3, 10**6), r.randrange(10**3, 10**6),
                         r.randrange(0, 50), r.randrange(0, 5), r.randrange(0, 500),
                         r.randrange(0, 50), 0]
-                self.ports.append(Port(dev, str(p + 1), head, up, speed, level, base))
+                self.ports.append(Port(dev, str(p + 1), tags, up, speed, level, base))
             for meas, fields in HEALTH.items():
                 self.health_sums[(meas, dev)] = [0.0] * len(fields)
 
@@ -89,10 +89,15 @@ class Campus:
 
     def tick(self, ts_ns: int) -> list[str]:
         """One 60 s poll of the whole campus, as line protocol."""
+        return render_many(self.tick_metrics(ts_ns))
+
+    def tick_metrics(self, ts_ns: int) -> list[Metric]:
+        """One 60 s poll of the whole campus, as the Metric objects the pipeline queues."""
         r = self.rng
         uniform, randrange, rand = r.uniform, r.randrange, r.random
-        out: list[str] = []
+        out: list[Metric] = []
         append = out.append
+        counter, gauge = MetricKind.COUNTER, MetricKind.GAUGE
         for port in self.ports:
             c = port.counters
             if port.up:
@@ -126,16 +131,10 @@ class Campus:
             sums = port.sums
             for i, v in enumerate(vals):
                 sums[i] += v
-            append(f"{port.head} in_octets={c[0]}i,out_octets={c[1]}i,in_ucast_pkts={c[2]}i,"
-                   f"out_ucast_pkts={c[3]}i,in_multicast_pkts={c[4]}i,"
-                   f"out_multicast_pkts={c[5]}i,in_broadcast_pkts={c[6]}i,"
-                   f"out_broadcast_pkts={c[7]}i,in_errors={c[8]}i,out_errors={c[9]}i,"
-                   f"in_discards={c[10]}i,out_discards={c[11]}i,in_unknown_protos={c[12]}i,"
-                   f"speed_mbps={speed}i,admin_status=1i,oper_status={oper}i,"
-                   f"in_bps={in_bps!r},out_bps={out_bps!r},in_utilization_percent={in_u!r},"
-                   f"out_utilization_percent={out_u!r} {ts_ns}")
+            append(Metric("snmp_interface", port.tags, dict(zip(IF_FIELDS, vals, strict=True)),
+                          ts_ns, counter))
         hs = self.health_sums
-        for dev, (h_cpu, h_mem, h_sensor, h_poll) in self.devices:
+        for dev, (t_cpu, t_mem, t_sensor, t_poll) in self.devices:
             cpu = float(randrange(3, 60))
             used = randrange(300, 700) * 2**20
             total = 1024 * 2**20
@@ -147,10 +146,11 @@ class Campus:
                 s = hs[(meas, dev)]
                 for i, v in enumerate(vals2):
                     s[i] += v
-            append(f"{h_cpu} usage_percent={cpu!r} {ts_ns}")
-            append(f"{h_mem} used_bytes={used}i,total_bytes={total}i,used_percent={used_p!r} "
-                   f"{ts_ns}")
-            append(f"{h_sensor} temperature_c={temp!r} {ts_ns}")
-            append(f"{h_poll} up=1i,duration_seconds={dur!r} {ts_ns}")
+            append(Metric("snmp_cpu", t_cpu, {"usage_percent": cpu}, ts_ns, gauge))
+            append(Metric("snmp_memory", t_mem, {"used_bytes": used, "total_bytes": total,
+                                                 "used_percent": used_p}, ts_ns, gauge))
+            append(Metric("snmp_sensor", t_sensor, {"temperature_c": temp}, ts_ns, gauge))
+            append(Metric("agent_poll", t_poll, {"up": 1, "duration_seconds": dur}, ts_ns,
+                          gauge))
         self.ticks += 1
         return out

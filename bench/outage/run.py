@@ -7,8 +7,11 @@ the agent and the daemons). The peer runs the same points in the same run.
 1. VictoriaMetrics is stopped. `MINUTES` ticks of the campus (bench/outage/campus.py: 1,000
    switches x 48 ports x 20 fields + 7 health values a switch, 967,000 values a tick,
    timestamps 60 s apart ending now) are replayed as fast as they can be queued:
-   - campusmon: DiskQueue.put of the rendered lines, rows of 5,000 (the agent's flush path);
-   - vmagent (Debian victoria-metrics 1.79): the same lines POSTed to its /write, its remote
+   - campusmon: DiskQueue.put_metrics of the tick's Metric objects, rows of 5,000 (the
+     pipeline's flush path: the dense block is encoded straight from the objects), under a
+     16 GiB quota (a drop would fail the exactly-once check);
+   - vmagent (Debian victoria-metrics 1.79): the same points as line protocol (render_many,
+     not counted for either side) POSTed to its /write, its remote
      write pointing at a port nobody listens on yet, so everything lands in its persistent
      queue (-remoteWrite.tmpDataPath); stopped gracefully so in-memory blocks reach the disk.
    Bytes per value on disk: queue file size (campusmon) / directory size (vmagent) over the
@@ -20,13 +23,17 @@ the agent and the daemons). The peer runs the same points in the same run.
 3. Every point arrived exactly once: for each of the 27 fields, `count_over_time` and
    `sum_over_time` per series (device, port) over the whole window equal what was generated.
 
-The default replay is 10 simulated minutes of the full campus (9.7 million values, 520,000
-points, 967,000 series: VictoriaMetrics' first ingest of a million series and the per-series
-check dominate the run time); `OUTAGE_MINUTES=20` (or 60) replays longer. Density does not
-depend on it: 20- and 30-minute replays measured the same 2.975 bytes per value. The 72-hour
-figures are extrapolated linearly from the measured bytes per value (each queue row is an
-independent block, so density does not depend on the length of the outage). Ends with one
-JSON line.
+Modes (environment): the default (`make bench`, ~3 minutes on 2 shared cores) replays 30
+simulated minutes of a 100-switch campus (2.9 million values, 96,700 series); density per
+value does not depend on the campus size or the length (each queue row is an independent
+block). `OUTAGE_SWITCHES=1000 OUTAGE_MINUTES=20` is the full campus (19.3 million values,
+967,000 series; ~17 minutes, mostly VictoriaMetrics' first ingest of a million series and the
+per-series check). `OUTAGE_HOURS=72` replays 72 real hours of the full campus (4,320 ticks,
+4.18 billion values) — the issue's figure, not extrapolated; see README.md for what it costs
+on this box. `OUTAGE_PEER_MINUTES=N` feeds vmagent only the first N ticks (its queue holds
+~21 bytes a value: 72 h of the campus is ~82 GiB, more than this disk has free); its bytes
+per value are then over the values it was given. The "hours in 16 GiB" figures are
+extrapolated from the measured bytes per value. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -50,12 +57,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from agent.core.lineprotocol import render_many  # noqa: E402
 from agent.core.plugin import BatchKind  # noqa: E402
 from agent.framework.diskqueue import DiskQueue  # noqa: E402
 from bench.outage.campus import HEALTH, IF_FIELDS, Campus  # noqa: E402
 
-MINUTES = int(os.environ.get("OUTAGE_MINUTES", "10"))
-SWITCHES = int(os.environ.get("OUTAGE_SWITCHES", "1000"))
+MINUTES = (int(float(os.environ["OUTAGE_HOURS"]) * 60) if os.environ.get("OUTAGE_HOURS")
+           else int(os.environ.get("OUTAGE_MINUTES", "30")))
+SWITCHES = int(os.environ.get("OUTAGE_SWITCHES",
+                              "1000" if os.environ.get("OUTAGE_HOURS") else "100"))
+PEER_MINUTES = min(MINUTES, int(os.environ.get("OUTAGE_PEER_MINUTES", str(MINUTES))))
+# bounds that grow with the replay: draining, vmagent and each check query
+LIMIT_S = 1200 + MINUTES * SWITCHES // 100
 FLUSH = 5000  # lines per queue put (one agent flush) and per POST to vmagent
 OUTAGE_H = 72
 BUDGET = 16 * 2**30
@@ -119,7 +132,8 @@ def start_vm(work: Path, port: int) -> Daemon:
     vm = Daemon([shutil.which("victoria-metrics") or "victoria-metrics",
                  f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={work}/vm",
                  "-retentionPeriod=1", "-search.latencyOffset=0s", "-search.disableCache",
-                 "-search.maxUniqueTimeseries=2000000", "-memory.allowedPercent=40"],
+                 "-search.maxUniqueTimeseries=2000000",
+                 "-search.maxSamplesPerQuery=100000000000", "-memory.allowedPercent=40"],
                 work / "vm.log")
     wait_http(f"http://127.0.0.1:{port}/health")
     return vm
@@ -149,25 +163,32 @@ def vmagent_drained(port: int) -> bool:
 
 
 def queue_phase(work: Path, campus: Campus, start_ns: int, vmagent_port: int,
-                vmagent_pid: int) -> tuple[Path, float, float, int]:
-    """Queue MINUTES ticks in both; returns (queue file, our CPU-s, vmagent CPU-s, values)."""
+                vmagent_pid: int) -> tuple[Path, float, float, int, int]:
+    """Queue MINUTES ticks (vmagent: the first PEER_MINUTES); returns (queue file, our CPU-s,
+    vmagent CPU-s, values queued by us, values queued by vmagent)."""
     db = work / "agent" / "data" / "queue" / "influxdb_central.db"
-    q = DiskQueue(db, 2**40)
+    q = DiskQueue(db, BUDGET)
     ours = 0.0
     c_peer = cpu_pid(vmagent_pid)
     url = f"http://127.0.0.1:{vmagent_port}/write"
+    every = 10 if MINUTES <= 120 else 60
     for t in range(MINUTES):
-        lines = campus.tick(start_ns + t * 60 * 10**9)
+        metrics = campus.tick_metrics(start_ns + t * 60 * 10**9)
         c0 = time.process_time()
-        for k in range(0, len(lines), FLUSH):
-            q.put(BatchKind.METRICS, lines[k:k + FLUSH])
+        for k in range(0, len(metrics), FLUSH):
+            if q.put_metrics(BatchKind.METRICS, metrics[k:k + FLUSH])[1]:
+                raise SystemExit("campusmon's queue dropped points under the 16 GiB quota")
         ours += time.process_time() - c0
-        for k in range(0, len(lines), FLUSH):
-            post(url, "\n".join(lines[k:k + FLUSH]).encode())
-        if t % 10 == 9:
-            print(f"  queued {t + 1}/{MINUTES} simulated minutes", flush=True)
+        if t < PEER_MINUTES:
+            lines = render_many(metrics)
+            for k in range(0, len(lines), FLUSH):
+                post(url, "\n".join(lines[k:k + FLUSH]).encode())
+        if t % every == every - 1:
+            print(f"  queued {t + 1}/{MINUTES} simulated minutes ({ours:.0f} CPU-s in our "
+                  f"queue so far)", flush=True)
     q.close()  # the last connection checkpoints the WAL into the file
-    return db, ours, cpu_pid(vmagent_pid) - c_peer, campus.ticks * campus.values_per_tick()
+    per_tick = campus.values_per_tick()
+    return db, ours, cpu_pid(vmagent_pid) - c_peer, MINUTES * per_tick, PEER_MINUTES * per_tick
 
 
 def drain_campusmon(work: Path, vm_port: int) -> tuple[float, int, float, float]:
@@ -180,14 +201,14 @@ def drain_campusmon(work: Path, vm_port: int) -> tuple[float, int, float, float]
         stderr=(work / "drain.log").open("wb"))
     rss: list[float] = []
     try:
-        for _ in range(2400):  # bounded: 20 minutes
+        for _ in range(LIMIT_S * 2):  # bounded
             with contextlib.suppress(OSError):
                 rss.append(rss_mb(proc.pid))
             if proc.poll() is not None:
                 break
             time.sleep(0.5)
         else:
-            raise SystemExit("the queue did not drain in 20 minutes")
+            raise SystemExit(f"the queue did not drain in {LIMIT_S} s")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -225,14 +246,14 @@ def drain_vmagent(work: Path, port: int, sink_port: int) -> tuple[float, float]:
     c0 = cpu_pid(agent.proc.pid)
     peak = 0.0
     try:
-        deadline = time.monotonic() + 1200
+        deadline = time.monotonic() + LIMIT_S
         while time.monotonic() < deadline:
             time.sleep(0.5)
             peak = max(peak, rss_mb(agent.proc.pid))
             if vmagent_drained(port):
                 break
         else:
-            raise SystemExit("vmagent did not drain in 20 minutes")
+            raise SystemExit(f"vmagent did not drain in {LIMIT_S} s")
         return cpu_pid(agent.proc.pid) - c0, peak
     finally:
         agent.stop()
@@ -243,7 +264,7 @@ def drain_vmagent(work: Path, port: int, sink_port: int) -> tuple[float, float]:
 def vm_query(vm_port: int, query: str, at_s: float) -> list[dict[str, Any]]:
     data = urllib.parse.urlencode({"query": query, "time": f"{at_s:.3f}"}).encode()
     with urllib.request.urlopen(f"http://127.0.0.1:{vm_port}/api/v1/query", data=data,
-                                timeout=300) as r:
+                                timeout=LIMIT_S) as r:
         body = json.loads(r.read())
     if body.get("status") != "success":
         raise SystemExit(f"query {query}: {body}")
@@ -309,41 +330,59 @@ def main() -> None:
               flush=True)
         vmagent = start_vmagent(work, vmagent_port, sink_port)  # its remote is down
         try:
-            db, ours_q, peer_q, values = queue_phase(work, campus, start_ns, vmagent_port,
-                                                     vmagent.proc.pid)
+            db, ours_q, peer_q, values, peer_values = queue_phase(
+                work, campus, start_ns, vmagent_port, vmagent.proc.pid)
         finally:
             vmagent.stop()
-        lines = campus.ticks * (len(campus.ports) + 4 * len(campus.devices))
+        t_queued = time.monotonic()
+        points_per_tick = len(campus.ports) + 4 * len(campus.devices)
+        lines = campus.ticks * points_per_tick
+        peer_lines = PEER_MINUTES * points_per_tick
         ours_bytes = db.stat().st_size + sum(
             p.stat().st_size for p in db.parent.glob(db.name + "-*"))
         peer_bytes = dir_bytes(work / "vmagent-queue")
-        ours_bpv, peer_bpv = ours_bytes / values, peer_bytes / values
-        per_hour = campus.values_per_tick() * 60
+        ours_bpv, peer_bpv = ours_bytes / values, peer_bytes / peer_values
+        # the 16 GiB and 72 h figures are for the 1,000-switch campus whatever was replayed
+        # (values scale with the switches: every switch has the same ports and fields)
+        per_hour = campus.values_per_tick() * 60 * 1000 // SWITCHES
         print(f"queued {values:,} values ({lines:,} points): campusmon {ours_bytes / 2**20:.1f} "
               f"MiB ({ours_bpv:.3f} B/value), vmagent {peer_bytes / 2**20:.1f} MiB "
-              f"({peer_bpv:.3f} B/value)", flush=True)
+              f"({peer_bpv:.3f} B/value over the {peer_values:,} values of its "
+              f"{PEER_MINUTES} minutes); queueing took {t_queued - t_start:.0f} s wall",
+              flush=True)
 
         vm = start_vm(work, vm_port)
         try:
+            c_vm, t0 = cpu_pid(vm.proc.pid), time.monotonic()
             ours_d, drained, rss_med, rss_peak = drain_campusmon(work, vm_port)
+            vm_ingest, t_drained = cpu_pid(vm.proc.pid) - c_vm, time.monotonic()
+            print(f"campusmon drained {drained:,} points in {t_drained - t0:.0f} s wall "
+                  f"(VictoriaMetrics ingest meanwhile: {vm_ingest:.0f} CPU-s)", flush=True)
             peer_d, peer_rss = drain_vmagent(work, vmagent_port, sink_port)
+            t1 = time.monotonic()
             checked, bad = verify(vm_port, campus, start_ns)
+            t_check = time.monotonic() - t1
         finally:
             vm.stop()
         per100k = 100_000 / lines
         hours_ours = BUDGET / (ours_bpv * per_hour)
         hours_peer = BUDGET / (peer_bpv * per_hour)
         need = ours_bpv * per_hour * OUTAGE_H / 2**30
-        print(f"72 h of this campus ({per_hour * OUTAGE_H / 1e9:.2f} billion values, "
-              f"extrapolated linearly from {MINUTES} min): campusmon {need:.1f} GiB; "
-              f"vmagent {peer_bpv * per_hour * OUTAGE_H / 2**30:.1f} GiB")
+        how = ("measured" if MINUTES >= OUTAGE_H * 60 and SWITCHES == 1000
+               else f"extrapolated from {MINUTES} min of {SWITCHES} switches")
+        print(f"72 h of the 1,000-switch campus ({per_hour * OUTAGE_H / 1e9:.2f} billion "
+              f"values, {how}): "
+              f"campusmon {need:.1f} GiB; vmagent {peer_bpv * per_hour * OUTAGE_H / 2**30:.1f} "
+              f"GiB")
         print(f"largest outage in 16 GiB: campusmon {hours_ours:.0f} h, vmagent "
               f"{hours_peer:.0f} h")
         print(f"CPU-s per 100k points to queue: campusmon {ours_q * per100k:.2f}, vmagent "
-              f"{peer_q * per100k:.2f} (its /write parsing + queueing)")
+              f"{peer_q * 100_000 / peer_lines:.2f} (its /write parsing + queueing)")
         print(f"CPU-s per 100k points to drain: campusmon {ours_d * 100_000 / drained:.2f} "
               f"(output loop: decode + gzip + HTTP + ack), vmagent "
-              f"{peer_d * per100k:.2f}")
+              f"{peer_d * 100_000 / peer_lines:.2f}")
+        print(f"VictoriaMetrics ingest: {vm_ingest * per100k:.2f} CPU-s per 100k points; "
+              f"per-series check {t_check:.0f} s wall")
         print(f"RSS while draining: campusmon median {rss_med:.0f} MB, peak {rss_peak:.0f} MB; "
               f"vmagent peak {peer_rss:.0f} MB")
         print(f"exactly once: {checked:,} series checked (count and sum of every field over "
@@ -353,7 +392,10 @@ def main() -> None:
     print(json.dumps({"bench": "outage", "unit": "bytes_per_value_on_disk",
                       "campusmon": round(ours_bpv, 3), "peer": "vmagent_1.79_persistent_queue",
                       "peer_value": round(peer_bpv, 3), "ratio": round(ours_bpv / peer_bpv, 3),
-                      "simulated_minutes": MINUTES, "hours_in_16GiB": round(hours_ours, 1),
+                      "simulated_minutes": MINUTES, "switches": SWITCHES,
+                      "queue_cpu_s_per_100k_points": round(ours_q * per100k, 3),
+                      "drain_cpu_s_per_100k_points": round(ours_d * 100_000 / drained, 3),
+                      "hours_in_16GiB": round(hours_ours, 1),
                       "peer_hours_in_16GiB": round(hours_peer, 1),
                       "exactly_once_series": checked}))
 
