@@ -92,6 +92,79 @@ class _BufferedClient(paho.Client):
         super().__init__(*args, **kwargs)
         self._rbuf = b""
         self._rpos = 0
+        self._v5 = kwargs.get("protocol") == paho.MQTTv5
+        # set by the Subscriber: QoS 0 PUBLISH packets go here (topic, payload, retain, time)
+        self.fast_publish: Callable[[bytes, bytes, bool, int], None] | None = None
+
+    def _packet_read(self) -> MQTTErrorCode:
+        """Between packets, whole QoS 0 PUBLISH packets already in the buffer are decoded
+        here and handed to `fast_publish`; anything else (other packets, QoS 1/2, a packet
+        cut at the buffer's end, a malformed one) goes to paho's reader as before.
+
+        paho spends ~30 µs per message in Python on a QoS 0 PUBLISH (a dict of read state,
+        a recv per length byte, MQTTMessage, a debug log call, topic-filter matching for
+        callbacks this client never registers, two locks); this is a few slices. QoS 0 needs
+        no acknowledgement, so paho's session state is untouched."""
+        deliver = self.fast_publish
+        if deliver is not None and self._in_packet["command"] == 0:
+            if self._rpos >= len(self._rbuf):  # refill first: paho would read 1 byte of it
+                try:
+                    data = super()._sock_recv(_READ_CHUNK)
+                except OSError:  # nothing there (BlockingIOError), or paho's to report
+                    data = b""
+                if data:
+                    self._rbuf, self._rpos = data, 0
+            if self._fast_publishes(deliver):
+                with self._msgtime_mutex:
+                    self._last_bytes_received = time.monotonic()  # paho's time_func
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+        return super()._packet_read()
+
+    def _fast_publishes(self, deliver: Callable[[bytes, bytes, bool, int], None]) -> int:
+        buf, pos, end = self._rbuf, self._rpos, len(self._rbuf)
+        ts = time.time_ns()  # read in one piece: received together
+        n = 0
+        while pos < end:
+            cmd = buf[pos]
+            if cmd & 0xF6 != 0x30:  # not PUBLISH (0x3_), or QoS 1/2 (bits 1-2)
+                break
+            length, mult, i = 0, 1, pos + 1
+            while i < end and i < pos + 5:
+                b = buf[i]
+                length += (b & 127) * mult
+                mult <<= 7
+                i += 1
+                if not b & 128:
+                    break
+            else:
+                break  # length cut off by the buffer's end (or over 4 bytes: paho refuses)
+            stop = i + length
+            if stop > end or length < 2:
+                break
+            tlen = (buf[i] << 8) | buf[i + 1]
+            body = i + 2 + tlen
+            if body > stop or tlen == 0:
+                break  # malformed (paho reports it), or an MQTT 5 topic alias (paho's)
+            topic = buf[i + 2:body]
+            if self._v5:  # properties: a variable byte integer length, then skipped
+                plen, mult, j = 0, 1, body
+                while j < stop and j < body + 4:
+                    b = buf[j]
+                    plen += (b & 127) * mult
+                    mult <<= 7
+                    j += 1
+                    if not b & 128:
+                        break
+                else:
+                    break
+                body = j + plen
+                if body > stop:
+                    break
+            deliver(topic, buf[body:stop], bool(cmd & 1), ts)
+            pos = stop
+            n += 1
+        self._rpos = pos
+        return n
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rpos >= len(self._rbuf):
@@ -116,7 +189,8 @@ class _BufferedClient(paho.Client):
         super()._sock_close()
 
 
-_CAN_BUFFER = all(hasattr(paho.Client, a) for a in ("_sock_recv", "_sock_close", "loop_read"))
+_CAN_BUFFER = all(hasattr(paho.Client, a)
+                  for a in ("_sock_recv", "_sock_close", "loop_read", "_packet_read"))
 
 
 def _new_client(opts: BrokerOptions, buffered: bool = False) -> paho.Client:
@@ -183,6 +257,8 @@ class Subscriber:
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         c.suppress_exceptions = True  # a bug in a callback is logged by paho, never fatal
+        if isinstance(c, _BufferedClient):
+            c.fast_publish = self._on_fast_publish
         self._started = False
 
     # --------------------------------------------------------------- paho's thread
@@ -191,6 +267,14 @@ class Subscriber:
             payload = msg.payload  # bytes in practice; the annotation allows bytearray
             self._deliver(Received(msg.topic, cast(bytes, payload), bool(msg.retain), msg.qos,
                                    time.time_ns()))
+        except Exception:  # a topic that is not UTF-8 and the like: count, drop, never stop
+            self.stats.undecodable += 1
+            log.debug("message dropped in the network thread", exc_info=True)
+
+    def _on_fast_publish(self, topic: bytes, payload: bytes, retain: bool, ts_ns: int) -> None:
+        """`_on_message` for a QoS 0 PUBLISH decoded by `_BufferedClient` (paho's thread)."""
+        try:
+            self._deliver(Received(topic.decode(), payload, retain, 0, ts_ns))
         except Exception:  # a topic that is not UTF-8 and the like: count, drop, never stop
             self.stats.undecodable += 1
             log.debug("message dropped in the network thread", exc_info=True)

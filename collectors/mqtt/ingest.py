@@ -39,6 +39,8 @@ log = logging.getLogger("campusmon.mqtt")
 _MAX_TOPICS_PER_DEVICE = 32  # bad-payload books per device; beyond: one "other" row
 _PAST_NS = 7 * 86400 * 10**9  # a device timestamp older than this is not plausible
 _FUTURE_NS = 300 * 10**9
+_MAX_TOPICS_CACHED = 50_000
+_UNSEEN = TopicMatch("", "", None)  # a marker: the topic has not been matched yet
 
 
 @dataclass(slots=True)
@@ -96,6 +98,9 @@ class Ingest:
             self.campuses.add(campus)
         self.unregistered: dict[str, int] = {}
         self.totals = Totals()
+        # topic → its match (None: no template matches): a device publishes on the same few
+        # topics all its life, so the split and compare is done once per topic, not per message
+        self._matches: dict[str, TopicMatch | None] = {}
         s = cfg.streams
         self._status, self._telemetry, self._event = s.status, s.telemetry, s.event
 
@@ -107,9 +112,15 @@ class Ingest:
         out: Out = {}
         totals = self.totals
         max_bytes = self.cfg.max_payload_bytes
+        matches = self._matches
         for msg in batch:
             totals.messages += 1
-            m = match_any(self.templates, msg.topic)
+            m = matches.get(msg.topic, _UNSEEN)
+            if m is _UNSEEN:
+                m = match_any(self.templates, msg.topic)
+                if len(matches) >= _MAX_TOPICS_CACHED:  # bounded: random topics only refill
+                    matches.clear()
+                matches[msg.topic] = m
             if m is None:
                 totals.unmatched_topics += 1
                 continue
