@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -14,7 +22,7 @@ from agent.core.model import Metric
 from agent.framework.runtime import Agent
 from tests.exporters import seqsource
 from tests.exporters.helpers import vm_export
-from tests.servers import free_port, start_victoria_metrics
+from tests.servers import REPO, free_port, start_victoria_metrics
 
 
 def _config(tmp_path: Path, url: str, *, interval: float, points: int = 1, pad: int = 0,
@@ -127,50 +135,92 @@ def _queue_metric(agent: Agent) -> Metric | None:
     return found[0] if found else None
 
 
+class _Child:
+    """tests/exporters/seqagent.py in its own process: its stdout lines read on a thread, so
+    every wait on them is bounded."""
+
+    def __init__(self, cfg: Path, log: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.exporters.seqagent", str(cfg)], cwd=REPO,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, name="seqagent-stdout", daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(json.loads(line))
+
+    def expect(self, event: str, timeout: float) -> dict[str, Any]:
+        doc = self.lines.get(timeout=timeout)
+        assert doc["event"] == event, doc
+        return doc
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.send("stop")
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        for f in (self.proc.stdin, self.proc.stdout):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+
+
 @pytest.mark.timeout(120)
-async def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(
-        tmp_path: Path) -> None:
+def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: Path) -> None:
+    # The agent runs in a process of its own and its RSS is what is measured: pytest's own
+    # RSS carries whatever earlier tests left behind, and moved by 16 MB in a full run.
     dead = f"http://127.0.0.1:{free_port()}"  # a centre that never answers
     cfg = _config(tmp_path, dead, interval=0.1, points=200, pad=400,
                   queue=", max_megabytes: 1")
-    agent = Agent(seqsource.load(cfg), seqsource.registry())
-    proc = psutil.Process()
-    runner = asyncio.create_task(agent.run())
-    rss: list[int] = []
+    log = tmp_path / "agent.log"
+    child = _Child(cfg, log)
     try:
-        for _ in range(80):  # 8 s at ~2,000 points/s: the 1 MB quota fills in about 2 s
-            await asyncio.sleep(0.1)
-            rss.append(proc.memory_info().rss)
-        assert not runner.done(), "the agent must keep running"
-        assert agent.built is not None
-        sink = agent.built.outputs[0].sink
-        st = sink.queue.stats()
-        assert st.dropped_items > 0 and st.bytes <= 2**20
-        src = seqsource.SeqSource.last
-        assert src is not None
+        child.expect("ready", 60)
+        proc = psutil.Process(child.proc.pid)
+        # at ~2,000 points/s the 1 MB quota fills in about 2 s; bounded by the timeout
+        child.expect("quota", 30)
+        settled: list[int] = []
+        for _ in range(50):  # 5 s after the quota is reached
+            time.sleep(0.1)
+            settled.append(proc.memory_info().rss)
+        child.send("report")
+        seen = child.expect("report", 30)
+        assert seen["running"], "the agent must keep running"
+        assert seen["dropped_items"] > 0 and seen["bytes"] <= 2**20
         # the oldest were dropped, the newest kept: the head is far past the first point
-        head = sink.queue.peek(1)[0].lines[0]
-        assert "test_seq" in head or "agent_" in head
-        assert f"value={src.produced[0]}i" not in "".join(sink.queue.peek(10**9)[0].lines)
-        queue_metric = _queue_metric(agent)
-        assert queue_metric is not None and int(queue_metric.fields["dropped_total"]) > 0
-        # flat: after the quota is reached (from 3 s on), RSS moves within a few MB
-        settled = rss[30:]
+        assert "test_seq" in seen["head"] or "agent_" in seen["head"]
+        assert not seen["first_point_queued"]
+        assert seen["dropped_total_metric"] is not None and seen["dropped_total_metric"] > 0
+        # flat: after the quota is reached, the agent's RSS moves within a few MB
         assert max(settled) - min(settled) < 16 * 2**20, \
             [round(x / 2**20, 1) for x in settled[::10]]
+        child.send("stop")
+        stopped = child.expect("stopped", 40)
+        assert child.proc.wait(30) == 0, log.read_text()[-3000:]
     finally:
-        agent.request_stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(runner, 20)
+        child.close()
     # every item handed to the queue is either still queued or counted as dropped
-    sink_stats = agent.telemetry.get("influxdb/central")
-    assert sink_stats is not None
     from agent.framework.diskqueue import DiskQueue
 
     q = DiskQueue(tmp_path / "data" / "queue" / "influxdb_central.db", 2**20)
     try:
         st = q.stats()
-        assert sink_stats.received == st.items + st.dropped_items
-        assert sink_stats.dropped == st.dropped_items
+        assert stopped["received"] == st.items + st.dropped_items
+        assert stopped["dropped"] == st.dropped_items
+        assert st.dropped_items >= seen["dropped_items"]
+        # and what the agent left on disk starts past the first point, too
+        assert "value=0i" not in "".join(q.peek(1)[0].lines)
     finally:
         q.close()
