@@ -2,7 +2,9 @@
 
 Method (shared/reference/baselines.md): our side pinned to core 0, mosquitto and the publisher
 pinned to core 1, CPU counted per side — getrusage of this process (paho's thread, the event
-loop, parsing, validation, metrics) for campusmon; wait4() of the child for mosquitto_sub — on
+loop, parsing, validation, metrics, and the framework's side as the agent runs it:
+`ListenerRunner` → sink → `Pipeline.submit` with inventory tags and the catalogue check,
+flushed every second) for campusmon; wait4() of the child for mosquitto_sub — on
 the same messages (QoS 0, ~200-byte JSON telemetry of 100 environment sensors, MQTT 3.1.1 on
 both sides) in the same run. Rounds alternate between the two; medians are reported. One more,
 smaller round over MQTT 5 is printed for information. Bounded: ROUNDS × MESSAGES +
@@ -25,15 +27,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from agent.core.model import Item  # noqa: E402
-from agent.core.plugin import BuildContext, ListenerContext, Target  # noqa: E402
+from agent.core.plugin import BuildContext, Target  # noqa: E402
+from agent.framework.contract import DeclarationCheck  # noqa: E402
+from agent.framework.pipeline import Pipeline  # noqa: E402
+from agent.framework.scheduler import ListenerRunner, PollOutcome  # noqa: E402
+from agent.framework.telemetry import PluginStats  # noqa: E402
 from collectors.mqtt.config import MqttConfig  # noqa: E402
-from collectors.mqtt.plugin import build  # noqa: E402
+from collectors.mqtt.plugin import SPEC, build  # noqa: E402
 from inventory.models import Building, Campus, Device, DeviceKind, Inventory  # noqa: E402
 
 MESSAGES = 100_000
@@ -140,15 +147,24 @@ async def run_campusmon(port: int, pub: Publisher, protocol: str,
     tmp = Path(tempfile.gettempdir())
     lst = build(cfg, BuildContext(instance="mqtt/bench", inventory=inv, credentials={},
                                   data_dir=tmp, config_dir=tmp))
+    # as agent/framework/runtime.py wires an input: ListenerRunner → sink → Pipeline.submit
+    # (inventory tags, the catalogue check, buffering); flushed as the agent flushes (no
+    # output configured: the points stop in the pipeline, as mosquitto_sub's in /dev/null)
+    pipeline = Pipeline(base_tags={"campus": "bench"},
+                        checks={SPEC.name: DeclarationCheck(SPEC.name, SPEC.measurements)})
+    source = (SPEC.name, "mqtt/bench")
     emitted = 0
 
-    def emit(items: list[Item] | tuple[Item, ...], target: Target | None = None) -> None:
+    def sink(items: Sequence[Item], target: Target | None, outcome: PollOutcome | None) -> None:
         nonlocal emitted
         emitted += len(items)
+        pipeline.submit(items, target, outcome, None, source)
 
     targets = [Target(id=d.id, device=d) for d in inv.devices]
-    ctx = ListenerContext(emit, targets, lambda _e: None)  # type: ignore[arg-type]
-    task = asyncio.create_task(lst.run(ctx))
+    runner = ListenerRunner("mqtt/bench", lst, targets, sink,
+                            PluginStats(SPEC.name, "mqtt/bench"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
     deadline = time.monotonic() + 10
     while not (lst.subscriber and lst.subscriber.stats.connected):
         if time.monotonic() > deadline:
@@ -160,15 +176,19 @@ async def run_campusmon(port: int, pub: Publisher, protocol: str,
     c0, t0 = cpu_self(), time.monotonic()
     pub.go(n)
     deadline = time.monotonic() + 120
+    flushed = time.monotonic()
     while ing.totals.messages + ho.dropped < n:
         if time.monotonic() > deadline:
             raise TimeoutError(f"collector got {ing.totals.messages} of {n}")
         await asyncio.sleep(0.01)
+        if time.monotonic() - flushed > 1.0:
+            await pipeline.flush()
+            flushed = time.monotonic()
+    await pipeline.flush()
     c1, t1 = cpu_self(), time.monotonic()
     await asyncio.to_thread(pub.wait_done)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stop.set()
+    await asyncio.wait_for(task, 10)
     await lst.close()
     if ing.totals.bad_payloads:
         raise RuntimeError(f"{ing.totals.bad_payloads} payloads rejected")
