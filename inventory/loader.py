@@ -18,8 +18,13 @@ from inventory.raw import DeviceDefaults, RawDevice, RawInventory
 
 CSV_COLUMNS = (
     "id", "kind", "building", "room", "ipv4", "ipv6", "mac", "vendor", "model", "owner",
-    "credential", "roles", "parent", "parent_port", "services", "hostname",
+    "credential", "roles", "parent", "parent_port", "services", "hostname", "os", "cpu",
 )
+# Register columns kept as device labels of the same name (a terminal asset register's OS and
+# CPU, free text such as `银河麒麟 V10` / `兆芯 KX-6640MA`): the localization audit classifies
+# them with agent/shared/platforms.py; the inventory only bounds them.
+LABEL_COLUMNS = ("os", "cpu")
+MAX_LABEL_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,14 @@ def _read_csv(path: Path, defaults: DeviceDefaults, problems: list[Problem]) -> 
             return out
         for row in reader:
             place = f"{path}:{reader.line_num}"
-            data = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+            data: dict[str, Any] = {k: v.strip() for k, v in row.items()
+                                    if k and v is not None and v.strip()}
+            labels, bad = _label_cells(data)
+            if bad:
+                problems.extend(Problem(place, msg) for msg in bad)
+                continue
+            if labels:
+                data["labels"] = labels
             try:
                 raw = RawDevice.model_validate(data)
             except ValidationError as exc:
@@ -118,6 +130,23 @@ def _read_csv(path: Path, defaults: DeviceDefaults, problems: list[Problem]) -> 
                 continue
             out.append(_Placed(raw, place, raw.building, raw.room, (defaults,)))
     return out
+
+
+def _label_cells(data: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Move the label columns out of a CSV row; bound them (length, no control characters)."""
+    labels: dict[str, str] = {}
+    bad: list[str] = []
+    for col in LABEL_COLUMNS:
+        value = data.pop(col, None)
+        if value is None:
+            continue
+        if len(value) > MAX_LABEL_CHARS:
+            bad.append(f"{col}: longer than {MAX_LABEL_CHARS} characters")
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            bad.append(f"{col}: control character in the value")
+        else:
+            labels[col] = value
+    return labels, bad
 
 
 def _duplicates(

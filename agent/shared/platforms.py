@@ -131,12 +131,14 @@ _CPU_MODEL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("d.2 model HygonGenuine/Hygon", "Hygon", re.compile(r"HygonGenuine|\bHygon\b", re.I)),
     # Windows' hrDeviceDescr gives the x86 family: 0x18 (24) is Hygon Dhyana (hygon.c)
     ("d.2 Windows x86 family 24 (Hygon Dhyana)", "Hygon", re.compile(r"^AMD64 Family 24\b")),
-    ("d.2 model Zhaoxin/KaiXian", "Zhaoxin", re.compile(r"zhaoxin|KaiXian|\bKX-[U\d]", re.I)),
-    ("d.2 model Kunpeng/HiSilicon", "HiSilicon", re.compile(r"kunpeng|hisilicon|\bHi16\d\d",
-                                                            re.I)),
+    ("d.2 model Hygon (海光)", "Hygon", re.compile(r"海光")),
+    ("d.2 model Zhaoxin/KaiXian", "Zhaoxin", re.compile(r"zhaoxin|KaiXian|\bKX-[U\d]|兆芯|开先",
+                                                        re.I)),
+    ("d.2 model Kunpeng/HiSilicon", "HiSilicon", re.compile(
+        r"kunpeng|hisilicon|\bHi16\d\d|鲲鹏|海思", re.I)),
     ("d.2 model Phytium/FT", "Phytium", re.compile(
-        r"phytium|\bFT-?(1500|2000)|\bS2500\b|\bD2000\b|\bFTC\d{3}", re.I)),
-    ("d.2 model Loongson", "Loongson", re.compile(r"loongson|\b3[ABC][56]000", re.I)),
+        r"phytium|\bFT-?(1500|2000)|\bS2500\b|\bD2000\b|\bFTC\d{3}|飞腾", re.I)),
+    ("d.2 model Loongson", "Loongson", re.compile(r"loongson|\b3[ABC][56]000|龙芯", re.I)),
     ("d.2 model Sunway/SW", "Sunway", re.compile(r"sunway|申威|\bSW(3231|831|26010)\b", re.I)),
     ("d.2 model GenuineIntel/Intel", "Intel", re.compile(
         r"GenuineIntel|\bIntel\b|Intel\(R\)|\bXeon\b|Intel64 Family", re.I)),
@@ -219,6 +221,39 @@ def os_from_text(text: str) -> Verdict:
         if pat.search(t):
             return _verdict(Category.OS, vendor, name, rule)
     return unknown(Category.OS, "", "no OS rule matched")
+
+
+# OS names as a school's terminal asset register writes them (a free-text column: `银河麒麟
+# V10`, `统信UOS 20 专业版`, `Windows 10 教育版`). Domestic names first: `Kylin` must not fall
+# to a later rule; none → unknown (counted apart, never guessed).
+_NAME_RULES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+    # (rule id, vendor, OS name, pattern on the register's OS name)
+    ("d.3 name Kylin/麒麟", "Kylinsoft", "Kylin", re.compile(r"kylin|麒麟", re.I)),
+    ("d.3 name UOS/统信", "UnionTech", "UOS", re.compile(r"\bUOS\b|UOS\d|统信|uniontech", re.I)),
+    ("d.3 name deepin/深度", "Deepin", "deepin", re.compile(r"deepin|深度", re.I)),
+    ("d.3 name openEuler/欧拉", "openEuler", "openEuler", re.compile(r"openeuler|欧拉", re.I)),
+    ("d.3 name Anolis/龙蜥", "OpenAnolis", "Anolis OS", re.compile(r"anolis|龙蜥", re.I)),
+    ("d.3 name Windows", "Microsoft", "Windows", re.compile(r"windows|\bwin ?(7|8|10|11)\b",
+                                                           re.I)),
+    ("d.3 name macOS", "Apple", "macOS", re.compile(r"mac ?os|\bos x\b", re.I)),
+    ("d.3 name Ubuntu", "Canonical", "Ubuntu", re.compile(r"ubuntu", re.I)),
+    ("d.3 name RHEL/CentOS", "Red Hat", "RHEL family", re.compile(
+        r"red ?hat|\bRHEL\b|centos|红帽", re.I)),
+    ("d.3 name Android", "Google", "Android", re.compile(r"android|安卓", re.I)),
+)
+
+for _rule, _vendor, _os, _pat in _NAME_RULES:  # a typo fails at import, not in the field
+    if by_name(_vendor) is None:
+        raise ValueError(f"platform rule {_rule}: vendor {_vendor!r} not in the catalogue")
+
+
+def os_from_name(name: str) -> Verdict:
+    """An OS name as written in an asset register (free text, Chinese or English)."""
+    text = name[:256].strip()
+    for rule, vendor, os_name, pat in _NAME_RULES:
+        if pat.search(text):
+            return _verdict(Category.OS, vendor, text or os_name, rule)
+    return unknown(Category.OS, text, "no OS name rule matched")
 
 
 def os_from_packages(names: Iterable[str]) -> Verdict | None:

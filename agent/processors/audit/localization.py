@@ -4,11 +4,13 @@ Items: inventory devices by kind (network, wireless, security, servers, terminal
 operating systems and CPUs (`host_identity`, rules d.2/d.3 in collectors/host/identity.py),
 servers' CPUs, OSs, databases and middleware (`server_platform`: SNMP HOST-RESOURCES and SSH,
 rules d.2-d.4 in agent/shared/platforms.py), terminals' OS family from their DHCP fingerprints
-(`terminal_os`, d.5; a terminal seen on the LAN replaces the inventory row of its MAC), and
-information systems declared in the inventory (a device label `system` names the system hosted
-there, `system_vendor` its developer). SNMP classification (`snmp_device_info` domestic and
-domestic_rule, d.1) wins over the declared vendor. `unknown` items are counted apart and left out
-of the share's denominator: the share is domestic / (domestic + foreign).
+(`terminal_os`, d.5; a terminal seen on the LAN replaces the inventory row of its MAC),
+terminals' OS and CPU as the asset register states them (labels `os` / `cpu`, d.3 name and
+d.2 model rules), and information systems declared in the inventory (a device label `system`
+names the system hosted there, `system_vendor` its developer). SNMP classification
+(`snmp_device_info` domestic and domestic_rule, d.1) wins over the declared vendor. `unknown`
+items are counted apart and left out of the share's denominator: the share is domestic /
+(domestic + foreign).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from agent.processors.audit.counters import share
 from agent.processors.audit.inputs import AuditInput
 from agent.processors.audit.model import Evidence, Indicator, Status
 from agent.processors.audit.vendors import classify_vendor
+from agent.shared import platforms
 from agent.shared.iotclasses import is_iot_device
 from inventory.models import Device, DeviceKind
 
@@ -100,6 +103,28 @@ def _terminal_items(inp: AuditInput) -> dict[str, Evidence]:
     return out
 
 
+def _register_items(inp: AuditInput) -> tuple[list[Evidence], list[Evidence]]:
+    """Terminals' OS and CPU as the school's asset register states them (inventory labels
+    `os` / `cpu`, the register CSV's columns of those names), classified by the d.3 name and
+    d.2 model rules; a name no rule knows is an `unknown` item (counted apart), a terminal the
+    register says nothing about is no item."""
+    os_items: list[Evidence] = []
+    cpu_items: list[Evidence] = []
+    for d in inp.devices:
+        if d.kind is not DeviceKind.TERMINAL:
+            continue
+        b = d.building or ""
+        if d.labels.get("os"):
+            v = platforms.os_from_name(d.labels["os"])
+            os_items.append(Evidence(d.id, "terminal", _STATUS.get(v.domestic, Status.UNKNOWN),
+                                     f"{v.vendor} {v.product} (asset register)", b, v.rule))
+        if d.labels.get("cpu"):
+            v = platforms.cpu_from_model(d.labels["cpu"])
+            cpu_items.append(Evidence(d.id, "terminal", _STATUS.get(v.domestic, Status.UNKNOWN),
+                                      f"{v.vendor} {v.product} (asset register)", b, v.rule))
+    return os_items, cpu_items
+
+
 def indicators(inp: AuditInput) -> list[Indicator]:
     # SNMP identification first, then the SSH collector's (both apply the d.1 rules)
     snmp = {m.tags["device"]: dict(m.tags)
@@ -128,6 +153,9 @@ def indicators(inp: AuditInput) -> list[Indicator]:
                                                             Status.UNKNOWN),
                                   f"{t.get('cpu_vendor', '?')} {t.get('cpu_model', '')}".strip(),
                                   b, t.get("cpu_rule", "")))
+    reg_os, reg_cpu = _register_items(inp)
+    os_items += reg_os
+    cpu_items += reg_cpu
     out.append(_indicator("os", "操作系统", "Operating systems", os_items))
     out.append(_indicator("cpu", "CPU", "CPUs", cpu_items))
     out.append(_indicator("database", "数据库", "Databases", platform["database"]))

@@ -248,10 +248,15 @@ SECURITY_SPECS: tuple[tuple[str, Vendor], ...] = (
                      "FortiGate-60F", "v7.2.5", "00:09:0f")),
 )
 # Teaching and office terminals from the school's asset register (inventory only: terminals
-# are not polled; the DHCP listener classifies what it sees on the LAN).
-TERMINAL_SPECS: tuple[tuple[str, str], ...] = (
-    ("Lenovo", "开天 M740J (Kylin)"), ("Lenovo", "ThinkCentre M90t"), ("Dell", "OptiPlex 7090"),
-    ("Lenovo", "开天 M630Z (UOS)"), ("HP", "ProDesk 400 G7"))
+# are not polled; the DHCP listener classifies what it sees on the LAN): maker, model and the
+# OS / CPU columns as a school writes them (free text; the last one names no OS a rule knows,
+# an `unknown` the audit counts apart).
+TERMINAL_SPECS: tuple[tuple[str, str, str, str], ...] = (
+    ("Lenovo", "开天 M740J (Kylin)", "银河麒麟 V10 SP1", "兆芯 KX-6640MA"),
+    ("Lenovo", "ThinkCentre M90t", "Windows 10 教育版", "Intel Core i5-10500"),
+    ("Dell", "OptiPlex 7090", "Windows 11 Pro", "Intel Core i7-10700"),
+    ("Lenovo", "开天 M630Z (UOS)", "统信UOS 20 专业版", "飞腾 D2000"),
+    ("HP", "ProDesk 400 G7", "自装系统 (self-installed)", "Intel Core i5-10500"))
 
 
 @dataclass(slots=True)
@@ -313,8 +318,10 @@ class CampusPlan:
     buildings: list[Building]
     devices: list[Device]  # SNMP-served: router, core, access switches, AC
     aps: list[Ap]
-    # asset-register terminals (id, maker, model, building, room, mac): inventory only
-    terminals: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    # asset-register terminals (id, maker, model, building, room, mac, register os and cpu):
+    # inventory only
+    terminals: list[tuple[str, str, str, str, str, str, str, str]] = field(
+        default_factory=list)
 
     def device(self, device_id: str) -> Device:
         return next(d for d in self.devices if d.id == device_id)
@@ -401,7 +408,7 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
     if aps < 0:
         raise ValueError("aps must be >= 0")
     rng = random.Random(f"{campus}/{seed}")
-    term_list: list[tuple[str, str, str, str, str, str]] = []
+    term_list: list[tuple[str, str, str, str, str, str, str, str]] = []
     net = 20 + (sum(campus.encode()) + seed) % 200
     addr = _Addresses(net)
     macs: set[str] = set()
@@ -595,11 +602,11 @@ def make_plan(switches: int, aps: int, campus: str = "sim", seed: int = 1,
             devices.append(srv)
         terminals = [r for b in buildings for r in b.rooms
                      if r.kind in (RoomKind.OFFICE, RoomKind.CLASSROOM)]
-        for i, (maker, model) in enumerate(TERMINAL_SPECS):
+        for i, (maker, model, os_name, cpu) in enumerate(TERMINAL_SPECS):
             if terminals:
                 room = terminals[i % len(terminals)]
                 term_list.append((f"pc-{i + 1}", maker, model, room.building, room.id,
-                                  _mac(rng, "02:00:5e", macs)))
+                                  _mac(rng, "02:00:5e", macs), os_name, cpu))
         # added after the terminals: every other device keeps its address and MAC
         for fid, vendor in SECURITY_SPECS:
             fw = Device(fid, DeviceKind.FIREWALL, vendor, "dc", "dc-101", addr.next_v4(), None,

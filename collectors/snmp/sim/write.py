@@ -59,8 +59,10 @@ def inventory_dict(plan: CampusPlan) -> dict[str, Any]:
             devs = [_device_entry(d) for d in plan.devices if d.room == r.id]
             devs += [_ap_entry(a, controller) for a in plan.aps if a.room == r.id]
             devs += [{"id": tid, "kind": "terminal", "mac": mac, "vendor": maker,
-                      "model": model, "labels": {"source": "asset register", "simulated": "yes"}}
-                     for tid, maker, model, _b, room, mac in plan.terminals if room == r.id]
+                      "model": model, "labels": {"source": "asset register", "simulated": "yes",
+                                                 "os": os_name, "cpu": cpu}}
+                     for tid, maker, model, _b, room, mac, os_name, cpu in plan.terminals
+                     if room == r.id]
             if devs:
                 room["devices"] = devs
             rooms.append(room)
