@@ -26,3 +26,23 @@ async def test_broken_local_store_does_not_stop_the_flush(tmp_path: Path) -> Non
     await pipeline.flush()  # and the next flush works too
     assert queue.stats().items == 2
     queue.close()
+
+
+def test_target_tags_follow_the_target_object() -> None:
+    """Merged tags are cached per target object: the same object reuses them, a new object
+    (an inventory reload) with the same id gets its own, and instance tags apply."""
+    from agent.core.plugin import Target
+
+    pipeline = Pipeline(base_tags={"campus": "c"})
+    inst = {"team": "noc"}
+    old = Target(id="sw1", labels={"rack": "a"})
+    new = Target(id="sw1", labels={"rack": "b"})
+    for target in (old, old, new):
+        pipeline.submit([Metric("m", {"rack": "mine"} if target is new else {}, {"v": 1}, 1)],
+                        target, None, inst)
+    pipeline.submit([Metric("m", {}, {"v": 1}, 1)], old)
+    pipeline.submit([Metric("m", {}, {"v": 1}, 1)])
+    got = [dict(m.tags) for m in pipeline._metrics]
+    assert got == [{"campus": "c", "team": "noc", "target": "sw1", "rack": "a"}] * 2 + [
+        {"campus": "c", "team": "noc", "target": "sw1", "rack": "mine"},
+        {"campus": "c", "target": "sw1", "rack": "a"}, {"campus": "c"}]
