@@ -262,9 +262,10 @@ class Publisher:
         self.proc.wait(10)
 
 
-def poll_finish(lab: Lab, interval: int) -> tuple[float, float, int]:
+def poll_finish(lab: Lab, interval: int) -> tuple[float, float, int, list[int]]:
     """p50 / p99 of per-device SNMP poll finish after its tick's first poll started, over all
-    ticks; and the number of switch polls that failed."""
+    ticks; the number of switch polls that failed; switch polls done per tick (fewer than the
+    switches: the agent did not get through them within the interval, the rest overran)."""
     q = urllib.parse.quote('{__name__=~"agent_poll_(duration_seconds|up)",device=~"sw-.*"}')
     body = http_get(lab, f"http://127.0.0.1:{VM_PORT}/api/v1/export?match[]={q}", 60)
     dur: dict[str, dict[int, float]] = {}
@@ -278,7 +279,7 @@ def poll_finish(lab: Lab, interval: int) -> tuple[float, float, int]:
         dur.setdefault(dev, {}).update(zip(row["timestamps"], row["values"], strict=True))
     starts = sorted(ts for d in dur.values() for ts in d)
     if not starts:
-        return float("nan"), float("nan"), failed
+        return float("nan"), float("nan"), failed, []
     finishes: list[float] = []
     first = starts[0]
     by_tick: dict[int, list[tuple[int, float]]] = {}
@@ -289,8 +290,9 @@ def poll_finish(lab: Lab, interval: int) -> tuple[float, float, int]:
         t0 = min(ts for ts, _ in rows)
         finishes += [(ts - t0) / 1000 + secs for ts, secs in rows]
     finishes.sort()
+    done = [len(by_tick[k]) for k in sorted(by_tick)]
     return (statistics.median(finishes), finishes[min(len(finishes) - 1,
-                                                      int(len(finishes) * 0.99))], failed)
+                                                      int(len(finishes) * 0.99))], failed, done)
 
 
 def run_size(lab: Lab, switches: int, ticks: int, interval: int, peer: bool,
@@ -314,14 +316,14 @@ def run_size(lab: Lab, switches: int, ticks: int, interval: int, peer: bool,
     if pub is not None:
         pub.close()
     time.sleep(1)
-    p50, p99, failed = poll_finish(lab, interval)
+    p50, p99, failed, done = poll_finish(lab, interval)
     res: dict[str, Any] = {
         "devices": switches, "interval_secs": interval, "ticks": ticks,
         "cpu_s_per_tick": [round(t.cpu_s, 2) for t in rows],
         "rss_mib_per_tick": [round(t.rss_mib, 1) for t in rows],
         "points_per_tick": [t.points for t in rows], "rss_mib_after_first_tick": round(rss0, 1),
         "poll_finish_p50_s": round(p50, 2), "poll_finish_p99_s": round(p99, 2),
-        "failed_polls": failed}
+        "failed_polls": failed, "switch_polls_per_tick": done}
     if peer:
         res.update(run_peer(lab, d, switches, ticks, interval))
     lab.stop(vm)
