@@ -24,10 +24,10 @@ from bacpypes3.primitivedata import ObjectIdentifier
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
+from collectors.bacnet.status import STATUS_BITS
 
 logging.getLogger("bacpypes3").setLevel(logging.CRITICAL)  # the agent logs failures itself
 
-STATUS_BITS = ("in_alarm", "fault", "overridden", "out_of_service")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -33,8 +34,11 @@ from agent.core.model import ErrorType, Event, EventState, FieldValue, Item, Met
 from agent.core.plugin import BuildContext, DefaultTargets, PluginKind, PluginSpec, Target
 from agent.shared.iotclasses import class_name
 from agent.shared.iotliveness import IOT_DEVICE, PollLiveness
-from collectors.bacnet.client import STATUS_BITS, BacnetClient, PointValue, Subscription
+from collectors.bacnet.status import STATUS_BITS
 from config.base import StrictModel
+
+if TYPE_CHECKING:
+    from collectors.bacnet.client import PointValue, Subscription
 
 INSTANCE_LABEL, MAP_LABEL, PORT_LABEL = "bacnet_instance", "bacnet_map", "bacnet_port"
 _OBJECT = r"^[a-z][a-z-]*,\d{1,7}$"
@@ -98,6 +102,8 @@ class BacnetPoller:
         self.cfg = cfg
         self.timeout_s = timeout_s
         self.log = logger
+        # imported here: bacpypes3 loads only where a bacnet input is built
+        from collectors.bacnet.client import BacnetClient
         self.client = BacnetClient(cfg.local_address, cfg.local_instance)
         self.live = PollLiveness("bacnet", cfg.down_after_failures)
         self.devices: dict[str, DeviceState] = {}

@@ -17,11 +17,13 @@ import json
 import re
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import urllib3
-from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-defined]
-from influxdb_client.rest import ApiException
-from influxdb_client.service.write_service import WriteService
+
+if TYPE_CHECKING:  # the library itself loads in LineWriter: ~1 s of imports for every
+    # `campusmon` command and every agent start, also without an influxdb output
+    from influxdb_client.rest import ApiException
 
 from agent.core.errors import PermanentExportError
 from agent.core.model import ErrorType
@@ -70,6 +72,11 @@ class WriterOptions:
 
 class LineWriter:
     def __init__(self, opts: WriterOptions) -> None:
+        from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-defined]
+        from influxdb_client.rest import ApiException
+        from influxdb_client.service.write_service import WriteService
+
+        self._api_exception: type[ApiException] = ApiException
         self.opts = opts
         # WritePrecision's constants are these very strings ("ns", "us", "ms", "s")
         self._precision: str = getattr(WritePrecision, opts.precision.upper())
@@ -91,7 +98,7 @@ class LineWriter:
                 org=self.opts.org, bucket=self.opts.bucket, body=body,
                 precision=self._precision, content_type="text/plain; charset=utf-8",
                 **kwargs)
-        except ApiException as exc:
+        except self._api_exception as exc:
             raise _classify(exc) from None
         except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as exc:
             raise CentreUnavailable(f"{type(exc).__name__}: {exc}", _cause(exc)) from None
