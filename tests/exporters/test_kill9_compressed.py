@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.lineprotocol import parse
+from agent.core.lineprotocol import parse, render_many
 from agent.core.plugin import BatchKind
 from agent.framework.diskqueue import DiskQueue, read_lines
 from tests.exporters.helpers import vm_samples
@@ -86,8 +86,11 @@ def _start(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("fill", ["lines", "metrics"])
 def test_kill9_during_compressed_drain_loses_and_duplicates_nothing(
-        victoria_metrics: VictoriaMetrics, tmp_path: Path) -> None:
+        victoria_metrics: VictoriaMetrics, tmp_path: Path, fill: str) -> None:
+    """`metrics`: the backlog was queued the way the pipeline queues it (`put_metrics`, blocks
+    encoded straight from Metric objects); `lines`: through `put` (text, e.g. a settle)."""
     meas = f"k9c{time.time_ns() % 10**8}"
     cfg = tmp_path / "agent.yaml"
     cfg.write_text(f"""agent:
@@ -105,8 +108,13 @@ outputs:
     db = tmp_path / "data" / "queue" / "influxdb_central.db"
     lines = _lines(meas, time.time_ns() - TICKS * 10**9)
     q = DiskQueue(db, 2**30, block_items=BATCH)
+    metrics = [parse(x) for x in lines]
+    assert render_many(metrics) == lines
     for k in range(0, len(lines), 1000):  # flushes of 1,000 points, stored in 500-line blocks
-        q.put(BatchKind.METRICS, lines[k:k + 1000])
+        if fill == "metrics":
+            q.put_metrics(BatchKind.METRICS, metrics[k:k + 1000])
+        else:
+            q.put(BatchKind.METRICS, lines[k:k + 1000])
     stored_bytes = q.stats().bytes
     q.close()
     text_bytes = sum(len(x) + 1 for x in lines)
