@@ -460,13 +460,47 @@ def terminal_from_dhcp(prl: Iterable[int], vendor_class: str = "",
     return _terminal(family, min(weight, 0.95), rules, evidence)
 
 
+# OS vendor → terminal family; other Linux distributions' vendors say Linux
+_FAMILY_OF_VENDOR = {"Kylinsoft": "Kylin", "UnionTech": "UOS", "Deepin": "deepin",
+                     "Microsoft": "Windows", "Apple": "macOS", "Google": "Android"}
+
+
+def terminal_from_lldp(system_descr: str = "", software_rev: str = "", manufacturer: str = "",
+                       model: str = "") -> TerminalVerdict:
+    """What an endpoint announces in LLDP-MED (lldpd on a Linux desktop sends the kernel
+    release as software revision and `PRETTY_NAME kernel` as system description; phones and
+    PCs their firmware/OS names): the d.3 kernel and name rules on those, agreeing evidence
+    adding up, the strongest vendor winning. The hardware maker and model are evidence shown,
+    not a vote (a Lenovo PC runs Windows or Kylin)."""
+    sd, sw = system_descr[:MAX_TEXT], software_rev[:256]
+    evidence = (f"lldp-med sw={sw[:60] or '-'} mfr={manufacturer[:40] or '-'} "
+                f"model={model[:40] or '-'} descr={sd[:80] or '-'}")
+    votes: dict[str, tuple[float, list[str], Verdict]] = {}
+    for weight, where, v in ((0.8, "software revision", os_from_text(sw) if sw else None),
+                             (0.7, "software revision", os_from_name(sw) if sw else None),
+                             (0.7, "system description", os_from_name(sd) if sd else None),
+                             (0.6, "system description", os_from_text(sd) if sd else None)):
+        if v is None or v.vendor == "unknown":
+            continue
+        w, rules, first = votes.get(v.vendor, (0.0, [], v))
+        votes[v.vendor] = (w + weight, [*rules, f"d.5 LLDP-MED {where}: {v.rule}"], first)
+    if not votes:
+        return TerminalVerdict("unknown", "unknown", "unknown", 0.0, "no terminal rule matched",
+                               evidence[:256])
+    vendor, (weight, rules, v) = max(votes.items(), key=lambda kv: kv[1][0])
+    return TerminalVerdict(_FAMILY_OF_VENDOR.get(vendor, "Linux"), vendor, v.domestic,
+                           round(min(weight, 0.95), 2), " + ".join(rules)[:256],
+                           evidence[:256])
+
+
 TERMINAL_OS = Measurement(
-    "terminal_os", "OS family of a terminal seen on the LAN (DHCP option 55/60/12), for the "
-    "国产化 audit, with the rules that decided and a confidence (docs/standards.md#d-5)",
+    "terminal_os", "OS family of a terminal seen on the LAN, for the "
+    "国产化 audit (DHCP 55/60/12, mDNS and NetBIOS names, LLDP-MED inventory), with the rules "
+    "that decided and a confidence (docs/standards.md#d-5)",
     tags=(tag("mac", "the terminal's MAC"), tag("os_family", "Windows, macOS, iOS, Android, "
           "Kylin, UOS, deepin, Linux, unknown"),
           tag("platform_vendor", "catalogue vendor of the OS"),
           tag("domestic", "yes / no / unknown"), tag("rule", "rules that decided, joined by +"),
-          tag("evidence", "what was seen: 55=… 60=… 12=…"),
+          tag("evidence", "what was seen: 55=… 60=… 12=… (mdns=/netbios=), or lldp-med …"),
           tag("interface", "the interface listened on")),
     fields=(gauge("confidence_ratio", "ratio", "0..1: agreeing evidence adds up"),))

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.model import Event, EventState, Metric, Severity
-from agent.shared.platforms import TERMINAL_OS, TerminalVerdict, terminal_from_dhcp
+from agent.shared.platforms import (
+    TERMINAL_OS,
+    TerminalVerdict,
+    terminal_from_dhcp,
+    terminal_from_lldp,
+)
 from inventory.models import Inventory
 from probes.common import is_ip, normalise_ip
 from probes.discovery.model import (
@@ -26,6 +31,7 @@ from probes.discovery.model import (
     DhcpServer,
     Host,
     HostName,
+    LldpMed,
     Observation,
     RouterAdvert,
 )
@@ -168,7 +174,8 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
     ras: list[RouterAdvert] = []
     dhcps: list[DhcpServer] = []
     clients: dict[str, DhcpClient] = {}
-    names: dict[str, HostName] = {}  # mDNS announcements
+    names: dict[str, HostName] = {}  # mDNS / NetBIOS announcements
+    lldp: dict[str, LldpMed] = {}
     for o in observations:
         if isinstance(o, RouterAdvert):
             ras.append(o)
@@ -183,6 +190,10 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
         if isinstance(o, HostName):
             if o.mac not in ignore:
                 names[o.mac] = o
+            continue
+        if isinstance(o, LldpMed):
+            if o.mac not in ignore:
+                lldp[o.mac] = o
             continue
         assert isinstance(o, AddressSeen)
         if o.mac in ignore or o.mac in ("00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"):
@@ -205,6 +216,15 @@ def analyse(interface: str, observations: Sequence[Observation], inventory: Inve
                                n.name, name_source=n.via)
         if c is not None or v.os_family != "unknown":  # a name alone counts only when a
             res.terminals[mac] = v                      # rule knows it
+    for mac in sorted(lldp):
+        m = lldp[mac]
+        v = terminal_from_lldp(m.system_descr, m.software_rev, m.manufacturer, m.model)
+        cur = res.terminals.get(mac)
+        # LLDP-MED an endpoint sends about itself: it decides when a rule knows it and it is
+        # stronger than what DHCP/names said
+        if v.os_family != "unknown" and (cur is None or cur.os_family == "unknown"
+                                         or v.confidence > cur.confidence):
+            res.terminals[mac] = v
     conflicts: dict[str, Conflict] = {}
     for addr, macs in sorted(claims.items()):
         dev = inventory.by_address(addr)

@@ -1,4 +1,5 @@
-"""scapy, wrapped: the only module that imports it. Crafts and sniffs ARP, NDP, RA, DHCP.
+"""scapy, wrapped: the only module that imports it. Crafts and sniffs ARP, NDP, RA, DHCP; hands
+NBNS and LLDP payloads to the bounded parsers of probes/discovery/passive.py.
 
 scapy is ~100× slower than a raw socket for sweeps (baselines.md) but handles every LAN
 protocol we need; the sweeps here are one packet per address of a /24-ish LAN, so its cost is
@@ -60,13 +61,17 @@ from probes.discovery.model import (
     DhcpClient,
     DhcpServer,
     HostName,
+    LldpMed,
     Observation,
     RouterAdvert,
 )
+from probes.discovery.passive import nbns_own_name, parse_lldp
 
 log = logging.getLogger("campusmon.discovery")
 conf.verb = 0
-BPF = ("arp or icmp6 or (udp and (port 67 or port 68 or port 546 or port 547 or port 5353))")
+BPF = ("arp or icmp6 or ether proto 0x88cc or "
+       "(udp and (port 67 or port 68 or port 137 or port 546 or port 547 or port 5353))")
+ETH_LLDP = 0x88CC
 MAX_MDNS_RECORDS = 32  # answers read from one mDNS packet
 
 
@@ -89,6 +94,13 @@ def parse(pkt: Packet, own_mac: str) -> list[Observation]:
     if src == own_mac:
         return []
     out: list[Observation] = []
+    if pkt[Ether].type == ETH_LLDP:
+        # the payload as received (scapy leaves 0x88cc undissected); MalformedFrame → bad
+        info = parse_lldp(bytes(pkt[Ether].payload))
+        if info is not None:
+            out.append(LldpMed(src, info.system_descr, info.software_rev, info.manufacturer,
+                               info.model))
+        return out
     if ARP in pkt:
         a = pkt[ARP]
         if a.op in (1, 2) and a.psrc and a.psrc != "0.0.0.0":
@@ -122,6 +134,11 @@ def parse(pkt: Packet, own_mac: str) -> list[Observation]:
         return out
     if IP in pkt and UDP in pkt and pkt[UDP].sport == 5353 and DNS in pkt:
         out.extend(_mdns_names(src, pkt[DNS]))
+        return out
+    if IP in pkt and UDP in pkt and pkt[UDP].sport == 137:  # sent by a NetBIOS name service
+        name = nbns_own_name(bytes(pkt[UDP].payload))  # MalformedFrame → counted as bad
+        if name:
+            out.append(HostName(src, name, "netbios"))
         return out
     if BOOTP in pkt and IP in pkt:
         b = pkt[BOOTP]

@@ -44,14 +44,26 @@ class DhcpClient:
 
 @dataclass(frozen=True, slots=True)
 class HostName:
-    """A name a host announced for itself (mDNS response: `<name>.local`)."""
+    """A name a host announced for itself (mDNS response: `<name>.local`; NetBIOS name
+    registration or positive query response: via netbios)."""
 
     mac: str
     name: str
     via: str = "mdns"
 
 
-Observation = AddressSeen | RouterAdvert | DhcpServer | DhcpClient | HostName
+@dataclass(frozen=True, slots=True)
+class LldpMed:
+    """What an endpoint announced of itself in LLDP-MED (system description, inventory)."""
+
+    mac: str
+    system_descr: str = ""
+    software_rev: str = ""
+    manufacturer: str = ""
+    model: str = ""
+
+
+Observation = AddressSeen | RouterAdvert | DhcpServer | DhcpClient | HostName | LldpMed
 
 
 @dataclass(slots=True)

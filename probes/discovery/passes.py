@@ -162,6 +162,7 @@ async def discover_once(iface: str, cfg: DiscoveryConfig, inventory: Inventory) 
     except PermissionError as exc:
         return {"interface": iface, "error_type": ErrorType.PERMISSION.value,
                 "detail": f"discovery needs CAP_NET_RAW (packet sockets): {exc}"}
+    stats = p.capture.stats
     try:
         await p.wait_started()
         notes = await p.probe()
@@ -171,4 +172,7 @@ async def discover_once(iface: str, cfg: DiscoveryConfig, inventory: Inventory) 
         await asyncio.to_thread(p.stop)
     result = p.analyse(p.take())
     result.notes.extend(notes)
-    return result.to_json()
+    doc = result.to_json()
+    # frames the bounded parsers refused (hostile or broken NBNS/LLDP/DHCP …): counted, dropped
+    doc["capture"] = {"packets": stats.packets, "bad_frames": stats.bad}
+    return doc
