@@ -95,6 +95,9 @@ class _BufferedClient(paho.Client):
         self._v5 = kwargs.get("protocol") == paho.MQTTv5
         # set by the Subscriber: QoS 0 PUBLISH packets go here (topic, payload, retain, time)
         self.fast_publish: Callable[[bytes, bytes, bool, int], None] | None = None
+        # the paho internals the fast path reads; another paho layout: paho's reader only
+        self._fast_ok = isinstance(getattr(self, "_in_packet", None), dict) \
+            and "command" in self._in_packet and hasattr(self, "_msgtime_mutex")
 
     def _packet_read(self) -> MQTTErrorCode:
         """Between packets, whole QoS 0 PUBLISH packets already in the buffer are decoded
@@ -106,7 +109,7 @@ class _BufferedClient(paho.Client):
         callbacks this client never registers, two locks); this is a few slices. QoS 0 needs
         no acknowledgement, so paho's session state is untouched."""
         deliver = self.fast_publish
-        if deliver is not None and self._in_packet["command"] == 0:
+        if deliver is not None and self._fast_ok and self._in_packet["command"] == 0:
             if self._rpos >= len(self._rbuf):  # refill first: paho would read 1 byte of it
                 try:
                     data = super()._sock_recv(_READ_CHUNK)
