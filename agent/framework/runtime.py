@@ -190,12 +190,13 @@ class Agent:
                     timeout_s=inst.options.timeout_secs or a.timeout_secs,
                     jitter_s=jitter, backoff_after=a.backoff_after_failures,
                     max_backoff_ticks=a.max_backoff_ticks)
-                limit = asyncio.Semaphore(
-                    inst.options.max_concurrency or inst.spec.default_max_concurrency
-                    or a.max_concurrency)
+                concurrency = (inst.options.max_concurrency
+                               or inst.spec.default_max_concurrency or a.max_concurrency)
+                limit = asyncio.Semaphore(concurrency)
                 built.pollers.append(PollerRunner(
                     inst.instance_id, plugin, targets, timing, limit, global_limit, poll_sink,
-                    st))
+                    st, batched=Capability.BATCH_POLLS in inst.spec.capabilities,
+                    batch_size=concurrency))
                 triggers.add(inst.spec, plugin, built.pollers[-1])
             else:
                 built.listeners.append(
