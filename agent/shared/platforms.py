@@ -76,7 +76,8 @@ _ARM_IMPLEMENTERS = {"0x48": "HiSilicon", "0x70": "Phytium"}
 _ARM_FOREIGN = {"0x41": "ARM", "0xc0": "Ampere", "0x61": "Apple", "0x51": "Qualcomm",
                 "0x4e": "NVIDIA"}
 _HISI_PARTS = {"0xd01": "Kunpeng-920", "0xd02": "Kunpeng-920", "0xd03": "Kunpeng-920",
-               "0xd22": "Kunpeng-920", "0xd06": "Kunpeng-950"}
+               "0xd22": "Kunpeng-920", "0xd06": "Kunpeng-950", "0xd40": "Cortex-A76",
+               "0xd41": "Cortex-A77"}
 _PHYTIUM_PARTS = {"0x303": "FTC310", "0x660": "FTC660", "0x661": "FTC661", "0x662": "FTC662",
                   "0x663": "FTC663", "0x664": "FTC664", "0x862": "FTC862"}
 
@@ -117,7 +118,8 @@ def cpu_from_cpuinfo(cpuinfo: str, machine: str = "") -> Verdict:
     family = f.get("cpu family", "")
     if family.startswith("Loongson") or machine == "loongarch64":
         return _verdict(C, "Loongson", model, "d.2 LoongArch CPU Family Loongson-64bit")
-    if "loongson" in f.get("cpu model", "").lower():
+    if "loongson" in f.get("cpu model", "").lower() or (
+            machine.startswith("mips64") and "loongson" in cpuinfo[:MAX_TEXT].lower()):
         return _verdict(C, "Loongson", f.get("cpu model", ""), "d.2 MIPS cpu model Loongson")
     if machine == "sw_64" or re.search(r"\bSW(3231|831|26010)\b", cpuinfo[:MAX_TEXT]):
         return _verdict(C, "Sunway", model, "d.2 sw_64 / SW model (low confidence)")
@@ -166,8 +168,12 @@ _OS_IDS: tuple[tuple[str, str, str], ...] = (
     ("openkylin", "Kylinsoft", "openKylin"), ("uos", "UnionTech", "UOS"),
     ("deepin", "Deepin", "deepin"), ("openEuler", "openEuler", "openEuler"),
     ("euleros", "Huawei", "EulerOS"), ("anolis", "OpenAnolis", "Anolis OS"),
+    ("alinux", "Alibaba Cloud", "Alibaba Cloud Linux"),
+    ("tencentos", "Tencent", "TencentOS Server"),
     ("rhel", "Red Hat", "RHEL"), ("centos", "Red Hat", "CentOS"),
-    ("ubuntu", "Canonical", "Ubuntu"),
+    ("rocky", "Rocky Linux", "Rocky Linux"), ("almalinux", "AlmaLinux", "AlmaLinux"),
+    ("ubuntu", "Canonical", "Ubuntu"), ("debian", "Debian", "Debian"),
+    ("sles", "SUSE", "SUSE Linux Enterprise Server"),
 )
 _KERNEL_RULES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
     # (rule id, vendor, OS name, pattern on a kernel release / sysDescr)

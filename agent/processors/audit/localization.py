@@ -1,7 +1,7 @@
 """Localization (国产化) per category: share of domestic items, each with the rule that decided.
 
 Items: inventory devices by kind (network, wireless, security, servers, terminals, IoT), host
-operating systems and CPUs (`host_identity`, rules d.2/d.3 in collectors/host/identity.py),
+operating systems and CPUs (`host_identity`, rules d.2/d.3 of agent/shared/platforms.py),
 servers' CPUs, OSs, databases and middleware (`server_platform`: SNMP HOST-RESOURCES and SSH,
 rules d.2-d.4 in agent/shared/platforms.py), terminals' OS family from their DHCP fingerprints
 (`terminal_os`, d.5; a terminal seen on the LAN replaces the inventory row of its MAC),

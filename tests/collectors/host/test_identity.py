@@ -1,4 +1,8 @@
-"""CPU and OS identity per standards.md d.2 / d.3, on crafted /proc/cpuinfo and os-release."""
+"""CPU and OS identity per standards.md d.2 / d.3, on crafted /proc/cpuinfo and os-release.
+
+The host collector applies the vendor catalogue's rules (agent/shared/platforms.py): vendors are
+spelt as the catalogue and the audit spell them (Kylinsoft, UnionTech, Canonical; an
+undecided CPU or OS is "unknown")."""
 
 from __future__ import annotations
 
@@ -40,8 +44,8 @@ AMPERE = "processor\t: 0\nCPU implementer\t: 0xc0\nCPU part\t: 0xac3\n"
     (LOONGARCH, "loongarch64", "Loongson", "yes", "Loongson-64bit"),
     (INTEL, "x86_64", "Intel", "no", "GenuineIntel"),
     (AMPERE, "aarch64", "Ampere", "no", "0xc0"),
-    ("processor : 0\nCPU implementer : 0x99\n", "aarch64", "arm64 implementer 0x99",
-     "unknown", "no rule"),
+    ("processor : 0\nCPU implementer : 0x99\n", "aarch64", "unknown", "unknown",
+     "no rule for arm64 implementer 0x99"),
     ("", "riscv64", "unknown", "unknown", "no CPU rule"),
 ])
 def test_cpu_rules(text: str, machine: str, vendor: str, domestic: str, rule_has: str) -> None:
@@ -55,15 +59,19 @@ def test_kunpeng_model_from_part_number() -> None:
 
 
 @pytest.mark.parametrize(("text", "kernel", "vendor", "domestic"), [
-    ('NAME="Kylin Linux Advanced Server"\nVERSION="V10 (Sword)"\nID=kylin\n', "", "Kylin",
-     "yes"),
-    ('NAME="UnionTech OS Server 20"\nID="uos"\n', "", "UnionTech UOS", "yes"),
+    ('NAME="Kylin Linux Advanced Server"\nVERSION="V10 (Sword)"\nID=kylin\n', "",
+     "Kylinsoft", "yes"),
+    ('NAME="UnionTech OS Server 20"\nID="uos"\n', "", "UnionTech", "yes"),
     ('NAME="openEuler"\nVERSION="22.03 (LTS-SP3)"\nID="openEuler"\n', "", "openEuler", "yes"),
-    ('NAME="Anolis OS"\nID="anolis"\n', "", "Anolis OS", "yes"),
-    ('NAME="Ubuntu"\nID=ubuntu\n', "", "Ubuntu", "no"),
+    ('NAME="Anolis OS"\nID="anolis"\n', "", "OpenAnolis", "yes"),
+    ('NAME="Alibaba Cloud Linux"\nID="alinux"\n', "", "Alibaba Cloud", "yes"),
+    ('NAME="TencentOS Server"\nID="tencentos"\n', "", "Tencent", "yes"),
+    ('NAME="Ubuntu"\nID=ubuntu\n', "", "Canonical", "no"),
+    ('NAME="Rocky Linux"\nID="rocky"\n', "", "Rocky Linux", "no"),
+    ('NAME="SLES"\nID="sles"\n', "", "SUSE", "no"),
     ('NAME="Debian GNU/Linux"\nID=debian\n', "", "Debian", "no"),
-    ('NAME="Mystery"\nID=mystery\n', "4.19.90-24.4.v2101.ky10.aarch64", "Kylin", "yes"),
-    ('NAME="Mystery"\nID=mystery\n', "5.10.0", "mystery", "unknown"),
+    ('NAME="Mystery"\nID=mystery\n', "4.19.90-24.4.v2101.ky10.aarch64", "Kylinsoft", "yes"),
+    ('NAME="Mystery"\nID=mystery\n', "5.10.0", "unknown", "unknown"),
 ])
 def test_os_rules(text: str, kernel: str, vendor: str, domestic: str) -> None:
     ident = classify_os(text, kernel)
@@ -74,3 +82,16 @@ def test_os_rules(text: str, kernel: str, vendor: str, domestic: str) -> None:
 def test_openeuler_id_is_case_sensitive() -> None:
     # d.3: the os-release ID is "openEuler"; a lower-case "openeuler" is not that rule
     assert classify_os('ID="openeuler"\n').domestic == "unknown"
+
+
+def test_host_and_servers_agree() -> None:
+    """The same CPU and OS polled over SNMP/SSH (server_platform) and read on the agent's host
+    (host_identity) get the same vendor, flag and rule."""
+    from agent.shared import platforms
+    for text, machine in ((HYGON, "x86_64"), (KUNPENG, "aarch64"), (INTEL, "x86_64")):
+        v, ident = platforms.cpu_from_cpuinfo(text, machine), classify_cpu(text, machine)
+        assert (ident.vendor, ident.model, ident.domestic, ident.rule) == (
+            v.vendor, v.product, v.domestic, v.rule)
+    release = 'NAME="Kylin"\nID=kylin\n'
+    o, ident = platforms.os_from_release(release), classify_os(release)
+    assert (ident.vendor, ident.domestic, ident.rule) == (o.vendor, o.domestic, o.rule)
