@@ -70,8 +70,14 @@ class FarSide:
                 cmds.append(f"link set b{i} up")
             _ns_batch(ns, cmds)
             conf = self.workdir / f"snmpd{k}.conf"
+            # identify as a Huawei S5720 access switch (the vrp_5720 recording's sysObjectID
+            # and sysDescr), like bench/campus_scale: as a Linux host the plugin would also run
+            # the server audit (process and package tables), work the IF-MIB peers never do
             conf.write_text("rocommunity public default\n"
-                            "dontLogTCPWrappersConnects yes\n")
+                            "dontLogTCPWrappersConnects yes\n"
+                            "sysObjectID .1.3.6.1.4.1.2011.2.23.291\n"
+                            "sysDescr S5720-56C-PWR-EI-AC Huawei Versatile Routing Platform "
+                            "Software VRP (R) software,Version 5.170 (S5720 V200R010C00SPC600)\n")
             argv = ["ip", "netns", "exec", ns, snmpd, "-f", "-Lf",
                     str(self.workdir / f"snmpd{k}.log"), "-C", "-c", str(conf),
                     "-p", str(self.workdir / f"snmpd{k}.pid"), f"udp:10.203.{k}.2:161"]

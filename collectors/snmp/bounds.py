@@ -11,10 +11,12 @@ typed reason, so the collector counts it and logs it once with the device.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 
 from agent.core.errors import CollectError
-from collectors.snmp.session import Oid, SnmpSession, SnmpType, VarBind
+from collectors.snmp.session import InBounds, Oid, SnmpSession, SnmpType, VarBind
+from collectors.snmp.walker import ColumnResult
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 UINT32_MAX = 2**32 - 1
@@ -26,6 +28,7 @@ _UNSIGNED32 = frozenset({SnmpType.COUNTER32, SnmpType.GAUGE32, SnmpType.TIMETICK
 _STRINGS = frozenset({SnmpType.OCTET_STRING, SnmpType.OPAQUE})
 
 RejectSink = Callable[[str, str], None]  # (reason, detail)
+WalkMany = Callable[[Sequence[Oid]], Awaitable[list[ColumnResult]]]
 
 
 def _oid_problem(oid: Oid) -> str | None:
@@ -69,11 +72,14 @@ def varbind_problem(vb: VarBind) -> tuple[str, str] | None:
 
 def screen(vbs: Sequence[VarBind], on_reject: RejectSink, *, keep_positions: bool
            ) -> list[VarBind]:
+    if type(vbs) is InBounds:  # checked by the transport's decoder (the fast path)
+        return vbs
     out: list[VarBind] = []
+    append = out.append
     for vb in vbs:
         problem = varbind_problem(vb)
         if problem is None:
-            out.append(vb)
+            append(vb)
             continue
         on_reject(*problem)
         if keep_positions:
@@ -107,8 +113,21 @@ class BoundedSession:
             raise
         return screen(vbs, self.on_reject, keep_positions=False)
 
+    async def _walk_many(self, inner_many: WalkMany, roots: Sequence[Oid]
+                         ) -> list[ColumnResult]:
+        out: list[ColumnResult] = []
+        for vbs, exc in await inner_many(roots):
+            vbs = screen(vbs, self.on_reject, keep_positions=False)
+            if exc is not None and isinstance(getattr(exc, "varbinds", None), list):
+                exc.varbinds = vbs  # type: ignore[attr-defined]
+            out.append((vbs, exc))
+        return out
+
     async def close(self) -> None:
         await self.inner.close()
 
     def __getattr__(self, name: str) -> object:  # max_repetitions, counters for benches …
-        return getattr(self.inner, name)
+        attr = getattr(self.inner, name)
+        if name == "walk_many":  # a transport's multi-column walk, screened like walk()
+            return functools.partial(self._walk_many, attr)
+        return attr

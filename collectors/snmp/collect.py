@@ -41,7 +41,7 @@ from collectors.snmp.records import (
 )
 from collectors.snmp.session import Oid, SnmpSession, VarBind
 from collectors.snmp.values import number, rows, text
-from collectors.snmp.walker import PartialWalk
+from collectors.snmp.walker import ColumnResult, PartialWalk
 from collectors.snmp.wlan import ApField, Controller, WlanMap, build_controller, maps_for
 
 _ENDS_POLL = frozenset({ErrorType.TIMEOUT, ErrorType.AUTH})
@@ -118,6 +118,17 @@ class DevicePoller:
 
     async def _walk(self, objs: Sequence[Obj]) -> dict[Obj, list[VarBind]]:
         out: dict[Obj, list[VarBind]] = {}
+        # A transport that walks several columns per GETBULK (the fast one) gets them all at
+        # once; the failures are then kept in column order, as one walk after another would.
+        walk_many = getattr(self.session, "walk_many", None) if len(objs) > 1 else None
+        if walk_many is not None:
+            results: list[ColumnResult] = await walk_many([o.oid for o in objs])
+            for obj, (vbs, _) in zip(objs, results, strict=True):
+                out[obj] = vbs
+            for obj, (_, exc) in zip(objs, results, strict=True):
+                if exc is not None:
+                    self._fail(f"{obj.mib}::{obj.name}", exc)
+            return out
         for obj in objs:
             try:
                 out[obj] = await self.session.walk(obj.oid)

@@ -40,11 +40,14 @@ def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
     return None if delta is None else delta / (cur.t_s - prev.t_s)
 
 
+_Prev = tuple[int, float, int | None]  # a Sample's (value, t_s, discontinuity), kept compact
+
+
 class RateTracker:
     """Previous samples of one device's counters, keyed by series."""
 
     def __init__(self) -> None:
-        self._prev: dict[Hashable, Sample] = {}
+        self._prev: dict[Hashable, _Prev] = {}
         self._touched: set[Hashable] = set()
         self._uptime_s: float | None = None
 
@@ -61,13 +64,25 @@ class RateTracker:
 
     def rate(self, key: Hashable, value: int, bits: int, t_s: float,
              discontinuity: int | None = None) -> float | None:
-        cur = Sample(value, t_s, discontinuity)
+        """`counter_rate(previous sample, this one)`, inlined: it runs for every counter of
+        every poll, and the Sample/Point objects cost more than the arithmetic."""
         self._touched.add(key)
         prev = self._prev.get(key)
-        self._prev[key] = cur
-        return counter_rate(prev, cur, bits)
+        self._prev[key] = (value, t_s, discontinuity)
+        if prev is None:
+            return None
+        p_value, p_t, p_disc = prev
+        # point_delta: time must move forward and the epoch (discontinuity) stay the same
+        if t_s <= p_t or p_disc != discontinuity:
+            return None
+        if value >= p_value:
+            return (value - p_value) / (t_s - p_t)
+        delta = shared_delta(p_value, value, bits)  # a wrap, or a reset (None)
+        return None if delta is None else delta / (t_s - p_t)
 
     def end(self) -> None:
         """Finish a poll: series not seen in it (removed interfaces) are forgotten."""
+        if len(self._touched) == len(self._prev):  # every key touched is in _prev
+            return
         for k in [k for k in self._prev if k not in self._touched]:
             del self._prev[k]

@@ -154,15 +154,6 @@ def parse_system(vbs: Mapping[Oid, VarBind]) -> SystemInfo:
     )
 
 
-def _counter(row_get: Mapping[str, VarBind], hc: Obj | None, low: Obj) -> Counter | None:
-    if hc is not None:
-        n = number(row_get.get(hc.name))
-        if n is not None:
-            return Counter(n, 64)
-    n = number(row_get.get(low.name))
-    return None if n is None else Counter(n, 32)
-
-
 _IF_COUNTERS: tuple[tuple[str, Obj | None, Obj], ...] = (
     ("in_octets", O.IF_HC_IN_OCTETS, O.IF_IN_OCTETS),
     ("out_octets", O.IF_HC_OUT_OCTETS, O.IF_OUT_OCTETS),
@@ -175,15 +166,34 @@ _IF_COUNTERS: tuple[tuple[str, Obj | None, Obj], ...] = (
 )
 
 
+def _if_counters(cells: Mapping[str, VarBind]) -> dict[str, Counter]:
+    """Each of _IF_COUNTERS: the 64-bit (HC) column when the row has it, else the 32-bit one
+    (once per interface of every poll: plain loop, column names resolved once)."""
+    out: dict[str, Counter] = {}
+    get = cells.get
+    for name, hc, low in _IF_COUNTERS_BY_NAME:
+        if hc is not None:
+            n = number(get(hc))
+            if n is not None:
+                out[name] = Counter(n, 64)
+                continue
+        n = number(get(low))
+        if n is not None:
+            out[name] = Counter(n, 32)
+    return out
+
+
+_IF_COUNTERS_BY_NAME = tuple((name, hc.name if hc is not None else None, low.name)
+                             for name, hc, low in _IF_COUNTERS)
+
+
 def parse_interfaces(walks: Walks) -> tuple[dict[int, Interface], set[int]]:
     """Interfaces by ifIndex, and every ifIndex seen across ifTable and ifXTable."""
     out: dict[int, Interface] = {}
     for idx, row in rows(walks).items():
         if len(idx) != 1:
             continue
-        c = row.cells
-        counters = {name: ctr for name, hc, low in _IF_COUNTERS
-                    if (ctr := _counter(c, hc, low)) is not None}
+        counters = _if_counters(row.cells)
         high = number(row.get(O.IF_HIGH_SPEED))
         low_speed = number(row.get(O.IF_SPEED))
         speed = high if high else (low_speed // 1_000_000 if low_speed is not None else high)

@@ -43,6 +43,14 @@ class VarBind:
     value: SnmpValue  # int for numbers, bytes for strings/IpAddress/Opaque, Oid, None
 
 
+class InBounds(list[VarBind]):
+    """Varbinds a transport already found within the SMIv2 bounds of collectors/snmp/bounds.py
+    while decoding them (where it costs a comparison per varbind): `bounds.screen` passes them
+    through unchecked. A transport that cannot tell returns a plain list, which is screened."""
+
+    __slots__ = ()
+
+
 def oid_from_str(s: str) -> Oid:
     return tuple(int(x) for x in s.strip(".").split("."))
 

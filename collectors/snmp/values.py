@@ -94,16 +94,27 @@ class Row:
         return self.cells.get(obj.name)
 
 
+_EXCEPTIONS = frozenset({SnmpType.NO_SUCH_OBJECT, SnmpType.NO_SUCH_INSTANCE,
+                         SnmpType.END_OF_MIB_VIEW})
+
+
 def rows(walks: Mapping[Obj, list[VarBind]]) -> dict[Oid, Row]:
     """Column walks joined on the row index (the OID suffix after the column)."""
     cells: dict[Oid, dict[str, VarBind]] = {}
+    get = cells.get
+    exceptions = _EXCEPTIONS
     for obj, vbs in walks.items():
         n = len(obj.oid)
-        for vb in vbs:
-            if vb.type in (SnmpType.NO_SUCH_OBJECT, SnmpType.NO_SUCH_INSTANCE,
-                           SnmpType.END_OF_MIB_VIEW):
+        name = obj.name
+        for vb in vbs:  # once per varbind of every table: no per-cell setdefault({})
+            if vb.type in exceptions:
                 continue
-            cells.setdefault(vb.oid[n:], {})[obj.name] = vb
+            idx = vb.oid[n:]
+            row = get(idx)
+            if row is None:
+                cells[idx] = {name: vb}
+            else:
+                row[name] = vb
     return {idx: Row(idx, c) for idx, c in sorted(cells.items())}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from collectors.snmp.session import Oid, SnmpType, SnmpValue, VarBind
+from collectors.snmp.session import InBounds, Oid, SnmpType, SnmpValue, VarBind
 
 # PDU tags (context class, constructed)
 GET = 0xA0
@@ -63,6 +63,12 @@ def encode_oid(oid: Oid) -> bytes:
     """OID TLV. At least two arcs; the first is 0-2, the second < 40 unless the first is 2."""
     if len(oid) < 2 or oid[0] > 2 or (oid[0] < 2 and oid[1] >= 40) or min(oid) < 0:
         raise BerError(f"cannot encode OID {oid!r}")
+    first = oid[0] * 40 + oid[1]
+    if first < 0x80 and max(oid[2:], default=0) < 0x80:
+        # every sub-identifier one octet (most request OIDs): one C call; a walk encodes one
+        # OID per column per request
+        body = bytes((first, *oid[2:]))
+        return bytes((0x06, len(body))) + body if len(body) < 0x80 else _tlv(0x06, body)
     out = bytearray()
     for sub in (oid[0] * 40 + oid[1], *oid[2:]):
         if sub < 0x80:
@@ -100,10 +106,16 @@ class RequestEncoder:
 # decoding
 
 _TYPES: dict[int, SnmpType] = {t.value: t for t in SnmpType}
-# unsigned tags; a value longer than a leading 0x00 + 4 (8) octets is left to bounds.py
-_UNSIGNED_MAX_LEN = {0x41: 5, 0x42: 5, 0x43: 5, 0x46: 9}
-_STRINGS = frozenset({0x04, 0x40, 0x44})
-_EMPTY = frozenset({0x05, 0x80, 0x81, 0x82})
+# How the decoder reads each value tag. The unsigned kinds are their size in octets (a value
+# longer than that, past a leading 0x00, is left to bounds.py).
+_U32, _U64, _INT, _STR, _NONE, _OID, _UNKNOWN = 4, 8, 10, 11, 12, 13, 14
+_KINDS: dict[int, int] = {0x41: _U32, 0x42: _U32, 0x43: _U32, 0x46: _U64, 0x02: _INT,
+                          0x04: _STR, 0x40: _STR, 0x44: _STR, 0x06: _OID,
+                          0x05: _NONE, 0x80: _NONE, 0x81: _NONE, 0x82: _NONE}
+# SMIv2 bounds (the same as collectors/snmp/bounds.py, which cannot be imported here)
+MAX_ARCS = 128
+UINT32_MAX = 2**32 - 1
+MAX_STRING_OCTETS = 16_384
 # VarBind is a frozen slotted dataclass: its __init__ sets each field through
 # object.__setattr__, which costs about as much as decoding the value. Setting the slots through
 # their descriptors builds the identical object for a third of that (hot loop only).
@@ -166,9 +178,12 @@ def decode_oid(raw: bytes) -> Oid:
     prefix = _PREFIXES.get(head)
     if prefix is None:
         prefix = _decode_oid_slow(head)
-        if len(_PREFIXES) >= _PREFIXES_MAX:  # bounded: index-heavy tables would miss anyway
-            _PREFIXES.clear()
-        _PREFIXES[head] = prefix
+        # Only prefixes within SMIv2 bounds (at most 127 arcs, each < 2^32) are kept: the
+        # decoder takes a cached prefix as checked (_decode_response).
+        if len(prefix) < MAX_ARCS and max(prefix) <= UINT32_MAX:
+            if len(_PREFIXES) >= _PREFIXES_MAX:  # bounded: index-heavy tables miss anyway
+                _PREFIXES.clear()
+            _PREFIXES[head] = prefix
     last = 0
     for b in raw[i:]:
         last = (last << 7) | (b & 0x7F)
@@ -260,9 +275,14 @@ def _decode_response(data: bytes, community: bytes | None) -> Response:
     out: list[VarBind] = []
     append = out.append
     types = _TYPES
-    unsigned_max = _UNSIGNED_MAX_LEN
+    kinds = _KINDS
+    first2 = _FIRST2
+    prefixes = _PREFIXES
     from_bytes = int.from_bytes
     new, set_oid, set_type, set_value = _NEW, _SET_OID, _SET_TYPE, _SET_VALUE
+    # Whether every varbind is within the SMIv2 bounds of collectors/snmp/bounds.py; told by
+    # lengths read here anyway, so the session's screen need not look at each varbind again.
+    clean = True
     while p < vend:
         # The three TLVs of a varbind (SEQUENCE, OID, value) read their short-form lengths inline,
         # on purpose: a call to _header per TLV would add about a quarter to the decode time.
@@ -287,7 +307,23 @@ def _decode_response(data: bytes, community: bytes | None) -> Response:
                 raise BerError(f"OID at offset {s} runs past its varbind")
         else:
             _, os_, oe = _header(data, s, vb_end)
-        oid = decode_oid(data[os_:oe])
+            n = oe - os_
+        raw = data[os_:oe]
+        if raw.isascii() and raw:
+            # every sub-identifier < 128 (decode_oid's common case, inlined): in bounds when
+            # there are at most 128 of them
+            oid = first2[raw[0]] + tuple(raw[1:])
+            if oe - os_ >= MAX_ARCS:
+                clean = False
+        elif (n >= 3 and raw[-2] & 0x80 and not raw[-3] & 0x80 and not raw[-1] & 0x80
+              and (prefix := prefixes.get(raw[:-2])) is not None):
+            # the next most common shape, inlined: a known prefix (in bounds, see decode_oid)
+            # and a last sub-identifier of two octets (a row index 128…16383)
+            oid = (*prefix, ((raw[-2] & 0x7F) << 7) | raw[-1])
+        else:
+            oid = decode_oid(raw)
+            if clean and (len(oid) > MAX_ARCS or max(oid) > UINT32_MAX):
+                clean = False
         if oe + 2 > vb_end:
             raise BerError(f"varbind at offset {p} has no value")
         vtag = data[oe]
@@ -299,27 +335,36 @@ def _decode_response(data: bytes, community: bytes | None) -> Response:
                 raise BerError(f"value at offset {oe} runs past its varbind")
         else:
             vtag, vs, ve = _header(data, oe, vb_end)
+            n = ve - vs
         if ve != vb_end:
             raise BerError(f"trailing bytes in varbind at offset {p}")
         value: SnmpValue
-        if vtag in _STRINGS:
-            value = data[vs:ve]
-        elif vtag in unsigned_max:
-            if vs == ve:
+        kind = kinds.get(vtag, _UNKNOWN)
+        if kind <= _U64:  # Counter32, Gauge32, TimeTicks; Counter64
+            if n == 0:
                 raise BerError(f"empty unsigned at offset {oe}")
             # an over-long one (a Counter32 of 1,800 octets) is decoded all the same, in linear
             # time: its range is one varbind's problem (collectors/snmp/bounds.py), not the reply's
             value = from_bytes(data[vs:ve], "big")
-        elif vtag == 0x02:
-            if vs == ve:
+            if clean and n > kind and (n > kind + 1 or data[vs]):
+                clean = False  # past 4 (8) octets, or a leading 0x00 + 4 (8)
+        elif kind == _INT:
+            if n == 0:
                 raise BerError(f"empty INTEGER at offset {oe}")
             value = from_bytes(data[vs:ve], "big", signed=True)
-        elif vtag == 0x06:
-            value = decode_oid(data[vs:ve])
-        elif vtag in _EMPTY:
-            if vs != ve:
+            if n > 4:
+                clean = False
+        elif kind == _STR:
+            value = data[vs:ve]
+            if n > MAX_STRING_OCTETS or (vtag == 0x40 and n != 4 and n != 16):
+                clean = False
+        elif kind == _NONE:
+            if n:
                 raise BerError(f"non-empty NULL/exception at offset {oe}")
             value = None
+        elif kind == _OID:
+            value = decode_oid(data[vs:ve])
+            clean = False  # rare (sysObjectID): screened the slow way
         else:
             raise BerError(f"unknown value tag 0x{vtag:02x} at offset {oe}")
         vb = new(VarBind)
@@ -328,4 +373,6 @@ def _decode_response(data: bytes, community: bytes | None) -> Response:
         set_value(vb, value)
         append(vb)
         p = vb_end
+    if clean:
+        out = InBounds(out)
     return Response(request_id, error_status, error_index, out)

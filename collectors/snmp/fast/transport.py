@@ -29,8 +29,14 @@ from collectors.snmp.fast.ber import (
     decode_response,
 )
 from collectors.snmp.limits import RequestLimiter
-from collectors.snmp.session import Oid, VarBind
-from collectors.snmp.walker import Repetitions, TooBigError, bulk_walk
+from collectors.snmp.session import InBounds, Oid, VarBind
+from collectors.snmp.walker import (
+    ColumnResult,
+    Repetitions,
+    TooBigError,
+    bulk_walk,
+    bulk_walk_many,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,7 @@ class FastSession:
     # -- SnmpSession ----------------------------------------------------------------------
     async def get(self, oids: Sequence[Oid]) -> list[VarBind]:
         out: list[VarBind] = []
+        clean = True  # every reply InBounds: so is the answer (bounds.screen skips it)
         chunk = max(1, self.options.max_get_oids)
         i = 0
         while i < len(oids):
@@ -82,15 +89,23 @@ class FastSession:
                 raise CollectError(ErrorType.PROTOCOL, f"{self.host}: GET of {len(part)} OIDs "
                                    f"answered with {len(resp.varbinds)} other varbinds")
             out.extend(resp.varbinds)
+            clean = clean and type(resp.varbinds) is InBounds
             i += len(part)
-        return out
+        return InBounds(out) if clean else out
 
     async def walk(self, root: Oid) -> list[VarBind]:
         """GETBULK walk of `root`; PartialCollect (items = varbinds) keeps what arrived."""
         return await bulk_walk(self._bulk, tuple(root), self.reps)
 
+    async def walk_many(self, roots: Sequence[Oid]) -> list[ColumnResult]:
+        """Several columns side by side, several per GETBULK (walker.bulk_walk_many)."""
+        return await bulk_walk_many(self._bulk_many, roots, self.reps)
+
     async def _bulk(self, oid: Oid, max_repetitions: int) -> list[VarBind]:
-        resp = await self._request(GETBULK, (oid,), 0, max_repetitions)
+        return await self._bulk_many((oid,), max_repetitions)
+
+    async def _bulk_many(self, oids: Sequence[Oid], max_repetitions: int) -> list[VarBind]:
+        resp = await self._request(GETBULK, oids, 0, max_repetitions)
         if resp.error_status == TOO_BIG:
             raise TooBigError(f"{self.host}: tooBig at max-repetitions {max_repetitions}")
         if resp.error_status != NO_ERROR:
