@@ -2,10 +2,11 @@
 the agent itself (its RSS) and not the pytest process, which carries whatever the tests before
 it left behind (threads, servers, imported libraries).
 
-    python -m tests.exporters.seqagent CONFIG
+    python -m tests.exporters.seqagent CONFIG [TURNOVERS]
 
 Talks JSON lines on stdout: `ready` once the agent is built, `quota` when its first output's
-disk queue first drops an item; on the stdin line `report` it answers with what the running
+disk queue first drops an item, `turned_over` once drops have replaced the queue's content
+TURNOVERS times; on the stdin line `report` it answers with what the running
 agent's queue and self-metrics say; on `stop` (or end of input) it stops the agent and answers
 `stopped` with the output's counters. Every wait is bounded."""
 
@@ -21,7 +22,7 @@ from agent.framework.runtime import Agent
 from tests.exporters import seqsource
 
 START_SECS = 60  # bounded: the agent builds in well under a second
-RUN_SECS = 120  # bounded: the test talking to us has its own, shorter timeout
+RUN_SECS = 180  # bounded: the test talking to us has its own, shorter timeout
 
 
 def _say(**doc: object) -> None:
@@ -47,17 +48,24 @@ def _report(agent: Agent, runner: asyncio.Task[None]) -> dict[str, object]:
     }
 
 
-async def _watch_quota(agent: Agent) -> None:
+async def _watch_quota(agent: Agent, turnovers: int) -> None:
+    """`quota` at the first drop; `turned_over` once the queue has been replaced `turnovers`
+    times over by drops (dropped items >= turnovers x the items it holds)."""
     assert agent.built is not None
     queue = agent.built.outputs[0].sink.queue
+    said_quota = False
     for _ in range(RUN_SECS * 20):
-        if queue.stats().dropped_items:
+        st = queue.stats()
+        if st.dropped_items and not said_quota:
             _say(event="quota")
+            said_quota = True
+        if said_quota and st.dropped_items >= turnovers * max(st.items, 1):
+            _say(event="turned_over", dropped_items=st.dropped_items, items=st.items)
             return
         await asyncio.sleep(0.05)
 
 
-async def main(cfg: Path) -> None:
+async def main(cfg: Path, turnovers: int) -> None:
     agent = Agent(seqsource.load(cfg), seqsource.registry())
     runner = asyncio.create_task(agent.run())
     watcher: asyncio.Task[None] | None = None
@@ -70,7 +78,7 @@ async def main(cfg: Path) -> None:
             _say(event="failed", why="the agent did not build")
             return
         _say(event="ready")
-        watcher = asyncio.create_task(_watch_quota(agent))
+        watcher = asyncio.create_task(_watch_quota(agent, turnovers))
         for _ in range(10):  # bounded: `report` any number of times, then `stop`
             line = await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), RUN_SECS)
             if line.strip() != "report":
@@ -88,4 +96,4 @@ async def main(cfg: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1])))
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1))

@@ -139,9 +139,10 @@ class _Child:
     """tests/exporters/seqagent.py in its own process: its stdout lines read on a thread, so
     every wait on them is bounded."""
 
-    def __init__(self, cfg: Path, log: Path) -> None:
+    def __init__(self, cfg: Path, log: Path, turnovers: int) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.exporters.seqagent", str(cfg)], cwd=REPO,
+            [sys.executable, "-m", "tests.exporters.seqagent", str(cfg), str(turnovers)],
+            cwd=REPO,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -177,7 +178,14 @@ class _Child:
                     f.close()
 
 
-@pytest.mark.timeout(120)
+# Drops that replace the full queue's content this many times over before RSS is sampled. A
+# fresh agent's heap grows while it first meets the full-queue workload (measured: ~60 MB in
+# the ~30 s after the quota, ~25 queue turnovers, then within a few MB per 5 s); in pytest's
+# own, long-grown heap that growth was hidden, and the process carried earlier tests' state.
+TURNOVERS = 30
+
+
+@pytest.mark.timeout(240)
 def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: Path) -> None:
     # The agent runs in a process of its own and its RSS is what is measured: pytest's own
     # RSS carries whatever earlier tests left behind, and moved by 16 MB in a full run.
@@ -185,14 +193,16 @@ def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: 
     cfg = _config(tmp_path, dead, interval=0.1, points=200, pad=400,
                   queue=", max_megabytes: 1")
     log = tmp_path / "agent.log"
-    child = _Child(cfg, log)
+    child = _Child(cfg, log, TURNOVERS)
     try:
         child.expect("ready", 60)
         proc = psutil.Process(child.proc.pid)
         # at ~2,000 points/s the 1 MB quota fills in about 2 s; bounded by the timeout
         child.expect("quota", 30)
+        at_quota = proc.memory_info().rss
+        child.expect("turned_over", 150)
         settled: list[int] = []
-        for _ in range(50):  # 5 s after the quota is reached
+        for _ in range(50):  # 5 s, the queue full and turning over
             time.sleep(0.1)
             settled.append(proc.memory_info().rss)
         child.send("report")
@@ -203,9 +213,9 @@ def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: 
         assert "test_seq" in seen["head"] or "agent_" in seen["head"]
         assert not seen["first_point_queued"]
         assert seen["dropped_total_metric"] is not None and seen["dropped_total_metric"] > 0
-        # flat: after the quota is reached, the agent's RSS moves within a few MB
+        # flat: with the quota reached and the queue turning over, RSS moves within a few MB
         assert max(settled) - min(settled) < 16 * 2**20, \
-            [round(x / 2**20, 1) for x in settled[::10]]
+            (round(at_quota / 2**20, 1), [round(x / 2**20, 1) for x in settled[::10]])
         child.send("stop")
         stopped = child.expect("stopped", 40)
         assert child.proc.wait(30) == 0, log.read_text()[-3000:]
