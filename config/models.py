@@ -18,11 +18,18 @@ class LogFormat(enum.StrEnum):
 
 
 class LocalStoreOptions(StrictModel):
-    """Recent points on local disk; the embedded default store when no push output exists."""
+    """Recent points on local disk; the embedded default store when no push output exists.
+
+    Sizing (measured, docs/performance.md "Local store"): raw points take ~2.9 bytes a value,
+    ~3.8 MB per 48-port switch per day, so 24 h of a 1,000-switch campus need ~3.8 GB; the
+    180 days of roll-ups the reports read (egress counters, device health, inventory facts)
+    and the events/audit results add ~0.1-0.3 GB. `max_megabytes` is a bound, not a
+    reservation (a 50-switch campus uses ~0.2 GB); over it the oldest raw points go first, so
+    the report's half-year survives and the raw window shrinks (a warning says to what)."""
 
     enabled: bool | None = None  # None: on when no push exporter is configured
     retention_hours: float = Field(default=24.0, gt=0, le=24 * 90)  # raw points
-    max_megabytes: float = Field(default=256.0, gt=0)
+    max_megabytes: float = Field(default=4096.0, gt=0)  # holds 24 h raw of 1,000 switches
     history_days: float = Field(default=180.0, gt=0, le=3660)  # events, audit results (raw)
     rollup_minutes: float = Field(default=5.0, gt=0, le=1440)  # bucket of the roll-ups
     rollup_days: float = Field(default=180.0, ge=0, le=3660)  # 0: no roll-ups

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE INDEX IF NOT EXISTS blocks_tier_t1 ON blocks(tier, t1);
 CREATE INDEX IF NOT EXISTS blocks_name_t1 ON blocks(name, t1);
+CREATE INDEX IF NOT EXISTS blocks_tier_cls_t0 ON blocks(tier, cls, t0);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 LAYOUT = 3
@@ -194,8 +195,10 @@ SeriesFilter = Callable[[str, Mapping[str, str]], bool]
 class LocalStore:
     def __init__(self, path: Path, retention_hours: float, max_bytes: int, *,
                  history_days: float = 180.0, rollup_secs: float = 300.0,
-                 rollup_days: float = 180.0, hourly_after_days: float = 7.0) -> None:
+                 rollup_days: float = 180.0, hourly_after_days: float = 7.0,
+                 clock: Callable[[], int] = time.time_ns) -> None:
         self.path = path
+        self._clock = clock  # wall clock in ns (benches replaying a day pass their own)
         self.retention_ns = int(retention_hours * 3600 * _NS)
         self.history_ns = int(history_days * 86400 * _NS)
         self.rollup_ns = int(rollup_secs * _NS)
@@ -223,6 +226,7 @@ class LocalStore:
         store._tables = _tables(store._db)
         store._writes_since_prune = 0
         store._series = {}
+        store._clock = time.time_ns
         return store
 
     # ------------------------------------------------------------------ writing
@@ -280,13 +284,13 @@ class LocalStore:
         n = 0
         with self._lock:
             self._db.execute("BEGIN")
-            groups: dict[tuple[str, int], list[codec.Row]] = defaultdict(list)
-            for m, _bucket in rows:
+            # a block per hour: aged out, turned hourly and evicted in time order
+            groups: dict[tuple[str, int, int], list[codec.Row]] = defaultdict(list)
+            for m, bucket in rows:
                 sid, cls = self._series_id(m.name, m.tags)
-                groups[(m.name, cls)].append((sid, m.ts_ns, m.fields))
+                groups[(m.name, cls, bucket // _HOUR_NS)].append((sid, m.ts_ns, m.fields))
                 n += 1
-            for (name, cls), grp in groups.items():
-                grp.sort(key=lambda r: r[1])  # blocks of consecutive time: pruned in order
+            for (name, cls, _), grp in groups.items():
                 _insert_blocks(self._db, Tier.FIVE_MINUTE, name, cls, grp)
             self._db.execute("COMMIT")
         return n
@@ -377,46 +381,55 @@ class LocalStore:
 
     def _hourly_locked(self, now_ns: int) -> None:
         """5-minute roll-ups of REPORT series older than `hourly_after_days` → hourly rows
-        (a twelfth of the rows); at most two days of hours per prune: bounded work."""
+        (a twelfth of the rows), a day of hours per transaction; at most a year and a half
+        of hours per prune (an imported half-year is done at once): bounded work."""
         cutoff = (now_ns - self.hourly_after_ns) // _HOUR_NS * _HOUR_NS  # whole hours only
-        for _ in range(48):
-            first = self._db.execute(
-                "SELECT MIN(t0) FROM blocks WHERE tier = 1 AND cls = 2 AND t1 < ?",
-                (cutoff,)).fetchone()[0]
-            if first is None:
-                return
-            hour = int(first) // _HOUR_NS * _HOUR_NS
-            found = self._db.execute(
-                "SELECT id, name, data FROM blocks WHERE tier = 1 AND cls = 2 AND t0 >= ? "
-                "AND t0 < ? AND t1 < ?", (hour, hour + _HOUR_NS, cutoff)).fetchall()
-            per: dict[str, dict[int, list[tuple[int, dict[str, FieldValue]]]]] = \
-                defaultdict(lambda: defaultdict(list))
-            for _id, name, blob in found:
-                for sid, ts, fields in self._decode(blob):
-                    per[str(name)][sid].append((ts, fields))
+        for _ in range(550):
             self._db.execute("BEGIN")
             try:
-                for name, per_sid in per.items():
-                    # rows of one series are rolled per hour of their own timestamps
-                    out: list[codec.Row] = []
-                    for sid, pts in per_sid.items():
-                        pts.sort(key=lambda p: p[0])
-                        by_hour: dict[int, list[tuple[int, dict[str, FieldValue]]]] = \
-                            defaultdict(list)
-                        for p in pts:
-                            by_hour[p[0] // _HOUR_NS].append(p)
-                        out += [(sid, grp[-1][0], codec.rollup_of_rollups(grp))
-                                for grp in by_hour.values()]
-                    if out:
-                        _insert_blocks(self._db, Tier.HOURLY, name, SeriesClass.REPORT, out)
-                ids = [int(r[0]) for r in found]
-                self._db.execute(f"DELETE FROM blocks WHERE id IN ({','.join('?' * len(ids))})",
-                                 ids)
+                done = 0
+                while done < 24 and self._hourly_one(cutoff):
+                    done += 1
                 self._db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise
+            if done < 24:
+                return
+
+    def _hourly_one(self, cutoff: int) -> bool:
+        """The oldest hour of 5-minute REPORT roll-ups before `cutoff` → hourly rows."""
+        # walk (tier, cls, t0) from the oldest: the planner would scan every older block
+        first = self._db.execute(
+            "SELECT t0 FROM blocks INDEXED BY blocks_tier_cls_t0 WHERE tier = 1 AND cls = 2 "
+            "AND t1 < ? ORDER BY t0 LIMIT 1", (cutoff,)).fetchone()
+        if first is None:
+            return False
+        hour = int(first[0]) // _HOUR_NS * _HOUR_NS
+        found = self._db.execute(
+            "SELECT id, name, data FROM blocks WHERE tier = 1 AND cls = 2 AND t0 >= ? "
+            "AND t0 < ? AND t1 < ?", (hour, hour + _HOUR_NS, cutoff)).fetchall()
+        per: dict[str, dict[int, list[tuple[int, dict[str, FieldValue]]]]] = \
+            defaultdict(lambda: defaultdict(list))
+        for _id, name, blob in found:
+            for sid, ts, fields in self._decode(blob):
+                per[str(name)][sid].append((ts, fields))
+        for name, per_sid in per.items():
+            # rows of one series are rolled per hour of their own timestamps
+            out: list[codec.Row] = []
+            for sid, pts in per_sid.items():
+                pts.sort(key=lambda p: p[0])
+                by_hour: dict[int, list[tuple[int, dict[str, FieldValue]]]] = defaultdict(list)
+                for p in pts:
+                    by_hour[p[0] // _HOUR_NS].append(p)
+                out += [(sid, grp[-1][0], codec.rollup_of_rollups(grp))
+                        for grp in by_hour.values()]
+            if out:
+                _insert_blocks(self._db, Tier.HOURLY, name, SeriesClass.REPORT, out)
+        ids = [int(r[0]) for r in found]
+        self._db.execute(f"DELETE FROM blocks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return True
 
     def _size(self) -> int:
         pages = self._db.execute("PRAGMA page_count").fetchone()[0]
@@ -438,7 +451,7 @@ class LocalStore:
 
     def _prune_locked(self, now_ns: int | None = None) -> None:
         self._writes_since_prune = 0
-        now = time.time_ns() if now_ns is None else now_ns
+        now = self._clock() if now_ns is None else now_ns
         self._roll_up_all_locked(now)
         self._db.execute("DELETE FROM blocks WHERE tier = 0 AND t1 < ?",
                          (now - self.retention_ns,))
@@ -451,11 +464,15 @@ class LocalStore:
         # over the size bound: the oldest raw blocks, then roll-ups, then history, until it fits
         for where, counter in (("tier = 0", "evicted_raw_rows"),
                                ("tier > 0", "evicted_rollup_rows")):
+            evicted = False
             for _ in range(10_000):
                 if not (self.max_bytes and self._size() > self.max_bytes):
                     break
                 if not self._evict_blocks(where, counter):
                     break
+                evicted = True
+            if evicted and where == "tier = 0":
+                self._warn_window(now)
         for _ in range(10_000):
             if not (self.max_bytes and self._size() > self.max_bytes):
                 break
@@ -466,6 +483,24 @@ class LocalStore:
             self._db.execute("DELETE FROM points WHERE rowid IN "
                              "(SELECT rowid FROM points ORDER BY ts_ns LIMIT ?)", (k,))
             self._count("evicted_history_rows", k)
+
+    def _warn_window(self, now: int) -> None:
+        """The size bound, not `retention_hours`, now limits the raw window: say how much it
+        holds and what bound would hold the configured one (once an hour)."""
+        if now - getattr(self, "_warned_ns", _MIN_TS) < _HOUR_NS:
+            return
+        self._warned_ns = now
+        oldest = self._db.execute("SELECT MIN(t0) FROM blocks WHERE tier = 0").fetchone()[0]
+        raw = self._db.execute("SELECT SUM(LENGTH(data)) FROM blocks WHERE tier = 0"
+                               ).fetchone()[0]
+        if oldest is None or not raw or now <= int(oldest):
+            return
+        held = (now - int(oldest)) / _HOUR_NS
+        need = self.max_bytes + int(raw) * (self.retention_ns / _HOUR_NS / held - 1)
+        log.warning("local store %s: max_megabytes holds %.1f h of raw points, not the %.0f h "
+                    "of retention_hours; ~%.0f MB would hold them (docs/performance.md, "
+                    "'Local store')", self.path, held, self.retention_ns / _HOUR_NS,
+                    need / 2**20)
 
     def stats(self) -> dict[str, int]:
         """Rows and bytes per tier, history rows, and the rows evicted by the size bound."""

@@ -95,8 +95,27 @@ inputs: []
     store.write_rollups(rows)
     store.write([Metric("event", {"key": "rt-1:down", "state": "raised", "device": "rt-1"},
                         {"summary": "rt-1 down"}, now - 179 * DAY)])
+    # beside it, what else a store holds: the last two hours of 50 access switches' ports raw
+    # (a day of them would be most of the file; only the egress counters outlive raw) and
+    # the egress router's CPU over the half-year (a report series: hourly after 7 days)
+    access = [Metric("snmp_interface", {"campus": "t180", "device": f"sw-{d}", "roles": "access",
+                                        "ifname": f"g{p}"},
+                     {"in_octets": t * 10**6 + p, "in_bps": float(t % 13)}, now - t * MIN)
+              for t in range(1, 121) for d in range(50) for p in range(24)]
+    for i in range(0, len(access), 20000):
+        store.write(access[i:i + 20000])
+    cpu = [Metric("snmp_cpu", {"campus": "t180", "device": "rt-1", "roles": "egress"},
+                  {"usage_percent": float(b // BUCKET % 50),
+                   "usage_percent_max": float(b // BUCKET % 50) + 5}, b + BUCKET - MIN)
+           for b in range(now - 180 * DAY, now, BUCKET)]
+    store.write_rollups((m, m.ts_ns // BUCKET * BUCKET) for m in cpu)
     store.prune(now_ns=now)
     assert store._size() <= bound  # within its size bound
+    stats = store.stats()
+    # nothing had to be evicted: the half-year of the report's series is a few hundred kB
+    assert not any(k.startswith("evicted_") for k in stats), stats
+    assert stats["hourly_rows"] == (180 - 7) * 24  # the CPU turned hourly after 7 days
+    assert stats["raw_rows"] == len(access)
     store.close()
 
     cmd = [sys.executable, "-m", "agent.app.cli", "report", "--config", str(cfg),
@@ -125,4 +144,13 @@ inputs: []
                         "--end", str((now - 169 * DAY) / 1e9), "--format", "lp"], cwd=REPO,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert len(r.stdout.splitlines()) == 24 * 12  # one day of 5-minute rows
+    lines = r.stdout.splitlines()
+    # one day of 5-minute rows of the egress port, and of the CPU an hourly row per hour
+    assert len([ln for ln in lines if ln.startswith("snmp_interface,")]) == 24 * 12
+    r = subprocess.run([*q, "-m", "snmp_cpu", "--start", str((now - 170 * DAY) / 1e9),
+                        "--end", str((now - 169 * DAY) / 1e9 - 1), "--format", "lp"], cwd=REPO,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 24
+    # an hour's row: the mean of its twelve 5-minute means, the max of their maxima
+    assert all("usage_percent_max=" in ln for ln in r.stdout.splitlines())
