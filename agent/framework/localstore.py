@@ -496,6 +496,8 @@ class LocalStore:
         if oldest is None or not raw or now <= int(oldest):
             return
         held = (now - int(oldest)) / _HOUR_NS
+        if held * _HOUR_NS >= self.retention_ns:
+            return
         need = self.max_bytes + int(raw) * (self.retention_ns / _HOUR_NS / held - 1)
         log.warning("local store %s: max_megabytes holds %.1f h of raw points, not the %.0f h "
                     "of retention_hours; ~%.0f MB would hold them (docs/performance.md, "

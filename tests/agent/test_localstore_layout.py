@@ -120,7 +120,8 @@ def test_report_series_turn_hourly_egress_counters_stay_five_minute(tmp_path: Pa
     store.close()
 
 
-def test_eviction_is_oldest_first_and_counted(tmp_path: Path) -> None:
+def test_eviction_is_oldest_first_and_counted(tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     store = LocalStore(tmp_path / "s.db", retention_hours=48, max_bytes=2**20)
     now = time.time_ns() // MIN * MIN
     rnd = random.Random(3)
@@ -136,6 +137,9 @@ def test_eviction_is_oldest_first_and_counted(tmp_path: Path) -> None:
     assert st["evicted_raw_rows"] == 400 * 300 - st["raw_rows"] > 0
     assert kept[-1].fields["v"] == 399 * 1000  # the newest survive
     assert len(kept) == st["raw_rows"] // 300
+    # the operator is told the bound, not retention_hours, limits the raw window
+    warned = [r.getMessage() for r in caplog.records if "holds" in r.getMessage()]
+    assert warned and "not the 48 h of retention_hours" in warned[0]
     store.close()
 
 
