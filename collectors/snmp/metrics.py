@@ -41,15 +41,16 @@ def device_info(data: DeviceData, ts_ns: int) -> Metric:
     }, {"info": 1}, ts_ns)
 
 
-def _rates(tracker: RateTracker, key: Hashable, counters: Mapping[str, Counter],
+def _rates(tracker: RateTracker, key: tuple[Hashable, ...], counters: Mapping[str, Counter],
            clock: Clock, discontinuity: int | None) -> dict[str, float]:
-    """in_bps / out_bps from the octet counters (no rate on the first sample or a reset)."""
+    """in_bps / out_bps from the octet counters (no rate on the first sample or a reset).
+    Series keys are flat tuples (`("if", 7, "in_octets")`): one tuple per baseline kept."""
     out: dict[str, float] = {}
     for name in ("in_octets", "out_octets"):
         ctr = counters.get(name)
         if ctr is None:
             continue
-        per_s = tracker.rate((key, name), ctr.value, ctr.bits, clock.t_s, discontinuity)
+        per_s = tracker.rate((*key, name), ctr.value, ctr.bits, clock.t_s, discontinuity)
         if per_s is not None:
             out[name.replace("_octets", "_bps")] = per_s * 8
     return out
@@ -105,14 +106,14 @@ def _port_errors(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric |
         ctr = ifc.counters.get(name)
         if ctr is None:
             continue
-        per_s = tracker.rate((("if", ifc.index), name), ctr.value, ctr.bits, clock.t_s,
+        per_s = tracker.rate(("if", ifc.index, name), ctr.value, ctr.bits, clock.t_s,
                              ifc.discontinuity)
         if per_s is not None:
             fields[f"{name}_per_second"] = per_s
     ucast = ifc.counters.get("in_ucast_pkts")
     in_err = fields.get("in_errors_per_second")
     if ucast is not None and isinstance(in_err, int | float):
-        pkts = tracker.rate((("if", ifc.index), "in_ucast_pkts"), ucast.value, ucast.bits,
+        pkts = tracker.rate(("if", ifc.index, "in_ucast_pkts"), ucast.value, ucast.bits,
                             clock.t_s, ifc.discontinuity)
         if pkts is not None and pkts + in_err > 0:
             fields["in_error_ratio_percent"] = in_err / (pkts + in_err) * 100

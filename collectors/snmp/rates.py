@@ -40,7 +40,11 @@ def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
     return None if delta is None else delta / (cur.t_s - prev.t_s)
 
 
-_Prev = tuple[int, float, int | None]  # a Sample's (value, t_s, discontinuity), kept compact
+# A Sample kept compact: (value, t_s, discontinuity, poll it was last touched in). A device
+# keeps one per counter (~450 per 48-port switch), so the bytes per entry are the plugin's RSS
+# at campus scale: no Sample object, and no set of touched keys (with the key tuples of every
+# poll) beside the dict — the poll number in the entry tells end() what went unseen.
+_Prev = tuple[int, float, int | None, int]
 
 
 class RateTracker:
@@ -48,12 +52,14 @@ class RateTracker:
 
     def __init__(self) -> None:
         self._prev: dict[Hashable, _Prev] = {}
-        self._touched: set[Hashable] = set()
+        self._poll = 0  # the current poll (begin() counts them)
+        self._touched = 0  # distinct series seen in it
         self._uptime_s: float | None = None
 
     def begin(self, uptime_s: float | None) -> bool:
         """Start a poll; returns True when the device rebooted (all baselines dropped)."""
-        self._touched = set()
+        self._poll += 1
+        self._touched = 0
         rebooted = (uptime_s is not None and self._uptime_s is not None
                     and uptime_s < self._uptime_s)
         if rebooted:
@@ -66,12 +72,15 @@ class RateTracker:
              discontinuity: int | None = None) -> float | None:
         """`counter_rate(previous sample, this one)`, inlined: it runs for every counter of
         every poll, and the Sample/Point objects cost more than the arithmetic."""
-        self._touched.add(key)
         prev = self._prev.get(key)
-        self._prev[key] = (value, t_s, discontinuity)
+        poll = self._poll
+        self._prev[key] = (value, t_s, discontinuity, poll)
         if prev is None:
+            self._touched += 1
             return None
-        p_value, p_t, p_disc = prev
+        p_value, p_t, p_disc, p_poll = prev
+        if p_poll != poll:
+            self._touched += 1
         # point_delta: time must move forward and the epoch (discontinuity) stay the same
         if t_s <= p_t or p_disc != discontinuity:
             return None
@@ -82,7 +91,8 @@ class RateTracker:
 
     def end(self) -> None:
         """Finish a poll: series not seen in it (removed interfaces) are forgotten."""
-        if len(self._touched) == len(self._prev):  # every key touched is in _prev
+        if self._touched == len(self._prev):  # every entry was seen in this poll
             return
-        for k in [k for k in self._prev if k not in self._touched]:
+        poll = self._poll
+        for k in [k for k, v in self._prev.items() if v[3] != poll]:
             del self._prev[k]

@@ -89,6 +89,23 @@ def test_series_not_seen_in_a_poll_are_forgotten() -> None:
     assert t.rate("gone", 21, 64, 20.0) is None  # its baseline went with the interface
 
 
+def test_a_series_read_twice_in_a_poll_does_not_keep_a_removed_one() -> None:
+    """end() counts distinct series per poll (no set of keys is kept): a key read twice must
+    count once, or a removed interface's baseline would be kept forever."""
+    t = RateTracker()
+    t.begin(10.0)
+    t.rate(("if", 1, "in_octets"), 1, 64, 0.0)
+    t.rate(("if", 2, "in_octets"), 1, 64, 0.0)
+    t.end()
+    t.begin(20.0)
+    assert t.rate(("if", 1, "in_octets"), 11, 64, 10.0) == 1.0
+    assert t.rate(("if", 1, "in_octets"), 21, 64, 20.0) == 1.0  # the same series again
+    t.end()  # ("if", 2) was not read: 2 entries, 1 distinct series seen
+    t.begin(30.0)
+    assert t.rate(("if", 2, "in_octets"), 21, 64, 30.0) is None  # forgotten, no baseline
+    assert t.rate(("if", 1, "in_octets"), 31, 64, 30.0) == 1.0
+
+
 def test_raw_counters_stay_integers_through_the_interface_metric() -> None:
     from collectors.snmp.identify import Facts, identify
     from collectors.snmp.metrics import Clock, to_metrics
