@@ -167,6 +167,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     end = parse_time(args.end, now) if args.end else None
     store = LocalStore.open_readonly(path)
     try:
+        if args.stats:  # rows and bytes per tier, rows the size bound evicted
+            _print_table([("STORE", "VALUE"), *((k, str(v)) for k, v in store.stats().items())])
+            return 0
         if not args.measurement and not tags and args.format == "table":
             _print_table([("MEASUREMENT", "POINTS"),
                           *((n, str(c)) for n, c in store.measurements())])
@@ -249,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--end")
     sp.add_argument("--limit", type=int)
     sp.add_argument("--format", choices=("table", "lp"), default="table")
+    sp.add_argument("--stats", action="store_true",
+                    help="rows and bytes per tier (raw, 5-minute, hourly), rows evicted")
     sp.set_defaults(func=cmd_query)
     sp = sub.add_parser("plugins", help="list built-in plugins")
     sp.set_defaults(func=cmd_plugins)

@@ -7,6 +7,8 @@ import json
 import math
 import random
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from agent.framework.localstore_policy import REPORT_MEASUREMENTS, SeriesClass, 
 from agent.processors.audit.inputs import MEASUREMENTS
 from agent.processors.audit.plugin import EGRESS_ONLY
 
+REPO = Path(__file__).resolve().parents[2]
 MIN = 60 * 10**9
 HOUR = 60 * MIN
 DAY = 24 * HOUR
@@ -141,6 +144,13 @@ def test_eviction_is_oldest_first_and_counted(tmp_path: Path,
     warned = [r.getMessage() for r in caplog.records if "holds" in r.getMessage()]
     assert warned and "not the 48 h of retention_hours" in warned[0]
     store.close()
+    # and `campusmon query --stats` shows the count
+    r = subprocess.run([sys.executable, "-m", "agent.app.cli", "query", "--store",
+                        str(tmp_path / "s.db"), "--stats"], cwd=REPO, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert ["evicted_raw_rows", str(st["evicted_raw_rows"])] in [
+        ln.split() for ln in r.stdout.splitlines()]
 
 
 def test_a_damaged_block_is_skipped_and_counted(tmp_path: Path) -> None:
