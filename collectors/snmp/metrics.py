@@ -46,14 +46,18 @@ def _rates(tracker: RateTracker, key: tuple[Hashable, ...], counters: Mapping[st
     """in_bps / out_bps from the octet counters (no rate on the first sample or a reset).
     Series keys are flat tuples (`("if", 7, "in_octets")`): one tuple per baseline kept."""
     out: dict[str, float] = {}
-    for name in ("in_octets", "out_octets"):
+    for name, field_name in _BPS:
         ctr = counters.get(name)
         if ctr is None:
             continue
         per_s = tracker.rate((*key, name), ctr.value, ctr.bits, clock.t_s, discontinuity)
         if per_s is not None:
-            out[name.replace("_octets", "_bps")] = per_s * 8
+            out[field_name] = per_s * 8
     return out
+
+
+_BPS = (("in_octets", "in_bps"), ("out_octets", "out_bps"))
+_UTILIZATION = (("in_bps", "in_utilization_percent"), ("out_bps", "out_utilization_percent"))
 
 
 def _interface(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric:
@@ -65,10 +69,10 @@ def _interface(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric:
     rates = _rates(tracker, ("if", ifc.index), ifc.counters, clock, ifc.discontinuity)
     fields.update(rates)
     if ifc.speed_mbps:
-        for direction in ("in", "out"):
-            bps = rates.get(f"{direction}_bps")
+        for bps_name, field_name in _UTILIZATION:
+            bps = rates.get(bps_name)
             if bps is not None:
-                fields[f"{direction}_utilization_percent"] = bps / (ifc.speed_mbps * 1e6) * 100
+                fields[field_name] = bps / (ifc.speed_mbps * 1e6) * 100
     return Metric("snmp_interface", {"ifindex": str(ifc.index), "ifname": ifc.name,
                                      "ifalias": ifc.alias}, fields, clock.ts_ns)
 
@@ -96,20 +100,21 @@ def _judged(measurement: str, fields: Mapping[str, FieldValue]) -> Mapping[str, 
     return fields
 
 
-_ERROR_COUNTERS = ("in_errors", "out_errors", "in_discards", "out_discards")
+_ERROR_COUNTERS = tuple((name, f"{name}_per_second")
+                        for name in ("in_errors", "out_errors", "in_discards", "out_discards"))
 
 
 def _port_errors(ifc: Interface, tracker: RateTracker, clock: Clock) -> Metric | None:
     """Error and discard rates per port (no rate on the first sample or after a reset)."""
     fields: dict[str, FieldValue] = {}
-    for name in _ERROR_COUNTERS:
+    for name, field_name in _ERROR_COUNTERS:
         ctr = ifc.counters.get(name)
         if ctr is None:
             continue
         per_s = tracker.rate(("if", ifc.index, name), ctr.value, ctr.bits, clock.t_s,
                              ifc.discontinuity)
         if per_s is not None:
-            fields[f"{name}_per_second"] = per_s
+            fields[field_name] = per_s
     ucast = ifc.counters.get("in_ucast_pkts")
     in_err = fields.get("in_errors_per_second")
     if ucast is not None and isinstance(in_err, int | float):

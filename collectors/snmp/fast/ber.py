@@ -69,6 +69,11 @@ def encode_oid(oid: Oid) -> bytes:
         # OID per column per request
         body = bytes((first, *oid[2:]))
         return bytes((0x06, len(body))) + body if len(body) < 0x80 else _tlv(0x06, body)
+    last = oid[-1]
+    if first < 0x80 and len(oid) > 2 and last < 0x4000 and max(oid[2:-1], default=0) < 0x80:
+        # the same with a last sub-identifier of two octets (a walk resuming at row 128…16383)
+        body = bytes((first, *oid[2:-1], 0x80 | (last >> 7), last & 0x7F))
+        return bytes((0x06, len(body))) + body if len(body) < 0x80 else _tlv(0x06, body)
     out = bytearray()
     for sub in (oid[0] * 40 + oid[1], *oid[2:]):
         if sub < 0x80:
