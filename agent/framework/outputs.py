@@ -2,6 +2,7 @@
 
 Typed export errors decide what the queue keeps:
 - retryable → keep the batch, back off (capped exponential, jittered; `Retry-After` wins);
+  until a write goes through again, each retry offers one queued row, not a full batch;
 - permanent → set the batch aside with the server's reason, counted, never retried;
 - `PartialExportError` → the server kept the good part: acknowledge, count the rejected part;
 - `LinesExportError` → the exporter knows which lines were refused and which are still unsent:
@@ -137,11 +138,19 @@ class PushOutput:
         self.flush_interval_s = flush_interval_s
         self._last_send = 0.0
         self.progress = time.monotonic()  # last completed step, for the watchdog
+        # The last attempt found the centre unavailable: retries offer one queued row, not a
+        # full batch, until one goes through. Decoding, rendering and posting a full batch
+        # every retry while the centre is dead grew a fresh agent's RSS by ~60 MB in the
+        # 30 s after its queue quota was reached (the worker threads' malloc arenas grew;
+        # live Python memory did not); one row per retry keeps it flat.
+        self._probing = False
 
     # ------------------------------------------------------------------ choosing a batch
     def _pick(self) -> tuple[list[QueueRow], bool]:
         """(rows, is_backlog): the live tail first, else the oldest backlog."""
         q, limit = self.sink.queue, self.options.batch_max_points
+        if self._probing:
+            limit = 1  # a peek serves at least one row
         cutoff = wall_ns() - int(self.fresh_secs * 1e9)  # the clock the rows were stamped by
         rows = q.peek_fresh(cutoff, limit)
         if rows:
@@ -159,7 +168,7 @@ class PushOutput:
             return Step.EMPTY, 0
         n = sum(r.items for r in rows)
         linger = self._last_send + self.flush_interval_s - time.monotonic()
-        if linger > 0 and n < self.options.batch_max_points:
+        if linger > 0 and n < self.options.batch_max_points and not self._probing:
             await self._pause(linger, wake_on_data=False)
             return Step.PACED, 0
         if backlog and self.pace.rate is not None:
@@ -198,6 +207,7 @@ class PushOutput:
         try:
             await self.exporter.write(batch)
         except RetryableExportError as exc:
+            self._probing = True
             st.count_error(exc.error_type if isinstance(exc, CentreUnavailable)
                            else ErrorType.UNREACHABLE)
             if is_overload(exc):
@@ -205,12 +215,14 @@ class PushOutput:
             await self._retry_wait(exc.retry_after_s, str(exc))
             return -1
         except PermanentExportError as exc:
+            self._probing = False  # the centre answered
             st.count_error(ErrorType.PROTOCOL)
             moved = await asyncio.to_thread(q.set_aside, ids, str(exc))
             st.dropped += moved
             log.error("%s: batch of %d refused for good, set aside: %s", inst, moved, exc)
             return 0
         except LinesExportError as exc:
+            self._probing = bool(exc.unsent_lines)
             st.count_error(ErrorType.PROTOCOL)
             await asyncio.to_thread(q.settle, ids, keep=exc.unsent_lines,
                                     rejected=exc.rejected_lines, reason=str(exc))
@@ -227,6 +239,7 @@ class PushOutput:
                 self._backoff = self.options.retry_initial_secs
             return exc.accepted
         except PartialExportError as exc:
+            self._probing = False
             st.count_error(ErrorType.PROTOCOL)
             st.dropped += exc.rejected
             log.error("%s: %d of %d items rejected: %s", inst, exc.rejected,
@@ -239,6 +252,7 @@ class PushOutput:
             log.exception("%s: exporter failed: %s", inst, exc)
             await self._retry_wait(None, "exporter bug")
             return -1
+        self._probing = False
         await asyncio.to_thread(q.ack, ids)
         st.sent += len(lines)
         self._backoff = self.options.retry_initial_secs

@@ -19,9 +19,10 @@ import psutil
 import pytest
 
 from agent.core.model import Metric
+from agent.core.plugin import Batch, BatchKind
 from agent.framework.runtime import Agent
 from tests.exporters import seqsource
-from tests.exporters.helpers import vm_export
+from tests.exporters.helpers import make_output, vm_export
 from tests.servers import REPO, free_port, start_victoria_metrics
 
 
@@ -130,6 +131,61 @@ async def _read_back(url: str, expected: int) -> list[int]:
     return stored
 
 
+class _Recording:
+    """The real influxdb exporter, with the number of lines each write was offered noted."""
+
+    accepts = frozenset({BatchKind.METRICS})
+
+    def __init__(self, url: str) -> None:
+        from exporters.influxdb.plugin import InfluxConfig, InfluxExporter
+
+        self.inner = InfluxExporter(InfluxConfig(url=url))
+        self.offered: list[int] = []
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def write(self, batch: Batch) -> None:
+        self.offered.append(len(batch.lines))
+        await self.inner.write(batch)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@pytest.mark.timeout(120)
+async def test_retries_against_a_dead_centre_offer_one_row_then_full_batches(
+        tmp_path: Path) -> None:
+    # Re-decoding and posting a full batch every retry while the centre was dead grew a fresh
+    # agent's heap by ~60 MB in the 30 s after its quota was reached (the test below): a retry
+    # offers one queued row; the first write that goes through brings full batches back.
+    port = free_port()
+    exporter = _Recording(f"http://127.0.0.1:{port}")  # nothing listens there yet
+    out = make_output(tmp_path, exporter, batch_max_points=5000)
+    q = out.sink.queue
+    t0 = time.time_ns() - 60 * 10**9  # within the store's retention
+    for row in range(5):
+        q.put(BatchKind.METRICS, [f"test_seq,campus=c value={row * 100 + i}i "
+                                  f"{t0 + (row * 100 + i) * 10**6}" for i in range(100)])
+    vm = None
+    try:
+        for _ in range(3):
+            assert await out.deliver_once() == 0
+        assert exporter.offered == [500, 100, 100]  # the full batch once, then one row
+        vm = await asyncio.to_thread(start_victoria_metrics, tmp_path / "vm", port=port)
+        assert await out.deliver_once() == 100  # the one-row retry goes through
+        assert await out.deliver_once() == 400  # and the rest goes as one batch again
+        assert exporter.offered == [500, 100, 100, 100, 400]
+        assert q.stats().items == 0
+        stored = await _read_back(vm.url, 500)
+        assert sorted(set(stored)) == list(range(500))
+    finally:
+        await exporter.close()
+        q.close()
+        if vm is not None:
+            vm.stop()
+
+
 def _queue_metric(agent: Agent) -> Metric | None:
     found = [m for m in agent.snapshot.current() if m.name == "agent_queue"]
     return found[0] if found else None
@@ -178,11 +234,13 @@ class _Child:
                     f.close()
 
 
-# Drops that replace the full queue's content this many times over before RSS is sampled. A
-# fresh agent's heap grows while it first meets the full-queue workload (measured: ~60 MB in
-# the ~30 s after the quota, ~25 queue turnovers, then within a few MB per 5 s); in pytest's
-# own, long-grown heap that growth was hidden, and the process carried earlier tests' state.
-TURNOVERS = 30
+# Drops that replace the full queue's content this many times over before RSS is sampled:
+# two (a few seconds after the quota), so the window starts with the queue full and turning
+# over, not after a settling period. The ~60 MB a fresh agent used to grow in the ~30 s after
+# the quota was the output re-decoding and posting a full batch every retry to the dead centre
+# (now one row per retry, test_retries_against_a_dead_centre_offer_one_row_then_full_batches);
+# measured since: ~4 MB from 3 s to 16 s after the first drop.
+TURNOVERS = 2
 
 
 @pytest.mark.timeout(240)
@@ -199,8 +257,9 @@ def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: 
         proc = psutil.Process(child.proc.pid)
         # at ~2,000 points/s the 1 MB quota fills in about 2 s; bounded by the timeout
         child.expect("quota", 30)
-        at_quota = proc.memory_info().rss
+        at_quota, quota_t = proc.memory_info().rss, time.monotonic()
         child.expect("turned_over", 150)
+        turned_after_s = round(time.monotonic() - quota_t, 1)
         settled: list[int] = []
         for _ in range(50):  # 5 s, the queue full and turning over
             time.sleep(0.1)
@@ -215,7 +274,8 @@ def test_quota_reached_drops_oldest_counts_them_and_memory_stays_flat(tmp_path: 
         assert seen["dropped_total_metric"] is not None and seen["dropped_total_metric"] > 0
         # flat: with the quota reached and the queue turning over, RSS moves within a few MB
         assert max(settled) - min(settled) < 16 * 2**20, \
-            (round(at_quota / 2**20, 1), [round(x / 2**20, 1) for x in settled[::10]])
+            (round(at_quota / 2**20, 1), turned_after_s,
+             [round(x / 2**20, 1) for x in settled[::10]])
         child.send("stop")
         stopped = child.expect("stopped", 40)
         assert child.proc.wait(30) == 0, log.read_text()[-3000:]
