@@ -82,6 +82,27 @@ MAX_BLOCK_ROWS = 100_000  # rows of one block: bounds the memory one decode take
 MIGRATE_CHUNK = 50_000
 _ROLLED = (SeriesClass.REPORT, SeriesClass.EGRESS)
 _MIN_TS, _MAX_TS = -(2**63), 2**63 - 1
+SERIES_CACHE_MAX = 200_000  # series ids cached: ~1,000 switches, ~50 MiB at most (~250 B each)
+_CLS_BITS = 2  # a cached id carries its class in the low bits: one int, no tuple
+_CLS_MASK = (1 << _CLS_BITS) - 1
+if max(SeriesClass) > _CLS_MASK:  # a new class needs more bits: fail at import, not silently
+    raise RuntimeError("SeriesClass outgrew localstore._CLS_BITS")
+_SEP = "\x00"
+
+
+def _series_key(name: str, tags: Mapping[str, str]) -> str | None:
+    """The cache key of a series: name and tags (in the order given) joined by NUL.
+
+    Exact, never a hash: split on NUL the key gives back the parts, so two series share a
+    key only if they are the same series. That holds while no part contains a NUL, checked
+    by counting them (C speed); such a series (never seen in practice) is not cached.
+    """
+    parts = [name]
+    for k, v in tags.items():
+        parts.append(k)
+        parts.append(v)
+    key = _SEP.join(parts)
+    return key if key.count(_SEP) == len(parts) - 1 else None
 
 
 class Tier(enum.IntEnum):
@@ -209,8 +230,10 @@ class LocalStore:
         self._db = open_store_db(path)
         self._tables = _tables(self._db)
         self._writes_since_prune = 0
-        # (name, tag items as given) → (id, class); bounded, re-read from disk when cleared
-        self._series: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[int, int]] = {}
+        # series key (`_series_key`) → id << _CLS_BITS | class; bounded, re-read from disk
+        # when cleared. One string and one int an entry: a tuple of tag 2-tuples and an
+        # (id, class) tuple cost ~4x the memory (docs/performance.md, local store).
+        self._series: dict[str, int] = {}
 
     @staticmethod
     def open_readonly(path: Path) -> LocalStore:
@@ -231,18 +254,20 @@ class LocalStore:
 
     # ------------------------------------------------------------------ writing
     def _series_id(self, name: str, tags: Mapping[str, str]) -> tuple[int, int]:
-        key = (name, tuple(tags.items()))
-        hit = self._series.get(key)
+        key = _series_key(name, tags)
+        hit = None if key is None else self._series.get(key)
         if hit is None:
             tag_s = json.dumps(dict(tags), sort_keys=True, ensure_ascii=False)
             self._db.execute("INSERT OR IGNORE INTO series(name, tags, history) VALUES(?,?,?)",
                              (name, tag_s, int(classify(name, tags))))
             sid, cls = self._db.execute("SELECT id, history FROM series WHERE name=? AND "
                                         "tags=?", (name, tag_s)).fetchone()
-            if len(self._series) >= 200_000:  # bounded: a huge site re-reads ids from disk
-                self._series.clear()
-            hit = self._series[key] = (int(sid), int(cls))
-        return hit
+            hit = int(sid) << _CLS_BITS | int(cls)
+            if key is not None:
+                if len(self._series) >= SERIES_CACHE_MAX:  # bounded: re-read from disk
+                    self._series.clear()
+                self._series[key] = hit
+        return hit >> _CLS_BITS, hit & _CLS_MASK
 
     def write(self, metrics: Iterable[Metric]) -> int:
         """Store one flush: events and audit results as rows, the rest as raw blocks."""
