@@ -63,7 +63,31 @@ class Metric:
             return self
         merged = dict(extra)
         merged.update(self.tags)
-        return Metric(self.name, merged, self.fields, self.ts_ns, self.kind)
+        # every point passes here once (the pipeline adds the place tags)
+        return make_metric(self.name, merged, self.fields, self.ts_ns, self.kind)
+
+
+def make_metric(name: str, tags: Tags, fields: Fields, ts_ns: int,
+                kind: MetricKind = MetricKind.GAUGE) -> Metric:
+    """Exactly `Metric(name, tags, fields, ts_ns, kind)` at about a third of the cost, for
+    paths run once per point (MQTT messages, the pipeline's tag merge): the frozen
+    dataclass __init__ calls object.__setattr__ once per field (~2.6 µs a metric); here the
+    slots are filled through their descriptors. Same type, equality, hash and frozenness."""
+    m = _new_object(Metric)
+    _set_name(m, name)
+    _set_tags(m, tags)
+    _set_fields(m, fields)
+    _set_ts(m, ts_ns)
+    _set_kind(m, kind)
+    return m
+
+
+_new_object = object.__new__
+_set_name = Metric.__dict__["name"].__set__
+_set_tags = Metric.__dict__["tags"].__set__
+_set_fields = Metric.__dict__["fields"].__set__
+_set_ts = Metric.__dict__["ts_ns"].__set__
+_set_kind = Metric.__dict__["kind"].__set__
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from collectors.mqtt.payloads import (
     BadReason,
     decode_event,
     decode_status,
-    decode_telemetry,
+    decode_telemetry_fields,
     telemetry_metrics,
 )
 from collectors.mqtt.topics import TopicMatch, TopicTemplate, match_any
@@ -167,7 +167,7 @@ class Ingest:
         dev = m.device
         items: list[Item] = []
         if stream == self._telemetry:
-            p = decode_telemetry(entry.iot_class, msg.payload)
+            p, numeric = decode_telemetry_fields(entry.iot_class, msg.payload)
             ts = msg.ts_ns
             if msg.retained:
                 dts = self._device_ts(p, msg.ts_ns)
@@ -180,7 +180,7 @@ class Ingest:
                 ev = lv.seen(dev, now_mono, msg.ts_ns)
             if ev is not None:
                 items.append(ev)
-            items.extend(telemetry_metrics(entry.iot_class, p, ts))
+            items.extend(telemetry_metrics(entry.iot_class, p, ts, numeric))
             return items
         if stream == self._status:
             s = decode_status(msg.payload)

@@ -13,7 +13,7 @@ import enum
 
 from pydantic import ValidationError
 
-from agent.core.model import FieldValue, Metric
+from agent.core.model import FieldValue, Metric, make_metric
 from collectors.mqtt.classes import CLASSES, IotClass
 from collectors.mqtt.models import (
     Cpe5gTelemetry,
@@ -58,9 +58,10 @@ def _check_numbers(p: Payload) -> None:
                                  f"{value.bit_length()} bits is outside the int64/uint64 range")
 
 
-def _validate(model: type[Payload], data: bytes) -> Payload:
+def _parse(model: type[Payload], data: bytes) -> Payload:
+    """Validated by pydantic, or a `BadPayload` naming the first problem."""
     try:
-        p = model.model_validate_json(data)
+        return model.model_validate_json(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         first = errors[0] if errors else {"type": "", "msg": str(exc), "loc": ()}
@@ -68,6 +69,10 @@ def _validate(model: type[Payload], data: bytes) -> Payload:
             else BadReason.SCHEMA
         loc = ".".join(str(p) for p in first["loc"])
         raise BadPayload(reason, f"{loc + ': ' if loc else ''}{first['msg']}") from None
+
+
+def _validate(model: type[Payload], data: bytes) -> Payload:
+    p = _parse(model, data)
     _check_numbers(p)
     return p
 
@@ -91,10 +96,64 @@ def decode_telemetry(cls: IotClass, data: bytes) -> Payload:
     return _validate(CLASSES[cls].telemetry, data)
 
 
-def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int) -> list[Metric]:
-    """`iot_telemetry` for every class; `cellular_5g` and `wifi_survey` for theirs."""
+def _checked_fields(p: Payload) -> dict[str, FieldValue]:
+    """`_check_numbers` and `p.numeric_fields()` in one pass over the payload (the hot path:
+    once per telemetry message). Same checks in the same order, so the same payloads are
+    rejected with the same detail, and the same readings come out."""
+    out: dict[str, FieldValue] = {}
+    skip = p._not_fields
+    extra = p.__pydantic_extra__
+    for values in (p.__dict__, extra) if extra else (p.__dict__,):
+        for name, value in values.items():
+            t = type(value)
+            if t is int:
+                if not _INT_MIN <= value <= _UINT_MAX:
+                    raise BadPayload(BadReason.SCHEMA, f"{name[:64]}: integer of "
+                                     f"{value.bit_length()} bits is outside the int64/uint64 "
+                                     "range")
+                if name not in skip:
+                    out[name] = value
+            elif t is float:
+                if -_INF < value < _INF and name not in skip:  # drops NaN and ±inf
+                    out[name] = value
+            elif t is bool and name not in skip:
+                out[name] = int(value)
+    return out
+
+
+_INF = float("inf")
+
+
+def decode_telemetry_fields(cls: IotClass, data: bytes) -> tuple[Payload, dict[str, FieldValue]]:
+    """`decode_telemetry` and the payload's numeric readings, checked once (the ingest path)."""
+    p = _parse(CLASSES[cls].telemetry, data)
+    return p, _checked_fields(p)
+
+
+# payload model → 1 (5G CPE), 2 (Wi-Fi survey), 0 (the rest); isinstance on a pydantic
+# model goes through ABCMeta (~0.4 µs), once per type is enough. Bounded by the models.
+_SHAPES: dict[type[Payload], int] = {}
+
+
+def _shape(t: type[Payload]) -> int:
+    k = _SHAPES.get(t)
+    if k is None:
+        k = 1 if issubclass(t, Cpe5gTelemetry) else 2 if issubclass(t, WifiSurveyTelemetry) \
+            else 0
+        _SHAPES[t] = k
+    return k
+
+
+def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int,
+                      numeric: dict[str, FieldValue] | None = None) -> list[Metric]:
+    """`iot_telemetry` for every class; `cellular_5g` and `wifi_survey` for theirs.
+    `numeric`: `p.numeric_fields()` if the caller has it already."""
     out: list[Metric] = []
-    if isinstance(p, Cpe5gTelemetry):
+    shape = _shape(type(p))
+    if numeric is None:
+        numeric = p.numeric_fields()
+    if shape == 1:
+        assert isinstance(p, Cpe5gTelemetry)
         fields: dict[str, FieldValue] = {
             "rsrp_dbm": p.rsrp_dbm, "rsrq_db": p.rsrq_db, "sinr_db": p.sinr_db}
         if p.dl_mbps is not None:
@@ -102,12 +161,13 @@ def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int) -> list[Metric]:
         if p.ul_mbps is not None:
             fields["ul_mbps"] = p.ul_mbps
         out.append(Metric("cellular_5g", {"band": p.band, "cell": p.cell}, fields, ts_ns))
-        extra = {k: v for k, v in p.numeric_fields().items() if k not in fields}
+        extra = {k: v for k, v in numeric.items() if k not in fields}
         if extra:
             out.append(Metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
                               extra, ts_ns))
         return out
-    if isinstance(p, WifiSurveyTelemetry):
+    if shape == 2:
+        assert isinstance(p, WifiSurveyTelemetry)
         for r in p.readings:
             tags: dict[str, str] = {"band": r.band}
             if r.ssid:
@@ -118,13 +178,12 @@ def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int) -> list[Metric]:
             if r.noise_dbm is not None:
                 wf["noise_dbm"] = r.noise_dbm
             out.append(Metric("wifi_survey", tags, wf, ts_ns))
-        extra = p.numeric_fields()
+        extra = numeric
         if extra:
             out.append(Metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
                               extra, ts_ns))
         return out
-    fields = p.numeric_fields()
-    if fields:
-        out.append(Metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
-                          fields, ts_ns))
+    if numeric:
+        out.append(make_metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
+                               numeric, ts_ns))
     return out

@@ -46,3 +46,26 @@ def test_target_tags_follow_the_target_object() -> None:
     assert got == [{"campus": "c", "team": "noc", "target": "sw1", "rack": "a"}] * 2 + [
         {"campus": "c", "team": "noc", "target": "sw1", "rack": "mine"},
         {"campus": "c", "target": "sw1", "rack": "a"}, {"campus": "c"}]
+
+
+def test_make_metric_is_the_dataclass_constructor() -> None:
+    """`make_metric` (the hot-path constructor `with_tags` uses) builds exactly what
+    `Metric(...)` builds: equal, same hash, frozen, and `with_tags` keeps the plugin's tags."""
+    import dataclasses
+    import pickle
+
+    import pytest
+
+    from agent.core.model import MetricKind, make_metric
+
+    for kind in MetricKind:
+        a = make_metric("m", {"t": "1"}, {"v": 1, "f": 0.5}, 7, kind)
+        b = Metric("m", {"t": "1"}, {"v": 1, "f": 0.5}, 7, kind)
+        assert a == b and type(a) is Metric and repr(a) == repr(b)
+        assert pickle.loads(pickle.dumps(a)) == b
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            a.name = "x"  # type: ignore[misc]
+    m = Metric("m", {"campus": "mine", "t": "1"}, {"v": 1}, 3, MetricKind.COUNTER)
+    assert m.with_tags({"campus": "c", "device": "d"}) == Metric(
+        "m", {"campus": "mine", "device": "d", "t": "1"}, {"v": 1}, 3, MetricKind.COUNTER)
+    assert m.with_tags({}) is m

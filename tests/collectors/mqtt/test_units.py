@@ -23,6 +23,7 @@ from collectors.mqtt.payloads import (
     BadReason,
     decode_status,
     decode_telemetry,
+    decode_telemetry_fields,
     telemetry_metrics,
 )
 from collectors.mqtt.plugin import subscriptions_for
@@ -240,3 +241,39 @@ def test_integers_past_int64_and_float_range_are_a_bad_payload() -> None:
         decode_telemetry(IotClass.PAYMENT, b'{"amount_fen_total": ' + huge + b"}")
     assert decode_telemetry(IotClass.CAMERA, b'{"x": 18446744073709551615}').numeric_fields() \
         == {"x": 2**64 - 1}
+
+
+def test_ingest_decoding_matches_decode_telemetry() -> None:
+    """The ingest path checks numbers and collects readings in one pass
+    (`decode_telemetry_fields`); it accepts, rejects (reason and detail) and yields exactly
+    what `decode_telemetry` + `numeric_fields` + `telemetry_metrics` do."""
+    huge = b"1" + b"0" * 400
+    cases = [
+        (IotClass.ENV_SENSOR, b'{"temperature_c": 21, "fw_build": 7, "ratio": 0.5, '
+                              b'"flag": true, "name": "x", "nested": {"a": 1}, "ts": 5}'),
+        (IotClass.CAMERA, b'{"fps": 25, "x": 1e999, "y": -1e999}'),
+        (IotClass.CAMERA, b'{"fps": 25, "x": ' + huge + b"}"),
+        (IotClass.CAMERA, b'{"ts": ' + huge + b"}"),
+        (IotClass.CAMERA, b'{"x": 18446744073709551615, "z": -9223372036854775808}'),
+        (IotClass.CAMERA, b'{"x": 18446744073709551616}'),
+        (IotClass.PAYMENT, b'{"amount_fen_total": 12.5}'),
+        (IotClass.ENV_SENSOR, b'{"temperature_c": "21"}'),
+        (IotClass.CPE_5G, b'{"rsrp_dbm": -90'),
+        (IotClass.CPE_5G, b'{"rsrp_dbm": -90, "rsrq_db": -10, "sinr_db": 5, "band": "n78", '
+                          b'"cell": "PCI-1", "dl_mbps": 300, "extra_db": 2}'),
+        (IotClass.WIFI_SURVEY, b'{"readings": [{"band": "5GHz", "rssi_dbm": -60, '
+                               b'"channel": 36}], "scan_ms": 40}'),
+        (IotClass.ENV_SENSOR, b"[1, 2]"),
+        (IotClass.ENV_SENSOR, b"\xff\xfe"),
+    ]
+    for cls, data in cases:
+        try:
+            p = decode_telemetry(cls, data)
+        except BadPayload as exc:
+            with pytest.raises(BadPayload) as info:
+                decode_telemetry_fields(cls, data)
+            assert (info.value.reason, info.value.detail) == (exc.reason, exc.detail), data
+            continue
+        q, numeric = decode_telemetry_fields(cls, data)
+        assert q == p and numeric == p.numeric_fields(), data
+        assert telemetry_metrics(cls, q, 9, numeric) == telemetry_metrics(cls, p, 9), data
