@@ -14,7 +14,6 @@ from typing import Protocol
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
-from collectors.snmp.client import open_pysnmp_session
 from collectors.snmp.limits import RequestLimiter
 from collectors.snmp.options import AesKeyExtension, TransportKind, TransportOptions
 from collectors.snmp.session import SnmpSession
@@ -97,6 +96,10 @@ async def open_session(host: str, port: int, credential: SnmpCredential,
             return await fast(host, port, credential, options, limiter, reps)
         if kind is TransportKind.FAST:
             raise CollectError(ErrorType.INTERNAL, "the fast transport is not installed")
+    # pysnmp (~1.2 CPU-s and tens of MiB to import) loads only when a session needs it: an
+    # agent polling v2c over the fast path never does (tests/agent/app/test_lazy_imports.py)
+    from collectors.snmp.client import open_pysnmp_session
+
     return await open_pysnmp_session(
         host, port, credential, timeout_s=options.timeout_s, retries=options.retries,
         limiter=limiter, reps=reps,

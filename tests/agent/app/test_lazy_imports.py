@@ -20,3 +20,35 @@ def test_builtin_specs_load_no_client_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=120, check=True).stdout.strip()
     assert out == "", f"imported at start: {out}"
+
+
+# pysnmp: the snmp plugin and its v2c fast path never load it; only a pysnmp-transport (or
+# v3) session does. Opening a session sends nothing (no request is made), so no server runs.
+# (The snmp_trap plugin still imports pysnmp at its own import: not covered here.)
+SNMP_CODE = """
+import asyncio, sys
+import collectors.snmp
+from collectors.snmp.transport import TransportKind, TransportOptions, open_session
+from config.credentials import SnmpV2cCredential
+
+async def main() -> None:
+    cred = SnmpV2cCredential(name="c", type="snmp_v2c", community="public")
+    seen = ["pysnmp" in sys.modules]
+    s = await open_session("127.0.0.1", 9, cred, TransportOptions())
+    seen.append("pysnmp" in sys.modules)
+    await s.close()
+    s = await open_session("127.0.0.1", 9, cred,
+                           TransportOptions(transport=TransportKind.PYSNMP))
+    seen.append("pysnmp" in sys.modules)
+    await s.close()
+    print(" ".join(str(x) for x in seen), type(s).__module__)
+
+asyncio.run(main())
+"""
+
+
+def test_snmp_plugin_and_fast_session_load_no_pysnmp() -> None:
+    out = subprocess.run([sys.executable, "-c", SNMP_CODE], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.strip()
+    # imported plugin: no; fast v2c session: no; pysnmp-transport session: yes
+    assert out == "False False True collectors.snmp.client", out
