@@ -34,13 +34,15 @@ from agent.core.plugin import (
 from agent.shared.device_events import classify, config_saved_event, severity_for
 from agent.shared.listening import EVENTS_MEASUREMENT, EventCounts, Inbox, Senders
 from collectors.snmp_trap import ber
-from collectors.snmp_trap.client import V3Notification, V3Receiver, V3User
 from collectors.snmp_trap.config import SnmpTrapConfig, split_listen
 from collectors.snmp_trap.names import dotted, name_of, short
 from config.credentials import SnmpV2cCredential, SnmpV3Credential
 
 if TYPE_CHECKING:  # the framework's snapshot arrives through BuildContext
     from agent.framework.snapshot import Snapshot
+
+    # pysnmp (v3 only) loads where a v3 receiver or user is built, not at every agent start
+    from collectors.snmp_trap.client import V3Notification, V3Receiver, V3User
 
 SNMP_TRAP_ADDRESS_0: ber.Oid = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)  # SNMP-COMMUNITY-MIB (RFC 3584)
 _IF_OBJECTS = ("IF-MIB::ifOperStatus", "IF-MIB::ifAdminStatus", "IF-MIB::ifDescr",
@@ -156,6 +158,8 @@ class SnmpTrapListener:
                 name = sock.getsockname()
                 self.bound.append((str(name[0]), int(name[1])))
             if self.users:
+                from collectors.snmp_trap.client import V3Receiver
+
                 eid = bytes.fromhex(self.cfg.engine_id) if self.cfg.engine_id else None
                 self.v3 = V3Receiver(self.users, self._on_v3, self._on_v3_auth_failure, eid)
                 for family, transport in self._socks.items():
@@ -383,6 +387,8 @@ def build(cfg: SnmpTrapConfig, ctx: BuildContext) -> SnmpTrapListener:
                                   "credential set")
         communities[cred.community.get_secret_value().encode()] = name
     users: list[V3User] = []
+    if cfg.users:
+        from collectors.snmp_trap.client import V3User
     for u in cfg.users:
         cred3 = ctx.credentials.get(u.credential)
         if not isinstance(cred3, SnmpV3Credential):

@@ -11,7 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 # (library, the plugin that loads it when built)
-LAZY = (("bacpypes3", "bacnet"), ("influxdb_client", "influxdb"))
+LAZY = (("bacpypes3", "bacnet"), ("influxdb_client", "influxdb"),
+        ("pysnmp", "snmp v3 / snmp_trap v3"))
 
 
 def test_builtin_specs_load_no_client_library() -> None:
@@ -24,7 +25,6 @@ def test_builtin_specs_load_no_client_library() -> None:
 
 # pysnmp: the snmp plugin and its v2c fast path never load it; only a pysnmp-transport (or
 # v3) session does. Opening a session sends nothing (no request is made), so no server runs.
-# (The snmp_trap plugin still imports pysnmp at its own import: not covered here.)
 SNMP_CODE = """
 import asyncio, sys
 import collectors.snmp
