@@ -10,6 +10,7 @@ bytes by pydantic-core (`model_validate_json`): one pass, no intermediate dicts.
 from __future__ import annotations
 
 import enum
+from typing import cast
 
 from pydantic import ValidationError
 
@@ -59,9 +60,11 @@ def _check_numbers(p: Payload) -> None:
 
 
 def _parse(model: type[Payload], data: bytes) -> Payload:
-    """Validated by pydantic, or a `BadPayload` naming the first problem."""
+    """Validated by pydantic, or a `BadPayload` naming the first problem. The schema
+    validator is called directly: `model_validate_json` only passes its defaults on to it, and
+    that Python frame was ~0.4 µs of every message."""
     try:
-        return model.model_validate_json(data)
+        return cast(Payload, model.__pydantic_validator__.validate_json(data))
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         first = errors[0] if errors else {"type": "", "msg": str(exc), "loc": ()}
