@@ -112,7 +112,12 @@ def encode(rows: Iterable[Row]) -> tuple[bytes, int, int, int]:
 def decode(blob: bytes) -> list[tuple[int, int, dict[str, FieldValue]]]:
     """The rows of a block, sorted by series and time. BlockError when it is damaged."""
     try:
-        body = zstandard.ZstdDecompressor().decompress(blob, max_output_size=MAX_BLOCK_BYTES)
+        # python-zstandard ignores max_output_size when the frame states its size (ours
+        # always do): check the claim first, so a damaged header cannot allocate GBs
+        size = zstandard.frame_content_size(blob)
+        if size < 0 or size > MAX_BLOCK_BYTES:
+            raise BlockError(f"block claims {size} bytes")
+        body = zstandard.ZstdDecompressor().decompress(blob)
         (hlen,) = _U32.unpack_from(body, 0)
         hdr = json.loads(body[4:4 + hlen])
         n = int(hdr["n"])

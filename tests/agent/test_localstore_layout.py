@@ -7,6 +7,7 @@ import json
 import math
 import random
 import sqlite3
+import struct
 import subprocess
 import sys
 import time
@@ -46,7 +47,14 @@ def test_block_round_trip_is_exact() -> None:
     assert [type(by[(9, t)]["mixed"]) for t in (5, 6, 7)] == [int, float, str]
 
 
-@pytest.mark.parametrize("blob", [b"", b"garbage", codec.encode([(1, 1, {"v": 1})])[0][:-3]])
+def _claims_too_much() -> bytes:
+    """A zstd frame header (RFC 8878: magic, single segment, 8-byte content size) claiming
+    1 TiB: python-zstandard's max_output_size does not bound a frame that states its size."""
+    return struct.pack("<IB", 0xFD2FB528, 0xE0) + struct.pack("<Q", 2**40)
+
+
+@pytest.mark.parametrize("blob", [b"", b"garbage", codec.encode([(1, 1, {"v": 1})])[0][:-3],
+                                  _claims_too_much()])
 def test_a_damaged_block_is_a_typed_error(blob: bytes) -> None:
     with pytest.raises(codec.BlockError):
         codec.decode(blob)
