@@ -40,6 +40,7 @@ _MAX_TOPICS_PER_DEVICE = 32  # bad-payload books per device; beyond: one "other"
 _PAST_NS = 7 * 86400 * 10**9  # a device timestamp older than this is not plausible
 _FUTURE_NS = 300 * 10**9
 _MAX_TOPICS_CACHED = 50_000
+_MAX_CACHED_TOPIC_CHARS = 256
 _UNSEEN = TopicMatch("", "", None)  # a marker: the topic has not been matched yet
 
 
@@ -118,9 +119,12 @@ class Ingest:
             m = matches.get(msg.topic, _UNSEEN)
             if m is _UNSEEN:
                 m = match_any(self.templates, msg.topic)
-                if len(matches) >= _MAX_TOPICS_CACHED:  # bounded: random topics only refill
-                    matches.clear()
-                matches[msg.topic] = m
+                # bounded in count and size: an MQTT topic may be 64 KiB, and random long
+                # topics from any publisher must not fill memory; those are matched uncached
+                if len(msg.topic) <= _MAX_CACHED_TOPIC_CHARS:
+                    if len(matches) >= _MAX_TOPICS_CACHED:  # random topics only refill
+                        matches.clear()
+                    matches[msg.topic] = m
             if m is None:
                 totals.unmatched_topics += 1
                 continue

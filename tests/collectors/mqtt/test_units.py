@@ -277,3 +277,16 @@ def test_ingest_decoding_matches_decode_telemetry() -> None:
         q, numeric = decode_telemetry_fields(cls, data)
         assert q == p and numeric == p.numeric_fields(), data
         assert telemetry_metrics(cls, q, 9, numeric) == telemetry_metrics(cls, p, 9), data
+
+
+def test_topic_match_cache_keeps_no_long_topics() -> None:
+    """Topics may be 64 KiB: long ones are matched every time, never kept, so random long
+    topics from any publisher cannot fill the agent's memory; short ones are cached."""
+    inv = inventory([iot_device("env-x", IotClass.ENV_SENSOR)])
+    ing = Ingest(MqttConfig(), targets_of(inv), 0.0, campus="t-campus")
+    long_topic = "campus/t-campus/a/sensor/" + "x" * 60_000 + "/telemetry"
+    ing.process([Received(long_topic, b"{}", False, 0, 1),
+                 Received("campus/t-campus/a/sensor/ghost/telemetry", b"{}", False, 0, 1)], 1.0)
+    assert long_topic not in ing._matches
+    assert "campus/t-campus/a/sensor/ghost/telemetry" in ing._matches
+    assert ing.totals.messages == 2
