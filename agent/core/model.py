@@ -7,6 +7,7 @@ precision past 2**53 and a Counter64 can reach 2**64.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import time
 from collections.abc import Mapping
@@ -82,6 +83,10 @@ def make_metric(name: str, tags: Tags, fields: Fields, ts_ns: int,
     return m
 
 
+# make_metric fills exactly these slots: a field added to Metric must be added there too
+if tuple(f.name for f in dataclasses.fields(Metric)) != ("name", "tags", "fields", "ts_ns",
+                                                         "kind"):
+    raise RuntimeError("make_metric is out of step with Metric's fields")
 _new_object = object.__new__
 _set_name = Metric.__dict__["name"].__set__
 _set_tags = Metric.__dict__["tags"].__set__

@@ -278,7 +278,8 @@ class PluginSpec(Generic[C, P]):
     cli: CliHook | None = None  # subcommands this plugin adds to `campusmon`
     # a poller's polls in flight when its instance sets no `max_concurrency` (None: the agent's
     # global `max_concurrency`). A tick's peak memory follows the polls alive together, so a
-    # poller with big answers (SNMP walks) bounds them here; the global limit still applies.
+    # poller with big answers (SNMP walks) bounds them here; the global limit still applies
+    # (for a BATCH_POLLS poller each limit counts chunks, not targets: see scheduler.py).
     default_max_concurrency: int | None = None
 
 

@@ -83,8 +83,10 @@ class PollerRunner:
     sink: Sink
     stats: PluginStats
     # the poller's spec declares BATCH_POLLS: one `poll_many` per tick per `batch_size`
-    # targets (the runtime passes the instance's concurrency limit: a chunk is at most what
-    # the single-target path would have had in flight)
+    # targets (the runtime passes the instance's concurrency limit). Each chunk holds one
+    # permit of the plugin and global limits, and chunks run side by side: a batch poller is
+    # bounded per call, not in total (fine for ICMP bursts; a memory-heavy poller should not
+    # declare BATCH_POLLS without chunks going one after another)
     batched: bool = False
     batch_size: int = 256
     _state: dict[str, _TargetState] = field(default_factory=dict)
