@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT N
 LAYOUT = 3
 _NS = 1_000_000_000
 _HOUR_NS = 3600 * _NS
+ROLLUP_NS = 300 * _NS  # the default roll-up bucket (`rollup_secs`)
 ROLLUP_LAG_SECS = 120.0  # a bucket is rolled up this long after it ends (late flushes)
 MAX_BUCKETS_PER_PASS = 288  # one day of 5-minute buckets per transaction: bounded work
 MAX_BLOCK_ROWS = 100_000  # rows of one block: bounds the memory one decode takes
@@ -111,15 +112,16 @@ class Tier(enum.IntEnum):
     HOURLY = 2
 
 
-def open_store_db(path: Path) -> sqlite3.Connection:
-    """The one place a store file is opened for writing (schema created or upgraded)."""
+def open_store_db(path: Path, rollup_ns: int = ROLLUP_NS) -> sqlite3.Connection:
+    """The one place a store file is opened for writing (schema created or upgraded;
+    `rollup_ns`: the store's roll-up bucket, which migrated raw blocks do not span)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     _migrate_v1(db)
     db.executescript(_SCHEMA)
-    _migrate_v2(db)
+    _migrate_v2(db, rollup_ns)
     return db
 
 
@@ -154,10 +156,16 @@ def _insert_blocks(db: sqlite3.Connection, tier: Tier, name: str, cls: int,
                    "VALUES(?,?,?,?,?,?,?)", (int(tier), cls, name, t0, t1, n, blob))
 
 
-def _migrate_v2(db: sqlite3.Connection) -> None:
+def _migrate_v2(db: sqlite3.Connection, rollup_ns: int = ROLLUP_NS) -> None:
     """Second layout (a JSON row per raw point in `points`, a JSON row per roll-up in
     `rollup`): classify the series, move raw points and roll-ups into blocks, in chunks
-    (each its own transaction: a crash leaves every row in one place or the other)."""
+    (each its own transaction: a crash leaves every row in one place or the other).
+
+    Blocks are cut as the write paths cut them (a raw block within one `rollup_ns` bucket,
+    a 5-minute one within one hour): ageing, eviction and the hourly tier go by a block's
+    t1. The old layout rolled up every series but events; roll-ups of series the policy
+    keeps raw only (OTHER) are dropped with the old table, as the new layout never has
+    them."""
     row = db.execute("SELECT value FROM store_meta WHERE key='layout'").fetchone()
     if row is not None and int(row[0]) >= LAYOUT:
         return
@@ -166,10 +174,11 @@ def _migrate_v2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE series SET history=? WHERE id=?",
                    (int(classify(str(name), json.loads(tags))), sid))
     db.execute("COMMIT")
+    # (select, delete, tier, bucket width of the tier's blocks)
     sources = [("SELECT p.rowid, p.series, p.ts_ns, p.fields, s.name, s.history FROM points p "
                 "JOIN series s ON s.id = p.series WHERE s.history != 1 AND p.rowid > ? "
                 "ORDER BY p.rowid LIMIT ?", "DELETE FROM points WHERE rowid = ?",
-                Tier.RAW)]
+                Tier.RAW, rollup_ns)]
     if "rollup" in _tables(db):
         # the old roll-up table is WITHOUT ROWID: copy it into one with rowids to page it
         db.execute("BEGIN")
@@ -180,20 +189,23 @@ def _migrate_v2(db: sqlite3.Connection) -> None:
     if "rollup_rowid" in _tables(db):  # also a migration interrupted after the copy
         sources.append(("SELECT r.rowid, r.series, r.ts_ns, r.fields, s.name, s.history FROM "
                         "rollup_rowid r JOIN series s ON s.id = r.series WHERE r.rowid > ? "
+                        f"AND s.history IN ({','.join(str(int(c)) for c in _ROLLED)}) "
                         "ORDER BY r.rowid LIMIT ?",
-                        "DELETE FROM rollup_rowid WHERE rowid = ?", Tier.FIVE_MINUTE))
-    for select, delete, tier in sources:
+                        "DELETE FROM rollup_rowid WHERE rowid = ?", Tier.FIVE_MINUTE,
+                        _HOUR_NS))
+    for select, delete, tier, width in sources:
         last = -1
         for _ in range(10**7):  # bounded: each chunk moves on by at least one row
             chunk = db.execute(select, (last, MIGRATE_CHUNK)).fetchall()
             if not chunk:
                 break
-            groups: dict[tuple[str, int], list[codec.Row]] = defaultdict(list)
+            groups: dict[tuple[str, int, int], list[codec.Row]] = defaultdict(list)
             for _rowid, sid, ts, fields, name, cls in chunk:
                 with contextlib.suppress(ValueError):  # a row that is not JSON: dropped
-                    groups[(str(name), int(cls))].append((int(sid), int(ts), json.loads(fields)))
+                    groups[(str(name), int(cls), int(ts) // width)].append(
+                        (int(sid), int(ts), json.loads(fields)))
             db.execute("BEGIN")
-            for (name, cls), rows in groups.items():
+            for (name, cls, _), rows in groups.items():
                 _insert_blocks(db, tier, name, cls, rows)
             ids = [int(r[0]) for r in chunk]
             db.executemany(delete, [(i,) for i in ids])
@@ -227,7 +239,7 @@ class LocalStore:
         self.hourly_after_ns = int(hourly_after_days * 86400 * _NS)
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._db = open_store_db(path)
+        self._db = open_store_db(path, self.rollup_ns)
         self._tables = _tables(self._db)
         self._writes_since_prune = 0
         # series key (`_series_key`) → id << _CLS_BITS | class; bounded, re-read from disk

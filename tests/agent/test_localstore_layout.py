@@ -198,6 +198,9 @@ CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         bucket = now - HOUR - (12 * 24 - b) * 5 * MIN
         db.execute("INSERT INTO rollup VALUES(1, ?, ?, ?)", (bucket, bucket + 4 * MIN,
                                                             json.dumps({"in_octets": -b})))
+        # the old layout rolled up the agent's own poll records too (OTHER now: raw only)
+        db.execute("INSERT INTO rollup VALUES(3, ?, ?, ?)", (bucket, bucket + 4 * MIN,
+                                                            json.dumps({"up": 1})))
     db.execute("INSERT INTO points VALUES(2, ?, '{\"summary\":\"down\"}')", (now - 100 * DAY,))
     db.execute("INSERT INTO store_meta VALUES('rolled_until', ?)", (now - HOUR,))
     db.commit()
@@ -216,11 +219,24 @@ def test_a_previous_layout_file_is_read_then_migrated(tmp_path: Path) -> None:
     before = snapshot(ro)
     counts = dict(ro.measurements())
     ro.close()
-    assert counts == {"snmp_interface": 60 + 288, "agent_poll": 60, "event": 1}
-    assert len(before) == 60 + 288 + 60 + 1
+    assert counts == {"snmp_interface": 60 + 288, "agent_poll": 60 + 288, "event": 1}
+    assert len(before) == 60 + 288 + 60 + 288 + 1
 
     store = LocalStore(path, retention_hours=24, max_bytes=50 * 2**20)  # the agent: migrates
-    assert snapshot(store) == before
+    # everything but the OTHER series' old roll-ups (before its raw hour): the new layout
+    # keeps agent_poll raw only, so they are not carried over
+    kept = [p for p in before if not (p[0] == "agent_poll" and p[1] < now - HOUR)]
+    assert len(kept) == len(before) - 288
+    assert snapshot(store) == kept
+    # blocks cut as the write paths cut them: a raw block within one 5-minute bucket, a
+    # 5-minute roll-up block within one hour (ageing, eviction, hourly go by t1)
+    width = {0: 5 * MIN, 1: HOUR}
+    blocks = store._db.execute("SELECT tier, cls, name, t0, t1 FROM blocks").fetchall()
+    assert {(tier, name) for tier, _, name, _, _ in blocks} == {
+        (0, "snmp_interface"), (0, "agent_poll"), (1, "snmp_interface")}
+    assert all(t0 // width[tier] == t1 // width[tier] for tier, _, _, t0, t1 in blocks)
+    assert sum(1 for b in blocks if b[0] == 1) == 24  # a day of roll-ups: a block an hour
+    assert {cls for tier, cls, _, _, _ in blocks if tier == 1} == {int(SeriesClass.EGRESS)}
     tables = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master")}
     assert "rollup" not in tables and "rollup_rowid" not in tables
     assert store._db.execute("SELECT COUNT(*) FROM points").fetchone()[0] == 1  # the event
@@ -228,5 +244,5 @@ def test_a_previous_layout_file_is_read_then_migrated(tmp_path: Path) -> None:
     assert dict(store.measurements())["event"] == 1
     store.close()
     again = LocalStore(path, retention_hours=24, max_bytes=50 * 2**20)  # opened twice: once
-    assert len(snapshot(again)) == len(before)
+    assert len(snapshot(again)) == len(kept)
     again.close()
