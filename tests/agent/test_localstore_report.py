@@ -91,7 +91,11 @@ inputs: []
     now = time.time_ns() // BUCKET * BUCKET
     rows, total_bytes = _rollups(now, 180)
     bound = 64 * 2**20
-    store = LocalStore(tmp_path / "data" / "store.db", retention_hours=24, max_bytes=bound)
+    # the store's clock is the data's `now`: with the wall clock (up to a bucket later) its
+    # own pruning inside write() aged out the first, baseline row when `now` fell at :55 of
+    # an hour and the run in the bucket's last minute (one 5-minute interval short)
+    store = LocalStore(tmp_path / "data" / "store.db", retention_hours=24, max_bytes=bound,
+                       clock=lambda: now)
     store.write_rollups(rows)
     store.write([Metric("event", {"key": "rt-1:down", "state": "raised", "device": "rt-1"},
                         {"summary": "rt-1 down"}, now - 179 * DAY)])
