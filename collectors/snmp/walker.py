@@ -119,17 +119,22 @@ async def bulk_walk_many(request: BulkManyRequest, roots: Sequence[Oid], reps: R
     than one walk per column, and no reply spent on the next column after each one ends.
 
     Per root the result is what `bulk_walk(root)` returns, or what arrived plus the error that
-    stopped it (PartialWalk when something arrived). A failed request ends every column still
-    open. Each reply either moves its first column on (its OIDs strictly increase, at most
-    MAX_WALK_VARBINDS) or ends it, so the loop terminates whatever the agent sends."""
+    stopped it (PartialWalk when something arrived). A request that times out or is too big
+    (once max-repetitions cannot step down) ends every column still open; any other error (an
+    errorStatus an agent answers for one column it rejects) makes the walk ask one column at a
+    time, so only the column that fails ends with its error. Each reply either moves its first
+    column on (its OIDs strictly increase, at most MAX_WALK_VARBINDS) or ends it, so the
+    loop terminates whatever the agent sends."""
     outs: list[list[VarBind]] = [[] for _ in roots]
     errors: list[CollectError | None] = [None] * len(roots)
     lasts: list[Oid] = [tuple(r) for r in roots]
     active = list(range(len(roots)))
     end_of_view = SnmpType.END_OF_MIB_VIEW
     clean = True  # every reply InBounds: so is every column (bounds.screen skips them)
+    one_at_a_time = False  # a request failed for one of its columns: ask them one by one
     while active:
-        per = 1 if reps.stepped_down else max(1, max_varbinds // max(1, reps.current))
+        per = (1 if reps.stepped_down or one_at_a_time
+               else max(1, max_varbinds // max(1, reps.current)))
         batch = active[:per]
         try:
             vbs = await request([lasts[j] for j in batch], reps.current)
@@ -137,12 +142,19 @@ async def bulk_walk_many(request: BulkManyRequest, roots: Sequence[Oid], reps: R
             stepable = isinstance(exc, TooBigError) or exc.error_type is ErrorType.TIMEOUT
             if stepable and reps.step_down():
                 continue
-            for j in active:
+            if not stepable and len(batch) > 1:
+                one_at_a_time = True  # retry this batch column by column
+                continue
+            failed = active if stepable else batch
+            for j in failed:
                 root = roots[j]
                 errors[j] = (PartialWalk(outs[j], exc.error_type,
                                          f"walk of {oid_to_str(root)} stopped: {exc}")
                              if outs[j] else exc)
-            break
+            if stepable:
+                break
+            active = active[1:]  # batch == [active[0]]: that column alone ends
+            continue
         reps.answered = True
         if type(vbs) is not InBounds:
             clean = False

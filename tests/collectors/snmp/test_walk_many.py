@@ -110,6 +110,45 @@ async def test_a_column_that_ends_leaves_the_others_walking() -> None:
     assert isinstance(b_exc, PartialWalk) and b_exc.error_type is ErrorType.PROTOCOL
 
 
+COL_C = (1, 3, 6, 1, 2, 1, 2, 2, 1, 10)
+
+
+@pytest.mark.timeout(30)
+async def test_a_column_the_agent_rejects_fails_alone_the_others_walk_whole() -> None:
+    """An embedded agent answers genErr to any GETBULK that includes column B: the walk goes on
+    one column at a time, A and C come back complete, and B alone carries the protocol error
+    (as one walk per column did)."""
+    Row = tuple[Oid, tuple[SnmpType, int]]
+    rows: list[Row] = sorted([((*col, i), (SnmpType.INTEGER, 10 * n + i))
+                              for n, col in enumerate((COL_A, COL_B, COL_C)) for i in (1, 2)]
+                             + [((1, 3, 6, 1, 2, 1, 3), (SnmpType.INTEGER, 0))])  # past the table
+    asked: list[list[Oid]] = []
+
+    def reply(req: DecodedRequest) -> bytes:
+        asked.append(list(req.oids))
+        if COL_B in req.oids:  # B never moves on: it is always asked from its root
+            return pysnmp_response(req.community, req.request_id,
+                                   [(o, (SnmpType.NULL, None)) for o in req.oids],
+                                   error_status=5, error_index=req.oids.index(COL_B) + 1)
+        lasts = list(req.oids)
+        out: list[Row] = []
+        for _ in range(req.max_repetitions):  # a GETBULK: repetition by repetition
+            for k, last in enumerate(lasts):
+                vb = next((r for r in rows if r[0] > last), rows[-1])
+                out.append(vb)
+                lasts[k] = vb[0]
+        return pysnmp_response(req.community, req.request_id, out)
+
+    async with scripted(reply) as (_agent, s):
+        (a, a_exc), (b, b_exc), (c, c_exc) = await s.walk_many([COL_A, COL_B, COL_C])
+    assert asked[0] == [COL_A, COL_B, COL_C]
+    assert all(len(oids) == 1 for oids in asked[1:])  # then one column per request
+    assert a_exc is None and [vb.value for vb in a] == [1, 2]
+    assert c_exc is None and [vb.value for vb in c] == [21, 22]
+    assert b == [] and b_exc is not None and b_exc.error_type is ErrorType.PROTOCOL
+    assert "errorStatus 5" in str(b_exc)
+
+
 @pytest.mark.timeout(30)
 async def test_an_in_range_reply_is_vouched_for_and_passes_the_bounded_session() -> None:
     """Counter64 values past 2^32 are in range: the decoder marks the reply InBounds, and the
