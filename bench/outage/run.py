@@ -133,7 +133,9 @@ def start_vm(work: Path, port: int) -> Daemon:
                  f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={work}/vm",
                  "-retentionPeriod=1", "-search.latencyOffset=0s", "-search.disableCache",
                  "-search.maxUniqueTimeseries=2000000",
-                 "-search.maxSamplesPerQuery=100000000000", "-memory.allowedPercent=40"],
+                 "-search.maxSamplesPerQuery=100000000000", "-memory.allowedPercent=40",
+                 # a check query over 72 h of a million series outlasts the 30 s default
+                 f"-search.maxQueryDuration={LIMIT_S}s"],
                 work / "vm.log")
     wait_http(f"http://127.0.0.1:{port}/health")
     return vm
