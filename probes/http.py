@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 from agent.core.model import ErrorType
-from probes.clients.x509 import is_sm2, issuer_of, not_after
 from probes.common import Endpoint, Family, ProbeFailure, describe, error_type_of, is_ip
 
 Resolve = Callable[[str, Family], Awaitable[str]]
@@ -154,6 +153,9 @@ async def _one(url: str, ep: Endpoint, *, verify_tls: bool, max_body: int,
             t1 = t2
             sslobj = writer.get_extra_info("ssl_object")
             der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+            # imported here: cryptography (~9 MiB, 35 modules) loads with the first HTTPS
+            # fetch, not with every plugin that imports this module (dualstack's ICMP path)
+            from probes.clients.x509 import is_sm2, issuer_of, not_after
             end = not_after(der) if der else None
             if der and tls is not None and not tls:
                 tls.update(issuer=issuer_of(der), sm2=is_sm2(der))

@@ -14,7 +14,6 @@ from agent.core.plugin import CliContext, Target
 from probes.clitools import dump, inventory_of
 from probes.common import is_ip
 from probes.dualstack.config import DualStackConfig
-from probes.dualstack.engine import Engine
 from probes.dualstack.plan import Plan, plan_for
 
 
@@ -46,6 +45,10 @@ def cmd_probe(args: argparse.Namespace, ctx: CliContext) -> int:
     plan = Plan(plan.target, plan.hostname, plan.ipv4, plan.ipv6, not args.no_icmp,
                 tuple(sorted({*plan.tcp_ports, *(args.port or [])})),
                 tuple(args.dns_name or plan.dns_names), tuple([*plan.urls, *(args.url or [])]))
+
+    # imported here: the spec (which registers this command) loads without the engine's
+    # client libraries (dnspython); `campusmon probe` loads them when it runs
+    from probes.dualstack.engine import Engine
 
     async def run() -> dict[str, object]:
         eng = Engine(cfg)

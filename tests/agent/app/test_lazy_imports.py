@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 # (library, the plugin that loads it when built)
 LAZY = (("bacpypes3", "bacnet"), ("influxdb_client", "influxdb"),
-        ("pysnmp", "snmp v3 / snmp_trap v3"))
+        ("pysnmp", "snmp v3 / snmp_trap v3"),
+        ("cryptography", "the first HTTPS fetch (dualstack / web_ipv6 / systems)"))
 
 
 def test_builtin_specs_load_no_client_library() -> None:
@@ -52,3 +53,14 @@ def test_snmp_plugin_and_fast_session_load_no_pysnmp() -> None:
                          text=True, timeout=120, check=True).stdout.strip()
     # imported plugin: no; fast v2c session: no; pysnmp-transport session: yes
     assert out == "False False True collectors.snmp.client", out
+
+
+def test_probe_engines_load_no_cryptography() -> None:
+    """The dualstack ICMP path (and every module importing probes.http) runs without
+    cryptography: only reading a peer certificate after a TLS handshake loads it
+    (tests/probes/test_info_systems.py covers that read)."""
+    code = ("import sys, probes.dualstack.engine, probes.web_ipv6.check, probes.systems.plugin; "
+            "print('cryptography' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.strip()
+    assert out == "False", out
