@@ -87,11 +87,15 @@ class PingStats:
         """min/avg/max and jitter = mean absolute difference of consecutive RTTs (RFC 3550's
         idea without its smoothing: a burst is too short to smooth)."""
         r = self.rtts
-        if not r:
-            return {"loss_ratio": self.loss_ratio}
-        if len(r) == 1:  # one echo (a sweep's count 1): no sums to take
-            return {"loss_ratio": self.loss_ratio, "rtt_min_seconds": r[0],
-                    "rtt_avg_seconds": r[0], "rtt_max_seconds": r[0], "jitter_seconds": 0.0}
+        n = len(r)
+        # loss_ratio inline (not the properties): this runs once per target per tick
+        loss = 1.0 - n / self.sent if self.sent else 1.0
+        if not n:
+            return {"loss_ratio": loss}
+        if n == 1:  # one echo (a sweep's count 1): no sums to take
+            x = r[0]
+            return {"loss_ratio": loss, "rtt_min_seconds": x, "rtt_avg_seconds": x,
+                    "rtt_max_seconds": x, "jitter_seconds": 0.0}
         jitter = (sum(abs(a - b) for a, b in itertools.pairwise(r)) / (len(r) - 1)
                   if len(r) > 1 else 0.0)
         return {"loss_ratio": self.loss_ratio, "rtt_min_seconds": min(r),
@@ -281,19 +285,24 @@ class FamilySocket:
         """Send one echo without yielding; the reply lands in `batch[index]`. Returns what is
         left to send when the socket buffer is full (finish with `send_blocked`). OSError
         means it was not sent."""
-        seq = self._next_seq()
+        pending = self._pending
+        seq = (self._seq + 1) & 0xFFFF
+        if seq in pending:  # rare (65536 numbers): walk to a free one
+            seq = self._next_seq()
+        else:
+            self._seq = seq
         dest = (address, 0)
         pkt = self._packet(seq)
         # replies come from the address without its scope ("fe80::1", not "fe80::1%eth0")
         key = address.partition("%")[0] if "%" in address else address
-        self._pending[seq] = (batch, index, key, time.perf_counter())
+        pending[seq] = (batch, index, key, time.perf_counter())
         batch.seqs.append(seq)
         try:
             self.sock.sendto(pkt, dest)
         except BlockingIOError:
             return seq, pkt, dest
         except BaseException:
-            del self._pending[seq]
+            del pending[seq]
             raise
         return None
 
@@ -496,37 +505,41 @@ class Pinger:
         GATHER_S wait. Addresses in the canonical form of `normalise_ip` (scope kept for
         link-local), both families mixed; an address whose family has no ICMP socket gets
         the IcmpUnavailable saying why, the others are pinged."""
-        out: list[PingStats | IcmpUnavailable] = []
         send: list[tuple[str, FamilySocket]] = []
-        where: list[int] = []
-        by_v6: dict[bool, FamilySocket | IcmpUnavailable] = {}
-        for i, addr in enumerate(addresses):
+        socks: dict[bool, FamilySocket] = {}  # is IPv6 → its socket, looked up once
+        bad: dict[bool, IcmpUnavailable] = {}
+        for addr in addresses:
             v6 = ":" in addr
-            fs = by_v6.get(v6)
+            fs = socks.get(v6)
             if fs is None:
+                if v6 in bad:
+                    continue
                 try:
-                    fs = self.socket_for(Family.IPV6 if v6 else Family.IPV4)
+                    fs = socks[v6] = self.socket_for(Family.IPV6 if v6 else Family.IPV4)
                 except IcmpUnavailable as exc:
-                    fs = exc
-                by_v6[v6] = fs
-            if isinstance(fs, IcmpUnavailable):
-                out.append(IcmpUnavailable(str(fs), fs.error_type))
-                continue
-            out.append(PingStats(sent=0))  # replaced below
+                    bad[v6] = exc
+                    continue
             send.append((addr, fs))
-            where.append(i)
+        stats: list[PingStats] = []
         if send:
             self.bursts_sent += 1
             stats = await self._rounds(send, count, interval_s, timeout_s)
-            for i, st in zip(where, stats, strict=True):
-                out[i] = st
+        if not bad:  # the common case: the stats are already in the addresses' order
+            return list(stats)
+        sent = iter(stats)
+        out: list[PingStats | IcmpUnavailable] = []
+        for addr in addresses:
+            why = bad.get(":" in addr)
+            out.append(next(sent) if why is None else IcmpUnavailable(str(why), why.error_type))
         return out
 
     async def _rounds(self, reqs: Sequence[tuple[str, FamilySocket]], count: int,
                       interval_s: float, timeout_s: float) -> list[PingStats]:
         """`count` rounds of one echo to every (address, socket), then one wait for all."""
         batch = _Batch(len(reqs) * count, asyncio.get_running_loop().create_future())
-        stats = [PingStats(sent=0) for _ in reqs]
+        # every echo is counted as sent, also one whose send failed (as `ping` does); the
+        # stats are only returned once all rounds went out
+        stats = [PingStats(count) for _ in reqs]
         used = {id(fs): fs for _a, fs in reqs}
         try:
             for i in range(count):
@@ -534,7 +547,6 @@ class Pinger:
                     await asyncio.sleep(interval_s)
                 for j, (address, fs) in enumerate(reqs):
                     index = j * count + i
-                    stats[j].sent += 1
                     try:
                         left = fs.send_nowait(address, batch, index)
                         if left is not None:
@@ -549,13 +561,18 @@ class Pinger:
             for fs in used.values():
                 fs.forget(batch)
         rtts = batch.rtts
+        lost = f"no echo reply within {timeout_s}s"  # one string for every silent target
         for j, st in enumerate(stats):
-            st.rtts = [r for r in rtts[j * count:(j + 1) * count]
-                       if r is not None and r == r]  # r == r: not NaN (a send that failed)
-            if st.rtts:
+            if count == 1:  # a sweep: no slice, no comprehension
+                r = rtts[j]
+                got = [r] if r is not None and r == r else []  # r == r: not NaN (send failed)
+            else:
+                got = [r for r in rtts[j * count:(j + 1) * count] if r is not None and r == r]
+            st.rtts = got
+            if got:
                 st.error, st.detail = None, ""
             elif st.error is None:
-                st.error, st.detail = ErrorType.TIMEOUT, f"no echo reply within {timeout_s}s"
+                st.error, st.detail = ErrorType.TIMEOUT, lost
         return stats
 
     def close(self) -> None:

@@ -120,7 +120,41 @@ class ProbeResult:
         tags = dict(self.tags)
         if self.error is not None:
             tags["error_type"] = self.error.value
-        return Metric(f"probe_{self.probe}", tags, fields, self.ts_ns)
+        return make_metric(f"probe_{self.probe}", tags, fields, self.ts_ns)
+
+
+def make_probe_result(probe: str, ok: bool, duration_s: float, tags: Tags,
+                      phases: Mapping[str, float], error: ErrorType | None, detail: str,
+                      values: Fields, ts_ns: int) -> ProbeResult:
+    """Exactly `ProbeResult(probe, ok, duration_s, tags, phases, error, detail, values,
+    ts_ns)` at about a third of the cost, as `make_metric` for Metric: for paths that build
+    one per target per tick (the dualstack ICMP burst). Same type, equality and frozenness."""
+    r = _new_object(ProbeResult)
+    _pr_probe(r, probe)
+    _pr_ok(r, ok)
+    _pr_duration(r, duration_s)
+    _pr_tags(r, tags)
+    _pr_phases(r, phases)
+    _pr_error(r, error)
+    _pr_detail(r, detail)
+    _pr_values(r, values)
+    _pr_ts(r, ts_ns)
+    return r
+
+
+# make_probe_result fills exactly these slots: a field added to ProbeResult must be added there
+if tuple(f.name for f in dataclasses.fields(ProbeResult)) != (
+        "probe", "ok", "duration_s", "tags", "phases", "error", "detail", "values", "ts_ns"):
+    raise RuntimeError("make_probe_result is out of step with ProbeResult's fields")
+_pr_probe = ProbeResult.__dict__["probe"].__set__
+_pr_ok = ProbeResult.__dict__["ok"].__set__
+_pr_duration = ProbeResult.__dict__["duration_s"].__set__
+_pr_tags = ProbeResult.__dict__["tags"].__set__
+_pr_phases = ProbeResult.__dict__["phases"].__set__
+_pr_error = ProbeResult.__dict__["error"].__set__
+_pr_detail = ProbeResult.__dict__["detail"].__set__
+_pr_values = ProbeResult.__dict__["values"].__set__
+_pr_ts = ProbeResult.__dict__["ts_ns"].__set__
 
 
 class EventState(enum.StrEnum):

@@ -24,7 +24,7 @@ import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import cast
 
 from agent.core.errors import CollectError, PartialCollect
@@ -43,6 +43,32 @@ class PollOutcome:
     duration_s: float
     started_ns: int
     detail: str = ""
+
+
+def _ok_outcome(target: Target, duration_s: float, started_ns: int) -> PollOutcome:
+    """Exactly `PollOutcome(target, True, None, duration_s, started_ns, "")` without the
+    frozen dataclass __init__ (one object.__setattr__ per field): the batch path builds one
+    per target per tick. Slots filled through their descriptors, as make_metric does."""
+    o = _new_object(PollOutcome)
+    _po_target(o, target)
+    _po_ok(o, True)
+    _po_error(o, None)
+    _po_duration(o, duration_s)
+    _po_started(o, started_ns)
+    _po_detail(o, "")
+    return o
+
+
+if tuple(f.name for f in fields(PollOutcome)) != ("target", "ok", "error", "duration_s",
+                                                  "started_ns", "detail"):
+    raise RuntimeError("_ok_outcome is out of step with PollOutcome's fields")
+_new_object = object.__new__
+_po_target = PollOutcome.__dict__["target"].__set__
+_po_ok = PollOutcome.__dict__["ok"].__set__
+_po_error = PollOutcome.__dict__["error"].__set__
+_po_duration = PollOutcome.__dict__["duration_s"].__set__
+_po_started = PollOutcome.__dict__["started_ns"].__set__
+_po_detail = PollOutcome.__dict__["detail"].__set__
 
 
 Sink = Callable[[Sequence[Item], Target | None, PollOutcome | None], None]
@@ -208,12 +234,26 @@ class PollerRunner:
         missing: BaseException = failure if failure is not None else RuntimeError(
             "poll_many returned without a result for this target")
         done: list[tuple[Sequence[Item], Target, PollOutcome]] = []
+        stats = self.stats
         for i, (target, st) in enumerate(due):
             result = got[i]
             if result is None:
                 result, took[i] = missing, duration
-            items, error, detail = self._classify(result)
-            outcome = self._account(target, st, len(items), error, detail, took[i], started_ns)
+            if isinstance(result, BaseException):
+                items, error, detail = self._classify(result)
+                outcome = self._account(target, st, len(items), error, detail, took[i],
+                                        started_ns)
+            else:  # a target that answered: `_account`'s success path, inline (per target)
+                items = result
+                secs = took[i]
+                stats.polls += 1
+                stats.poll_seconds_total += secs
+                stats.last_poll_seconds = secs
+                stats.received += len(items)
+                if st.last_error is not None:
+                    log.info("%s: %s recovered", self.instance_id, target.id)
+                st.failures, st.skip_ticks, st.last_error = 0, 0, None
+                outcome = _ok_outcome(target, secs, started_ns)
             done.append((items, target, outcome))
         for items, target, outcome in done:  # one pass, after the whole chunk
             try:

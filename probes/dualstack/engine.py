@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from agent.core.model import ErrorType, ProbeResult
+from agent.core.model import ErrorType, ProbeResult, make_probe_result
 from probes.clients import dns as dnsclient
 from probes.common import Endpoint, Family, ProbeFailure, families, normalise_ip
 from probes.dualstack.config import DualStackConfig
@@ -358,15 +358,16 @@ class Engine:
                                             timeout_s=o.timeout_secs)
         took = time.perf_counter() - t0
         ts = time.time_ns()  # one burst, one time stamp (as fping's one sweep)
+        value = {f: f.value for f in Family}  # Enum.value is a descriptor call; once here
+        # make_probe_result: the same ProbeResult as the constructor, cheaper (one per target)
         for (k, fam, addr), st in zip(pings, stats, strict=True):
-            tags = {"family": fam.value, "address": addr}
+            tags = {"family": value[fam], "address": addr}
             if isinstance(st, IcmpUnavailable):
-                into[k].append(ProbeResult("icmp", False, 0.0, tags, error=st.error_type,
-                                           detail=str(st), values={"loss_ratio": 1.0},
-                                           ts_ns=ts))
+                into[k].append(make_probe_result("icmp", False, 0.0, tags, {}, st.error_type,
+                                                 str(st), {"loss_ratio": 1.0}, ts))
             else:
-                into[k].append(ProbeResult("icmp", st.ok, took, tags, error=st.error,
-                                           detail=st.detail, values=st.summary(), ts_ns=ts))
+                into[k].append(make_probe_result("icmp", bool(st.rtts), took, tags, {},
+                                                 st.error, st.detail, st.summary(), ts))
 
     def close(self) -> None:
         self.pinger.close()
