@@ -181,7 +181,7 @@ class _Batch:
         if not self.future.done():
             self.future.set_result(None)
 
-    def hit(self, index: int, rtt: float) -> None:
+    def hit(self, index: int, rtt: float) -> None:  # FamilySocket._on_readable inlines it
         if self.rtts[index] is None:
             self.rtts[index] = rtt
             self.remaining -= 1
@@ -334,27 +334,38 @@ class FamilySocket:
     def _on_readable(self) -> None:
         reply = _ECHO_REPLY[self.family]
         raw4 = self.kind == "raw" and self.family is Family.IPV4
+        # once per reply of every target: attributes bound to locals, `_Batch.hit` inlined
+        recvfrom, pending_of, my_ident = self.sock.recvfrom, self._pending, self.ident
+        clock, unpack_from = time.perf_counter, _IDSEQ.unpack_from
         while True:
             try:
-                data, src = self.sock.recvfrom(2048)
+                data, src = recvfrom(2048)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return  # an ICMP error queued on the socket; the echo times out instead
-            now = time.perf_counter()
+            now = clock()
             off = (data[0] & 0x0F) * 4 if raw4 and data else 0
             if len(data) < off + 8 or data[off] != reply:
                 continue
-            ident, seq = _IDSEQ.unpack_from(data, off + 4)
-            if ident != self.ident:
+            ident, seq = unpack_from(data, off + 4)
+            if ident != my_ident:
                 self.received_foreign += 1
                 continue
-            pending = self._pending.get(seq)
-            if pending is None or pending[2] != src[0].partition("%")[0]:
+            pending = pending_of.get(seq)
+            if pending is None:
                 continue
-            del self._pending[seq]
+            host = src[0]
+            if pending[2] != (host.partition("%")[0] if "%" in host else host):
+                continue
+            del pending_of[seq]
             batch, index, _addr, sent = pending
-            batch.hit(index, now - sent)
+            rtts = batch.rtts
+            if rtts[index] is None:  # as batch.hit(index, now - sent)
+                rtts[index] = now - sent
+                batch.remaining -= 1
+                if batch.remaining == 0 and not batch.future.done():
+                    batch.future.set_result(None)
 
 
 GATHER_S = 0.005  # ping_batched: how long a burst waits for more requests to join it

@@ -321,6 +321,10 @@ class Engine:
             if pings:
                 await self._icmp_many(pings, results)
             burst_done = True
+            if not rest and not two:  # ICMP of one family only (a sweep): nothing to wait for
+                for k in range(n):
+                    done(k, broken[k] if k in broken else results[k], None)
+                return
             for k in range(n):
                 if k not in waiting:
                     finish(k)
