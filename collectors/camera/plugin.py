@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -34,10 +35,12 @@ from agent.core.plugin import (
 )
 from agent.shared.iotclasses import class_name
 from agent.shared.iotliveness import IOT_DEVICE, PollLiveness
-from collectors.camera.onvif import Onvif, OnvifError, OnvifInfo
 from collectors.camera.rtsp import StreamCheck, check_stream
 from config.base import StrictModel
 from config.credentials import Credential, UserPasswordCredential
+
+if TYPE_CHECKING:  # onvif.py (xml.etree, urllib.request) loads when ONVIF is polled
+    from collectors.camera.onvif import OnvifError, OnvifInfo
 
 
 class RtspConfig(StrictModel):
@@ -123,6 +126,8 @@ class CameraPoller:
         items: list[Item] = [self._stream_metric(check, books, wall)]
         onvif_error: OnvifError | None = None
         if self.cfg.onvif.enabled:
+            from collectors.camera.onvif import Onvif, OnvifError
+
             oc = self.cfg.onvif
             client = Onvif(self._url(target, "http", "onvif_port", oc.port, oc.path), user,
                            password, oc.timeout_secs)

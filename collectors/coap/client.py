@@ -12,11 +12,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiocoap
-import aiocoap.error
-import cbor2
+if TYPE_CHECKING:  # aiocoap and cbor2 load on first use, not with the SPEC every start imports
+    import aiocoap
 
 from agent.core.errors import CollectError
 from agent.core.model import ErrorType
@@ -37,6 +36,8 @@ class BadCbor(ValueError):
 
 
 def cbor_loads(data: bytes) -> Any:
+    import cbor2
+
     try:
         return cbor2.loads(data)
     except Exception as exc:  # cbor2 raises several types on hostile input
@@ -44,6 +45,8 @@ def cbor_loads(data: bytes) -> Any:
 
 
 def cbor_dumps(obj: Any) -> bytes:
+    import cbor2
+
     return bytes(cbor2.dumps(obj))
 
 
@@ -54,6 +57,8 @@ def _response(r: aiocoap.Message) -> Response:
 
 
 def _error(exc: Exception, where: str) -> CollectError:
+    import aiocoap.error
+
     if isinstance(exc, TimeoutError | aiocoap.error.TimeoutError |
                   aiocoap.error.ConRetransmitsExceeded):
         return CollectError(ErrorType.TIMEOUT, f"{where}: no answer")
@@ -70,10 +75,14 @@ class CoapClient:
 
     async def _context(self) -> aiocoap.Context:
         if self._ctx is None:
+            import aiocoap
+
             self._ctx = await aiocoap.Context.create_client_context()
         return self._ctx
 
     async def get(self, uri: str, timeout_s: float) -> Response:
+        import aiocoap
+
         ctx = await self._context()
         req = ctx.request(aiocoap.Message(code=aiocoap.GET, uri=uri))
         try:
@@ -87,6 +96,8 @@ class CoapClient:
                       on_notify: Callable[[Response], None]) -> Observation:
         """Start an observation (RFC 7641); the first answer is returned through `on_notify`
         too. Raises CollectError when the first answer does not come."""
+        import aiocoap
+
         ctx = await self._context()
         req = ctx.request(aiocoap.Message(code=aiocoap.GET, uri=uri, observe=0))
         try:

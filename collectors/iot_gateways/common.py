@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from agent.core.model import FieldValue, Metric
 
+NAMESPACE = "spBv1.0"  # Sparkplug B topic root (here: the plugin needs it without the codec)
 MAX_FIELDS = 64  # readings per message kept (a bound on what a device can make us store)
 _NOT_NAME = re.compile(r"[^a-z0-9_]+")
 

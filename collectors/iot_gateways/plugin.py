@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
@@ -36,11 +37,13 @@ from agent.core.plugin import (
 from agent.shared.iotclasses import class_name, heartbeat_override
 from agent.shared.iotliveness import IOT_DEVICE, HeardLiveness
 from collectors.iot_gateways import chirpstack, zigbee
-from collectors.iot_gateways.client import Received, Subscriber, Tls, encode_sparkplug
-from collectors.iot_gateways.common import BadPayload, BadReason, Heard, Life
-from collectors.iot_gateways.sparkplug import NAMESPACE, Sparkplug, rebirth_request
+from collectors.iot_gateways.common import NAMESPACE, BadPayload, BadReason, Heard, Life
 from config.base import StrictModel
 from config.credentials import UserPasswordCredential
+
+if TYPE_CHECKING:  # client.py (paho, which loads dnspython; protobuf) and the Sparkplug codec
+    # on it load where the listener is built and run, not with the SPEC (every start)
+    from collectors.iot_gateways.client import Received, Subscriber, Tls
 
 LORAWAN_LABEL = "lorawan_dev_eui"
 ZIGBEE_LABEL = "zigbee_name"
@@ -142,6 +145,8 @@ class Ingest:
                 # a device's own `heartbeat_secs` label wins over its schema's default
                 interval = heartbeat_override(d) or intervals[schema]
                 self.live[schema].track(d.id, class_name(d), interval, now_mono)
+        from collectors.iot_gateways.sparkplug import Sparkplug
+
         self.sparkplug = Sparkplug(cfg.sparkplug.rebirth_min_interval_secs)
         self.books = Books()
         self.unregistered: dict[str, int] = {}
@@ -306,6 +311,9 @@ class GatewaysListener:
         self.sub: Subscriber | None = None
 
     async def run(self, ctx: ListenerContext) -> None:
+        from collectors.iot_gateways.client import Subscriber, encode_sparkplug
+        from collectors.iot_gateways.sparkplug import rebirth_request
+
         loop = asyncio.get_running_loop()
         ingest = Ingest(self.cfg, ctx.targets, time.monotonic(), self.log)
         self.ingest = ingest
@@ -374,6 +382,8 @@ def build(cfg: GatewaysConfig, ctx: BuildContext) -> GatewaysListener:
             if not full.is_file():
                 raise ConfigError.one(ctx.instance, f"TLS file {full} does not exist")
             return str(full)
+
+        from collectors.iot_gateways.client import Tls
 
         ca = path(cfg.tls.ca_file)
         assert ca is not None

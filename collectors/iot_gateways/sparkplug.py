@@ -21,6 +21,7 @@ from agent.core.model import FieldValue, Metric
 from collectors.iot_gateways.client import BadFrame, SpMetric, SpPayload, decode_sparkplug
 from collectors.iot_gateways.common import (
     MAX_FIELDS,
+    NAMESPACE,
     BadPayload,
     BadReason,
     Heard,
@@ -28,7 +29,6 @@ from collectors.iot_gateways.common import (
     field_name,
 )
 
-NAMESPACE = "spBv1.0"
 REBIRTH_METRIC = "Node Control/Rebirth"
 BOOLEAN = 11  # Sparkplug DataType Boolean
 _SIGNED = {1: 8, 2: 16, 3: 32, 4: 64}  # Int8..Int64 travel as two's complement unsigned

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -16,7 +17,10 @@ from agent.core.errors import StartupError
 from agent.core.model import Metric
 from agent.core.plugin import BuildContext, PluginKind, PluginSpec
 from config.base import SecretsFromFiles
-from exporters.prometheus.client import MetricsServer
+
+if TYPE_CHECKING:  # prometheus_client and wsgiref load when the exporter starts, not with the
+    # SPEC that every start imports
+    from exporters.prometheus.client import MetricsServer
 
 
 class PrometheusConfig(SecretsFromFiles):
@@ -54,6 +58,8 @@ class PrometheusExporter:
     async def start(self) -> None:
         if self._server is not None:
             return
+        from exporters.prometheus.client import MetricsServer
+
         c = self.cfg
         auth = None
         if c.basic_auth_username is not None and c.basic_auth_password is not None:

@@ -19,8 +19,6 @@ from agent.processors.audit.bandwidth import DEFAULT_SATURATION_PERCENT
 from agent.processors.audit.engine import run_audit
 from agent.processors.audit.inputs import AuditInput, RebuiltInventory, inventories_from_points
 from agent.processors.audit.model import CampusAudit, CampusInfo
-from agent.processors.audit.report import write_report
-from agent.processors.audit.sources import PromClient, local_points
 from agent.shared.timeargs import parse_time
 
 _DUR = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -35,6 +33,10 @@ def parse_window(text: str) -> int:
 
 def central_audits(url: str, start_ns: int, end_ns: int, campuses: list[str],
                    saturation: float) -> list[CampusAudit]:
+    # the report's sources (urllib.request, the local store with zstandard) and its HTML load
+    # when `campusmon audit report` runs, not with the SPEC that every start imports
+    from agent.processors.audit.sources import PromClient
+
     points = PromClient(url).points(start_ns, end_ns, campuses)
     inventories = inventories_from_points(points)
     by_campus: dict[str, list[Metric]] = defaultdict(list)
@@ -59,6 +61,8 @@ def local_audit(config: Path, start_ns: int, end_ns: int, saturation: float,
     from config.loader import load_config
 
     cfg = load_config(config, registry)
+    from agent.processors.audit.sources import local_points
+
     points = local_points(cfg.data_dir / "store.db", start_ns, end_ns)
     return run_audit(AuditInput.from_inventory(cfg.inventory, points, start_ns, end_ns),
                      saturation)
@@ -83,6 +87,8 @@ def cmd_report(args: argparse.Namespace, ctx: CliContext) -> int:
     if not audits:
         print("campusmon: report: no campus data found (wrong --campus, or nothing stored "
               "in the window?)", file=sys.stderr)
+    from agent.processors.audit.report import write_report
+
     page = write_report(audits, Path(args.out), desc)
     print(page.resolve())
     if args.pdf:
