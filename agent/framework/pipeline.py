@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from agent.core.catalogue import CatalogueError
 from agent.core.lineprotocol import render, render_many
@@ -21,13 +22,16 @@ from agent.core.plugin import BatchKind, Processor, Target
 from agent.framework.contract import DeclarationCheck
 from agent.framework.diskqueue import DiskQueue, QueueError
 from agent.framework.localstore import LocalStore
-from agent.framework.pointcheck import event_problem, metric_problem
+from agent.framework.pointcheck import event_problem, metric_problem, values_ok
 from agent.framework.rejects import Rejections
 from agent.framework.scheduler import PollOutcome
 from agent.framework.snapshot import Snapshot
 from agent.framework.telemetry import PluginStats
 
 log = logging.getLogger("campusmon.pipeline")
+
+_Shape = tuple[str, tuple[str, ...], tuple[str, ...]]
+_KNOWN_MAX = 10_000  # shapes per source plugin
 
 
 @dataclass(slots=True)
@@ -86,6 +90,8 @@ class Pipeline:
         # (id(target), id(instance tags)) → (target, instance tags, merged tags): `_tags_for`
         self._tags: dict[tuple[int, int], tuple[Target | None, Mapping[str, str] | None,
                                                  dict[str, str]]] = {}
+        # per source plugin: (its check, shapes known good): `submit`
+        self._known: dict[str, tuple[DeclarationCheck | None, set[_Shape]]] = {}
         self._metrics: list[Metric] = []
         self._events: list[Event] = []
         self._flush_lock = asyncio.Lock()
@@ -104,24 +110,47 @@ class Pipeline:
         device = target.id if target is not None else None
         problem: tuple[str, str] | None
         check = self.checks.get(source[0])
+        # shapes (name, tag keys, field keys) of this source that passed the gate and the
+        # catalogue check: a point of such a shape needs only its values looked at
+        # (`values_ok`); the checks' verdict on a shape never changes
+        known = self._known.get(source[0])
+        if known is None or known[0] is not check:
+            known = self._known[source[0]] = (check, set())
+        good = known[1]
+        n_events = 0
         for it in items:
             # one unusable item is set aside here, at the gate, and counted; the rest flows
             try:
-                if isinstance(it, ProbeResult):
-                    it = it.to_metric()
-                if isinstance(it, Metric):
+                if type(it) is Metric:  # the common case first: no ABC, no isinstance chain
+                    shape = (it.name, tuple(it.tags), tuple(it.fields))
+                    if shape in good and values_ok(it):
+                        out.append(it.with_tags(tags))
+                        continue
                     problem = metric_problem(it)
                     if problem is None and check is not None:
                         problem = check.problem(it)  # undeclared: set aside (strict: raises)
                     if problem is None:
+                        if len(good) >= _KNOWN_MAX:  # open tag sets could grow it
+                            good.clear()
+                        good.add(shape)
                         out.append(it.with_tags(tags))
-                elif isinstance(it, Event):
-                    problem = event_problem(it)
-                    if problem is None:
-                        out.append(
-                            it.with_labels({k: v for k, v in tags.items() if k != "device"}))
                 else:
-                    problem = ("bad_type", f"item of type {type(it).__name__}")
+                    if isinstance(it, ProbeResult):
+                        it = it.to_metric()
+                    if isinstance(it, Metric):
+                        problem = metric_problem(it)
+                        if problem is None and check is not None:
+                            problem = check.problem(it)
+                        if problem is None:
+                            out.append(it.with_tags(tags))
+                    elif isinstance(it, Event):
+                        problem = event_problem(it)
+                        if problem is None:
+                            n_events += 1
+                            out.append(it.with_labels(
+                                {k: v for k, v in tags.items() if k != "device"}))
+                    else:
+                        problem = ("bad_type", f"item of type {type(it).__name__}")
             except CatalogueError:
                 raise  # strict mode (tests): a plugin writing what it did not declare fails
             except Exception as exc:  # a hostile value breaking even the check
@@ -147,8 +176,13 @@ class Pipeline:
                 processed = [x for x in processed if id(x) in before
                              or not isinstance(x, Metric) or self._declared(p, x)]
             out = processed
-        metrics = [i for i in out if isinstance(i, Metric)]
-        events = [i for i in out if isinstance(i, Event)]
+        events: list[Event]
+        if not self.processors and n_events == 0:
+            metrics = cast(list[Metric], out)  # only Metrics went in (no processor ran)
+            events = []
+        else:
+            metrics = [i for i in out if isinstance(i, Metric)]
+            events = [i for i in out if isinstance(i, Event)]
         if self.snapshot is not None and metrics:
             try:
                 self.snapshot.update(metrics)

@@ -47,6 +47,27 @@ def metric_problem(m: Metric) -> tuple[str, str] | None:
     return None
 
 
+def values_ok(m: Metric) -> bool:
+    """True only if `metric_problem(m)` is None, given that a metric of the same name, tag
+    keys and field keys (equal strings: the same lengths) passed it before: what is left to
+    look at is the timestamp, each value, and that each key is a plain `str` (a subclass
+    could compare equal). False means "not sure": the caller runs `metric_problem` for the
+    exact reason and detail. The pipeline's per-point path for a shape it has seen."""
+    ts = m.ts_ns
+    if type(ts) is not int or not INT_MIN <= ts <= UINT_MAX:
+        return False
+    for k, v in m.fields.items():
+        t = type(v)
+        if not ((t is float or t is bool or (t is int and INT_MIN <= v <= UINT_MAX)  # type: ignore[operator]
+                 or (t is str and len(v) <= MAX_STRING_CHARS))  # type: ignore[arg-type]
+                and type(k) is str):
+            return False
+    for k, tv in m.tags.items():
+        if type(k) is not str or type(tv) is not str or len(tv) > MAX_TAG_CHARS:
+            return False
+    return type(m.name) is str
+
+
 def _field_problem(name: str, k: str, v: FieldValue) -> tuple[str, str] | None:
     """One field, value first, then its name."""
     t = type(v)

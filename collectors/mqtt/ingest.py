@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from agent.core.model import Event, EventState, FieldValue, Item, Metric, Severity
 from agent.core.plugin import Target
 from agent.shared.iotclasses import other_protocol
-from collectors.mqtt.classes import IotClass, class_of, heartbeat_override
+from collectors.mqtt.classes import CLASSES, IotClass, class_of, heartbeat_override
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import Received
 from collectors.mqtt.liveness import Liveness
@@ -28,8 +28,8 @@ from collectors.mqtt.payloads import (
     BadPayload,
     BadReason,
     decode_event,
+    decode_model_fields,
     decode_status,
-    decode_telemetry_fields,
     telemetry_metrics,
 )
 from collectors.mqtt.topics import TopicMatch, TopicTemplate, match_any
@@ -55,6 +55,10 @@ class TopicBooks:
 class DeviceEntry:
     target: Target
     iot_class: IotClass
+    # per message on the telemetry path, looked up once here: keyed by the enum (a
+    # Python-level hash) and its `.value` (a Python-level descriptor), they cost ~1 µs
+    model: type[Payload]  # the class's telemetry model
+    class_tag: str  # iot_class.value
     messages: int = 0
     bad_total: int = 0
     topics: dict[str, TopicBooks] = field(default_factory=dict)
@@ -89,7 +93,7 @@ class Ingest:
                 continue  # not an IoT device: selected by a broad target selector
             if other_protocol(t.device) is not None:
                 continue  # read by the modbus / bacnet / iot_gateways plugin, not over MQTT
-            self.devices[t.device.id] = DeviceEntry(t, cls)
+            self.devices[t.device.id] = DeviceEntry(t, cls, CLASSES[cls].telemetry, cls.value)
             interval = heartbeat_override(t.device) or cfg.heartbeat_for(cls)
             self.liveness.track(t.device.id, cls, interval, now_mono)
         # the inventory's campus (and, to be safe, every campus a selected device is in)
@@ -171,7 +175,7 @@ class Ingest:
         dev = m.device
         items: list[Item] = []
         if stream == self._telemetry:
-            p, numeric = decode_telemetry_fields(entry.iot_class, msg.payload)
+            p, numeric = decode_model_fields(entry.model, msg.payload)
             ts = msg.ts_ns
             if msg.retained:
                 dts = self._device_ts(p, msg.ts_ns)
@@ -184,7 +188,7 @@ class Ingest:
                 ev = lv.seen(dev, now_mono, msg.ts_ns)
             if ev is not None:
                 items.append(ev)
-            items.extend(telemetry_metrics(entry.iot_class, p, ts, numeric))
+            items.extend(telemetry_metrics(entry.iot_class, p, ts, numeric, entry.class_tag))
             return items
         if stream == self._status:
             s = decode_status(msg.payload)

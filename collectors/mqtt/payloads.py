@@ -128,8 +128,15 @@ _INF = float("inf")
 
 
 def decode_telemetry_fields(cls: IotClass, data: bytes) -> tuple[Payload, dict[str, FieldValue]]:
-    """`decode_telemetry` and the payload's numeric readings, checked once (the ingest path)."""
-    p = _parse(CLASSES[cls].telemetry, data)
+    """`decode_telemetry` and the payload's numeric readings, checked once."""
+    return decode_model_fields(CLASSES[cls].telemetry, data)
+
+
+def decode_model_fields(model: type[Payload],
+                        data: bytes) -> tuple[Payload, dict[str, FieldValue]]:
+    """`decode_telemetry_fields` for a caller that has the class's telemetry model already
+    (the ingest path, once per message: a lookup keyed by the enum is a Python-level hash)."""
+    p = _parse(model, data)
     return p, _checked_fields(p)
 
 
@@ -148,11 +155,15 @@ def _shape(t: type[Payload]) -> int:
 
 
 def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int,
-                      numeric: dict[str, FieldValue] | None = None) -> list[Metric]:
+                      numeric: dict[str, FieldValue] | None = None,
+                      class_tag: str | None = None) -> list[Metric]:
     """`iot_telemetry` for every class; `cellular_5g` and `wifi_survey` for theirs.
-    `numeric`: `p.numeric_fields()` if the caller has it already."""
+    `numeric`: `p.numeric_fields()` if the caller has it already; `class_tag`: `cls.value`
+    if the caller has it (an enum's `.value` is a Python-level descriptor, per message)."""
     out: list[Metric] = []
     shape = _shape(type(p))
+    if class_tag is None:
+        class_tag = cls.value
     if numeric is None:
         numeric = p.numeric_fields()
     if shape == 1:
@@ -166,7 +177,7 @@ def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int,
         out.append(Metric("cellular_5g", {"band": p.band, "cell": p.cell}, fields, ts_ns))
         extra = {k: v for k, v in numeric.items() if k not in fields}
         if extra:
-            out.append(Metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
+            out.append(Metric("iot_telemetry", {"iot_class": class_tag, "stream": "telemetry"},
                               extra, ts_ns))
         return out
     if shape == 2:
@@ -183,10 +194,10 @@ def telemetry_metrics(cls: IotClass, p: Payload, ts_ns: int,
             out.append(Metric("wifi_survey", tags, wf, ts_ns))
         extra = numeric
         if extra:
-            out.append(Metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
+            out.append(Metric("iot_telemetry", {"iot_class": class_tag, "stream": "telemetry"},
                               extra, ts_ns))
         return out
     if numeric:
-        out.append(make_metric("iot_telemetry", {"iot_class": cls.value, "stream": "telemetry"},
+        out.append(make_metric("iot_telemetry", {"iot_class": class_tag, "stream": "telemetry"},
                                numeric, ts_ns))
     return out

@@ -1,12 +1,17 @@
 """The pipeline gate's fast path (`metric_problem`) judges every point exactly as the plain
-per-field checks do: same verdict, same reason, same detail."""
+per-field checks do: same verdict, same reason, same detail — and so does the pipeline's
+path for a shape it has already passed (`values_ok`)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.core.catalogue import CatalogueError, Measurement, gauge
 from agent.core.model import FieldValue, Metric
+from agent.framework.contract import DeclarationCheck
+from agent.framework.pipeline import Pipeline
 from agent.framework.pointcheck import (
     INT_MIN,
     MAX_NAME_CHARS,
@@ -15,6 +20,7 @@ from agent.framework.pointcheck import (
     UINT_MAX,
     metric_problem,
 )
+from agent.framework.rejects import Rejections
 
 
 def reference(m: Metric) -> tuple[str, str] | None:
@@ -70,3 +76,61 @@ def test_fast_gate_matches_the_plain_checks(fields: dict[str, FieldValue],
                                             ts: int) -> None:
     m = Metric(name, tags, fields, ts)
     assert metric_problem(m) == reference(m)
+
+
+class _Recorded(Rejections):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def reject(self, plugin: str, instance: str, reason: str, device: str | None,
+               detail: str, n: int = 1) -> None:
+        self.seen.append((reason, detail))
+        super().reject(plugin, instance, reason, device, detail, n)
+
+
+def _judged_after_a_twin(m: Metric) -> tuple[list[tuple[str, str]], int]:
+    """What the pipeline sets aside of `m` once a point of the same shape (name, tag keys,
+    field keys) with plain values has been through it: the path that looks at values only."""
+    rej = _Recorded()
+    pipeline = Pipeline(base_tags={"campus": "c"}, rejections=rej)
+    twin = Metric(m.name, dict.fromkeys(m.tags, "x"), dict.fromkeys(m.fields, 1), 1)
+    pipeline.submit([twin], source=("p", "p/1"))
+    rej.seen.clear()
+    before = len(pipeline._metrics)
+    pipeline.submit([m], source=("p", "p/1"))
+    return rej.seen, len(pipeline._metrics) - before
+
+
+@settings(max_examples=400, deadline=None)
+@given(fields=st.dictionaries(_keys, _values, max_size=5), tags=_tags,
+       name=st.sampled_from(["m", "", "n" * (MAX_NAME_CHARS + 1)]),
+       ts=st.one_of(st.integers(), st.just(1.5)))
+def test_a_known_shape_is_judged_as_the_plain_checks_judge_it(
+        fields: dict[str, FieldValue], tags: dict[str, str], name: str, ts: int) -> None:
+    want = reference(m := Metric(name, tags, fields, ts))
+    assert _judged_after_a_twin(m) == (([want], 0) if want else ([], 1))
+
+
+class _Str(str):
+    """Equal to its plain twin (the same shape), but not a plain `str`."""
+
+
+def test_a_key_equal_to_a_known_one_but_not_a_plain_str_is_still_set_aside() -> None:
+    for m in (Metric("m", {}, {_Str("v"): 1}, 1), Metric("m", {_Str("t"): "x"}, {"v": 1}, 1),
+              Metric(_Str("m"), {}, {"v": 1}, 1)):
+        want = reference(m)
+        assert want is not None and _judged_after_a_twin(m) == ([want], 0)
+
+
+def test_a_known_shape_still_meets_the_catalogue_check_and_strict_mode() -> None:
+    """The catalogue's verdict is per shape: a shape it refused is never cached as good, so
+    strict mode raises on every such point, not only the first."""
+    check = DeclarationCheck("p", (Measurement("m", "d", fields=(gauge("v", "x", "d"),)),),
+                             strict=True)
+    pipeline = Pipeline(base_tags={}, checks={"p": check})
+    pipeline.submit([Metric("m", {}, {"v": 1}, 1)], source=("p", "p/1"))
+    for _ in range(2):
+        with pytest.raises(CatalogueError):
+            pipeline.submit([Metric("m", {}, {"w": 1}, 1)], source=("p", "p/1"))
+    assert len(pipeline._metrics) == 1
