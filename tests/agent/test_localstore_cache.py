@@ -13,7 +13,7 @@ from agent.framework.localstore import LocalStore
 from agent.framework.localstore_policy import SeriesClass
 
 
-def test_cache_key_is_one_string_and_keeps_series_apart(tmp_path: Path) -> None:
+def test_cache_key_is_one_digest_and_keeps_series_apart(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s.db", retention_hours=1, max_bytes=50 * 2**20)
     now = time.time_ns()
     # joined naively with NUL these two would be the same key: they must stay two series
@@ -25,7 +25,9 @@ def test_cache_key_is_one_string_and_keeps_series_apart(tmp_path: Path) -> None:
     got = sorted((sorted(p.tags.items()), p.fields["v"]) for p in store.query("m"))
     assert got == sorted((sorted(tags.items()), v) for tags, v in
                          ((plain, 10), (plain, 11), (sneaky, 20), (sneaky, 21)))
-    assert all(isinstance(k, str) and isinstance(v, int) for k, v in store._series.items())
+    # one 128-bit digest and one int an entry (the key's text is not kept)
+    assert all(isinstance(k, int) and -(2**127) <= k < 2**127 and isinstance(v, int)
+               for k, v in store._series.items())
     assert len(store._series) == 1  # the series with a NUL in a tag is not cached
     store.close()
 
