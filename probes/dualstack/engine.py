@@ -66,6 +66,12 @@ Prober = Callable[["Engine", Endpoint, Plan], Awaitable[list[ProbeResult]]]
 Done = Callable[[int, "list[ProbeResult] | BaseException", "Regression | None"], None]
 
 
+# run_many: how long the tick's ICMP burst waits for host names to resolve; a name answering
+# later is probed on its own (a slow resolver delays the other targets by this, not by its
+# timeout and retries)
+RESOLVE_WAIT_S = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     names: tuple[str, ...]  # probers (keys of PROBERS)
@@ -173,10 +179,16 @@ class Engine:
     def _wanted(self, plan: Plan) -> Sequence[Family]:
         return families(self.cfg.family.value)
 
-    async def _address(self, plan: Plan, fam: Family, rep: Report) -> None:
+    @staticmethod
+    def _given(plan: Plan, fam: Family) -> str | None:
+        """The plan's literal address of `fam`, canonical; None when it gives none."""
         given = plan.ipv4 if fam is Family.IPV4 else plan.ipv6
-        if given:
-            rep.addresses[fam] = normalise_ip(given)
+        return normalise_ip(given) if given else None
+
+    async def _address(self, plan: Plan, fam: Family, rep: Report) -> None:
+        given = self._given(plan, fam)
+        if given is not None:
+            rep.addresses[fam] = given
             return
         if not plan.hostname:
             rep.addresses[fam] = None
@@ -234,10 +246,7 @@ class Engine:
         names = tuple(self.applicable(plan))
         addresses: dict[Family, str | None] | None = None
         if not plan.hostname:  # as `_address` without a host name: never a lookup
-            addresses = {}
-            for fam in families(self.cfg.family.value):
-                given = plan.ipv4 if fam is Family.IPV4 else plan.ipv6
-                addresses[fam] = normalise_ip(given) if given else None
+            addresses = {fam: self._given(plan, fam) for fam in families(self.cfg.family.value)}
         prep = _Prepared(names, "icmp" in names, tuple(n for n in names if n != "icmp"),
                          addresses)
         if len(self._prep) >= 100_000:  # plans replaced over a long life: start over
@@ -250,7 +259,10 @@ class Engine:
         family go out in one burst (`Pinger.ping_many`) with no task per target; the other
         probers run per plan, concurrently. `done(index, results, regression)` as soon as a
         plan is complete (results in `run`'s order: by family, then prober), or
-        `done(index, exception, None)` for a plan that broke (the others go on)."""
+        `done(index, exception, None)` for a plan that broke (the others go on).
+        Host names are looked up first, all at once; the burst waits for them at most
+        RESOLVE_WAIT_S: a name still unanswered then (a slow or dead resolver) does not hold
+        the other targets' ICMP back. Such a plan runs as `run` does once its lookup ends."""
         fams = families(self.cfg.family.value)
         two = len(fams) == 2
         n = len(plans)
@@ -265,28 +277,9 @@ class Engine:
                 continue
             if prep.addresses is None:
                 named[k] = Report(plan)
-        if named:
-            async def resolve(k: int, rep: Report) -> None:
-                try:
-                    await asyncio.gather(*(self._address(rep.plan, f, rep) for f in fams))
-                except Exception as exc:
-                    broken[k] = exc
-            await asyncio.gather(*(resolve(k, rep) for k, rep in named.items()))
         results: list[list[ProbeResult]] = [[] for _ in range(n)]
-        pings: list[tuple[int, Family, str]] = []
-        rest: list[int] = []
-        for k, pr in enumerate(preps):
-            if pr is None or k in broken:
-                continue
-            addrs = pr.addresses if pr.addresses is not None else named[k].addresses
-            if pr.icmp:
-                for f in fams:
-                    a = addrs.get(f)
-                    if a is not None:
-                        pings.append((k, f, a))
-            if pr.others:
-                rest.append(k)
         reported: set[int] = set()
+        icmp_first: set[int] = set()  # ICMP from the burst, the rest later: to be re-sorted
 
         def finish(k: int) -> None:
             if k in reported:
@@ -300,7 +293,7 @@ class Engine:
                 done(k, got, None)
                 return
             try:
-                if k in waiting_for:  # ICMP came first: back to family, then prober order
+                if k in icmp_first:  # back to family, then prober order
                     got.sort(key=lambda r: r.tags.get("family") != fams[0].value)
                 rep = named.get(k)
                 r = self.cfg.regression
@@ -312,46 +305,96 @@ class Engine:
                 return
             done(k, got, reg)
 
-        burst_done = False
-        waiting_for = set(rest)
-        waiting = set(rest)
-
-        async def burst() -> None:
-            nonlocal burst_done
-            if pings:
-                await self._icmp_many(pings, results)
-            burst_done = True
-            if not rest and not two:  # ICMP of one family only (a sweep): nothing to wait for
-                for k in range(n):
-                    done(k, broken[k] if k in broken else results[k], None)
-                return
-            for k in range(n):
-                if k not in waiting:
-                    finish(k)
-
-        async def others(k: int) -> None:
-            plan, prep = plans[k], preps[k]
-            assert prep is not None
-            addrs = prep.addresses if prep.addresses is not None else named[k].addresses
+        async def resolve(k: int, rep: Report) -> None:
             try:
-                jobs: list[Awaitable[list[ProbeResult]]] = []
-                for f in fams:
-                    addr = addrs.get(f)
-                    if addr is not None:
-                        ep = Endpoint(f, addr, plan.hostname)
-                        jobs.extend(PROBERS[name](self, ep, plan) for name in prep.others)
-                for batch in await asyncio.gather(*jobs):
-                    results[k].extend(batch)
+                await asyncio.gather(*(self._address(rep.plan, f, rep) for f in fams))
             except Exception as exc:
                 broken[k] = exc
-            waiting.discard(k)
-            if burst_done:
-                finish(k)
+        lookups = {k: asyncio.ensure_future(resolve(k, rep)) for k, rep in named.items()}
+        try:
+            if lookups:
+                await asyncio.wait(lookups.values(), timeout=RESOLVE_WAIT_S)
+            late = [k for k, task in lookups.items() if not task.done()]
+            late_set = set(late)
+            pings: list[tuple[int, Family, str]] = []
+            rest: list[int] = []
+            for k, pr in enumerate(preps):
+                if pr is None or k in broken or k in late_set:
+                    continue
+                addrs = pr.addresses if pr.addresses is not None else named[k].addresses
+                if pr.icmp:
+                    for f in fams:
+                        a = addrs.get(f)
+                        if a is not None:
+                            pings.append((k, f, a))
+                if pr.others:
+                    rest.append(k)
+            icmp_first.update(rest)
+            waiting = {*rest, *late}  # finished by `others` / `after_lookup`, not the burst
+            burst_done = False
 
-        if rest:
-            await asyncio.gather(burst(), *(others(k) for k in rest))
-        else:
-            await burst()
+            async def burst() -> None:
+                nonlocal burst_done
+                if pings:
+                    await self._icmp_many(pings, results)
+                burst_done = True
+                if not waiting and not lookups and not two:  # one family's ICMP (a sweep)
+                    for k in range(n):
+                        done(k, broken[k] if k in broken else results[k], None)
+                    return
+                for k in range(n):
+                    if k not in waiting:
+                        finish(k)
+
+            async def others(k: int) -> None:
+                plan, prep = plans[k], preps[k]
+                assert prep is not None
+                addrs = prep.addresses if prep.addresses is not None else named[k].addresses
+                try:
+                    jobs: list[Awaitable[list[ProbeResult]]] = []
+                    for f in fams:
+                        addr = addrs.get(f)
+                        if addr is not None:
+                            ep = Endpoint(f, addr, plan.hostname)
+                            jobs.extend(PROBERS[name](self, ep, plan) for name in prep.others)
+                    for batch in await asyncio.gather(*jobs):
+                        results[k].extend(batch)
+                except Exception as exc:
+                    broken[k] = exc
+                waiting.discard(k)
+                if burst_done:
+                    finish(k)
+
+            async def after_lookup(k: int) -> None:
+                """A plan whose name answered late: every prober as `run` runs them (its
+                ICMP through `ping_batched`, joining other late names' echoes)."""
+                await lookups[k]
+                plan, prep, rep = plans[k], preps[k], named[k]
+                assert prep is not None
+                if k not in broken:
+                    try:
+                        jobs: list[Awaitable[list[ProbeResult]]] = []
+                        for f in fams:
+                            addr = rep.addresses.get(f)
+                            if addr is not None:
+                                ep = Endpoint(f, addr, plan.hostname)
+                                jobs.extend(PROBERS[name](self, ep, plan) for name in prep.names)
+                        for batch in await asyncio.gather(*jobs):
+                            results[k].extend(batch)
+                    except Exception as exc:
+                        broken[k] = exc
+                waiting.discard(k)
+                finish(k)  # its results are all its own: no need to wait for the burst
+
+            if rest or late:
+                await asyncio.gather(burst(), *(others(k) for k in rest),
+                                     *(after_lookup(k) for k in late))
+            else:
+                await burst()
+        finally:
+            for task in lookups.values():  # cancelled (the tick's timeout): no lookup outlives it
+                if not task.done():
+                    task.cancel()
 
     async def _icmp_many(self, pings: Sequence[tuple[int, Family, str]],
                          into: list[list[ProbeResult]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -246,3 +247,67 @@ def test_batched_tick_gives_each_target_what_a_single_poll_gives(dslab: DualStac
     assert ("probe_ipv6_regression", (("reason", "ipv6_failed"),), -1) in by_id["dropped"]
     assert ("probe_icmp", (("address", "10.99.1.2"), ("family", "ipv4")), 1) in by_id["both"]
     assert [r[2] for r in by_id["noroute"] if r[0] == "probe_icmp"] == [0]
+
+
+def _slow_name_and_literal() -> tuple[list[int], dict[int, list[tuple[str, bool]]], int]:
+    """poll_many over [a name only a silent resolver could answer, a literal address]: the
+    order targets are reported in, each one's (probe, ok), and the ICMP bursts sent."""
+    async def go() -> tuple[list[int], dict[int, list[tuple[str, bool]]], int]:
+        # the resolver: a UDP socket bound in this namespace and never read, so the lookup
+        # runs into its timeout (an unbound port would refuse at once)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as hole:
+            hole.bind(("127.0.0.1", 53))
+            cfg = {**FAST, "family": "ipv4", "resolvers": ["127.0.0.1"],
+                   "dns": {"timeout_secs": 3.0}, "icmp": {"count": 1, "timeout_secs": 1.0}}
+            poller = DualStackPoller(DualStackConfig.model_validate(cfg))
+            await poller.start()
+            assert poller.engine is not None
+            order: list[int] = []
+            got: dict[int, list[tuple[str, bool]]] = {}
+
+            def report(i: int, result: Sequence[Item] | BaseException) -> None:
+                assert not isinstance(result, BaseException), result
+                order.append(i)
+                got[i] = [(r.probe, r.ok) for r in result if isinstance(r, ProbeResult)]
+            try:
+                await poller.poll_many([Target(id="slow", hostname=f"both.{ZONE}"),
+                                        Target(id="up", ipv4="10.99.1.2")], report)
+                bursts = poller.engine.pinger.bursts_sent
+            finally:
+                await poller.close()
+        return order, got, bursts
+    return asyncio.run(go())
+
+
+def test_batched_tick_slow_name_does_not_hold_back_the_burst(dslab: DualStackLab) -> None:
+    """A name whose resolver does not answer is looked up while the tick's ICMP burst goes
+    out without it: the literal target is pinged and reported first (before, every name was
+    resolved before the burst, so the lookup's timeout delayed every target of the chunk)."""
+    order, got, bursts = dslab.run(_slow_name_and_literal)
+    assert order == [1, 0]
+    assert got[1] == [("icmp", True)]
+    assert got[0] == []  # lookup failed: no address, nothing to probe (as `poll` gives)
+    assert bursts == 1
+
+
+def _batch_vs_single_all_names_late(targets: list[Target]
+                                    ) -> tuple[list[list[Row]], list[list[Row]], int]:
+    from probes.dualstack import engine
+    engine.RESOLVE_WAIT_S = 0.0  # in this forked child only: every name misses the burst
+    return _batch_vs_single(targets)
+
+
+def test_batched_tick_names_resolved_after_the_burst_give_what_poll_gives(
+        dslab: DualStackLab) -> None:
+    """Names that answer after the burst left (here: all of them) are probed as `run` probes
+    them: per target the same measurements, tags and outcomes as `poll`."""
+    targets = [Target(id="portal", hostname=f"www.{ZONE}", port=80),
+               Target(id="both", hostname=f"both.{ZONE}"),
+               Target(id="dropped", ipv4="10.99.2.2", ipv6="fd00:99:2::2"),
+               Target(id="v6tcp", hostname=f"both.{ZONE}", port=V6ONLY_TCP_PORT)]
+    batch, single, bursts = dslab.run(_batch_vs_single_all_names_late, targets)
+    assert batch == single
+    assert bursts >= 2  # the literal target's burst, then the late names' own
+    by_id = dict(zip((t.id for t in targets), batch, strict=True))
+    assert ("probe_icmp", (("address", "10.99.1.2"), ("family", "ipv4")), 1) in by_id["both"]
+    assert ("probe_ipv6_regression", (("reason", "ipv6_failed"),), -1) in by_id["dropped"]
