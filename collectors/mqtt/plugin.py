@@ -15,6 +15,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.core.errors import CollectError, ConfigError
 from agent.core.model import ErrorType, FieldValue, Metric
@@ -26,7 +27,6 @@ from agent.core.plugin import (
     PluginKind,
     PluginSpec,
 )
-from collectors.mqtt.client import BrokerOptions, Subscriber, TlsFiles
 from collectors.mqtt.config import MqttConfig
 from collectors.mqtt.handover import HandOver, Received
 from collectors.mqtt.ingest import Ingest, Out
@@ -35,6 +35,9 @@ from collectors.mqtt.sim.cli import register as register_cli
 from collectors.mqtt.topics import TopicTemplate
 from config.credentials import UserPasswordCredential
 from inventory.models import DeviceKind
+
+if TYPE_CHECKING:  # client.py (paho, which loads dnspython) with the listener, not the SPEC
+    from collectors.mqtt.client import BrokerOptions, Subscriber
 
 _NAG_EVERY_S = 60.0
 
@@ -78,6 +81,8 @@ class MqttListener:
         self.subscriber: Subscriber | None = None
 
     async def run(self, ctx: ListenerContext) -> None:
+        from collectors.mqtt.client import Subscriber
+
         loop = asyncio.get_running_loop()
         ingest = Ingest(self.cfg, ctx.targets, time.monotonic(), self.campus)
         self.ingest = ingest
@@ -183,6 +188,8 @@ class MqttListener:
 
 
 def broker_options(cfg: MqttConfig, ctx: BuildContext) -> BrokerOptions:
+    from collectors.mqtt.client import BrokerOptions, TlsFiles
+
     username = password = None
     if cfg.credential is not None:
         cred = ctx.credentials.get(cfg.credential)

@@ -12,6 +12,7 @@ import asyncio
 import re
 import socket
 import string
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -19,7 +20,9 @@ from agent.core.model import Event
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.framework.outputs import LinesExportError
 from config.base import SecretsFromFiles
-from exporters.mqtt.client import Publisher, PublisherOptions
+
+if TYPE_CHECKING:  # paho (and the dnspython it loads) when the exporter starts, not with the SPEC
+    from exporters.mqtt.client import Publisher
 
 TOPIC_FIELDS = frozenset({"campus", "kind", "state", "severity", "device", "building", "room"})
 _UNSAFE = re.compile(r"[/+#\x00\s]")
@@ -82,6 +85,8 @@ class MqttEventsExporter:
     async def start(self) -> None:
         if self._pub is not None:
             return
+        from exporters.mqtt.client import Publisher, PublisherOptions
+
         c = self.cfg
         self._pub = Publisher(PublisherOptions(
             host=c.host, port=c.port,

@@ -10,9 +10,27 @@ missing), `generate_inventory(path, base=campus_inventory)` to add the fleet to 
 and `handle.stop()` (returns the ground truth) then `broker.stop()`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from collectors.mqtt.sim.broker import LocalBroker, mqtt_input, start_local_broker
-from collectors.mqtt.sim.fleet import FleetHandle, FleetOptions, Truth, run_fleet, start_fleet
 from collectors.mqtt.sim.inventory_gen import generate_inventory
+
+if TYPE_CHECKING:
+    from collectors.mqtt.sim.fleet import FleetHandle, FleetOptions, Truth, run_fleet, start_fleet
+
+_FLEET = frozenset({"FleetHandle", "FleetOptions", "Truth", "run_fleet", "start_fleet"})
+
+
+def __getattr__(name: str) -> Any:
+    # The fleet publishes with paho (client.py): loaded when a name of it is first used, not
+    # when the mqtt plugin registers its `sim-iot` command (every start).
+    if name in _FLEET:
+        from collectors.mqtt.sim import fleet
+
+        return getattr(fleet, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["FleetHandle", "FleetOptions", "LocalBroker", "Truth", "generate_inventory",
            "mqtt_input", "run_fleet", "start_fleet", "start_local_broker"]

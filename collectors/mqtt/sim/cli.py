@@ -10,12 +10,14 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from agent.core.plugin import CliContext
-from collectors.mqtt.client import TlsFiles
 from collectors.mqtt.sim.broker import start_local_broker
-from collectors.mqtt.sim.fleet import FleetOptions, start_fleet, write_truth
 from collectors.mqtt.sim.inventory_gen import generate_inventory
+
+if TYPE_CHECKING:  # the fleet and client.py (paho) load with `sim-iot run`, not with the SPEC
+    from collectors.mqtt.sim.fleet import FleetOptions
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -27,6 +29,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from collectors.mqtt.client import TlsFiles
+    from collectors.mqtt.sim.fleet import FleetOptions
+
     logging.getLogger("campusmon.sim").setLevel(logging.INFO)
     password = None
     if args.password_file:
@@ -53,6 +58,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_fleet(args: argparse.Namespace, opts: FleetOptions, duration: float | None) -> int:
+    from collectors.mqtt.sim.fleet import start_fleet, write_truth
+
     handle = start_fleet(opts.host, opts.port, args.inventory, duration, opts)
     stop = threading.Event()
 
