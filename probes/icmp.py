@@ -548,9 +548,9 @@ class Pinger:
                       interval_s: float, timeout_s: float) -> list[PingStats]:
         """`count` rounds of one echo to every (address, socket), then one wait for all."""
         batch = _Batch(len(reqs) * count, asyncio.get_running_loop().create_future())
-        # every echo is counted as sent, also one whose send failed (as `ping` does); the
-        # stats are only returned once all rounds went out
-        stats = [PingStats(count) for _ in reqs]
+        # a failed send's reason, per request (the last one counts, as in `ping`); the
+        # PingStats are built once, at the end: one object per target, no updates
+        failed: dict[int, tuple[ErrorType, str]] = {}
         used = {id(fs): fs for _a, fs in reqs}
         try:
             for i in range(count):
@@ -563,7 +563,7 @@ class Pinger:
                         if left is not None:
                             await fs.send_blocked(*left)
                     except OSError as exc:  # e.g. no route: lost, no reason to wait for it
-                        stats[j].error, stats[j].detail = error_type_of(exc), describe(exc)
+                        failed[j] = (error_type_of(exc), describe(exc))
                         batch.hit(index, math.nan)
                     if j & 63 == 63:  # read replies between sends: a full buffer drops them
                         fs.drain()
@@ -573,17 +573,20 @@ class Pinger:
                 fs.forget(batch)
         rtts = batch.rtts
         lost = f"no echo reply within {timeout_s}s"  # one string for every silent target
-        for j, st in enumerate(stats):
+        stats: list[PingStats] = []
+        # every echo counts as sent, also one whose send failed (as `ping` counts them)
+        for j in range(len(reqs)):
             if count == 1:  # a sweep: no slice, no comprehension
                 r = rtts[j]
                 got = [r] if r is not None and r == r else []  # r == r: not NaN (send failed)
             else:
                 got = [r for r in rtts[j * count:(j + 1) * count] if r is not None and r == r]
-            st.rtts = got
-            if got:
-                st.error, st.detail = None, ""
-            elif st.error is None:
-                st.error, st.detail = ErrorType.TIMEOUT, lost
+            if got:  # an answer: a failed send of another round is no error
+                stats.append(PingStats(count, got))
+            else:
+                why = failed.get(j)
+                stats.append(PingStats(count, got, *why) if why is not None
+                             else PingStats(count, got, ErrorType.TIMEOUT, lost))
         return stats
 
     def close(self) -> None:
