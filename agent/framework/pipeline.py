@@ -17,7 +17,7 @@ from typing import cast
 
 from agent.core.catalogue import CatalogueError
 from agent.core.lineprotocol import render, render_many
-from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult
+from agent.core.model import ErrorType, Event, Item, Metric, ProbeResult, make_metric
 from agent.core.plugin import BatchKind, Processor, Target
 from agent.framework.contract import DeclarationCheck
 from agent.framework.diskqueue import DiskQueue, QueueError
@@ -118,13 +118,27 @@ class Pipeline:
             known = self._known[source[0]] = (check, set())
         good = known[1]
         n_events = 0
+        # a batch is one device's: its points mostly carry equal tags of their own, so their
+        # merged tags are one dict, shared (read only, as `_tags_for`'s): `with_tags` per point
+        # built an equal dict each time
+        last_tags: object = None
+        last_keys: tuple[str, ...] = ()
+        merged: Mapping[str, str] = tags
         for it in items:
             # one unusable item is set aside here, at the gate, and counted; the rest flows
             try:
                 if type(it) is Metric:  # the common case first: no ABC, no isinstance chain
                     shape = (it.name, tuple(it.tags), tuple(it.fields))
                     if shape in good and values_ok(it):
-                        out.append(it.with_tags(tags))
+                        if not tags:
+                            out.append(it)  # as `with_tags` of nothing
+                            continue
+                        mine = it.tags
+                        # equal and in the same order: the dict `with_tags` would build
+                        if mine is not last_tags and (mine != last_tags
+                                                      or shape[1] != last_keys):
+                            last_tags, last_keys, merged = mine, shape[1], {**tags, **mine}
+                        out.append(make_metric(it.name, merged, it.fields, it.ts_ns, it.kind))
                         continue
                     problem = metric_problem(it)
                     if problem is None and check is not None:

@@ -59,6 +59,27 @@ class HandOver:
             except RuntimeError:  # loop closed during shutdown
                 self.closed = True
 
+    def put_many(self, batch: list[Received]) -> None:
+        """`put` for the messages of one read buffer (paho's thread): one call, one extend.
+        The same outcome as `put` of each in turn: what does not fit is dropped, counted."""
+        if self.closed or not batch:
+            return
+        room = self._maxlen - len(self._q)
+        if room < len(batch):
+            room = max(room, 0)
+            self.dropped += len(batch) - room
+            if not room:
+                return
+            batch = batch[:room]
+        self._q.extend(batch)
+        self.accepted += len(batch)
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # loop closed during shutdown
+                self.closed = True
+
     def depth(self) -> int:
         return len(self._q)
 

@@ -104,23 +104,25 @@ def _checked_fields(p: Payload) -> dict[str, FieldValue]:
     once per telemetry message). Same checks in the same order, so the same payloads are
     rejected with the same detail, and the same readings come out."""
     out: dict[str, FieldValue] = {}
-    skip = p._not_fields
     extra = p.__pydantic_extra__
     for values in (p.__dict__, extra) if extra else (p.__dict__,):
         for name, value in values.items():
             t = type(value)
-            if t is int:
+            if t is float:
+                if -_INF < value < _INF:  # drops NaN and ±inf
+                    out[name] = value
+            elif t is int:
                 if not _INT_MIN <= value <= _UINT_MAX:
                     raise BadPayload(BadReason.SCHEMA, f"{name[:64]}: integer of "
                                      f"{value.bit_length()} bits is outside the int64/uint64 "
                                      "range")
-                if name not in skip:
-                    out[name] = value
-            elif t is float:
-                if -_INF < value < _INF and name not in skip:  # drops NaN and ±inf
-                    out[name] = value
-            elif t is bool and name not in skip:
+                out[name] = value
+            elif t is bool:
                 out[name] = int(value)
+    # the names that are not readings go after the pass (a few pops, not a set lookup per
+    # reading); a key is removed without moving the others, so the order is the same
+    for name in p._not_fields:
+        out.pop(name, None)
     return out
 
 

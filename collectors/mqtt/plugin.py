@@ -101,7 +101,7 @@ class MqttListener:
 
         handover = HandOver(loop, self.cfg.queue_max_messages, consume)
         self.handover = handover
-        sub = Subscriber(self.opts, self.subscriptions, handover.put)
+        sub = Subscriber(self.opts, self.subscriptions, handover.put, handover.put_many)
         self.subscriber = sub
         self.log.info("MQTT %s:%d (MQTT %s%s): %d IoT devices, filters %s",
                       self.opts.host, self.opts.port, self.opts.protocol,

@@ -69,3 +69,28 @@ def test_make_metric_is_the_dataclass_constructor() -> None:
     assert m.with_tags({"campus": "c", "device": "d"}) == Metric(
         "m", {"campus": "mine", "device": "d", "t": "1"}, {"v": 1}, 3, MetricKind.COUNTER)
     assert m.with_tags({}) is m
+
+
+def test_a_batch_gets_the_tags_with_tags_would_give_each_point() -> None:
+    """Points of one batch with equal tags share one merged dict; any difference — a value,
+    the order, the plugin's own tag overriding a place tag — gets its own, as `with_tags`."""
+    from agent.core.plugin import Target
+
+    target = Target(id="d1", labels={"room": "r1"})
+    own = {"a": "1", "b": "2"}
+    batch = [Metric("m", own, {"v": 1}, 1), Metric("m", own, {"v": 2}, 2),
+             Metric("m", {"a": "1", "b": "2"}, {"v": 3}, 3),
+             Metric("m", {"b": "2", "a": "1"}, {"v": 4}, 4),
+             Metric("m", {"a": "1", "b": "3"}, {"v": 5}, 5),
+             Metric("m", {"a": "1", "room": "mine"}, {"v": 6}, 6),
+             Metric("m", own, {"v": 7}, 7)]
+    pipeline = Pipeline(base_tags={"campus": "c"})
+    pipeline.submit(batch, target, source=("p", "p/1"))  # shapes not known yet
+    pipeline.submit(batch, target, source=("p", "p/1"))  # known: the values-only path
+    want = [m.with_tags(pipeline._tags_for(target, None)) for m in batch] * 2
+    assert pipeline._metrics == want
+    assert [list(m.tags) for m in pipeline._metrics] == [list(m.tags) for m in want]
+    bare = Pipeline(base_tags={})
+    bare.submit(batch, None, source=("p", "p/1"))
+    bare.submit(batch, None, source=("p", "p/1"))
+    assert all(a is b for a, b in zip(bare._metrics, batch * 2, strict=True))

@@ -38,7 +38,13 @@ def client(v5: bool = False) -> tuple[_BufferedClient, list[tuple[bytes, bytes, 
     c = _BufferedClient(CallbackAPIVersion.VERSION2, client_id="t",
                         protocol=paho.MQTTv5 if v5 else paho.MQTTv311)
     got: list[tuple[bytes, bytes, bool]] = []
-    c.fast_publish = lambda t, p, r, _ts: got.append((t, p, r))
+
+    def deliver(batch: list[Received], undecodable: int) -> None:
+        assert batch and undecodable == 0  # one call per buffer, only when it held some
+        got.extend((m.topic.encode(), m.payload, m.retained) for m in batch)
+        assert all(type(m) is Received and m.qos == 0 for m in batch)
+
+    c.fast_publish = deliver
     return c, got
 
 
@@ -85,5 +91,25 @@ def test_a_topic_that_is_not_utf8_is_counted_and_dropped() -> None:
         assert c._fast_publishes(c.fast_publish) == 2
         assert sub.stats.undecodable == 1
         assert [(m.topic, m.payload, m.qos) for m in delivered] == [("a/ok", b"2", 0)]
+    finally:
+        sub.stop()
+
+
+def test_a_buffer_goes_to_the_hand_over_in_one_batch() -> None:
+    """With `deliver_many` (the hand-over's `put_many`) one buffer is one call; a topic that
+    is not UTF-8 is counted and left out of it."""
+    one: list[Received] = []
+    many: list[list[Received]] = []
+    sub = Subscriber(BrokerOptions("127.0.0.1", 1, "t", protocol="3.1.1"), [("a/#", 0)],
+                     one.append, many.append)
+    try:
+        c = sub._client
+        assert isinstance(c, _BufferedClient) and c.fast_publish is not None
+        c._rbuf = publish(b"a/1", b"1", retain=True) + publish(b"a/\xff", b"x") \
+            + publish(b"a/2", b"2")
+        assert c._fast_publishes(c.fast_publish) == 3
+        assert one == [] and sub.stats.undecodable == 1
+        assert [[(m.topic, m.payload, m.retained, m.qos) for m in b] for b in many] == [
+            [("a/1", b"1", True, 0), ("a/2", b"2", False, 0)]]
     finally:
         sub.stop()

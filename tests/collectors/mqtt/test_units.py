@@ -138,6 +138,28 @@ async def test_handover_bounded_and_drops_counted() -> None:
     assert got[-1].ts_ns == 999
 
 
+async def test_handover_put_many_is_put_of_each_in_turn() -> None:
+    """paho's thread hands over one read buffer's messages at once: the same messages are
+    kept, in order, the same ones dropped and counted, as with `put` one at a time."""
+    loop = asyncio.get_running_loop()
+    got: list[Received] = []
+    h = HandOver(loop, maxlen=100, consume=got.extend, batch_max=30)
+    msgs = [Received("t", str(i).encode(), False, 0, i) for i in range(250)]
+    h.put_many(msgs[:60])
+    h.put_many([])
+    h.put_many(msgs[60:130])  # 40 fit
+    h.put_many(msgs[130:])  # none fit
+    assert h.dropped == 150 and h.accepted == 100
+    assert await wait_for(lambda: len(got) == 100, 5)
+    assert [r.ts_ns for r in got] == list(range(100))
+    await asyncio.sleep(0.05)  # ran dry: a batch from another thread still wakes it
+    await asyncio.to_thread(h.put_many, msgs[:3])
+    assert await wait_for(lambda: len(got) == 103, 5)
+    h.closed = True
+    h.put_many(msgs[:3])
+    assert h.accepted == 103
+
+
 def test_liveness_logic() -> None:
     lv = Liveness(stale_factor=1.5)
     lv.track("d", IotClass.CAMERA, 10.0, now_mono=0.0)
