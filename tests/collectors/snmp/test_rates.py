@@ -134,3 +134,65 @@ def test_raw_counters_stay_integers_through_the_interface_metric() -> None:
     assert ifm.fields["in_octets"] == 125_000_000
     assert ifm.fields["in_bps"] == pytest.approx(1.1e9)  # 1.375e9 B in 10 s → 1.1 Gbit/s
     assert ifm.fields["in_utilization_percent"] == pytest.approx(110.0)
+
+
+def _poll(t: RateTracker, uptime: float, values: dict[tuple[str, int, str], int],
+          t_s: float) -> dict[tuple[str, int, str], float | None]:
+    t.begin(uptime)
+    out = {k: t.rate(k, v, 64, t_s) for k, v in values.items()}
+    t.end()
+    return out
+
+
+def test_devices_with_the_same_counters_share_one_key_map_and_keep_their_own_values() -> None:
+    keys = [("if", i, n) for i in range(1, 49) for n in ("in_octets", "out_octets")]
+    a, b = RateTracker(), RateTracker()
+    _poll(a, 10.0, dict.fromkeys(keys, 0), 0.0)
+    _poll(b, 10.0, dict.fromkeys(keys, 0), 0.0)
+    assert a._slot is b._slot  # one map for both (the memory the arrays save)
+    ra = _poll(a, 20.0, dict.fromkeys(keys, 600), 60.0)
+    rb = _poll(b, 20.0, dict.fromkeys(keys, 1200), 60.0)
+    assert set(ra.values()) == {10.0} and set(rb.values()) == {20.0}
+    # a key only b has: b copies the map, a's stays as it was
+    rb = _poll(b, 30.0, {**dict.fromkeys(keys, 2400), ("if", 49, "in_octets"): 7}, 120.0)
+    assert a._slot is not b._slot and ("if", 49, "in_octets") not in a._slot
+    assert rb[("if", 49, "in_octets")] is None and rb[keys[0]] == 20.0
+    assert set(_poll(a, 30.0, dict.fromkeys(keys, 1200), 120.0).values()) == {10.0}
+
+
+def test_interfaces_that_come_and_go_do_not_grow_a_device_without_bound() -> None:
+    """Virtual interfaces with ever-new ifIndexes: the forgotten slots are compacted away."""
+    t = RateTracker()
+    for n in range(500):
+        keys = {("if", 1, "in_octets"): n * 60, ("if", 1000 + n, "in_octets"): n}
+        rates = _poll(t, 10.0 + n, keys, 60.0 * n)
+        if n:
+            assert rates[("if", 1, "in_octets")] == 1.0  # the steady port keeps its rate
+        assert rates[("if", 1000 + n, "in_octets")] is None  # new each poll: no baseline
+    assert len(t._slot) <= 2 * 2 + 64 and len(t._value) == len(t._slot)
+
+
+@pytest.mark.parametrize("bad", [-1, 1 << 64, 1 << 80])
+def test_a_value_no_counter_can_hold_leaves_no_baseline(bad: int) -> None:
+    t = RateTracker()
+    t.begin(10.0)
+    assert t.rate("x", 100, 64, 0.0) is None
+    t.end()
+    t.begin(20.0)
+    assert t.rate("x", bad, 64, 10.0) is None
+    t.end()
+    t.begin(30.0)
+    assert t.rate("x", 300, 64, 20.0) is None  # no baseline from the bad value
+    assert t.rate("x", 400, 64, 30.0) == 10.0
+    t.end()
+
+
+def test_a_series_spoiled_in_a_poll_does_not_keep_an_unseen_one() -> None:
+    t = RateTracker()
+    _poll(t, 10.0, {("if", 1, "in_octets"): 1, ("if", 2, "in_octets"): 1}, 0.0)
+    t.begin(20.0)
+    assert t.rate(("if", 1, "in_octets"), 11, 64, 10.0) == 1.0
+    assert t.rate(("if", 1, "in_octets"), -5, 64, 10.0) is None  # garbage: baseline gone
+    t.end()  # ("if", 2) was not read in this poll: forgotten
+    t.begin(30.0)
+    assert t.rate(("if", 2, "in_octets"), 21, 64, 30.0) is None
