@@ -19,7 +19,6 @@ from agent.core.model import Event, EventState
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.shared.alertorder import LatestPerKey
 from agent.shared.alerts import identity_labels, is_alert, transient_labels
-from agent.shared.httpjson import post_json, tls_context
 from config.base import SecretsFromFiles
 
 _LABEL_RE = re.compile(r"[^a-zA-Z0-9_]")
@@ -67,6 +66,9 @@ class AlertmanagerExporter:
     wants_objects = True
 
     def __init__(self, cfg: AlertmanagerConfig) -> None:
+        # httpjson (urllib.request, http.client) loads with the exporter, not with the SPEC
+        from agent.shared.httpjson import tls_context
+
         self.cfg = cfg
         self._ctx = tls_context(cfg.verify_tls, cfg.ca_file)
         self._endpoint = cfg.url.rstrip("/") + "/api/v2/alerts"
@@ -85,6 +87,8 @@ class AlertmanagerExporter:
         headers = {}
         if self.cfg.bearer_token is not None:
             headers["Authorization"] = f"Bearer {self.cfg.bearer_token.get_secret_value()}"
+        from agent.shared.httpjson import post_json
+
         await asyncio.to_thread(post_json, self._endpoint, alerts, headers=headers,
                                 timeout_s=self.cfg.timeout_secs, context=self._ctx)
         self.order.delivered(events)

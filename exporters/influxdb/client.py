@@ -16,7 +16,6 @@ here the header is ours.
 from __future__ import annotations
 
 import gzip
-import http.client
 import json
 import re
 import ssl
@@ -93,7 +92,9 @@ class LineWriter:
 
     def write(self, body: bytes) -> None:
         """Blocking (run it in a thread). Raises RetryableExportError or RefusedWrite."""
-        import urllib3  # loaded by __init__: a lookup
+        import http.client  # both loaded by __init__ (urllib3 loads http.client): lookups
+
+        import urllib3
 
         headers = self._headers
         if self.opts.gzip_level > 0:

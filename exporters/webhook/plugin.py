@@ -16,7 +16,6 @@ from agent.core.model import Event, EventState, Severity
 from agent.core.plugin import Batch, BatchKind, BuildContext, Capability, PluginKind, PluginSpec
 from agent.shared.alertorder import LatestPerKey
 from agent.shared.alerts import is_alert
-from agent.shared.httpjson import post_json, tls_context
 from config.base import SecretsFromFiles, StrictModel
 from exporters.webhook.message import generic_document, markdown, title
 from exporters.webhook.robots import check_reply, dingtalk_url, wecom_url
@@ -72,6 +71,9 @@ class WebhookExporter:
     def __init__(self, cfg: WebhookConfig, instance: str) -> None:
         self.cfg = cfg
         self.instance = instance
+        # httpjson (urllib.request, http.client) loads with the exporter, not with the SPEC
+        from agent.shared.httpjson import tls_context
+
         self._ctx = tls_context(cfg.verify_tls, cfg.ca_file)
         self.order = LatestPerKey()
 
@@ -116,6 +118,8 @@ class WebhookExporter:
         if not events:
             return
         url, body, headers = self.request(events, int(time.time() * 1000))
+        from agent.shared.httpjson import post_json
+
         reply = await asyncio.to_thread(post_json, url, body, headers=headers,
                                         timeout_s=self.cfg.timeout_secs, context=self._ctx)
         kind = self.cfg.receiver.kind

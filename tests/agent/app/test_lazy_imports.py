@@ -20,7 +20,8 @@ LAZY = (("bacpypes3", "bacnet"), ("influxdb_client", "influxdb (no longer used a
         ("paho", "mqtt listener / iot_gateways / mqtt events exporter when run"),
         ("prometheus_client", "prometheus (when it starts listening)"),
         ("wsgiref", "prometheus"), ("xml.etree.ElementTree", "camera (ONVIF polled)"),
-        ("reactivex", "influxdb-client's, never"))
+        ("reactivex", "influxdb-client's, never"),
+        ("urllib.request", "alertmanager / webhook (agent/shared/httpjson) when built"))
 
 
 def test_builtin_specs_load_no_client_library() -> None:
