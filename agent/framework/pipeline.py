@@ -124,22 +124,37 @@ class Pipeline:
         last_tags: object = None
         last_keys: tuple[str, ...] = ()
         merged: Mapping[str, str] = tags
+        # the previous point of this batch that passed: (name, tag keys, fields). A point with
+        # the same name, tag keys and set of field keys has a known shape (both checks judge
+        # keys as a set) without building and hashing the shape
+        prev: tuple[str, tuple[str, ...], Mapping[str, object]] | None = None
         for it in items:
             # one unusable item is set aside here, at the gate, and counted; the rest flows
             try:
-                if type(it) is Metric:  # the common case first: no ABC, no isinstance chain
-                    shape = (it.name, tuple(it.tags), tuple(it.fields))
-                    if shape in good and values_ok(it):
+                # the common case first: no ABC, no isinstance chain; a name that is not a
+                # plain str (maybe unhashable) goes the plain way, to be judged bad_name
+                if type(it) is Metric and type(it.name) is str:
+                    tkeys = tuple(it.tags)
+                    if prev is not None and it.name == prev[0] and tkeys == prev[1] \
+                            and it.fields.keys() == prev[2].keys():
+                        shape = None
+                        is_known = True
+                    else:
+                        shape = (it.name, tkeys, tuple(it.fields))
+                        is_known = shape in good
+                    if is_known and values_ok(it):
+                        prev = (it.name, tkeys, it.fields)
                         if not tags:
                             out.append(it)  # as `with_tags` of nothing
                             continue
                         mine = it.tags
                         # equal and in the same order: the dict `with_tags` would build
-                        if mine is not last_tags and (mine != last_tags
-                                                      or shape[1] != last_keys):
-                            last_tags, last_keys, merged = mine, shape[1], {**tags, **mine}
+                        if mine is not last_tags and (mine != last_tags or tkeys != last_keys):
+                            last_tags, last_keys, merged = mine, tkeys, {**tags, **mine}
                         out.append(make_metric(it.name, merged, it.fields, it.ts_ns, it.kind))
                         continue
+                    if shape is None:
+                        shape = (it.name, tkeys, tuple(it.fields))
                     problem = metric_problem(it)
                     if problem is None and check is not None:
                         problem = check.problem(it)  # undeclared: set aside (strict: raises)
@@ -147,6 +162,7 @@ class Pipeline:
                         if len(good) >= _KNOWN_MAX:  # open tag sets could grow it
                             good.clear()
                         good.add(shape)
+                        prev = (it.name, tkeys, it.fields)
                         out.append(it.with_tags(tags))
                 else:
                     if isinstance(it, ProbeResult):

@@ -99,7 +99,15 @@ def _judged_after_a_twin(m: Metric) -> tuple[list[tuple[str, str]], int]:
     rej.seen.clear()
     before = len(pipeline._metrics)
     pipeline.submit([m], source=("p", "p/1"))
-    return rej.seen, len(pipeline._metrics) - before
+    got = rej.seen[:], len(pipeline._metrics) - before
+    # and right behind its twin in one batch (the previous point's shape)
+    rej.seen.clear()
+    fresh = Pipeline(base_tags={"campus": "c"}, rejections=rej)
+    fresh.submit([twin, m], source=("p", "p/1"))
+    twin_problem = metric_problem(twin)
+    assert rej.seen == [p for p in (twin_problem,) if p] + got[0]
+    assert len(fresh._metrics) - (twin_problem is None) == got[1]
+    return got
 
 
 @settings(max_examples=400, deadline=None)
@@ -118,7 +126,9 @@ class _Str(str):
 
 def test_a_key_equal_to_a_known_one_but_not_a_plain_str_is_still_set_aside() -> None:
     for m in (Metric("m", {}, {_Str("v"): 1}, 1), Metric("m", {_Str("t"): "x"}, {"v": 1}, 1),
-              Metric(_Str("m"), {}, {"v": 1}, 1)):
+              Metric(_Str("m"), {}, {"v": 1}, 1),
+              Metric("m", {}, {"w": 1, _Str("v"): 1}, 1),
+              Metric(["m"], {}, {"v": 1}, 1)):  # type: ignore[arg-type]
         want = reference(m)
         assert want is not None and _judged_after_a_twin(m) == ([want], 0)
 
