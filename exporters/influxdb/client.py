@@ -1,16 +1,12 @@
-"""The only module that imports urllib3: one POST per batch to `/api/v2/write`, its refusals
-turned into export errors.
+"""The only module that imports influxdb-client; turns its exceptions into export errors.
 
-We send one pre-rendered, pre-compressed body and write synchronously: our disk queue owns
-batching and retries (a client library's batching buffer on top of ours would double-buffer and
-cost more CPU). We gzip ourselves at a low level because line protocol gains a few percent of
-bytes at level 9 for several times the CPU. The InfluxDB 2 write API is one documented POST
-(org, bucket and precision in the query, `Authorization: Token`), so we speak it with urllib3
-directly: influxdb-client for that one call cost ~16 MiB of RSS and ~500 modules (reactivex,
-dateutil, its generated services) in every agent with this output (issue 23). Its
-`WriteApi.write` also dropped our `Content-Encoding` on the floor (VictoriaMetrics then answers
-204 to a gzip body it cannot parse: silent loss, caught by tests/exporters/test_influxdb_vm.py);
-here the header is ours.
+We hand its WriteService one pre-rendered, pre-compressed body and write synchronously: our
+disk queue owns batching and retries (stacking its batching buffer on ours would double-buffer
+and cost more CPU). We gzip ourselves because the library always compresses at level 9, which
+costs several times the CPU of level 1 for a few percent of bytes on line protocol; and we call
+WriteService rather than WriteApi.write, which drops a `content_encoding` argument on the floor
+(VictoriaMetrics then answers 204 to a gzip body it cannot parse: silent loss, caught by
+tests/exporters/test_influxdb_vm.py).
 """
 
 from __future__ import annotations
@@ -19,13 +15,13 @@ import gzip
 import json
 import re
 import ssl
-import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # urllib3 (~1.7 MiB) loads when the exporter starts, not with the SPEC
-    import urllib3
+if TYPE_CHECKING:  # the library itself (and its urllib3) loads in LineWriter: ~1 s of
+    # imports for every `campusmon` command and every agent start, also without an influxdb
+    # output
+    from influxdb_client.rest import ApiException
 
 from agent.core.errors import PermanentExportError
 from agent.core.model import ErrorType
@@ -74,42 +70,43 @@ class WriterOptions:
 
 class LineWriter:
     def __init__(self, opts: WriterOptions) -> None:
-        import urllib3
+        from influxdb_client import InfluxDBClient, WritePrecision  # type: ignore[attr-defined]
+        from influxdb_client.rest import ApiException
+        from influxdb_client.service.write_service import WriteService
 
+        self._api_exception: type[ApiException] = ApiException
         self.opts = opts
-        query = urllib.parse.urlencode(
-            {"org": opts.org, "bucket": opts.bucket, "precision": opts.precision})
-        self._url = f"{opts.url.rstrip('/')}/api/v2/write?{query}"
+        # WritePrecision's constants are these very strings ("ns", "us", "ms", "s")
+        self._precision: str = getattr(WritePrecision, opts.precision.upper())
         # Without a token InfluxDB 2 answers 401; VictoriaMetrics ignores the header.
-        self._headers = {"Authorization": f"Token {opts.token or 'unused'}",
-                         "Content-Type": "text/plain; charset=utf-8",
-                         "Accept": "application/json", "User-Agent": "campusmon"}
-        # one writer thread at a time: one kept-alive connection; no retries (the queue's)
-        self._pool: urllib3.PoolManager = urllib3.PoolManager(
-            num_pools=1, maxsize=1, retries=False, timeout=urllib3.Timeout(total=opts.timeout_s),
-            cert_reqs=ssl.CERT_REQUIRED if opts.verify_ssl else ssl.CERT_NONE,
-            ca_certs=opts.ca_file or None)
+        self._client = InfluxDBClient(
+            url=opts.url, token=opts.token or "unused", org=opts.org,
+            timeout=int(opts.timeout_s * 1000), enable_gzip=False, verify_ssl=opts.verify_ssl,
+            ssl_ca_cert=opts.ca_file, retries=False)
+        self._service = WriteService(self._client.api_client)  # type: ignore[no-untyped-call]
 
     def write(self, body: bytes) -> None:
         """Blocking (run it in a thread). Raises RetryableExportError or RefusedWrite."""
-        import http.client  # both loaded by __init__ (urllib3 loads http.client): lookups
+        import http.client  # loaded with the library by __init__: lookups
 
         import urllib3
 
-        headers = self._headers
+        kwargs: dict[str, str] = {}
         if self.opts.gzip_level > 0:
             body = gzip.compress(body, compresslevel=self.opts.gzip_level)
-            headers = {**headers, "Content-Encoding": "gzip"}
+            kwargs["content_encoding"] = "gzip"
         try:
-            r = self._pool.request("POST", self._url, body=body, headers=headers)
+            self._service.post_write(  # type: ignore[no-untyped-call]
+                org=self.opts.org, bucket=self.opts.bucket, body=body,
+                precision=self._precision, content_type="text/plain; charset=utf-8",
+                **kwargs)
+        except self._api_exception as exc:
+            raise _classify(exc) from None
         except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as exc:
             raise CentreUnavailable(f"{type(exc).__name__}: {exc}", _cause(exc)) from None
-        if not 200 <= r.status < 300:
-            raise _classify(r.status, r.reason or "", r.headers,
-                            r.data.decode(errors="replace"))
 
     def close(self) -> None:
-        self._pool.clear()
+        self._client.close()  # type: ignore[no-untyped-call]
 
 
 def _cause(exc: BaseException) -> ErrorType:
@@ -133,12 +130,14 @@ def _cause(exc: BaseException) -> ErrorType:
     return ErrorType.UNREACHABLE
 
 
-def _classify(status: int, reason: str, headers: Mapping[str, str],
-              body: str) -> CentreUnavailable | RefusedWrite:
-    reason = _message(body) or reason
+def _classify(exc: ApiException) -> CentreUnavailable | RefusedWrite:
+    status = int(exc.status or 0)
+    body = _body(exc)
+    reason = _message(body) or str(exc.reason)
     if status >= 500 or status in _RETRY_STATUSES or status == 0:
         retry_after = None
-        header = str(headers.get("Retry-After", ""))
+        headers = exc.headers
+        header = str(headers.get("Retry-After", "")) if headers is not None else ""
         if header.strip().isdigit():
             retry_after = float(header)
         hint = " (check the token, org and bucket)" if status in (401, 403, 404) else ""
@@ -151,6 +150,13 @@ def _classify(status: int, reason: str, headers: Mapping[str, str],
         dropped = int(m.group(1))
     return RefusedWrite(f"HTTP {status}: {reason[:1000]}", status=status, partial=partial,
                         dropped=dropped, line_numbers=_line_numbers(body) if partial else [])
+
+
+def _body(exc: ApiException) -> str:
+    body = exc.body
+    if isinstance(body, bytes):
+        return body.decode(errors="replace")
+    return body if isinstance(body, str) else ""
 
 
 def _message(body: str) -> str:
