@@ -49,9 +49,11 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from agent.framework.mallocarenas import limit_malloc_arenas
     from agent.framework.runtime import Agent
     from agent.framework.sdnotify import supervise
 
+    limit_malloc_arenas()  # before any thread starts (docs/performance.md, memory)
     # everything the agent creates (queues, store, alert state and log) holds student device
     # MACs and IPs: owner-only, whatever the service manager's umask
     os.umask(0o077)
