@@ -287,6 +287,20 @@ def test_ingest_decoding_matches_decode_telemetry() -> None:
                                b'"channel": 36}], "scan_ms": 40}'),
         (IotClass.ENV_SENSOR, b"[1, 2]"),
         (IotClass.ENV_SENSOR, b"\xff\xfe"),
+        # every declared field a float (the usual telemetry), with extras
+        (IotClass.ENV_SENSOR, b'{"temperature_c": 21.5, "humidity_percent": 50.1, "co2_ppm": 700, '
+                              b'"pm25_ugm3": 8, "noise_db": 40.5, "illuminance_lux": 300, '
+                              b'"ts": 1.5, "seq": 7, "fw": "v1", "big": 18446744073709551616}'),
+        (IotClass.ENV_SENSOR, b'{"temperature_c": 21.5, "humidity_percent": 50.1, "co2_ppm": 700, '
+                              b'"pm25_ugm3": 8, "noise_db": 40.5, "illuminance_lux": 300, '
+                              b'"ts": 1.5, "seq": 7, "x": 0.5}'),
+        # … with an infinite reading, and finite ones whose sum overflows
+        (IotClass.ENV_SENSOR, b'{"temperature_c": 21.5, "humidity_percent": 50.1, "co2_ppm": 700, '
+                              b'"pm25_ugm3": 8, "noise_db": 40.5, "illuminance_lux": 1e999, '
+                              b'"ts": 1.5}'),
+        (IotClass.ENV_SENSOR, b'{"temperature_c": 21.5, "humidity_percent": 50.1, "co2_ppm": 700, '
+                              b'"pm25_ugm3": 8, "noise_db": 40.5, "illuminance_lux": 1.7e308, '
+                              b'"ts": 1.7e308}'),
     ]
     for cls, data in cases:
         try:
@@ -298,6 +312,7 @@ def test_ingest_decoding_matches_decode_telemetry() -> None:
             continue
         q, numeric = decode_telemetry_fields(cls, data)
         assert q == p and numeric == p.numeric_fields(), data
+        assert list(numeric) == list(p.numeric_fields()), data  # the same order too
         assert telemetry_metrics(cls, q, 9, numeric) == telemetry_metrics(cls, p, 9), data
 
 
