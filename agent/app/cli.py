@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.umask(0o077)
     cfg = _load(args)
     setup_logging(args.log_level or cfg.agent.log_level, args.log_format)
-    agent = Agent(cfg, builtin_registry())
+    agent = Agent(cfg, builtin_registry(), settle_heap=True)
     # under systemd (Type=notify): READY=1 once built, the watchdog fed while the loop is live
     asyncio.run(supervise(agent.run(), lambda: agent.built is not None))
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -35,6 +36,7 @@ from agent.framework.clock import default_clock, wall_ns
 from agent.framework.contract import DeclarationCheck
 from agent.framework.corrupt import DataFiles, secure_dir
 from agent.framework.diskqueue import DiskQueue
+from agent.framework.heap import settle_heap
 from agent.framework.localstore import LocalStore
 from agent.framework.measurements import FRAMEWORK, catalogue_of
 from agent.framework.measurements import MEASUREMENTS as FRAMEWORK_MEASUREMENTS
@@ -78,8 +80,12 @@ class Built:
 
 class Agent:
     def __init__(self, cfg: LoadedConfig, registry: Registry,
-                 *, print_lines: Callable[[list[Metric]], None] | None = None) -> None:
+                 *, print_lines: Callable[[list[Metric]], None] | None = None,
+                 settle_heap: bool = False) -> None:
         self.cfg = cfg
+        # the agent's own process (`campusmon run`): freeze what start-up left alive (heap.py);
+        # not in a host process such as a test run, whose heap is not the agent's
+        self._settle_heap = settle_heap
         self.registry = registry
         self.telemetry = Telemetry()
         self.files = DataFiles()  # data files set aside as damaged, reported as events
@@ -358,6 +364,8 @@ class Agent:
         self.built = built
         built.pipeline.submit(self.files.events())  # damaged files found while building
         await self._start_plugins(built)
+        if self._settle_heap:
+            settle_heap()
         log.info("campusmon running: %d pollers, %d listeners, %d push outputs, local store %s",
                  len(built.pollers), len(built.listeners), len(built.outputs),
                  "on" if built.local_store else "off")
@@ -385,10 +393,14 @@ class Agent:
             return old
         await old.pipeline.flush()
         await self._close(old)
+        if self._settle_heap:  # the old plugins may die in cycles: let collections see them
+            gc.unfreeze()
         self.cfg = cfg
         new = await self.build(cfg)
         new.pipeline.submit(self.files.events())
         await self._start_plugins(new)
+        if self._settle_heap:
+            settle_heap()
         self.built = new
         log.info("reloaded %s: %d devices", cfg.path, len(cfg.inventory.devices))
         return new

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from agent.core.model import Item  # noqa: E402
 from agent.core.plugin import BuildContext, Target  # noqa: E402
 from agent.framework.contract import DeclarationCheck  # noqa: E402
+from agent.framework.heap import settle_heap  # noqa: E402
 from agent.framework.pipeline import Pipeline  # noqa: E402
 from agent.framework.scheduler import ListenerRunner, PollOutcome  # noqa: E402
 from agent.framework.telemetry import PluginStats  # noqa: E402
@@ -171,6 +172,7 @@ async def run_campusmon(port: int, pub: Publisher, protocol: str,
             raise TimeoutError("collector did not connect")
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.5)  # SUBACK
+    settle_heap()  # as Agent.run does once its plugins have started
     assert lst.ingest is not None and lst.handover is not None
     ing, ho = lst.ingest, lst.handover
     c0, t0 = cpu_self(), time.monotonic()
