@@ -52,12 +52,7 @@ class HandOver:
             return
         self._q.append(msg)
         self.accepted += 1
-        if not self._scheduled:
-            self._scheduled = True
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # loop closed during shutdown
-                self.closed = True
+        self._wake()
 
     def put_many(self, batch: list[Received]) -> None:
         """`put` for the messages of one read buffer (paho's thread): one call, one extend.
@@ -73,6 +68,10 @@ class HandOver:
             batch = batch[:room]
         self._q.extend(batch)
         self.accepted += len(batch)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Schedule one drain on the loop for whatever arrived (paho's thread)."""
         if not self._scheduled:
             self._scheduled = True
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agent.core.model import ErrorType, ProbeResult, make_probe_result
@@ -218,14 +218,7 @@ class Engine:
         else:
             for f in fams:
                 await self._address(plan, f, rep)  # never waits without a hostname
-        jobs: list[Awaitable[list[ProbeResult]]] = []
-        names = self.applicable(plan)
-        for fam in fams:
-            addr = rep.addresses.get(fam)
-            if addr is None:
-                continue
-            ep = Endpoint(fam, addr, plan.hostname)
-            jobs.extend(PROBERS[name](self, ep, plan) for name in names)
+        jobs = self._jobs(plan, fams, rep.addresses, self.applicable(plan))
         if len(jobs) == 1:
             rep.results.extend(await jobs[0])
         else:
@@ -236,6 +229,18 @@ class Engine:
             rep.regression = assess(rep.results, has_a=rep.has_a, has_aaaa=rep.has_aaaa,
                                     slow_ratio=r.slow_ratio, slow_min_secs=r.slow_min_secs)
         return rep
+
+    def _jobs(self, plan: Plan, fams: Sequence[Family], addresses: Mapping[Family, str | None],
+              names: Iterable[str]) -> list[Awaitable[list[ProbeResult]]]:
+        """One prober call per (family with an address, prober name)."""
+        names = tuple(names)
+        jobs: list[Awaitable[list[ProbeResult]]] = []
+        for fam in fams:
+            addr = addresses.get(fam)
+            if addr is not None:
+                ep = Endpoint(fam, addr, plan.hostname)
+                jobs.extend(PROBERS[name](self, ep, plan) for name in names)
+        return jobs
 
     def _prepared(self, plan: Plan) -> _Prepared:
         """What `run` works out again for every plan every tick, once per plan object: the
@@ -351,12 +356,7 @@ class Engine:
                 assert prep is not None
                 addrs = prep.addresses if prep.addresses is not None else named[k].addresses
                 try:
-                    jobs: list[Awaitable[list[ProbeResult]]] = []
-                    for f in fams:
-                        addr = addrs.get(f)
-                        if addr is not None:
-                            ep = Endpoint(f, addr, plan.hostname)
-                            jobs.extend(PROBERS[name](self, ep, plan) for name in prep.others)
+                    jobs = self._jobs(plan, fams, addrs, prep.others)
                     for batch in await asyncio.gather(*jobs):
                         results[k].extend(batch)
                 except Exception as exc:
@@ -373,12 +373,7 @@ class Engine:
                 assert prep is not None
                 if k not in broken:
                     try:
-                        jobs: list[Awaitable[list[ProbeResult]]] = []
-                        for f in fams:
-                            addr = rep.addresses.get(f)
-                            if addr is not None:
-                                ep = Endpoint(f, addr, plan.hostname)
-                                jobs.extend(PROBERS[name](self, ep, plan) for name in prep.names)
+                        jobs = self._jobs(plan, fams, rep.addresses, prep.names)
                         for batch in await asyncio.gather(*jobs):
                             results[k].extend(batch)
                     except Exception as exc:
