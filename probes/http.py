@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import ssl
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from agent.core.model import ErrorType
 from probes.common import Endpoint, Family, ProbeFailure, describe, error_type_of, is_ip
 
 Resolve = Callable[[str, Family], Awaitable[str]]
+_X509 = "probes.clients.x509"  # certificate reading (cryptography): loaded on first use
 _MAX_HEADER_BYTES = 64 * 1024
 USER_AGENT = "campusmon-probe/0.1"
 
@@ -139,6 +142,11 @@ async def _one(url: str, ep: Endpoint, *, verify_tls: bool, max_body: int,
                phases: dict[str, float], tls: dict[str, object] | None = None
                ) -> tuple[int, dict[str, str], bytes, float | None]:
     scheme, host, port, path = _split(url)
+    if scheme == "https" and _X509 not in sys.modules:
+        # cryptography (~9 MiB, 35 modules, ~0.16 s) loads with the first HTTPS fetch, not
+        # with every plugin importing this module; in a thread and before the clock starts,
+        # so it neither stalls the loop nor lands in a measured phase
+        await asyncio.to_thread(importlib.import_module, _X509)
     t0 = time.perf_counter()
     reader, writer = await asyncio.open_connection(ep.address, port, limit=_MAX_HEADER_BYTES)
     t1 = time.perf_counter()
@@ -153,9 +161,7 @@ async def _one(url: str, ep: Endpoint, *, verify_tls: bool, max_body: int,
             t1 = t2
             sslobj = writer.get_extra_info("ssl_object")
             der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
-            # imported here: cryptography (~9 MiB, 35 modules) loads with the first HTTPS
-            # fetch, not with every plugin that imports this module (dualstack's ICMP path)
-            from probes.clients.x509 import is_sm2, issuer_of, not_after
+            from probes.clients.x509 import is_sm2, issuer_of, not_after  # loaded above
             end = not_after(der) if der else None
             if der and tls is not None and not tls:
                 tls.update(issuer=issuer_of(der), sm2=is_sm2(der))

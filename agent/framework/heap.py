@@ -5,8 +5,9 @@ the agent's lifetime, several hundred thousand tracked objects. CPython's full (
 generation) collection walks them every time; at MQTT ingest rates that was 13–15 % of the
 collector's CPU (docs/performance.md). `gc.freeze()` moves them to the permanent generation
 that collections skip. What is frozen was alive anyway; frozen objects that later die in a
-reference cycle are not collected, so a reload unfreezes before dropping the old plugins
-(agent/framework/runtime.py), and only the agent's own process freezes (`campusmon run`).
+reference cycle are not collected, so a reload unfreezes before dropping the old plugins and
+settles again once they are unreachable (agent/framework/runtime.py; tests/agent/test_heap.py),
+and only the agent's own process freezes (`campusmon run`).
 """
 
 from __future__ import annotations

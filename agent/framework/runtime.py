@@ -383,7 +383,10 @@ class Agent:
                 await self._shutdown(built)
                 return
             self._reload.clear()
+            self.supervisor = None  # the old cycle's loops (and through them its plugins)
             built = await self._reload_built(built)
+            if self._settle_heap:  # the old plugins are unreachable now: collected, not frozen
+                settle_heap()
 
     async def _reload_built(self, old: Built) -> Built:
         try:
@@ -399,8 +402,6 @@ class Agent:
         new = await self.build(cfg)
         new.pipeline.submit(self.files.events())
         await self._start_plugins(new)
-        if self._settle_heap:
-            settle_heap()
         self.built = new
         log.info("reloaded %s: %d devices", cfg.path, len(cfg.inventory.devices))
         return new
