@@ -9,6 +9,7 @@ touched.
 
 from __future__ import annotations
 
+import contextlib
 from array import array
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -47,9 +48,18 @@ def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
 # in the same order (switches of one model and port count: one map for hundreds of them),
 # copied before a device adds a key to it. A slot's stamp says which poll last touched it
 # (0: no baseline), so end() needs no set of touched keys.
-_NO_DISCONTINUITY = -1  # discontinuity times are TimeStamps (0..2^32-1)
-_SHARED_MAX = 64  # key → slot maps kept for sharing (distinct device layouts)
+# Discontinuity times are TimeStamps (0..2^32-1) and only compared for equality; an array
+# slot holds 0..2^64-2, 2^64-1 marks "none", anything else a device sends is folded in.
+_NO_DISCONTINUITY = 2**64 - 1
+# key → slot maps kept for sharing: a campus has a few layouts per model and port count;
+# past the bound the oldest is let go (devices using it keep it, new ones make their own)
+_SHARED_MAX = 256
 _shared: dict[tuple[Hashable, ...], dict[Hashable, int]] = {}
+
+
+def _folded(discontinuity: int) -> int:
+    """A discontinuity no TimeStamp can be (negative, huge): still compared for equality."""
+    return hash(discontinuity) % _NO_DISCONTINUITY
 
 
 class RateTracker:
@@ -74,7 +84,7 @@ class RateTracker:
         self._own = True  # False while _slot is a shared map (copy before adding a key)
         self._value = array("Q")
         self._t = array("d")  # monotonic seconds
-        self._disc = array("q")
+        self._disc = array("Q")
         self._stamp = array("I")  # the poll that last touched the slot; 0: no baseline
         self._poll = 1  # the current poll's stamp (begin() moves it on)
         self._touched = 0  # distinct series seen in it
@@ -101,13 +111,19 @@ class RateTracker:
         slot = self._slot.get(key)
         if slot is None:
             slot = self._add(key)
-        stamps = self._stamp
+        stamps, values, times, discs = self._stamp, self._value, self._t, self._disc
         p_stamp = stamps[slot]
-        p_value, p_t, p_disc = self._value[slot], self._t[slot], self._disc[slot]
-        disc = _NO_DISCONTINUITY if discontinuity is None else discontinuity
+        p_value, p_t, p_disc = values[slot], times[slot], discs[slot]
+        if discontinuity is None:
+            disc = _NO_DISCONTINUITY
+        elif 0 <= discontinuity < _NO_DISCONTINUITY:
+            disc = discontinuity
+        else:
+            disc = _folded(discontinuity)
         try:
-            self._value[slot] = value
-            self._disc[slot] = disc
+            values[slot] = value
+            if p_disc != disc:  # mostly the same epoch: no write
+                discs[slot] = disc
         except (OverflowError, TypeError):  # not a counter: no baseline from it
             if p_stamp:
                 stamps[slot] = 0
@@ -115,7 +131,7 @@ class RateTracker:
                 if p_stamp == self._poll:  # counted as seen in this poll: not any more
                     self._touched -= 1
             return None
-        self._t[slot] = t_s
+        times[slot] = t_s
         poll = self._poll
         stamps[slot] = poll
         if not p_stamp:
@@ -175,8 +191,9 @@ class RateTracker:
         keys = tuple(self._slot)  # slot order: a map equal to it numbers the same slots
         shared = _shared.get(keys)
         if shared is None:
-            if len(_shared) >= _SHARED_MAX:  # bounded: devices keep theirs, sharing restarts
-                _shared.clear()
+            if len(_shared) >= _SHARED_MAX:  # bounded: the oldest layout goes
+                with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                    del _shared[next(iter(_shared))]
             shared = _shared.setdefault(keys, self._slot)
         self._slot = shared
         self._own = False

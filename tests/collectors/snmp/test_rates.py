@@ -196,3 +196,14 @@ def test_a_series_spoiled_in_a_poll_does_not_keep_an_unseen_one() -> None:
     t.end()  # ("if", 2) was not read in this poll: forgotten
     t.begin(30.0)
     assert t.rate(("if", 2, "in_octets"), 21, 64, 30.0) is None
+
+
+@pytest.mark.parametrize("disc", [-1, 0, 1 << 63, 1 << 70])
+def test_any_discontinuity_a_device_sends_is_compared_not_confused_with_none(disc: int) -> None:
+    """-1 is not "no discontinuity"; one past the array's range still gives rates."""
+    t = RateTracker()
+    assert t.rate("x", 100, 64, 0.0, discontinuity=disc) is None
+    assert t.rate("x", 200, 64, 10.0, discontinuity=disc) == 10.0
+    assert t.rate("x", 300, 64, 20.0, discontinuity=None) is None  # a change of epoch
+    assert t.rate("x", 400, 64, 30.0, discontinuity=None) == 10.0
+    assert t.rate("x", 500, 64, 40.0, discontinuity=disc) is None
