@@ -101,7 +101,10 @@ _from_bytes = int.from_bytes
 def _secret_hash_seed() -> bool:
     """Whether `hash()` of bytes is SipHash keyed with a secret drawn at start (the default:
     PYTHONHASHSEED unset or `random`), so that two of its outputs are 128 unpredictable
-    bits; with a fixed seed, or another algorithm, the cache key falls back to BLAKE2b."""
+    bits; with a fixed seed, or another algorithm, the cache key falls back to BLAKE2b.
+    Read at import, from the environment the process started with: a launcher that sets a
+    fixed PYTHONHASHSEED and then removes it from `os.environ` is not seen (the digests stay
+    as unlikely to collide by chance; only a deliberate collision becomes computable)."""
     info = sys.hash_info
     return (info.algorithm.startswith("siphash") and info.hash_bits == 64
             and info.cutoff == 0 and bool(sys.flags.hash_randomization)

@@ -6,7 +6,8 @@ pipeline worker, paho's network thread, the executor's workers, the store) each 
 tick's worth of objects in turn, so on a 1,000-switch campus RSS grew by tens of MiB of
 free-but-kept arena memory (docs/performance.md, "Where memory goes"). Two arenas keep
 contention low for the few threads that allocate at once. Called before any thread starts;
-the operator's MALLOC_ARENA_MAX, when set, wins. Not glibc (musl, macOS): nothing to do.
+the operator's MALLOC_ARENA_MAX or GLIBC_TUNABLES glibc.malloc.arena_max, when set, wins.
+Not glibc (musl, macOS): nothing to do.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ DEFAULT_ARENAS = 2
 def limit_malloc_arenas(arenas: int = DEFAULT_ARENAS) -> bool:
     """True when glibc accepted the cap; False when left alone (set by the operator, or no
     glibc)."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    if os.environ.get("MALLOC_ARENA_MAX") or "arena_max" in os.environ.get(
+            "GLIBC_TUNABLES", ""):
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt

@@ -299,12 +299,16 @@ class Subscriber:
         buffer (paho's thread); `undecodable`: those dropped, their topic not UTF-8."""
         if undecodable:
             self.stats.undecodable += undecodable
-        try:
-            if self._deliver_many is not None:
-                self._deliver_many(batch)
-            else:
-                for msg in batch:
+        if self._deliver_many is None:  # one message at a time, each failing alone
+            for msg in batch:
+                try:
                     self._deliver(msg)
+                except Exception:
+                    self.stats.undecodable += 1
+                    log.debug("message dropped in the network thread", exc_info=True)
+            return
+        try:
+            self._deliver_many(batch)
         except Exception:  # never into paho's thread (the hand-over does not raise)
             self.stats.undecodable += len(batch)
             log.debug("messages dropped in the network thread", exc_info=True)

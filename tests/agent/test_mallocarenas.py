@@ -3,6 +3,7 @@ counted with glibc's own malloc_info report)."""
 
 from __future__ import annotations
 
+import ast
 import os
 import platform
 import subprocess
@@ -45,7 +46,8 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc
 
 
 def _arenas(tmp_path: Path, mode: str, env: dict[str, str] | None = None) -> tuple[str, int]:
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | (env or {})
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")} | (env or {})
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(tmp_path / f"{mode}.xml")],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
                          check=True).stdout.split()
@@ -65,7 +67,19 @@ def test_the_operators_setting_wins(tmp_path: Path) -> None:
     assert capped == "False" and 2 < n <= 4
 
 
+def test_the_glibc_tunable_wins_too(tmp_path: Path) -> None:
+    capped, n = _arenas(tmp_path, "cap", {"GLIBC_TUNABLES": "glibc.malloc.arena_max=3"})
+    assert capped == "False" and 2 < n <= 3
+
+
 def test_the_agent_run_command_caps_before_building() -> None:
-    src = (REPO / "agent" / "app" / "cli.py").read_text()
-    body = src[src.index("def cmd_run"):src.index("def cmd_once")]
-    assert body.index("limit_malloc_arenas()") < body.index("Agent(cfg")
+    """`cmd_run` calls the cap (a statement, not a comment) before it builds the Agent."""
+    tree = ast.parse((REPO / "agent" / "app" / "cli.py").read_text())
+    (cmd_run,) = [f for f in ast.walk(tree)
+                  if isinstance(f, ast.FunctionDef) and f.name == "cmd_run"]
+    calls = [c.func.id for c in ast.walk(cmd_run)
+             if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
+    assert "limit_malloc_arenas" in calls and "Agent" in calls
+    lines = {c.func.id: c.lineno for c in ast.walk(cmd_run)
+             if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+    assert lines["limit_malloc_arenas"] < lines["Agent"]

@@ -90,6 +90,10 @@ def test_a_batch_gets_the_tags_with_tags_would_give_each_point() -> None:
     want = [m.with_tags(pipeline._tags_for(target, None)) for m in batch] * 2
     assert pipeline._metrics == want
     assert [list(m.tags) for m in pipeline._metrics] == [list(m.tags) for m in want]
+    known = pipeline._metrics[len(batch):]  # the values-only path: equal tags, one dict
+    assert known[0].tags is known[1].tags is known[2].tags
+    assert known[3].tags is not known[2].tags  # the same tags in another order
+    assert known[4].tags is not known[3].tags and known[5].tags is not known[4].tags
     bare = Pipeline(base_tags={})
     bare.submit(batch, None, source=("p", "p/1"))
     bare.submit(batch, None, source=("p", "p/1"))

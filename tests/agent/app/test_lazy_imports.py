@@ -94,10 +94,11 @@ seen.append("cbor2" in sys.modules)
 LineWriter(WriterOptions(url="http://127.0.0.1:9", token="", org="o", bucket="b",
                          timeout_s=1, gzip_level=1)).close()
 seen.append("urllib3" in sys.modules and "influxdb_client" in sys.modules)
+assert "paho" not in sys.modules  # so the next step is what loads it
+from collectors.mqtt.sim import FleetOptions
+seen.append("paho" in sys.modules and "collectors.mqtt.sim.fleet" in sys.modules)
 from collectors.iot_gateways.sparkplug import Sparkplug
 seen.append("google.protobuf" in sys.modules)
-from collectors.mqtt.sim import FleetOptions
-seen.append("paho" in sys.modules)
 print(" ".join(str(x) for x in seen))
 """
 
