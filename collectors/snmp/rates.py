@@ -48,9 +48,11 @@ def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> float | None:
 # in the same order (switches of one model and port count: one map for hundreds of them),
 # copied before a device adds a key to it. A slot's stamp says which poll last touched it
 # (0: no baseline), so end() needs no set of touched keys.
-# Discontinuity times are TimeStamps (0..2^32-1) and only compared for equality; an array
-# slot holds 0..2^64-2, 2^64-1 marks "none", anything else a device sends is folded in.
-_NO_DISCONTINUITY = 2**64 - 1
+# Discontinuity times are TimeStamps (0..2^32-1) and only compared for equality; a slot
+# holds 0 for "none" (a cached small int: nothing allocated per read on the common path),
+# t + 1 for a time t below 2^64 - 1, and anything else a device sends folded in.
+_NO_DISCONTINUITY = 0
+_DISC_LIMIT = 2**64 - 1
 # key → slot maps kept for sharing: a campus has a few layouts per model and port count;
 # past the bound the oldest is let go (devices using it keep it, new ones make their own)
 _SHARED_MAX = 256
@@ -59,7 +61,7 @@ _shared: dict[tuple[Hashable, ...], dict[Hashable, int]] = {}
 
 def _folded(discontinuity: int) -> int:
     """A discontinuity no TimeStamp can be (negative, huge): still compared for equality."""
-    return hash(discontinuity) % _NO_DISCONTINUITY
+    return hash(discontinuity) % (_DISC_LIMIT - 1) + 1
 
 
 class RateTracker:
@@ -116,8 +118,8 @@ class RateTracker:
         p_value, p_t, p_disc = values[slot], times[slot], discs[slot]
         if discontinuity is None:
             disc = _NO_DISCONTINUITY
-        elif 0 <= discontinuity < _NO_DISCONTINUITY:
-            disc = discontinuity
+        elif 0 <= discontinuity < _DISC_LIMIT:
+            disc = discontinuity + 1
         else:
             disc = _folded(discontinuity)
         try:
