@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from operator import add
 
 from agent.core.lineprotocol import render_many
 from agent.core.model import Metric, MetricKind
@@ -84,8 +85,11 @@ class Campus:
                 self.health_sums[(meas, dev)] = [0.0] * len(fields)
 
     def values_per_tick(self) -> int:
-        return len(self.ports) * len(IF_FIELDS) + len(self.devices) * sum(
-            len(f) for f in HEALTH.values())
+        return self.values_per_tick_of(len(self.devices))
+
+    @staticmethod
+    def values_per_tick_of(switches: int) -> int:
+        return switches * (PORTS * len(IF_FIELDS) + sum(len(f) for f in HEALTH.values()))
 
     def tick(self, ts_ns: int) -> list[str]:
         """One 60 s poll of the whole campus, as line protocol."""
@@ -128,9 +132,7 @@ class Campus:
             in_u = in_bps / (speed * 1e6) * 100
             out_u = out_bps / (speed * 1e6) * 100
             vals = (*c, speed, 1, oper, in_bps, out_bps, in_u, out_u)
-            sums = port.sums
-            for i, v in enumerate(vals):
-                sums[i] += v
+            port.sums = [*map(add, port.sums, vals)]  # one C loop: the replay runs 4,320 ticks
             append(Metric("snmp_interface", port.tags, dict(zip(IF_FIELDS, vals, strict=True)),
                           ts_ns, counter))
         hs = self.health_sums

@@ -2,7 +2,7 @@
 (`PushOutput.run` with the `influxdb` exporter: peek → decode → gzip → HTTP → ack), in a
 process of its own so the bench can read its CPU and RSS from /proc. Exits when the queue is
 empty and prints one JSON line: CPU seconds and points from the first send to the end
-(imports and start-up left out). Usage: drain.py QUEUE_DB URL BATCH_POINTS"""
+(imports and start-up left out). Usage: drain.py QUEUE_DB URL BATCH_POINTS LIMIT_SECONDS"""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from config.models import QueueOptions  # noqa: E402
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter  # noqa: E402
 
 
-async def drain(db: Path, url: str, batch: int) -> None:
+async def drain(db: Path, url: str, batch: int, limit_s: int) -> None:
     exporter = InfluxExporter(InfluxConfig(url=url, timeout_secs=120))
     queue = DiskQueue(db, 2**40, block_items=batch)
     out = PushOutput(QueueSink("influxdb/central", queue, exporter.accepts,
@@ -34,7 +34,7 @@ async def drain(db: Path, url: str, batch: int) -> None:
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     stop = asyncio.Event()
     runner = asyncio.create_task(out.run(stop))
-    for _ in range(36_000):  # bounded: two hours
+    for _ in range(limit_s * 5):  # bounded by the caller's limit
         if not queue.stats().rows:
             break
         await asyncio.sleep(0.2)
@@ -48,4 +48,4 @@ async def drain(db: Path, url: str, batch: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(drain(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
+    asyncio.run(drain(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))

@@ -34,6 +34,18 @@ on this box. `OUTAGE_PEER_MINUTES=N` feeds vmagent only the first N ticks (its q
 ~21 bytes a value: 72 h of the campus is ~82 GiB, more than this disk has free); its bytes
 per value are then over the values it was given. The "hours in 16 GiB" figures are
 extrapolated from the measured bytes per value. Ends with one JSON line.
+
+`OUTAGE_WORKDIR=DIR` keeps the run in DIR instead of a temporary directory, so a run longer
+than the machine stays up resumes where it stopped when started again with the same
+environment (the 72 h replay needs ~3.5 hours of this 2-core box). Progress is in
+DIR/state.json; the campus generator (its random state and per-series sums) is pickled every
+`CHECKPOINT` ticks after the queue has committed them. On resume the queue rows past the last
+checkpoint are deleted (each tick is whole puts, so a row never spans two ticks) and the
+replay goes on from there; CPU counted before the checkpoint is kept, CPU spent on the ticks
+replayed again is not counted twice. A drain that was cut off goes on draining (the agent's
+own restart path: what was acknowledged is gone from the queue, the batch in flight may be
+resent, which the exactly-once check would then report). DIR is removed after a successful
+run unless OUTAGE_KEEP=1.
 """
 
 from __future__ import annotations
@@ -41,9 +53,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -72,6 +86,7 @@ LIMIT_S = 1200 + MINUTES * SWITCHES // 100
 FLUSH = 5000  # lines per queue put (one agent flush) and per POST to vmagent
 OUTAGE_H = 72
 BUDGET = 16 * 2**30
+CHECKPOINT = 30  # ticks between generator checkpoints in a resumable run (~0.6 CPU-s each)
 
 
 def free_port() -> int:
@@ -164,42 +179,141 @@ def vmagent_drained(port: int) -> bool:
     return bool(pending) and sum(pending) == 0 and sent > 0
 
 
-def queue_phase(work: Path, campus: Campus, start_ns: int, vmagent_port: int,
-                vmagent_pid: int) -> tuple[Path, float, float, int, int]:
-    """Queue MINUTES ticks (vmagent: the first PEER_MINUTES); returns (queue file, our CPU-s,
-    vmagent CPU-s, values queued by us, values queued by vmagent)."""
-    db = work / "agent" / "data" / "queue" / "influxdb_central.db"
-    q = DiskQueue(db, BUDGET)
-    ours = 0.0
-    c_peer = cpu_pid(vmagent_pid)
+class Run:
+    """The run's progress, kept in work/state.json (atomically replaced) so it can resume."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.path = work / "state.json"
+        self.campus_path = work / "campus.pickle"
+        self.db = work / "agent" / "data" / "queue" / "influxdb_central.db"
+        want = {"minutes": MINUTES, "switches": SWITCHES, "peer_minutes": PEER_MINUTES}
+        self.state: dict[str, Any] = (json.loads(self.path.read_text())
+                                      if self.path.exists() else {})
+        if self.state and self.state.get("config") != want:
+            raise SystemExit(f"{work} holds a run of {self.state.get('config')}, not {want}")
+        if not self.state:
+            self.state = {"config": want, "start_ns": (time.time_ns() // 60_000_000_000
+                                                       - MINUTES) * 60_000_000_000,
+                          "queued_ticks": 0, "queue_cpu_s": 0.0, "queue_wall_s": 0.0,
+                          # vmagent's queue directory is per remote URL: the same port to
+                          # fill it and, in a later invocation, to drain it
+                          "vmagent_remote_port": free_port()}
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state, indent=1))
+        os.replace(tmp, self.path)
+
+    def save_campus(self, campus: Campus) -> None:
+        tmp = self.campus_path.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(campus, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.campus_path)
+
+    def load_campus(self) -> Campus:
+        if not self.campus_path.exists():
+            return Campus(SWITCHES)
+        with self.campus_path.open("rb") as f:
+            campus: Campus = pickle.load(f)  # our own checkpoint file
+        return campus
+
+
+def cut_queue_after(db: Path, items: int) -> None:
+    """Delete the queue rows past the first `items` items (the ticks queued after the last
+    checkpoint, queued again on resume). Rows hold whole puts and a tick is whole puts, so the
+    cut falls on a row boundary; anything else means the file is not this run's."""
+    if not db.exists():
+        if items:
+            raise SystemExit(f"{db} is missing but the checkpoint says {items:,} items")
+        return
+    con = sqlite3.connect(db, isolation_level=None)
+    try:
+        total, cut = 0, None
+        for row_id, n in con.execute("SELECT id, items FROM queue ORDER BY id"):
+            if total == items:
+                cut = row_id
+                break
+            total += n
+        if total != items:
+            raise SystemExit(f"{db}: no row boundary at {items:,} items (the checkpoint's); "
+                             "not this run's queue")
+        if cut is not None:
+            con.execute("DELETE FROM queue WHERE id >= ?", (cut,))
+            print(f"  resumed: deleted the queue rows past the checkpoint (from row {cut})",
+                  flush=True)
+    finally:
+        con.close()
+
+
+def queue_phase(run: Run, vmagent_port: int, sink_port: int) -> None:
+    """Queue MINUTES ticks into campusmon's queue and the first PEER_MINUTES into vmagent's;
+    the results go into run.state (queue_cpu_s, peer)."""
+    st = run.state
+    campus = run.load_campus()
+    points_per_tick = len(campus.ports) + 4 * len(campus.devices)
+    if campus.ticks < PEER_MINUTES and campus.ticks:  # vmagent's queue cannot be cut back
+        raise SystemExit(f"{run.work}: stopped while feeding vmagent; remove it and start over")
+    cut_queue_after(run.db, campus.ticks * points_per_tick)
+    st["queued_ticks"] = campus.ticks
+    q = DiskQueue(run.db, BUDGET)
+    vmagent = (start_vmagent(run.work, vmagent_port, sink_port) if campus.ticks < PEER_MINUTES
+               else None)
+    c_peer = cpu_pid(vmagent.proc.pid) if vmagent else 0.0
     url = f"http://127.0.0.1:{vmagent_port}/write"
     every = 10 if MINUTES <= 120 else 60
-    for t in range(MINUTES):
-        metrics = campus.tick_metrics(start_ns + t * 60 * 10**9)
-        c0 = time.process_time()
-        for k in range(0, len(metrics), FLUSH):
-            if q.put_metrics(BatchKind.METRICS, metrics[k:k + FLUSH])[1]:
-                raise SystemExit("campusmon's queue dropped points under the 16 GiB quota")
-        ours += time.process_time() - c0
-        if t < PEER_MINUTES:
-            lines = render_many(metrics)
-            for k in range(0, len(lines), FLUSH):
-                post(url, "\n".join(lines[k:k + FLUSH]).encode())
-        if t % every == every - 1:
-            print(f"  queued {t + 1}/{MINUTES} simulated minutes ({ours:.0f} CPU-s in our "
-                  f"queue so far)", flush=True)
-    q.close()  # the last connection checkpoints the WAL into the file
-    per_tick = campus.values_per_tick()
-    return db, ours, cpu_pid(vmagent_pid) - c_peer, MINUTES * per_tick, PEER_MINUTES * per_tick
+    ours = 0.0
+    wall0 = time.monotonic()
+    try:
+        for t in range(campus.ticks, MINUTES):
+            metrics = campus.tick_metrics(st["start_ns"] + t * 60 * 10**9)
+            c0 = time.process_time()
+            for k in range(0, len(metrics), FLUSH):
+                if q.put_metrics(BatchKind.METRICS, metrics[k:k + FLUSH])[1]:
+                    raise SystemExit("campusmon's queue dropped points under the 16 GiB quota")
+            ours += time.process_time() - c0
+            if vmagent is not None:
+                lines = render_many(metrics)
+                for k in range(0, len(lines), FLUSH):
+                    post(url, "\n".join(lines[k:k + FLUSH]).encode())
+                if t == PEER_MINUTES - 1:  # stopped gracefully: in-memory blocks reach disk
+                    st["peer"] = {"queue_cpu_s": cpu_pid(vmagent.proc.pid) - c_peer,
+                                  "values": PEER_MINUTES * campus.values_per_tick(),
+                                  "points": PEER_MINUTES * points_per_tick}
+                    vmagent.stop()
+                    vmagent = None
+                    st["peer"]["bytes"] = dir_bytes(run.work / "vmagent-queue")
+            done = t + 1
+            if done % CHECKPOINT == 0 or done == MINUTES:
+                run.save_campus(campus)  # after the queue committed tick t
+                st["queued_ticks"] = done
+                st["queue_cpu_s"] += ours
+                st["queue_wall_s"] += time.monotonic() - wall0
+                ours, wall0 = 0.0, time.monotonic()
+                run.save()
+            if done % every == 0:
+                print(f"  queued {done}/{MINUTES} simulated minutes "
+                      f"({st['queue_cpu_s'] + ours:.0f} CPU-s in our queue so far)", flush=True)
+    finally:
+        if vmagent is not None:
+            vmagent.stop()
+        q.close()  # the last connection checkpoints the WAL into the file
+    st["queued"] = {"values": MINUTES * campus.values_per_tick(),
+                    "points": MINUTES * points_per_tick,
+                    "bytes": run.db.stat().st_size + sum(
+                        p.stat().st_size for p in run.db.parent.glob(run.db.name + "-*"))}
+    run.save()
 
 
-def drain_campusmon(work: Path, vm_port: int) -> tuple[float, int, float, float]:
+def drain_campusmon(work: Path, db: Path, vm_port: int) -> tuple[float, int, float, float]:
     """(CPU-s from the first send to empty, points drained, median and peak RSS MB)."""
-    db = work / "agent" / "data" / "queue" / "influxdb_central.db"
     out = work / "drain.json"
     proc = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, str(Path(__file__).parent / "drain.py"), str(db),
-         f"http://127.0.0.1:{vm_port}", str(FLUSH)], cwd=REPO, stdout=out.open("wb"),
+         f"http://127.0.0.1:{vm_port}", str(FLUSH), str(LIMIT_S)], cwd=REPO,
+        stdout=out.open("wb"),
         stderr=(work / "drain.log").open("wb"))
     rss: list[float] = []
     try:
@@ -316,90 +430,110 @@ def verify(vm_port: int, campus: Campus, start_ns: int) -> tuple[int, int]:
     return checked, bad
 
 
+def run_phases(run: Run) -> None:
+    """Each phase not yet in run.state: queue, drain ours, drain vmagent's, verify."""
+    st, work = run.state, run.work
+    vm_port, vmagent_port, sink_port = free_port(), free_port(), st["vmagent_remote_port"]
+    if "queued" not in st:
+        print(f"outage: {MINUTES} simulated minutes of {SWITCHES} switches "
+              f"({Campus.values_per_tick_of(SWITCHES):,} values a minute), VictoriaMetrics "
+              f"stopped; {st['queued_ticks']} queued before", flush=True)
+        queue_phase(run, vmagent_port, sink_port)
+        q, p = st["queued"], st["peer"]
+        print(f"queued {q['values']:,} values ({q['points']:,} points): campusmon "
+              f"{q['bytes'] / 2**20:.1f} MiB ({q['bytes'] / q['values']:.3f} B/value), vmagent "
+              f"{p['bytes'] / 2**20:.1f} MiB ({p['bytes'] / p['values']:.3f} B/value over the "
+              f"{p['values']:,} values of its {PEER_MINUTES} minutes); queueing took "
+              f"{st['queue_wall_s']:.0f} s wall", flush=True)
+    if "verify" in st:
+        return
+    vm = start_vm(work, vm_port)  # its data directory is in work: a resumed run keeps it
+    try:
+        if "drain" not in st:
+            c_vm, t0 = cpu_pid(vm.proc.pid), time.monotonic()
+            cpu, points, rss_med, rss_peak = drain_campusmon(work, run.db, vm_port)
+            st["drain"] = {"cpu_s": cpu, "points": points, "rss_median_mb": rss_med,
+                           "rss_peak_mb": rss_peak, "wall_s": time.monotonic() - t0,
+                           "vm_ingest_cpu_s": cpu_pid(vm.proc.pid) - c_vm}
+            run.save()
+            print(f"campusmon drained {points:,} points in {st['drain']['wall_s']:.0f} s wall "
+                  f"(VictoriaMetrics ingest meanwhile: {st['drain']['vm_ingest_cpu_s']:.0f} "
+                  "CPU-s)", flush=True)
+        if "peer_drain" not in st:
+            peer_cpu, peer_rss = drain_vmagent(work, vmagent_port, sink_port)
+            st["peer_drain"] = {"cpu_s": peer_cpu, "rss_peak_mb": peer_rss}
+            run.save()
+        t1 = time.monotonic()
+        with run.campus_path.open("rb") as f:
+            campus: Campus = pickle.load(f)  # our own checkpoint, after the last tick
+        checked, bad = verify(vm_port, campus, st["start_ns"])
+        st["verify"] = {"series": checked, "mismatches": bad, "wall_s": time.monotonic() - t1}
+        run.save()
+    finally:
+        vm.stop()
+
+
+def report(st: dict[str, Any]) -> None:
+    q, p, d, pd, v = st["queued"], st["peer"], st["drain"], st["peer_drain"], st["verify"]
+    ours_bpv, peer_bpv = q["bytes"] / q["values"], p["bytes"] / p["values"]
+    # the 16 GiB and 72 h figures are for the 1,000-switch campus whatever was replayed
+    # (values scale with the switches: every switch has the same ports and fields)
+    per_hour = Campus.values_per_tick_of(1000) * 60
+    hours_ours = BUDGET / (ours_bpv * per_hour)
+    hours_peer = BUDGET / (peer_bpv * per_hour)
+    how = ("measured" if MINUTES >= OUTAGE_H * 60 and SWITCHES == 1000
+           else f"extrapolated from {MINUTES} min of {SWITCHES} switches")
+    queue_100k = st["queue_cpu_s"] * 100_000 / q["points"]
+    drain_100k = d["cpu_s"] * 100_000 / d["points"]
+    print(f"72 h of the 1,000-switch campus ({per_hour * OUTAGE_H / 1e9:.2f} billion values, "
+          f"{how}): campusmon {ours_bpv * per_hour * OUTAGE_H / 2**30:.1f} GiB (this run's "
+          f"queue file: {q['bytes'] / 2**30:.2f} GiB); vmagent "
+          f"{peer_bpv * per_hour * OUTAGE_H / 2**30:.1f} GiB")
+    print(f"largest outage in 16 GiB: campusmon {hours_ours:.0f} h, vmagent {hours_peer:.0f} h")
+    print(f"CPU-s per 100k points to queue: campusmon {queue_100k:.2f}, vmagent "
+          f"{p['queue_cpu_s'] * 100_000 / p['points']:.2f} (its /write parsing + queueing)")
+    print(f"CPU-s per 100k points to drain: campusmon {drain_100k:.2f} (output loop: decode + "
+          f"gzip + HTTP + ack), vmagent {pd['cpu_s'] * 100_000 / p['points']:.2f}")
+    print(f"VictoriaMetrics ingest: {d['vm_ingest_cpu_s'] * 100_000 / d['points']:.2f} CPU-s "
+          f"per 100k points; per-series check {v['wall_s']:.0f} s wall")
+    print(f"RSS while draining: campusmon median {d['rss_median_mb']:.0f} MB, peak "
+          f"{d['rss_peak_mb']:.0f} MB; vmagent peak {pd['rss_peak_mb']:.0f} MB")
+    print(f"exactly once: {v['series']:,} series checked (count and sum of every field over "
+          f"the window), {v['mismatches']} mismatches")
+    if v["mismatches"]:
+        raise SystemExit("points lost or duplicated")
+    print(json.dumps({"bench": "outage", "unit": "bytes_per_value_on_disk",
+                      "campusmon": round(ours_bpv, 3), "peer": "vmagent_1.79_persistent_queue",
+                      "peer_value": round(peer_bpv, 3), "ratio": round(ours_bpv / peer_bpv, 3),
+                      "simulated_minutes": MINUTES, "switches": SWITCHES,
+                      "queue_bytes": q["bytes"],
+                      "queue_cpu_s_per_100k_points": round(queue_100k, 3),
+                      "drain_cpu_s_per_100k_points": round(drain_100k, 3),
+                      "hours_in_16GiB": round(hours_ours, 1),
+                      "peer_hours_in_16GiB": round(hours_peer, 1),
+                      "exactly_once_series": v["series"]}))
+
+
 def main() -> None:
     for b in ("victoria-metrics", "vmagent", "taskset"):
         if shutil.which(b) is None:
             raise SystemExit(f"{b} is not installed (make system-deps)")
     os.sched_setaffinity(0, {0})
-    with tempfile.TemporaryDirectory(prefix="bench-outage-") as tmp:
-        work = Path(tmp)
-        vm_port, vmagent_port, sink_port = free_port(), free_port(), free_port()
-        t_start = time.monotonic()
-        campus = Campus(SWITCHES)
-        start_ns = (time.time_ns() // 60_000_000_000 - MINUTES) * 60_000_000_000
-        print(f"outage: {MINUTES} simulated minutes of {SWITCHES} switches "
-              f"({campus.values_per_tick():,} values a minute), VictoriaMetrics stopped",
-              flush=True)
-        vmagent = start_vmagent(work, vmagent_port, sink_port)  # its remote is down
-        try:
-            db, ours_q, peer_q, values, peer_values = queue_phase(
-                work, campus, start_ns, vmagent_port, vmagent.proc.pid)
-        finally:
-            vmagent.stop()
-        t_queued = time.monotonic()
-        points_per_tick = len(campus.ports) + 4 * len(campus.devices)
-        lines = campus.ticks * points_per_tick
-        peer_lines = PEER_MINUTES * points_per_tick
-        ours_bytes = db.stat().st_size + sum(
-            p.stat().st_size for p in db.parent.glob(db.name + "-*"))
-        peer_bytes = dir_bytes(work / "vmagent-queue")
-        ours_bpv, peer_bpv = ours_bytes / values, peer_bytes / peer_values
-        # the 16 GiB and 72 h figures are for the 1,000-switch campus whatever was replayed
-        # (values scale with the switches: every switch has the same ports and fields)
-        per_hour = campus.values_per_tick() * 60 * 1000 // SWITCHES
-        print(f"queued {values:,} values ({lines:,} points): campusmon {ours_bytes / 2**20:.1f} "
-              f"MiB ({ours_bpv:.3f} B/value), vmagent {peer_bytes / 2**20:.1f} MiB "
-              f"({peer_bpv:.3f} B/value over the {peer_values:,} values of its "
-              f"{PEER_MINUTES} minutes); queueing took {t_queued - t_start:.0f} s wall",
-              flush=True)
-
-        vm = start_vm(work, vm_port)
-        try:
-            c_vm, t0 = cpu_pid(vm.proc.pid), time.monotonic()
-            ours_d, drained, rss_med, rss_peak = drain_campusmon(work, vm_port)
-            vm_ingest, t_drained = cpu_pid(vm.proc.pid) - c_vm, time.monotonic()
-            print(f"campusmon drained {drained:,} points in {t_drained - t0:.0f} s wall "
-                  f"(VictoriaMetrics ingest meanwhile: {vm_ingest:.0f} CPU-s)", flush=True)
-            peer_d, peer_rss = drain_vmagent(work, vmagent_port, sink_port)
-            t1 = time.monotonic()
-            checked, bad = verify(vm_port, campus, start_ns)
-            t_check = time.monotonic() - t1
-        finally:
-            vm.stop()
-        per100k = 100_000 / lines
-        hours_ours = BUDGET / (ours_bpv * per_hour)
-        hours_peer = BUDGET / (peer_bpv * per_hour)
-        need = ours_bpv * per_hour * OUTAGE_H / 2**30
-        how = ("measured" if MINUTES >= OUTAGE_H * 60 and SWITCHES == 1000
-               else f"extrapolated from {MINUTES} min of {SWITCHES} switches")
-        print(f"72 h of the 1,000-switch campus ({per_hour * OUTAGE_H / 1e9:.2f} billion "
-              f"values, {how}): "
-              f"campusmon {need:.1f} GiB; vmagent {peer_bpv * per_hour * OUTAGE_H / 2**30:.1f} "
-              f"GiB")
-        print(f"largest outage in 16 GiB: campusmon {hours_ours:.0f} h, vmagent "
-              f"{hours_peer:.0f} h")
-        print(f"CPU-s per 100k points to queue: campusmon {ours_q * per100k:.2f}, vmagent "
-              f"{peer_q * 100_000 / peer_lines:.2f} (its /write parsing + queueing)")
-        print(f"CPU-s per 100k points to drain: campusmon {ours_d * 100_000 / drained:.2f} "
-              f"(output loop: decode + gzip + HTTP + ack), vmagent "
-              f"{peer_d * 100_000 / peer_lines:.2f}")
-        print(f"VictoriaMetrics ingest: {vm_ingest * per100k:.2f} CPU-s per 100k points; "
-              f"per-series check {t_check:.0f} s wall")
-        print(f"RSS while draining: campusmon median {rss_med:.0f} MB, peak {rss_peak:.0f} MB; "
-              f"vmagent peak {peer_rss:.0f} MB")
-        print(f"exactly once: {checked:,} series checked (count and sum of every field over "
-              f"the window), {bad} mismatches; bench took {time.monotonic() - t_start:.0f} s")
-        if bad:
-            raise SystemExit("points lost or duplicated")
-    print(json.dumps({"bench": "outage", "unit": "bytes_per_value_on_disk",
-                      "campusmon": round(ours_bpv, 3), "peer": "vmagent_1.79_persistent_queue",
-                      "peer_value": round(peer_bpv, 3), "ratio": round(ours_bpv / peer_bpv, 3),
-                      "simulated_minutes": MINUTES, "switches": SWITCHES,
-                      "queue_cpu_s_per_100k_points": round(ours_q * per100k, 3),
-                      "drain_cpu_s_per_100k_points": round(ours_d * 100_000 / drained, 3),
-                      "hours_in_16GiB": round(hours_ours, 1),
-                      "peer_hours_in_16GiB": round(hours_peer, 1),
-                      "exactly_once_series": checked}))
+    t_start = time.monotonic()
+    keep = os.environ.get("OUTAGE_WORKDIR")
+    with contextlib.ExitStack() as stack:
+        if keep:
+            work = Path(keep)
+            work.mkdir(parents=True, exist_ok=True)
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-outage-")))
+        run = Run(work)
+        run.save()
+        run_phases(run)
+        print(f"this invocation took {time.monotonic() - t_start:.0f} s", flush=True)
+        report(run.state)
+        if keep and os.environ.get("OUTAGE_KEEP") != "1":
+            shutil.rmtree(work)
 
 
 if __name__ == "__main__":
