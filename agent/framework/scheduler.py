@@ -360,7 +360,17 @@ class ListenerRunner:
         while not stop.is_set():
             task = asyncio.create_task(self.listener.run(ctx), name=self.instance_id)
             stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait({task, stopper},
+                                             return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # cancelled from outside: the listener goes too, or its connections outlive
+                # it beside the next one's (two MQTT clients with one client id throw each
+                # other off the broker, several times a second)
+                task.cancel()
+                stopper.cancel()
+                await asyncio.gather(task, stopper, return_exceptions=True)
+                raise
             if stopper in done:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -38,7 +38,9 @@ Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 class Loop:
     name: str
     run: Runner
-    progress: Callable[[], float] | None  # monotonic time of the last completed iteration
+    # monotonic time of the last completed iteration; None: the loop blocks by design (a
+    # listener) and is not watched, only restarted when it ends
+    progress: Callable[[], float] | None
     period_s: float  # expected time between progress reports
     started: float = 0.0
     restarts: int = 0
@@ -130,7 +132,7 @@ class Supervisor:
         now = self.clock()
         stuck = []
         for lp in self.loops:
-            if lp.task is None or lp.task.done() or lp.stalled:
+            if lp.progress is None or lp.task is None or lp.task.done() or lp.stalled:
                 continue
             age = lp.age(now)
             if age > self.limit(lp):

@@ -130,3 +130,22 @@ async def test_the_watchdog_restarts_a_hung_loop() -> None:
     assert lp.stalls >= 2
     m = sup.metrics(1)[0]
     assert m.tags == {"loop": "hangs"} and m.fields["stalls_total"] == lp.stalls
+
+
+async def test_a_loop_without_progress_is_never_called_stuck() -> None:
+    """A listener blocks by design and reports no progress: the watchdog leaves it alone
+    (it once cancelled every listener after three periods, every time)."""
+    stop = asyncio.Event()
+    starts: list[int] = []
+
+    async def listens(stop: asyncio.Event) -> None:
+        starts.append(1)
+        await stop.wait()
+
+    sup = Supervisor(stop, min_stall_s=0.1, stall_periods=1)
+    sup.add("listener", listens, period_s=0.1)
+    runner = asyncio.create_task(sup.run())
+    await asyncio.sleep(1.0)  # ten limits, several watchdog passes
+    stop.set()
+    await runner
+    assert (len(starts), sup.loops[0].stalls, sup.loops[0].restarts) == (1, 0, 0)

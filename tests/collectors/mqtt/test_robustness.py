@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from agent.framework.scheduler import ListenerRunner
+from agent.framework.supervise import Supervisor
+from agent.framework.telemetry import PluginStats
 from collectors.mqtt.classes import IotClass
 from tests.collectors.mqtt.helpers import (
     Recorder,
@@ -190,3 +194,44 @@ async def test_event_loop_stall_drops_are_counted_and_logged_once(
     assert rec.metrics("mqtt_client")[-1].fields["dropped_total"] == h.dropped
     starts = [r for r in caplog.records if "dropping, counted" in r.getMessage()]
     assert len(starts) == 1
+
+
+@pytest.mark.timeout(60)
+async def test_supervised_listener_keeps_its_one_connection(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """Under the agent's supervisor with the watchdog's limit cut to 0.1 s, the listener (it
+    blocks by design) is never called stuck, and a runner cancelled from outside takes the
+    listener's client with it. Both once failed together: the watchdog restarted the MQTT
+    listener every 180 s and each restart left the old client connected, so clients with one
+    client id threw each other off the broker several times a second (CPU, lost messages)."""
+    inv = inventory([iot_device(unique("env"), IotClass.ENV_SENSOR, heartbeat_secs=600)])
+    lst = make_listener({"host": mosquitto.host, "port": mosquitto.port,
+                         "report_interval_secs": 0.2}, inv, tmp_path)
+
+    def runner() -> ListenerRunner:
+        return ListenerRunner("mqtt/test", lst, targets_of(inv), lambda *_: None,
+                              PluginStats("mqtt", "mqtt/test"))
+
+    stop = asyncio.Event()
+    sup = Supervisor(stop, min_stall_s=0.1, stall_periods=1)
+    sup.add("mqtt/test", runner().run, period_s=0.1)
+    supervising = asyncio.create_task(sup.run())
+    try:
+        await wait_connected(lst)
+        await asyncio.sleep(1.5)  # fifteen limits, several watchdog passes
+        assert lst.subscriber is not None
+        assert sup.loops[0].stalls == 0
+        assert (lst.subscriber.stats.connects, lst.subscriber.stats.disconnects) == (1, 0)
+    finally:
+        stop.set()
+        await supervising
+        await lst.close()
+
+    alone = asyncio.create_task(runner().run(asyncio.Event()))
+    await wait_connected(lst)
+    sub = lst.subscriber
+    assert sub is not None and sub.thread_alive()
+    alone.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await alone
+    assert not sub.thread_alive(), "the cancelled runner left its MQTT client running"
