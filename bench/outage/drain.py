@@ -1,16 +1,30 @@
 """Drain one disk queue into an InfluxDB-compatible URL the way the agent's output loop does
 (`PushOutput.run` with the `influxdb` exporter: peek → decode → gzip → HTTP → ack), in a
 process of its own so the bench can read its CPU and RSS from /proc. Exits when the queue is
-empty and prints one JSON line: CPU seconds and points from the first send to the end
-(imports and start-up left out). Usage: drain.py QUEUE_DB URL BATCH_POINTS LIMIT_SECONDS"""
+empty, or on SIGTERM after the batch in flight is acknowledged (the agent's own stop: a
+resumed drain sends nothing twice), and prints one JSON line: CPU seconds and points sent
+from the first send to the end (imports and start-up left out), and whether it is empty.
+Usage: drain.py QUEUE_DB URL BATCH_POINTS LIMIT_SECONDS"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import resource
+import signal
 import sys
 from pathlib import Path
+
+# SIGTERM asks for a clean stop, also while the imports below still run
+STOP_ASKED = False
+
+
+def _ask_stop(*_: object) -> None:
+    global STOP_ASKED
+    STOP_ASKED = True
+
+
+signal.signal(signal.SIGTERM, _ask_stop)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -30,21 +44,23 @@ async def drain(db: Path, url: str, batch: int, limit_s: int) -> None:
                                PluginStats("influxdb", "influxdb/central")), exporter,
                      QueueOptions(batch_max_points=batch))
     await exporter.start()
-    points = queue.stats().items
+    items = queue.stats().items
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     stop = asyncio.Event()
     runner = asyncio.create_task(out.run(stop))
     for _ in range(limit_s * 5):  # bounded by the caller's limit
-        if not queue.stats().rows:
+        if not queue.stats().rows or STOP_ASKED:
             break
         await asyncio.sleep(0.2)
     stop.set()
     await runner
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     await exporter.close()
+    left = queue.stats().items
     queue.close()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    print(json.dumps({"cpu_seconds": cpu, "points": points}), flush=True)
+    print(json.dumps({"cpu_seconds": cpu, "points": items - left, "empty": left == 0}),
+          flush=True)
 
 
 if __name__ == "__main__":

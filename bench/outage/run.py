@@ -44,8 +44,12 @@ checkpoint are deleted (each tick is whole puts, so a row never spans two ticks)
 replay goes on from there; CPU counted before the checkpoint is kept, CPU spent on the ticks
 replayed again is not counted twice. A drain that was cut off goes on draining (the agent's
 own restart path: what was acknowledged is gone from the queue, the batch in flight may be
-resent, which the exactly-once check would then report). DIR is removed after a successful
-run unless OUTAGE_KEEP=1.
+resent, which the exactly-once check would then report). `OUTAGE_UNTIL=EPOCH_SECONDS` ends
+an invocation cleanly before that time instead: the replay at its next checkpoint, the drain
+after the batch in flight is acknowledged (SIGTERM to drain.py: the agent's own stop) and with
+VictoriaMetrics stopped gracefully, so its last ingested points are on disk; the invocation
+then exits with status 3 and the next one goes on. DIR is removed after a successful run
+unless OUTAGE_KEEP=1.
 """
 
 from __future__ import annotations
@@ -87,6 +91,15 @@ FLUSH = 5000  # lines per queue put (one agent flush) and per POST to vmagent
 OUTAGE_H = 72
 BUDGET = 16 * 2**30
 CHECKPOINT = 30  # ticks between generator checkpoints in a resumable run (~0.6 CPU-s each)
+UNTIL = float(os.environ.get("OUTAGE_UNTIL", "inf"))  # epoch seconds: pause cleanly before
+
+
+class Paused(Exception):
+    """OUTAGE_UNTIL came: what was done is saved; the same command goes on."""
+
+
+def out_of_time(margin_s: float = 0.0) -> bool:
+    return time.time() + margin_s >= UNTIL
 
 
 def free_port() -> int:
@@ -293,6 +306,8 @@ def queue_phase(run: Run, vmagent_port: int, sink_port: int) -> None:
                 st["queue_wall_s"] += time.monotonic() - wall0
                 ours, wall0 = 0.0, time.monotonic()
                 run.save()
+                if out_of_time(60) and done < MINUTES:
+                    raise Paused(f"paused after {done} of {MINUTES} ticks queued")
             if done % every == 0:
                 print(f"  queued {done}/{MINUTES} simulated minutes "
                       f"({st['queue_cpu_s'] + ours:.0f} CPU-s in our queue so far)", flush=True)
@@ -307,8 +322,9 @@ def queue_phase(run: Run, vmagent_port: int, sink_port: int) -> None:
     run.save()
 
 
-def drain_campusmon(work: Path, db: Path, vm_port: int) -> tuple[float, int, float, float]:
-    """(CPU-s from the first send to empty, points drained, median and peak RSS MB)."""
+def drain_campusmon(work: Path, db: Path, vm_port: int) -> dict[str, Any]:
+    """Drain until the queue is empty or OUTAGE_UNTIL is near: CPU-s from the first send to
+    the end, points sent, whether the queue is empty, median and peak RSS MB."""
     out = work / "drain.json"
     proc = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, str(Path(__file__).parent / "drain.py"), str(db),
@@ -322,6 +338,10 @@ def drain_campusmon(work: Path, db: Path, vm_port: int) -> tuple[float, int, flo
                 rss.append(rss_mb(proc.pid))
             if proc.poll() is not None:
                 break
+            if out_of_time(180):  # ends after acknowledging the batch in flight
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=150)
+                break
             time.sleep(0.5)
         else:
             raise SystemExit(f"the queue did not drain in {LIMIT_S} s")
@@ -331,10 +351,11 @@ def drain_campusmon(work: Path, db: Path, vm_port: int) -> tuple[float, int, flo
         proc.wait(timeout=60)
     if proc.returncode != 0:
         raise SystemExit(f"drain failed: {(work / 'drain.log').read_text()[-2000:]}")
-    res = json.loads(out.read_text())
+    res: dict[str, Any] = json.loads(out.read_text())
     rss = [x for x in rss if x > 0]
-    return (float(res["cpu_seconds"]), int(res["points"]), statistics.median(rss or [0.0]),
-            max(rss or [0.0]))
+    res["rss_median_mb"] = statistics.median(rss or [0.0])
+    res["rss_peak_mb"] = max(rss or [0.0])
+    return res
 
 
 SINK = """
@@ -451,14 +472,28 @@ def run_phases(run: Run) -> None:
     try:
         if "drain" not in st:
             c_vm, t0 = cpu_pid(vm.proc.pid), time.monotonic()
-            cpu, points, rss_med, rss_peak = drain_campusmon(work, run.db, vm_port)
-            st["drain"] = {"cpu_s": cpu, "points": points, "rss_median_mb": rss_med,
-                           "rss_peak_mb": rss_peak, "wall_s": time.monotonic() - t0,
-                           "vm_ingest_cpu_s": cpu_pid(vm.proc.pid) - c_vm}
+            part = drain_campusmon(work, run.db, vm_port)
+            part["wall_s"] = time.monotonic() - t0
+            part["vm_ingest_cpu_s"] = cpu_pid(vm.proc.pid) - c_vm
+            parts = st.setdefault("drain_parts", [])
+            parts.append(part)
             run.save()
-            print(f"campusmon drained {points:,} points in {st['drain']['wall_s']:.0f} s wall "
-                  f"(VictoriaMetrics ingest meanwhile: {st['drain']['vm_ingest_cpu_s']:.0f} "
-                  "CPU-s)", flush=True)
+            print(f"campusmon drained {part['points']:,} points in {part['wall_s']:.0f} s wall "
+                  f"(VictoriaMetrics ingest meanwhile: {part['vm_ingest_cpu_s']:.0f} CPU-s)",
+                  flush=True)
+            if not part["empty"]:
+                raise Paused(f"paused while draining ({sum(p['points'] for p in parts):,} "
+                             "points sent so far)")
+            st["drain"] = {
+                "cpu_s": sum(p["cpu_seconds"] for p in parts),
+                "points": sum(p["points"] for p in parts),
+                "wall_s": sum(p["wall_s"] for p in parts),
+                "vm_ingest_cpu_s": sum(p["vm_ingest_cpu_s"] for p in parts),
+                "rss_median_mb": statistics.median(p["rss_median_mb"] for p in parts),
+                "rss_peak_mb": max(p["rss_peak_mb"] for p in parts)}
+            run.save()
+        if out_of_time(600):
+            raise Paused("paused before the check (it needs up to half an hour)")
         if "peer_drain" not in st:
             peer_cpu, peer_rss = drain_vmagent(work, vmagent_port, sink_port)
             st["peer_drain"] = {"cpu_s": peer_cpu, "rss_peak_mb": peer_rss}
@@ -529,7 +564,12 @@ def main() -> None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-outage-")))
         run = Run(work)
         run.save()
-        run_phases(run)
+        try:
+            run_phases(run)
+        except Paused as why:
+            print(f"{why}; this invocation took {time.monotonic() - t_start:.0f} s. The same "
+                  f"command goes on from here ({work}/state.json)", flush=True)
+            raise SystemExit(3) from None
         print(f"this invocation took {time.monotonic() - t_start:.0f} s", flush=True)
         report(run.state)
         if keep and os.environ.get("OUTAGE_KEEP") != "1":
