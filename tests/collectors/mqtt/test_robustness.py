@@ -203,7 +203,7 @@ async def test_supervised_listener_keeps_its_one_connection(
     blocks by design) is never called stuck, and a runner cancelled from outside takes the
     listener's client with it. Both once failed together: the watchdog restarted the MQTT
     listener every 180 s and each restart left the old client connected, so clients with one
-    client id threw each other off the broker several times a second (CPU, lost messages)."""
+    client id threw each other off the broker several times a second."""
     inv = inventory([iot_device(unique("env"), IotClass.ENV_SENSOR, heartbeat_secs=600)])
     lst = make_listener({"host": mosquitto.host, "port": mosquitto.port,
                          "report_interval_secs": 0.2}, inv, tmp_path)
