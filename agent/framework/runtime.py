@@ -374,7 +374,17 @@ class Agent:
             runner = asyncio.create_task(self._run_built(built, cycle_stop))
             stop_w = asyncio.create_task(self._stop.wait())
             reload_w = asyncio.create_task(self._reload.wait())
-            await asyncio.wait({runner, stop_w, reload_w}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await asyncio.wait({runner, stop_w, reload_w},
+                                   return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # cancelled from outside (an embedding program, a test): the cycle goes too,
+                # or its loops and their connections outlive the agent
+                for t in (runner, stop_w, reload_w):
+                    t.cancel()
+                await asyncio.gather(runner, stop_w, reload_w, return_exceptions=True)
+                await self._close(built)
+                raise
             cycle_stop.set()
             await runner
             stop_w.cancel()

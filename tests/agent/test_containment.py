@@ -11,15 +11,19 @@ import logging
 from pathlib import Path
 
 import pytest
+import yaml
 
+from agent.app.builtins import builtin_registry
 from agent.core.model import Metric
 from agent.core.plugin import BatchKind, Target
 from agent.framework.diskqueue import DiskQueue
 from agent.framework.localstore import LocalStore
 from agent.framework.pipeline import Pipeline, QueueSink
 from agent.framework.rejects import Rejections
+from agent.framework.runtime import Agent
 from agent.framework.supervise import Supervisor
 from agent.framework.telemetry import PluginStats
+from config.loader import load_config
 
 HUGE = int.from_bytes(b"\x7f" + b"\xff" * 1800, "big")  # an INTEGER of 1,801 octets
 
@@ -149,3 +153,31 @@ async def test_a_loop_without_progress_is_never_called_stuck() -> None:
     stop.set()
     await runner
     assert (len(starts), sup.loops[0].stalls, sup.loops[0].restarts) == (1, 0, 0)
+
+
+async def test_an_agent_cancelled_from_outside_leaves_no_loop_running(tmp_path: Path) -> None:
+    """An embedding program (or a test) that cancels `Agent.run` gets the whole agent gone:
+    its cycle, and with it every supervised loop, is cancelled too, and its plugins closed."""
+    config = tmp_path / "agent.yaml"
+    config.write_text(yaml.safe_dump({
+        "agent": {"data_dir": str(tmp_path / "data"), "interval_secs": 0.2,
+                  "flush_interval_secs": 0.2, "local_store": {"enabled": False}},
+        "inputs": [{"type": "host", "interval_secs": 0.2}],
+    }))
+    registry = builtin_registry()
+    agent = Agent(load_config(config, registry), registry)
+    before = asyncio.all_tasks()
+    task = asyncio.create_task(agent.run())
+    for _ in range(100):  # bounded: until the cycle's loops run
+        await asyncio.sleep(0.05)
+        if agent.supervisor is not None and all(lp.task for lp in agent.supervisor.loops):
+            break
+    assert agent.supervisor is not None
+    loops = [lp.task for lp in agent.supervisor.loops]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.2)
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert left == [], [t.get_name() for t in left]
+    assert all(t is not None and t.done() for t in loops)
