@@ -157,7 +157,7 @@ async def test_a_loop_without_progress_is_never_called_stuck() -> None:
 
 async def test_an_agent_cancelled_from_outside_leaves_no_loop_running(tmp_path: Path) -> None:
     """An embedding program (or a test) that cancels `Agent.run` gets the whole agent gone:
-    its cycle, and with it every supervised loop, is cancelled too, and its plugins closed."""
+    its cycle, and with it every supervised loop, is cancelled too: no task it made is left."""
     config = tmp_path / "agent.yaml"
     config.write_text(yaml.safe_dump({
         "agent": {"data_dir": str(tmp_path / "data"), "interval_secs": 0.2,
