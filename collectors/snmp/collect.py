@@ -2,11 +2,13 @@
 
 Failures are kept per walk: a walk that stopped early keeps what arrived, and the poll goes on
 with the next walk. A timeout or an auth failure ends the poll (the device is gone or refuses
-us; more requests would only add timeouts); what was collected is kept.
+us; more requests would only add timeouts); what was collected is kept. So does a poll that
+spends its time budget: the step in progress is dropped, the steps done are kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -91,6 +93,7 @@ class _PollEnded(Exception):
 class PollResult:
     data: DeviceData
     failures: list[WalkFailure] = field(default_factory=list)
+    out_of_time: bool = False  # the poll's budget ran out before every step was read
 
 
 class DevicePoller:
@@ -150,21 +153,33 @@ class DevicePoller:
         by_oid = {vb.oid: vb for vb in vbs}
         return {o: by_oid[o.instance] for o in objs if o.instance in by_oid}
 
-    async def run(self) -> PollResult:
-        """Raises CollectError only when nothing at all arrived (the system GET failed)."""
+    async def run(self, deadline: float | None = None) -> PollResult:
+        """Raises CollectError only when nothing at all arrived (the system GET failed).
+        `deadline` (event loop time): then the poll stops and returns what it has (a TIMEOUT
+        failure says so); None: no limit but the requests' own timeouts."""
         vbs = await self.session.get([o.instance for o in O.SYSTEM])
         system = parse_system({vb.oid: vb for vb in vbs})
         # Identity from the system group alone until the vendor probes refine it.
         data = DeviceData(system=system,
                           identity=identify(Facts(system.object_id, system.descr)),
                           profiles=self.profiles)
+        budget = asyncio.timeout_at(deadline)
         try:
-            await self._identify(data)
-            await self._profiles(data)
-            self._wlan_answer(data)
-            await self._device_profiles(data)
+            async with budget:
+                await self._identify(data)
+                await self._profiles(data)
+                self._wlan_answer(data)
+                await self._device_profiles(data)
         except _PollEnded:
             pass
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            # `data` is filled step by step, so what the finished steps read is in it
+            self.failures.append(WalkFailure(
+                "poll budget", ErrorType.TIMEOUT,
+                "the poll's time ran out; kept what the finished steps read"))
+            return PollResult(data, self.failures, out_of_time=True)
         return PollResult(data, self.failures)
 
     async def _identify(self, data: DeviceData) -> None:

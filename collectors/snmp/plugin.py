@@ -7,6 +7,7 @@ lives across ticks, so the learned GETBULK size and the counter baselines persis
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from agent.core.plugin import (
 )
 from collectors.snmp.bounds import BoundedSession
 from collectors.snmp.cli import register as register_cli
-from collectors.snmp.collect import DevicePoller, ProfileMemory
+from collectors.snmp.collect import DevicePoller, ProfileMemory, WalkFailure
 from collectors.snmp.measurements import MEASUREMENTS
 from collectors.snmp.metrics import Clock, to_metrics
 from collectors.snmp.profiles.load import ProfileSet, builtin_profiles, load_profiles
@@ -119,6 +120,7 @@ class SnmpPoller:
         self.credentials = ctx.credentials
         self.inventory: Inventory = ctx.inventory
         self._reject = ctx.reject
+        self._budget_s = poll_budget(ctx.timeout_s)
         self._devices: dict[str, _Device] = {}
 
     async def start(self) -> None:
@@ -166,17 +168,25 @@ class SnmpPoller:
         return dev
 
     async def poll(self, target: Target) -> Sequence[Item]:
+        budget = self._budget_s
+        deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         dev = await self._device(target)
         clock = Clock(time.time_ns(), time.monotonic())
         result = await DevicePoller(
             dev.session, self.cfg.profiles,
             self.profile_set if Profile.HEALTH in self.cfg.profiles else None,
-            self.profile_names, dev.profile_memory).run()
+            self.profile_names, dev.profile_memory).run(deadline)
         items = to_metrics(result.data, dev.rates, clock, self.inventory, target.id)
-        if _is_server(result.data.identity.kind, target):
+        if not result.out_of_time and _is_server(result.data.identity.kind, target):
             # the 国产化 audit of servers: CPU, OS, databases and middleware (servers.py)
-            verdicts, _problems = await read_server(dev.session, result.data.system.descr)
-            items.extend(verdict_metrics(verdicts, clock.ts_ns))
+            try:
+                async with asyncio.timeout_at(deadline):
+                    verdicts, _problems = await read_server(dev.session,
+                                                            result.data.system.descr)
+                items.extend(verdict_metrics(verdicts, clock.ts_ns))
+            except TimeoutError:
+                result.failures.append(WalkFailure("server platform", ErrorType.TIMEOUT,
+                                                   "the poll's time ran out"))
         if result.failures:
             first = result.failures[0]
             detail = "; ".join(f"{f.what}: {f.error_type.value}" for f in result.failures[:5])
@@ -195,6 +205,15 @@ class SnmpPoller:
         devices, self._devices = list(self._devices.values()), {}
         for dev in devices:
             await dev.session.close()
+
+
+def poll_budget(timeout_s: float | None) -> float | None:
+    """The time a poll may read for: the framework's per-target timeout less a margin to turn
+    what was read into metrics. A poll cancelled by the framework would lose everything it
+    read; one that stops at its budget hands on what its finished steps read."""
+    if timeout_s is None:
+        return None
+    return timeout_s - max(0.1 * timeout_s, min(0.5, 0.2 * timeout_s))
 
 
 def _is_server(kind: object, target: Target) -> bool:
