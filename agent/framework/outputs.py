@@ -39,6 +39,7 @@ from config.models import QueueOptions
 
 log = logging.getLogger("campusmon.outputs")
 FRESH_SECS = 10.0  # rows younger than this are live data, sent before any backlog
+SHRINK_EVERY_SECS = 60.0  # an idle queue is offered `DiskQueue.shrink` at most this often
 RETRY_AFTER_MAX_SECS = 600.0  # a Retry-After beyond this is treated as a misconfiguration
 
 
@@ -138,6 +139,7 @@ class PushOutput:
         self.flush_interval_s = flush_interval_s
         self._last_send = 0.0
         self.progress = time.monotonic()  # last completed step, for the watchdog
+        self._next_shrink = 0.0
         # The last attempt found the centre unavailable: retries offer one queued row, not a
         # full batch, until one goes through. Decoding, rendering and posting a full batch
         # every retry while the centre is dead grew a fresh agent's RSS by ~60 MB in the
@@ -297,6 +299,9 @@ class PushOutput:
                 self.sink.notify.clear()
                 if (await asyncio.to_thread(self.sink.queue.stats)).rows:
                     continue
+                if time.monotonic() >= self._next_shrink:  # caught up: give back the disk
+                    self._next_shrink = time.monotonic() + SHRINK_EVERY_SECS
+                    await asyncio.to_thread(self.sink.queue.shrink)
                 await self._pause(5.0, wake_on_data=True)
                 self.progress = time.monotonic()
         finally:

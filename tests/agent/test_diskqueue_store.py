@@ -155,3 +155,33 @@ def test_a_full_disk_below_the_quota_counts_drops_and_recovers(tmp_path: Path) -
     finally:
         q.close()  # before unmounting: an open file keeps the mount busy
         subprocess.run(["umount", "-l", str(mnt)], check=False, timeout=30)
+
+
+def test_a_drained_backlog_gives_its_disk_back(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    q = DiskQueue(path, max_bytes=10**9)
+    for i in range(40):
+        q.put(BatchKind.METRICS, _batch(f"b{i}", 500, width=200))  # ~100 kB stored a batch
+    q.set_aside([q.peek(1)[0].id], "HTTP 400: kept for inspection")
+    backlog = [r.id for r in q.peek(10**6)]
+    q.put(BatchKind.METRICS, _batch("live", 10))  # the live tail, still to send
+    assert q.shrink(min_free_bytes=2**20) == 0  # nothing freed yet: nothing to give back
+    q.ack(backlog)
+    full = q.disk_bytes()
+    assert full > 3_000_000  # the file keeps the drained backlog's pages
+    gained = q.shrink(min_free_bytes=2**20)
+    assert gained > 0 and q.disk_bytes() == full - gained
+    assert q.disk_bytes() < full / 10
+    assert q.shrink(min_free_bytes=2**20) == 0  # once given back, nothing more to do
+    # what was still queued, the set-aside batch and the counters are as they were
+    [live] = q.peek(10**6)
+    assert live.items == 10 and live.lines[0].startswith("m,b=live,")
+    assert q.rejected_reasons() == [(500, "HTTP 400: kept for inspection")]
+    st = q.stats()
+    assert (st.rows, st.items, st.rejected_items) == (1, 10, 500)
+    q.put(BatchKind.METRICS, _batch("after", 10))
+    assert [r.id for r in q.peek(10**6)] == [live.id, live.id + 1]  # ids go on, FIFO holds
+    q.close()
+    q = DiskQueue(path, max_bytes=10**9)  # and a restart reads the shrunk file whole
+    assert q.stats().items == 20
+    q.close()

@@ -7,6 +7,7 @@ Retry-After is honoured, and every point arrives exactly once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -127,3 +128,41 @@ def test_catch_up_estimate_follows_the_net_drain_rate() -> None:
         eta = c.update(30_000 - 100 * t, now=float(t))
     assert c.net_per_s == pytest.approx(100, rel=0.1)
     assert eta == pytest.approx((30_000 - 100 * 199) / 100, rel=0.1)
+
+
+@pytest.mark.timeout(60)
+async def test_a_caught_up_output_gives_the_backlog_disk_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the drain the output loop shrinks the queue file: the agent's disk is not held
+    at the outage's high-water mark (the 72 h replay left 9.7 GiB of free pages)."""
+    from agent.framework import diskqueue
+
+    monkeypatch.setattr(diskqueue, "SHRINK_MIN_FREE_BYTES", 2**20)  # 64 MiB in production
+    fake = FakeInflux(lambda lines: fake.accept(lines))
+    exporter = InfluxExporter(InfluxConfig(url=fake.url, gzip=False))
+    out = make_output(tmp_path, exporter, batch_max_points=5000)
+    out.fresh_secs = 0.0
+    base = time.time_ns()
+    # random tags: the queue compresses its rows, and this backlog must take real disk
+    lines = [f"drain,s={i % 50},pad={os.urandom(60).hex()} v={i}i {base + i}"
+             for i in range(40_000)]
+    for k in range(0, len(lines), 5000):
+        out.sink.queue.put(BatchKind.METRICS, lines[k:k + 5000])
+    queue = out.sink.queue
+    full = queue.disk_bytes()
+    assert full > 2_000_000  # the backlog takes real disk
+    await exporter.start()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(out.run(stop))
+    try:
+        for _ in range(400):  # bounded: 20 s
+            if not queue.stats().rows and queue.disk_bytes() < full / 10:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await runner
+        await exporter.close()
+        fake.close()
+    assert sorted(fake.stored) == sorted(lines)  # everything, exactly once
+    assert queue.disk_bytes() < full / 10, (full, queue.disk_bytes())
