@@ -10,11 +10,13 @@ import asyncio
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from agent.core.plugin import BatchKind
+from agent.framework.outputs import PushOutput
 from agent.framework.pacing import AimdPace, CatchUp, is_overload
 from exporters.influxdb.plugin import InfluxConfig, InfluxExporter
 from tests.exporters.helpers import FakeInflux, make_output
@@ -44,6 +46,23 @@ class BusyCentre:
         return self.fake.accept(lines)
 
 
+async def _run_output_until(out: PushOutput, exporter: InfluxExporter,
+                            done: Callable[[], bool], polls: int) -> None:
+    """Run the output loop until `done()` holds, checked every 50 ms at most `polls` times."""
+    await exporter.start()
+    stop = asyncio.Event()
+    runner = asyncio.create_task(out.run(stop))
+    try:
+        for _ in range(polls):
+            if done():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await runner
+        await exporter.close()
+
+
 @pytest.mark.timeout(60)
 async def test_backlog_drain_backs_off_on_429_and_delivers_once(tmp_path: Path) -> None:
     centre = BusyCentre()
@@ -55,21 +74,17 @@ async def test_backlog_drain_backs_off_on_429_and_delivers_once(tmp_path: Path) 
     lines = [f"drain,s={i % 50} v={i}i {base + i}" for i in range(N)]
     for k in range(0, N, 2000):
         out.sink.queue.put(BatchKind.METRICS, lines[k:k + 2000])
-    await exporter.start()
-    stop = asyncio.Event()
-    runner = asyncio.create_task(out.run(stop))
     lowest = out.pace.rate
+
+    def drained() -> bool:
+        nonlocal lowest
+        if out.pace.rate is not None and lowest is not None:
+            lowest = min(lowest, out.pace.rate)
+        return not out.sink.queue.stats().items
+
     try:
-        for _ in range(800):  # bounded: 40 s
-            if out.pace.rate is not None and lowest is not None:
-                lowest = min(lowest, out.pace.rate)
-            if not out.sink.queue.stats().items:
-                break
-            await asyncio.sleep(0.05)
+        await _run_output_until(out, exporter, drained, polls=800)  # bounded: 40 s
     finally:
-        stop.set()
-        await runner
-        await exporter.close()
         centre.fake.close()
     assert sorted(centre.fake.stored) == sorted(lines)  # everything, exactly once
     statuses = [s for _, s in centre.log]
@@ -151,18 +166,11 @@ async def test_a_caught_up_output_gives_the_backlog_disk_back(
     queue = out.sink.queue
     full = queue.disk_bytes()
     assert full > 2_000_000  # the backlog takes real disk
-    await exporter.start()
-    stop = asyncio.Event()
-    runner = asyncio.create_task(out.run(stop))
     try:
-        for _ in range(400):  # bounded: 20 s
-            if not queue.stats().rows and queue.disk_bytes() < full / 10:
-                break
-            await asyncio.sleep(0.05)
+        await _run_output_until(  # bounded: 20 s
+            out, exporter, lambda: not queue.stats().rows and queue.disk_bytes() < full / 10,
+            polls=400)
     finally:
-        stop.set()
-        await runner
-        await exporter.close()
         fake.close()
     assert sorted(fake.stored) == sorted(lines)  # everything, exactly once
     assert queue.disk_bytes() < full / 10, (full, queue.disk_bytes())
